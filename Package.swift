@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// One settings block for every Swift target (STYLE.md §5): Swift 6 language mode gives strict
+// concurrency checking; the upcoming features below are the ones the codebase is written against.
+let sharedSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Cairn",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cairn", targets: ["cairn"]),
+        .library(name: "CairnCore", targets: ["CairnCore"]),
+        .library(name: "CairnCrypto", targets: ["CairnCrypto"]),
+        .library(name: "CairnStorage", targets: ["CairnStorage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // MARK: System libraries (Debian -dev packages, installed by tools/setup)
+        .systemLibrary(name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium",
+                       providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CRocksDB", path: "Sources/CRocksDB", pkgConfig: "rocksdb",
+                       providers: [.apt(["librocksdb-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: Libraries
+        .target(name: "CairnCore", swiftSettings: sharedSettings),
+        .target(name: "CairnCrypto", dependencies: ["CairnCore", "CSodium", "COpenSSL"],
+                swiftSettings: sharedSettings),
+        .target(name: "CairnStorage", dependencies: ["CairnCore", "CRocksDB"],
+                swiftSettings: sharedSettings),
+        .target(name: "CairnNode", dependencies: ["CairnCore", "CairnCrypto", "CairnStorage"],
+                swiftSettings: sharedSettings),
+        .target(name: "CairnBench",
+                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "CBLAS"],
+                swiftSettings: sharedSettings),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "cairn",
+            dependencies: [
+                "CairnCore", "CairnCrypto", "CairnStorage", "CairnNode", "CairnBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: sharedSettings),
+        // Child process for the RocksDB crash test: writes numbered synced batches until killed.
+        .executableTarget(name: "CairnCrashWriter", dependencies: ["CairnStorage"],
+                          swiftSettings: sharedSettings),
+
+        // MARK: Tests
+        .target(name: "CairnTestKit", dependencies: ["CairnCore"], path: "Tests/CairnTestKit",
+                swiftSettings: sharedSettings),
+        .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore", "CairnTestKit"],
+                    swiftSettings: sharedSettings),
+        .testTarget(name: "CairnCryptoTests", dependencies: ["CairnCore", "CairnCrypto", "CairnTestKit"],
+                    swiftSettings: sharedSettings),
+        .testTarget(name: "CairnStorageTests",
+                    dependencies: ["CairnCore", "CairnStorage", "CairnCrashWriter", "CairnTestKit"],
+                    swiftSettings: sharedSettings),
+        .testTarget(name: "CairnNodeTests",
+                    dependencies: ["CairnCore", "CairnCrypto", "CairnNode", "CairnStorage", "CairnBench", "cairn", "CairnTestKit"],
+                    swiftSettings: sharedSettings),
+    ]
+)

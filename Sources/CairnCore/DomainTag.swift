@@ -1,0 +1,18 @@
+/// The one-byte prefix of every hashed message, so no two kinds of object can share a digest
+/// (DESIGN §3). The values are protocol constants: never renumber, only append.
+public enum DomainTag: UInt8, Sendable, CaseIterable {
+    case vertex = 0x01
+    case record = 0x02
+    case blob = 0x03
+    case model = 0x04
+    case stateRoot = 0x05
+    case genesis = 0x06
+    case sequence = 0x07
+    case vote = 0x08
+    case coinHash = 0x09
+    case coinLeader = 0x0a
+    case coinProof = 0x0b
+    case checkpoint = 0x0c
+    case corpus = 0x0d
+    case channel = 0x0e
+}

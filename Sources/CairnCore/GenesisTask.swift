@@ -1,0 +1,228 @@
+/// The reference training task (DESIGN §6) as genesis fixes it. Fields that the training issue
+/// has not yet defined are listed in `Genesis.placeholders`, not invented here.
+public struct TrainingTaskSpec: Codable, Hashable, Sendable, CanonicalCodable {
+    public var name: String
+    public var corpus: CorpusSpec
+    public var model: ModelSpec
+    public var compression: CompressionSpec
+    public var lsh: LSHSpec
+
+    public init(name: String, corpus: CorpusSpec, model: ModelSpec, compression: CompressionSpec, lsh: LSHSpec) {
+        self.name = name
+        self.corpus = corpus
+        self.model = model
+        self.compression = compression
+        self.lsh = lsh
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(name)
+        writer.write(corpus)
+        writer.write(model)
+        writer.write(compression)
+        writer.write(lsh)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        name = try reader.field("name") { try $0.read(String.self, maxLength: 64) }
+        corpus = try reader.field("corpus") { try $0.read(CorpusSpec.self) }
+        model = try reader.field("model") { try $0.read(ModelSpec.self) }
+        compression = try reader.field("compression") { try $0.read(CompressionSpec.self) }
+        lsh = try reader.field("lsh") { try $0.read(LSHSpec.self) }
+    }
+}
+
+/// Which text the model trains on, pinned by hash: a node refuses to evaluate with another corpus.
+public struct CorpusSpec: Codable, Hashable, Sendable, CanonicalCodable {
+    /// `debian-fortunes`: the extension-less files of /usr/share/games/fortunes in name order.
+    public var source: String
+    public var sha256: Digest
+    public var byteCount: UInt64
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case source, sha256, byteCount = "byte_count"
+    }
+
+    public init(source: String, sha256: Digest, byteCount: UInt64) {
+        self.source = source
+        self.sha256 = sha256
+        self.byteCount = byteCount
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(source)
+        writer.write(sha256)
+        writer.write(byteCount)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        source = try reader.field("source") { try $0.read(String.self, maxLength: 64) }
+        sha256 = try reader.field("sha256") { try $0.read(Digest.self) }
+        byteCount = try reader.field("byte_count") { try $0.read(UInt64.self) }
+    }
+}
+
+/// The byte-level language model's shape.
+public struct ModelSpec: Codable, Hashable, Sendable, CanonicalCodable {
+    public var contextBytes: UInt32
+    public var embeddingDim: UInt32
+    public var hiddenUnits: [UInt32]
+    public var vocabulary: UInt32
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case contextBytes = "context_bytes", embeddingDim = "embedding_dim",
+             hiddenUnits = "hidden_units", vocabulary
+    }
+
+    public init(contextBytes: UInt32, embeddingDim: UInt32, hiddenUnits: [UInt32], vocabulary: UInt32) {
+        self.contextBytes = contextBytes
+        self.embeddingDim = embeddingDim
+        self.hiddenUnits = hiddenUnits
+        self.vocabulary = vocabulary
+    }
+
+    /// Weights and biases of the MLP: embedding table, hidden layers, output layer.
+    public var parameterCount: Int {
+        var count = Int(vocabulary) * Int(embeddingDim)
+        var width = Int(contextBytes) * Int(embeddingDim)
+        for units in hiddenUnits.map(Int.init) {
+            count += width * units + units
+            width = units
+        }
+        return count + width * Int(vocabulary) + Int(vocabulary)
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(contextBytes)
+        writer.write(embeddingDim)
+        writer.write(hiddenUnits)
+        writer.write(vocabulary)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        contextBytes = try reader.field("context_bytes") { try $0.read(UInt32.self) }
+        embeddingDim = try reader.field("embedding_dim") { try $0.read(UInt32.self) }
+        hiddenUnits = try reader.field("hidden_units") { try $0.read([UInt32].self, maxCount: 16) }
+        vocabulary = try reader.field("vocabulary") { try $0.read(UInt32.self) }
+    }
+}
+
+/// Pseudo-gradient compression: per chunk keep the top-k values by magnitude.
+public struct CompressionSpec: Codable, Hashable, Sendable, CanonicalCodable {
+    public var chunkSize: UInt32
+    public var topK: UInt32
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case chunkSize = "chunk_size", topK = "top_k"
+    }
+
+    public init(chunkSize: UInt32, topK: UInt32) {
+        self.chunkSize = chunkSize
+        self.topK = topK
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(chunkSize)
+        writer.write(topK)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        chunkSize = try reader.read(UInt32.self)
+        topK = try reader.read(UInt32.self)
+    }
+}
+
+/// LSH output consensus: SimHash width and the Hamming distance within which evaluations agree.
+public struct LSHSpec: Codable, Hashable, Sendable, CanonicalCodable {
+    public var bits: UInt32
+    public var hammingThreshold: UInt32
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case bits, hammingThreshold = "hamming_threshold"
+    }
+
+    public init(bits: UInt32, hammingThreshold: UInt32) {
+        self.bits = bits
+        self.hammingThreshold = hammingThreshold
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(bits)
+        writer.write(hammingThreshold)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        bits = try reader.read(UInt32.self)
+        hammingThreshold = try reader.read(UInt32.self)
+    }
+}
+
+/// Fees, emission and rating parameters (DESIGN §7). Amounts are integer base units.
+public struct RewardParameters: Codable, Hashable, Sendable, CanonicalCodable {
+    /// Paid by a trainer's `register` record: the Sybil cost.
+    public var registrationFee: UInt64
+    public var emissionPerWindow: UInt64
+    /// Share of each window's emission paid to validators, in basis points (0…10000).
+    public var validatorShareBps: UInt32
+    /// p in payout_t ∝ final_t^p.
+    public var payoutExponent: Double
+    public var rating: RatingParameters
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case registrationFee = "registration_fee", emissionPerWindow = "emission_per_window",
+             validatorShareBps = "validator_share_bps", payoutExponent = "payout_exponent", rating
+    }
+
+    public init(registrationFee: UInt64, emissionPerWindow: UInt64, validatorShareBps: UInt32,
+                payoutExponent: Double, rating: RatingParameters) {
+        self.registrationFee = registrationFee
+        self.emissionPerWindow = emissionPerWindow
+        self.validatorShareBps = validatorShareBps
+        self.payoutExponent = payoutExponent
+        self.rating = rating
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(registrationFee)
+        writer.write(emissionPerWindow)
+        writer.write(validatorShareBps)
+        writer.write(payoutExponent)
+        writer.write(rating)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        registrationFee = try reader.field("registration_fee") { try $0.read(UInt64.self) }
+        emissionPerWindow = try reader.field("emission_per_window") { try $0.read(UInt64.self) }
+        validatorShareBps = try reader.field("validator_share_bps") { try $0.read(UInt32.self) }
+        payoutExponent = try reader.field("payout_exponent") { try $0.read(Double.self) }
+        rating = try reader.field("rating") { try $0.read(RatingParameters.self) }
+    }
+}
+
+/// OpenSkill PlackettLuce parameters (openskill.py's names).
+public struct RatingParameters: Codable, Hashable, Sendable, CanonicalCodable {
+    public var mu: Double
+    public var sigma: Double
+    public var beta: Double
+    public var tau: Double
+
+    public init(mu: Double, sigma: Double, beta: Double, tau: Double) {
+        self.mu = mu
+        self.sigma = sigma
+        self.beta = beta
+        self.tau = tau
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        for value in [mu, sigma, beta, tau] { writer.write(value) }
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        mu = try reader.field("mu") { try $0.read(Double.self) }
+        sigma = try reader.field("sigma") { try $0.read(Double.self) }
+        beta = try reader.field("beta") { try $0.read(Double.self) }
+        tau = try reader.field("tau") { try $0.read(Double.self) }
+    }
+
+    public static var minimumEncodedSize: Int { 32 }
+}

@@ -1,0 +1,177 @@
+/// Every structural problem found in a genesis, each naming the field and the fix.
+public struct GenesisError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var problems: [String]
+
+    public init(problems: [String]) { self.problems = problems }
+
+    public var description: String {
+        problems.count == 1
+            ? "invalid genesis: \(problems[0])"
+            : "invalid genesis (\(problems.count) problems):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// Why a validator count is not usable, or nil when n = 3f+1 with f ≥ 1.
+public func validatorCountProblem(_ n: Int) -> String? {
+    if n < 4 {
+        return "\(n) validators cannot tolerate any fault: Byzantine agreement needs n = 3f+1 with f ≥ 1, so at least 4"
+    }
+    if (n - 1) % 3 != 0 {
+        let f = (n - 1) / 3
+        return "\(n) validators is not of the form 3f+1: it tolerates no more faults than \(3 * f + 1) "
+            + "(f = \(f)) while needing larger quorums; use \(3 * f + 1) or \(3 * f + 4)"
+    }
+    return nil
+}
+
+extension Genesis {
+    /// Checks everything that needs no cryptography. CairnCrypto's `verifyGenesis` adds key and
+    /// coin checks (point validity, commitments matching public shares).
+    public func validate() throws {
+        var problems: [String] = []
+        if formatVersion != Self.formatVersion {
+            problems.append("format_version is \(formatVersion); this build reads version \(Self.formatVersion)")
+        }
+        if !Self.isValidChainID(chainID) {
+            problems.append("chain_id '\(chainID)' must be 1–64 characters of a–z, 0–9 and '-'")
+        }
+        if let countProblem = validatorCountProblem(validators.count) {
+            problems.append(countProblem)
+        }
+        problems += uniquenessProblems(validators.map(\.name), what: "validator name")
+        problems += uniquenessProblems(validators.map(\.publicKey.hex), what: "validator public_key")
+        problems += uniquenessProblems(validators.map(\.address), what: "validator address")
+        problems += uniquenessProblems(validators.map(\.coinPublicShare.hex), what: "validator coin_public_share")
+        for (index, validator) in validators.enumerated() {
+            if !Self.isValidName(validator.name) {
+                problems.append("validators[\(index)].name '\(validator.name)' must be 1–64 characters of letters, digits, '-', '_' or '.'")
+            }
+            if let problem = Self.addressProblem(validator.address) {
+                problems.append("validators[\(index)].address: \(problem)")
+            }
+        }
+        let f = faultTolerance
+        if coin.threshold != UInt32(f + 1) {
+            problems.append("coin.threshold is \(coin.threshold) but \(validators.count) validators (f = \(f)) need f+1 = \(f + 1)")
+        }
+        if coin.commitments.count != f + 1 {
+            problems.append("coin.commitments has \(coin.commitments.count) entries; a degree-f polynomial has f+1 = \(f + 1)")
+        }
+        problems += uniquenessProblems(accounts.map(\.publicKey.hex), what: "account public_key")
+        problems += uniquenessProblems(accounts.map(\.name), what: "account name")
+        var total: UInt64 = 0
+        for (index, account) in accounts.enumerated() {
+            if !Self.isValidName(account.name) {
+                problems.append("accounts[\(index)].name '\(account.name)' must be 1–64 characters of letters, digits, '-', '_' or '.'")
+            }
+            let (sum, overflow) = total.addingReportingOverflow(account.balance)
+            if overflow {
+                problems.append("account balances overflow 2^64−1 base units at accounts[\(index)]")
+                break
+            }
+            total = sum
+        }
+        problems += consensus.problems()
+        problems += task.problems()
+        problems += rewards.problems()
+        if !problems.isEmpty { throw GenesisError(problems: problems) }
+    }
+
+    static func isValidChainID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 64
+            && id.utf8.allSatisfy { (0x61 ... 0x7a).contains($0) || (0x30 ... 0x39).contains($0) || $0 == 0x2d }
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy {
+            (0x61 ... 0x7a).contains($0) || (0x41 ... 0x5a).contains($0) || (0x30 ... 0x39).contains($0)
+                || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e
+        }
+    }
+
+    /// `host:port` with a non-empty host of at most 253 characters and a port 1–65535.
+    public static func addressProblem(_ address: String) -> String? {
+        guard let colon = address.lastIndex(of: ":") else {
+            return "'\(address)' must be host:port"
+        }
+        let host = address[..<colon]
+        let port = address[address.index(after: colon)...]
+        if host.isEmpty || host.utf8.count > 253 || host.contains(where: { $0.isWhitespace }) {
+            return "'\(address)' has no valid host"
+        }
+        guard let number = UInt16(port), number > 0 else {
+            return "'\(address)' has port '\(port)'; it must be 1–65535"
+        }
+        return nil
+    }
+
+    private func uniquenessProblems(_ values: [String], what: String) -> [String] {
+        var seen: [String: Int] = [:]
+        var problems: [String] = []
+        for (index, value) in values.enumerated() {
+            if let first = seen[value] {
+                problems.append("\(what) '\(value)' appears at index \(first) and \(index); each must be unique")
+            } else {
+                seen[value] = index
+            }
+        }
+        return problems
+    }
+}
+
+extension ConsensusParameters {
+    func problems() -> [String] {
+        var problems: [String] = []
+        if roundsPerWindow < 4 || roundsPerWindow % 4 != 0 {
+            problems.append("consensus.rounds_per_window is \(roundsPerWindow); it must be a positive multiple of 4 (one wave is 4 rounds)")
+        }
+        if gcDepth < 8 {
+            problems.append("consensus.gc_depth is \(gcDepth); keep at least 8 rounds (two waves) below the last commit")
+        }
+        if minRoundIntervalMs > maxRoundIntervalMs || maxRoundIntervalMs == 0 {
+            problems.append("consensus.min_round_interval_ms (\(minRoundIntervalMs)) must be ≤ max_round_interval_ms (\(maxRoundIntervalMs)), and the maximum > 0")
+        }
+        if maxRecordsPerVertex == 0 { problems.append("consensus.max_records_per_vertex must be > 0") }
+        if maxVertexBytes < 1024 || maxVertexBytes > 64 << 20 {
+            problems.append("consensus.max_vertex_bytes is \(maxVertexBytes); it must be between 1 KiB and 64 MiB")
+        }
+        if futureRoundWindow < 4 { problems.append("consensus.future_round_window must be ≥ 4") }
+        return problems
+    }
+}
+
+extension TrainingTaskSpec {
+    func problems() -> [String] {
+        var problems: [String] = []
+        if name.isEmpty { problems.append("task.name must not be empty") }
+        if corpus.byteCount == 0 { problems.append("task.corpus.byte_count must be > 0") }
+        if model.contextBytes == 0 || model.embeddingDim == 0 || model.hiddenUnits.isEmpty
+            || model.hiddenUnits.contains(0) || model.vocabulary == 0 {
+            problems.append("task.model dimensions must all be > 0 with at least one hidden layer")
+        }
+        if compression.chunkSize == 0 || compression.chunkSize > 65536 || compression.topK == 0
+            || compression.topK > compression.chunkSize {
+            problems.append("task.compression needs 0 < top_k ≤ chunk_size ≤ 65536 (indices are uint16)")
+        }
+        if lsh.bits == 0 || lsh.bits % 64 != 0 || lsh.hammingThreshold >= lsh.bits {
+            problems.append("task.lsh needs bits a positive multiple of 64 and hamming_threshold < bits")
+        }
+        return problems
+    }
+}
+
+extension RewardParameters {
+    func problems() -> [String] {
+        var problems: [String] = []
+        if validatorShareBps > 10_000 {
+            problems.append("rewards.validator_share_bps is \(validatorShareBps); basis points cannot exceed 10000")
+        }
+        if !(payoutExponent > 0 && payoutExponent <= 16) {
+            problems.append("rewards.payout_exponent is \(payoutExponent); it must be in (0, 16]")
+        }
+        if !(rating.sigma > 0 && rating.beta > 0 && rating.tau >= 0 && rating.mu.isFinite) {
+            problems.append("rewards.rating needs sigma > 0, beta > 0, tau ≥ 0")
+        }
+        return problems
+    }
+}

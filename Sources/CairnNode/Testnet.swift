@@ -1,0 +1,243 @@
+import CairnCore
+import CairnCrypto
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a local network: one genesis, N validator homes with keys and dealt coin shares, M funded
+/// trainer keys, and network.json. Everything is built in a hidden staging directory beside the
+/// output and renamed into place at the end, so a failure never leaves partial output.
+public struct TestnetGenerator: Sendable {
+    public struct Settings: Sendable {
+        public var validators: Int
+        public var trainers: Int
+        public var output: String
+        public var force = false
+        public var chainID = "cairn-localnet"
+        public var host = "127.0.0.1"
+        /// Node i listens for peers on basePort + 10·i and serves its API on basePort + 10·i + 1.
+        public var basePort = 26600
+        public var trainerBalance: UInt64 = 1_000_000_000
+        public var corpusDirectory = Corpus.defaultDirectory
+
+        public init(validators: Int, trainers: Int, output: String) {
+            self.validators = validators
+            self.trainers = trainers
+            self.output = output
+        }
+    }
+
+    public struct Error: Swift.Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// What was written, for the CLI to print.
+    public struct Summary: Sendable {
+        public var output: String
+        public var genesis: Genesis
+        public var genesisHash: Digest
+        public var nodes: [NetworkEntry]
+        public var trainerKeyFiles: [String]
+    }
+
+    /// One node in network.json.
+    public struct NetworkEntry: Codable, Sendable {
+        public var name: String
+        public var home: String
+        public var peerAddress: String
+        public var apiURL: String
+        public var publicKey: PublicKey
+
+        enum CodingKeys: String, CodingKey {
+            case name, home, peerAddress = "peer_address", apiURL = "api_url", publicKey = "public_key"
+        }
+    }
+
+    public var settings: Settings
+
+    public init(settings: Settings) { self.settings = settings }
+
+    public static func defaultTask(corpus: CorpusSpec) -> TrainingTaskSpec {
+        TrainingTaskSpec(
+            name: "byte-lm-v1", corpus: corpus,
+            model: ModelSpec(contextBytes: 16, embeddingDim: 32, hiddenUnits: [512, 512], vocabulary: 256),
+            compression: CompressionSpec(chunkSize: 4096, topK: 64),
+            lsh: LSHSpec(bits: 256, hammingThreshold: 8))
+    }
+
+    public static let defaultRewards = RewardParameters(
+        registrationFee: 1_000_000, emissionPerWindow: 100_000_000, validatorShareBps: 1_000,
+        payoutExponent: 2, rating: RatingParameters(mu: 25, sigma: 25.0 / 3, beta: 25.0 / 6, tau: 25.0 / 300))
+
+    /// Fields later issues define; recorded in genesis so nobody mistakes them for settled.
+    public static let placeholders = [
+        "task.training: inner steps, batch size and learning rates (training issue)",
+        "task.evaluation: batch counts, evaluation step size, probe batch (training issue)",
+        "rewards.penalties: copycat, laggard and slash rules (ratings and rewards issue)",
+    ]
+
+    public func generate() throws -> Summary {
+        let s = settings
+        if let problem = validatorCountProblem(s.validators) {
+            throw Error(description: "--validators \(s.validators): \(problem)")
+        }
+        guard (0 ... 10_000).contains(s.trainers) else {
+            throw Error(description: "--trainers \(s.trainers) must be between 0 and 10000")
+        }
+        let lastPort = s.basePort + 10 * (s.validators - 1) + 1
+        guard s.basePort >= 1024, lastPort <= 65535 else {
+            throw Error(description: "--base-port \(s.basePort) gives ports up to \(lastPort); choose a base between 1024 and \(65535 - 10 * (s.validators - 1) - 1)")
+        }
+
+        let output = URL(fileURLWithPath: s.output).standardizedFileURL.path
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        let exists = fm.fileExists(atPath: output, isDirectory: &isDirectory)
+        if exists {
+            guard isDirectory.boolValue else {
+                throw Error(description: "--output \(output) exists and is not a directory")
+            }
+            let contents = (try? fm.contentsOfDirectory(atPath: output)) ?? []
+            if !contents.isEmpty && !s.force {
+                throw Error(description: "--output \(output) is not empty (\(contents.count) entries); pass --force to replace it")
+            }
+        }
+        let parent = (output as NSString).deletingLastPathComponent
+        guard fm.fileExists(atPath: parent) else {
+            throw Error(description: "parent directory \(parent) of --output does not exist")
+        }
+        guard access(parent, W_OK) == 0 else {
+            throw Error(description: "cannot write to \(parent): \(String(cString: strerror(errno)))")
+        }
+
+        // Measure the corpus before writing anything, so a missing corpus leaves nothing behind.
+        let corpus = try Corpus.spec(directory: s.corpusDirectory)
+
+        let staging = parent + "/." + (output as NSString).lastPathComponent + ".staging-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        do {
+            let summary = try write(into: staging, finalOutput: output, corpus: corpus)
+            try install(staging: staging, output: output, replacing: exists)
+            return summary
+        } catch {
+            try? fm.removeItem(atPath: staging)
+            throw error
+        }
+    }
+
+    private func write(into staging: String, finalOutput: String, corpus: CorpusSpec) throws -> Summary {
+        let s = settings
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: staging, withIntermediateDirectories: false)
+
+        let f = (s.validators - 1) / 3
+        let deal = try ThresholdCoin.deal(validators: s.validators, threshold: f + 1)
+        let validatorKeys = (0 ..< s.validators).map { _ in SigningKey.generate() }
+        let trainerKeys = (0 ..< s.trainers).map { _ in SigningKey.generate() }
+
+        var nodes: [NetworkEntry] = []
+        var genesisValidators: [GenesisValidator] = []
+        for i in 0 ..< s.validators {
+            let peerAddress = "\(s.host):\(s.basePort + 10 * i)"
+            let apiAddress = "\(s.host):\(s.basePort + 10 * i + 1)"
+            genesisValidators.append(GenesisValidator(
+                name: "node\(i)", publicKey: validatorKeys[i].publicKey, address: peerAddress,
+                coinPublicShare: deal.publicShares[i]))
+            nodes.append(NetworkEntry(name: "node\(i)", home: finalOutput + "/node\(i)", peerAddress: peerAddress,
+                                      apiURL: "http://\(apiAddress)", publicKey: validatorKeys[i].publicKey))
+        }
+        let accounts = trainerKeys.enumerated().map {
+            GenesisAccount(name: "trainer\($0.offset)", publicKey: $0.element.publicKey, balance: s.trainerBalance)
+        }
+        let genesis = Genesis(
+            chainID: s.chainID, consensus: .defaults, validators: genesisValidators,
+            coin: CoinSetup(threshold: UInt32(f + 1), commitments: deal.commitments),
+            accounts: accounts, task: Self.defaultTask(corpus: corpus), rewards: Self.defaultRewards,
+            placeholders: Self.placeholders)
+        do {
+            try genesis.verify()
+        } catch {
+            throw Error(description: "generated genesis does not verify (\(error)); check --chain-id and --host")
+        }
+        let genesisJSON = try genesis.jsonData()
+        try genesisJSON.write(to: URL(fileURLWithPath: staging + "/genesis.json"))
+
+        for i in 0 ..< s.validators {
+            let home = NodeHome(staging + "/node\(i)")
+            try home.createDirectories()
+            try genesisJSON.write(to: URL(fileURLWithPath: home.genesisFile))
+            try Data(Self.configTOML(name: "node\(i)", peer: nodes[i].peerAddress,
+                                     api: String(nodes[i].apiURL.dropFirst("http://".count))).utf8)
+                .write(to: URL(fileURLWithPath: home.configFile))
+            try KeyFiles.writeSigningKey(validatorKeys[i], to: home.validatorKeyFile)
+            try KeyFiles.writeCoinShare(deal.secretShares[i], to: home.coinShareFile)
+        }
+        var trainerFiles: [String] = []
+        if !trainerKeys.isEmpty {
+            try fm.createDirectory(atPath: staging + "/trainers", withIntermediateDirectories: false,
+                                   attributes: [.posixPermissions: 0o700])
+            for (j, key) in trainerKeys.enumerated() {
+                try KeyFiles.writeSigningKey(key, to: staging + "/trainers/trainer\(j).key")
+                trainerFiles.append(finalOutput + "/trainers/trainer\(j).key")
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var network = try encoder.encode(NetworkFile(chainID: s.chainID, genesisHash: genesis.hash, nodes: nodes))
+        network.append(0x0a)
+        try network.write(to: URL(fileURLWithPath: staging + "/network.json"))
+        return Summary(output: finalOutput, genesis: genesis, genesisHash: genesis.hash, nodes: nodes,
+                       trainerKeyFiles: trainerFiles)
+    }
+
+    struct NetworkFile: Codable {
+        var chainID: String
+        var genesisHash: Digest
+        var nodes: [NetworkEntry]
+        enum CodingKeys: String, CodingKey { case chainID = "chain_id", genesisHash = "genesis_hash", nodes }
+    }
+
+    /// Moves the finished staging directory into place; with --force the old output is moved
+    /// aside first and deleted only once the new one is in place.
+    private func install(staging: String, output: String, replacing: Bool) throws {
+        if replacing {
+            let aside = staging + ".old"
+            guard rename(output, aside) == 0 else {
+                throw Error(description: "cannot move the existing \(output) aside: \(String(cString: strerror(errno)))")
+            }
+            guard rename(staging, output) == 0 else {
+                let reason = String(cString: strerror(errno))
+                _ = rename(aside, output)
+                throw Error(description: "cannot move the new network into \(output): \(reason)")
+            }
+            try? FileManager.default.removeItem(atPath: aside)
+        } else {
+            guard rename(staging, output) == 0 else {
+                throw Error(description: "cannot move the new network into \(output): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    static func configTOML(name: String, peer: String, api: String) -> String {
+        """
+        # Cairn node configuration, written by `cairn testnet`.
+        [node]
+        name = "\(name)"
+
+        [p2p]
+        # Address this validator accepts peer connections on (genesis lists it for the others).
+        listen = "\(peer)"
+
+        [api]
+        # HTTP API: /health, /status, /metrics, /v1/...
+        listen = "\(api)"
+
+        [log]
+        # plain or json
+        format = "plain"
+        level = "info"
+
+        """
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import CairnBench
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure this machine's limits: crypto, storage and compute, each next to DESIGN §12's figure.",
+        subcommands: [Crypto.self, Storage.self, Compute.self, All.self])
+
+    struct Options: ParsableArguments {
+        @Option(help: "Seconds to run each measurement.")
+        var seconds = 1.0
+
+        @Flag(help: "Print one JSON object instead of a table.")
+        var json = false
+
+        func validate() throws {
+            guard seconds > 0, seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
+        }
+    }
+
+    struct Crypto: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ed25519 sign/verify, SHA-256 throughput, threshold-coin share/verify/combine.")
+        @OptionGroup var options: Options
+        func run() throws { try report(Benchmarks(seconds: options.seconds).crypto(), json: options.json) }
+    }
+
+    struct Storage: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "RocksDB synced-batch and unsynced put rates in a temporary database.")
+        @OptionGroup var options: Options
+        @Option(help: "Directory for the temporary database (use the disk the node will use).")
+        var directory = FileManager.default.temporaryDirectory.path
+        func run() throws { try report(Benchmarks(seconds: options.seconds).storage(directory: directory), json: options.json) }
+    }
+
+    struct Compute: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "OpenBLAS sgemm on one thread.")
+        @OptionGroup var options: Options
+        func run() throws { try report(Benchmarks(seconds: options.seconds).compute(), json: options.json) }
+    }
+
+    struct All: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "crypto, storage and compute in one run.")
+        @OptionGroup var options: Options
+        @Option(help: "Directory for the temporary database.")
+        var directory = FileManager.default.temporaryDirectory.path
+        func run() throws {
+            let bench = Benchmarks(seconds: options.seconds)
+            try report(try bench.crypto() + bench.storage(directory: directory) + bench.compute(), json: options.json)
+        }
+    }
+}
+
+func report(_ results: [BenchmarkResult], json: Bool) throws {
+    if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(["results": results]), as: UTF8.self))
+        return
+    }
+    func format(_ value: Double) -> String {
+        value >= 1000 ? String(format: "%.0f", value) : value >= 10 ? String(format: "%.1f", value) : String(format: "%.2f", value)
+    }
+    let nameWidth = results.map(\.name.count).max() ?? 0
+    print("benchmark".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  measured            DESIGN §12     ratio")
+    for result in results {
+        let measured = "\(format(result.value)) \(result.unit)"
+        let reference = result.reference.map { "\(format($0)) \(result.unit)" } ?? "–"
+        let ratio = result.ratioToReference.map { String(format: "%.2f×", $0) } ?? ""
+        print(result.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
+            + measured.padding(toLength: 18, withPad: " ", startingAt: 0) + "  "
+            + reference.padding(toLength: 13, withPad: " ", startingAt: 0) + "  " + ratio)
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import CairnCore
+
+@main
+struct Cairn: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "Validator node and tools for Cairn, a verifiable decentralized compute ledger.",
+        discussion: """
+            Operators create keys and local networks; auditors check genesis files; everyone can \
+            measure this machine's cryptographic and storage limits.
+            """,
+        version: version,
+        subcommands: [Keys.self, Testnet.self, GenesisCommand.self, Bench.self])
+}
+
+/// A failure the CLI reports as one line on stderr with exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

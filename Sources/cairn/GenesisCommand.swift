@@ -1,0 +1,45 @@
+import ArgumentParser
+import CairnCore
+import CairnCrypto
+import CairnNode
+
+struct GenesisCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "genesis",
+        abstract: "Check a genesis file and print its hash.",
+        subcommands: [Hash.self, Verify.self])
+
+    struct Hash: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the genesis hash: SHA-256 of the canonical encoding (after full verification).")
+
+        @Option(help: "Path to genesis.json.")
+        var file: String
+
+        func run() throws {
+            print(try GenesisFile.load(path: file).hash.hex)
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify a genesis file (structure, keys, coin commitments) and summarise it.")
+
+        @Option(help: "Path to genesis.json.")
+        var file: String
+
+        func run() throws {
+            let genesis = try GenesisFile.load(path: file)
+            let total = genesis.accounts.reduce(UInt64(0)) { $0 + $1.balance }
+            print("ok: \(file)")
+            print("chain_id      \(genesis.chainID)")
+            print("genesis_hash  \(genesis.hash.hex)")
+            print("validators    \(genesis.validators.count) (f = \(genesis.faultTolerance), quorum \(genesis.quorum), coin threshold \(genesis.coin.threshold))")
+            print("accounts      \(genesis.accounts.count) holding \(total) base units")
+            print("task          \(genesis.task.name), \(genesis.task.model.parameterCount) parameters, corpus \(genesis.task.corpus.sha256.short)…")
+            for placeholder in genesis.placeholders {
+                print("placeholder   \(placeholder)")
+            }
+        }
+    }
+}
