@@ -63,14 +63,17 @@ func report(_ results: [BenchmarkResult], json: Bool) throws {
     func format(_ value: Double) -> String {
         value >= 1000 ? String(format: "%.0f", value) : value >= 10 ? String(format: "%.1f", value) : String(format: "%.2f", value)
     }
-    let nameWidth = results.map(\.name.count).max() ?? 0
-    print("benchmark".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  measured            DESIGN §12     ratio")
-    for result in results {
-        let measured = "\(format(result.value)) \(result.unit)"
-        let reference = result.reference.map { "\(format($0)) \(result.unit)" } ?? "–"
-        let ratio = result.ratioToReference.map { String(format: "%.2f×", $0) } ?? ""
-        print(result.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
-            + measured.padding(toLength: 18, withPad: " ", startingAt: 0) + "  "
-            + reference.padding(toLength: 13, withPad: " ", startingAt: 0) + "  " + ratio)
+    let rows = results.map { result in
+        (result.name, "\(format(result.value)) \(result.unit)",
+         result.reference.map { "\(format($0)) \(result.unit)" } ?? "–",
+         result.ratioToReference.map { String(format: "%.2f×", $0) } ?? "")
+    }
+    let header = ("benchmark", "measured", "DESIGN §12", "ratio")
+    let widths = [\.0, \.1, \.2].map { (column: KeyPath<(String, String, String, String), String>) in
+        ([header] + rows).map { $0[keyPath: column].count }.max() ?? 0
+    }
+    for row in [header] + rows {
+        print([row.0, row.1, row.2].enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ") + "  " + row.3)
     }
 }

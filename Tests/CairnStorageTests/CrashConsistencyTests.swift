@@ -4,22 +4,6 @@ import CairnTestKit
 import Foundation
 import Testing
 
-/// Path of an executable built next to the test bundle.
-func builtExecutable(_ name: String) throws -> String {
-    var candidates: [URL] = []
-    let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var dir = argv0.deletingLastPathComponent()
-    for _ in 0 ..< 5 {
-        candidates.append(dir.appendingPathComponent(name))
-        dir = dir.deletingLastPathComponent()
-    }
-    candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug/\(name)"))
-    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-        throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "\(name) not found near \(argv0.path); run swift build first"])
-    }
-    return found.path
-}
-
 /// Reads a child's stdout line by line on a background thread, recording the highest "ACK n".
 final class AckReader: @unchecked Sendable {
     private let lock = NSLock()
