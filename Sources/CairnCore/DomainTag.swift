@@ -15,4 +15,6 @@ public enum DomainTag: UInt8, Sendable, CaseIterable {
     case checkpoint = 0x0c
     case corpus = 0x0d
     case channel = 0x0e
+    /// Signature message of a proposer over its vertex digest (votes use `vote`).
+    case proposal = 0x0f
 }

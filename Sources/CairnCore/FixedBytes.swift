@@ -70,11 +70,44 @@ extension FixedBytes {
 }
 
 /// A SHA-256 digest. Every digest in Cairn is SHA-256 over a domain tag and canonical bytes.
+///
+/// Stored inline as four big-endian words rather than a byte array: digests are the keys of every
+/// consensus map, and this makes them allocation-free and cheap to hash and compare. Word order
+/// equals byte order, so comparisons agree with the byte form.
 public struct Digest: FixedBytes {
     public static let byteCount = 32
     public static let kindName = "SHA-256 digest"
-    public let bytes: [UInt8]
-    public init(uncheckedBytes: [UInt8]) { bytes = uncheckedBytes }
+    let w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
+
+    public init(uncheckedBytes bytes: [UInt8]) {
+        func word(_ i: Int) -> UInt64 {
+            var value: UInt64 = 0
+            for b in bytes[(8 * i) ..< (8 * i + 8)] { value = value << 8 | UInt64(b) }
+            return value
+        }
+        w0 = word(0); w1 = word(1); w2 = word(2); w3 = word(3)
+    }
+
+    public var bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        for word in [w0, w1, w2, w3] {
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        }
+        return out
+    }
+
+    public static func < (lhs: Digest, rhs: Digest) -> Bool { (lhs.w0, lhs.w1, lhs.w2, lhs.w3) < (rhs.w0, rhs.w1, rhs.w2, rhs.w3) }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(w0); writer.write(w1); writer.write(w2); writer.write(w3)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        w0 = try reader.read(UInt64.self); w1 = try reader.read(UInt64.self)
+        w2 = try reader.read(UInt64.self); w3 = try reader.read(UInt64.self)
+    }
+
     public static let zero = Digest(uncheckedBytes: [UInt8](repeating: 0, count: 32))
 }
 

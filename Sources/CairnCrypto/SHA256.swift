@@ -4,17 +4,23 @@ import CairnCore
 /// SHA-256 through OpenSSL libcrypto, which uses the CPU's SHA extensions (DESIGN §3: ~1.7 GB/s
 /// here, 5× libsodium's).
 public enum SHA256 {
+    /// Fetched once: OpenSSL 3's implicit fetch (`SHA256()`, `EVP_sha256()`) takes a global lock on
+    /// every call, which cost more than hashing a vertex.
+    // An EVP_MD is immutable once fetched and documented as safe to share between threads.
+    nonisolated(unsafe) static let algorithm: OpaquePointer = {
+        guard let md = EVP_MD_fetch(nil, "SHA256", nil) else { fatalError("OpenSSL has no SHA256 implementation") }
+        return md
+    }()
+
     public static func hash(_ bytes: [UInt8]) -> Digest {
-        var out = [UInt8](repeating: 0, count: 32)
-        bytes.withUnsafeBufferPointer { input in
-            _ = COpenSSL.SHA256(input.baseAddress, input.count, &out)
-        }
-        return Digest(uncheckedBytes: out)
+        bytes.withUnsafeBytes { hash($0) }
     }
 
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> Digest {
         var out = [UInt8](repeating: 0, count: 32)
-        _ = COpenSSL.SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &out)
+        var length: UInt32 = 0
+        let ok = EVP_Digest(bytes.baseAddress, bytes.count, &out, &length, algorithm, nil)
+        precondition(ok == 1 && length == 32, "EVP_Digest(SHA256) failed")
         return Digest(uncheckedBytes: out)
     }
 }
@@ -29,7 +35,7 @@ public final class SHA256Hasher {
             fatalError("EVP_MD_CTX_new returned NULL: out of memory")
         }
         self.context = context
-        precondition(EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1, "EVP_DigestInit_ex(sha256) failed")
+        precondition(EVP_DigestInit_ex(context, SHA256.algorithm, nil) == 1, "EVP_DigestInit_ex(sha256) failed")
     }
 
     /// A hasher already fed the domain tag, so `finalize` yields `Hashing.digest(tag, …)`.

@@ -1,0 +1,64 @@
+/// Validator-to-validator consensus messages (DESIGN §9). Every one is untrusted until the
+/// receiver's `MessageVerifier` has checked its signatures and coin-share proof.
+public enum ConsensusMessage: Hashable, Sendable, CanonicalCodable {
+    /// A proposer's vertex, asking for votes.
+    case proposal(SignedVertex)
+    /// A vote, sent to the vertex's author.
+    case vote(Vote)
+    /// A certified vertex, broadcast by its author once it has 2f+1 votes.
+    case certificate(Certificate)
+    /// Catch-up: certificates by digest.
+    case fetchCertificates([Digest])
+    /// Catch-up: every certificate of rounds `from…to` the peer still holds.
+    case fetchRounds(from: UInt64, to: UInt64)
+    /// Answer to either fetch.
+    case certificates([Certificate])
+
+    public static let maxFetchDigests = 1024
+    public static let maxCertificatesPerMessage = 2048
+
+    private enum Tag: UInt8 {
+        case proposal = 1, vote, certificate, fetchCertificates, fetchRounds, certificates
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        switch self {
+        case let .proposal(vertex):
+            writer.write(Tag.proposal.rawValue)
+            writer.write(vertex)
+        case let .vote(vote):
+            writer.write(Tag.vote.rawValue)
+            writer.write(vote)
+        case let .certificate(certificate):
+            writer.write(Tag.certificate.rawValue)
+            writer.write(certificate)
+        case let .fetchCertificates(digests):
+            writer.write(Tag.fetchCertificates.rawValue)
+            writer.write(digests)
+        case let .fetchRounds(from, to):
+            writer.write(Tag.fetchRounds.rawValue)
+            writer.write(from)
+            writer.write(to)
+        case let .certificates(certificates):
+            writer.write(Tag.certificates.rawValue)
+            writer.write(certificates)
+        }
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        let start = reader.offset
+        let raw = try reader.read(UInt8.self)
+        guard let tag = Tag(rawValue: raw) else { throw reader.fail(.unknownTag(raw), at: start) }
+        switch tag {
+        case .proposal: self = .proposal(try reader.field("proposal") { try $0.read(SignedVertex.self) })
+        case .vote: self = .vote(try reader.field("vote") { try $0.read(Vote.self) })
+        case .certificate: self = .certificate(try reader.field("certificate") { try $0.read(Certificate.self) })
+        case .fetchCertificates:
+            self = .fetchCertificates(try reader.field("digests") { try $0.read([Digest].self, maxCount: Self.maxFetchDigests) })
+        case .fetchRounds:
+            self = .fetchRounds(from: try reader.read(UInt64.self), to: try reader.read(UInt64.self))
+        case .certificates:
+            self = .certificates(try reader.field("certificates") { try $0.read([Certificate].self, maxCount: Self.maxCertificatesPerMessage) })
+        }
+    }
+}

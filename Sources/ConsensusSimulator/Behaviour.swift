@@ -1,0 +1,27 @@
+/// What a faulty validator does in a simulation (`cairn sim --behaviour`).
+public enum Behaviour: String, CaseIterable, Sendable, Codable {
+    case honest
+    /// Two different vertices per round, one to each half of the other validators.
+    case equivocate
+    /// Never sends a vote.
+    case withholdVotes = "withhold-votes"
+    /// Votes for every vertex it sees in a slot, not just the first.
+    case doubleVote = "double-vote"
+    /// Every signature it sends is corrupted.
+    case invalidSignature = "invalid-signature"
+    /// Its coin shares are garbage (in validly signed vertices).
+    case invalidCoin = "invalid-coin"
+    /// Also floods proposals and certificates for rounds far ahead.
+    case farFuture = "far-future"
+    /// Re-sends old messages it received, to random validators.
+    case replay
+    /// Sends nothing at all.
+    case silent
+    /// Honest, but crashes and restarts from its stored state (repeatedly).
+    case crash
+    /// Each faulty validator draws one of the behaviours above.
+    case mixed
+
+    /// The behaviours `mixed` draws from.
+    public static let faulty: [Behaviour] = allCases.filter { $0 != .honest && $0 != .mixed }
+}

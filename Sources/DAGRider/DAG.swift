@@ -1,0 +1,80 @@
+import CairnCore
+
+/// The local DAG of certified vertices, indexed by digest and by (round, author).
+///
+/// Holds rounds ≥ `floor` (the garbage-collection line). Insertion requires every edge above the
+/// floor to be present already, so the DAG is always causally closed above its floor.
+struct DAG {
+    struct Node {
+        let certificate: VerifiedCertificate
+        var digest: Digest { certificate.digest }
+        var round: UInt64 { certificate.vertex.round }
+        var author: Int { Int(certificate.vertex.author) }
+        var strongEdges: [Digest] { certificate.vertex.strongEdges }
+        var weakEdges: [Digest] { certificate.vertex.weakEdges }
+    }
+
+    private(set) var nodes: [Digest: Node] = [:]
+    private(set) var rounds: [UInt64: [Int: Digest]] = [:]
+    private(set) var floor: UInt64 = 0
+    /// Highest round holding ≥ quorum certificates.
+    private(set) var highestQuorumRound: UInt64 = 0
+    let quorum: Int
+
+    init(quorum: Int) { self.quorum = quorum }
+
+    var count: Int { nodes.count }
+
+    func contains(_ digest: Digest) -> Bool { nodes[digest] != nil }
+    func node(_ digest: Digest) -> Node? { nodes[digest] }
+    func count(round: UInt64) -> Int { rounds[round]?.count ?? 0 }
+    func digest(round: UInt64, author: Int) -> Digest? { rounds[round]?[author] }
+
+    /// Digests of round `round`, sorted by author.
+    func digests(round: UInt64) -> [Digest] {
+        guard let slots = rounds[round] else { return [] }
+        return slots.keys.sorted().map { slots[$0]! }
+    }
+
+    mutating func insert(_ certificate: VerifiedCertificate) {
+        let node = Node(certificate: certificate)
+        nodes[node.digest] = node
+        rounds[node.round, default: [:]][node.author] = node.digest
+        if rounds[node.round]!.count >= quorum && node.round > highestQuorumRound {
+            highestQuorumRound = node.round
+        }
+    }
+
+    /// Whether a strong-edge path leads from `from` to `to` (DAG-Rider `strong_path`).
+    func strongPath(from: Digest, to: Digest) -> Bool {
+        guard let target = nodes[to], let start = nodes[from] else { return false }
+        if from == to { return true }
+        guard start.round > target.round else { return false }
+        var frontier: Set<Digest> = [from]
+        var round = start.round
+        while round > target.round + 1 {
+            var next: Set<Digest> = []
+            for digest in frontier {
+                for edge in nodes[digest]?.strongEdges ?? [] where nodes[edge] != nil { next.insert(edge) }
+            }
+            if next.isEmpty { return false }
+            frontier = next
+            round -= 1
+        }
+        return frontier.contains { nodes[$0]?.strongEdges.contains(to) ?? false }
+    }
+
+    /// Removes every round below `newFloor`, returning the removed nodes.
+    mutating func raiseFloor(to newFloor: UInt64) -> [Node] {
+        guard newFloor > floor else { return [] }
+        var removed: [Node] = []
+        for round in floor ..< newFloor {
+            guard let slots = rounds.removeValue(forKey: round) else { continue }
+            for digest in slots.values {
+                if let node = nodes.removeValue(forKey: digest) { removed.append(node) }
+            }
+        }
+        floor = newFloor
+        return removed
+    }
+}

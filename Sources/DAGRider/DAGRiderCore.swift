@@ -1,0 +1,564 @@
+import CairnCore
+
+/// DAG-Rider (Keidar et al., "All You Need is DAG", PODC'21) over certified vertices, as a pure
+/// state machine (DESIGN §4): every input returns the directives its shell must execute, in order.
+/// No I/O, no clock (time is an input), no verification crypto (inputs are `VerifiedMessage`s);
+/// the injected signer and coin only produce this validator's own signatures and shares.
+///
+/// ### Layers
+/// - Reliable broadcast by certificates (replacing the paper's Bracha RBC, Alg. 1): a proposal
+///   collects 2f+1 votes into a certificate; a validator votes at most once per (author, round),
+///   so at most one vertex per slot is ever certified.
+/// - DAG construction (Alg. 2): certified vertices enter the DAG once their edges are present; a
+///   new round starts when the DAG holds 2f+1 certificates of the current one.
+/// - Ordering (Alg. 3): waves of 4 rounds, leader from the threshold coin, commit on 2f+1 strong
+///   paths from round 4w, recursive commit of earlier leaders, deterministic delivery.
+public struct DAGRiderCore: Sendable {
+    public let settings: DAGRiderSettings
+    let signer: any ConsensusSigner
+    let coin: any CoinScheme
+
+    var committee: Committee { settings.committee }
+    var me: Int { settings.me }
+
+    // MARK: State
+
+    var dag: DAG
+    /// Round of this validator's latest proposal (0 before the first).
+    public internal(set) var round: UInt64 = 0
+    var lastProposalMs: UInt64 = 0
+    var lastProposalBroadcastMs: UInt64 = 0
+    var now: UInt64 = 0
+    var started = false
+    /// While rebuilding from storage: no commits (they run once, in `onStart`).
+    var restoring = false
+
+    struct OwnProposal {
+        let signed: SignedVertex
+        let digest: Digest
+        var votes: [Int: Signature]
+        var certified = false
+    }
+    /// This validator's proposals still collecting votes or recently certified, by round.
+    var ownProposals: [UInt64: OwnProposal] = [:]
+
+    struct Slot: Hashable { let author: Int; let round: UInt64 }
+    /// Digest this validator voted for in each slot (DAG-Rider's "first INIT" rule, made durable).
+    var votedSlots: [Slot: Digest] = [:]
+
+    /// Messages waiting for missing parents: dependents by the digest they wait on.
+    var waitingOn: [Digest: [Digest]] = [:]
+    var bufferedCertificates: [Digest: (certificate: VerifiedCertificate, missing: Int)] = [:]
+    var bufferedProposals: [Digest: (signed: SignedVertex, from: Int, missing: Int)] = [:]
+    /// Digests known to be certified below the GC line: satisfy edges without being stored.
+    var belowFloor: Set<Digest> = []
+
+    struct FetchState { var sinceMs: UInt64; var peer: Int; var attempts: Int }
+    var fetching: [Digest: FetchState] = [:]
+    var lastRangeFetchMs: UInt64 = 0
+
+    /// Verified coin shares per wave (from certified round-4w+1 vertices) and computed leaders.
+    var coinShares: [UInt64: [CoinShare]] = [:]
+    public internal(set) var leaders: [UInt64: Int] = [:]
+    public internal(set) var decidedWave: UInt64 = 0
+    public internal(set) var lastCommittedRound: UInt64 = 0
+    /// Delivered vertices at or above the delivery line (older ones can never be considered again).
+    var delivered: Set<Digest> = []
+    public internal(set) var committedLeaders = 0
+
+    /// Everything this validator has signed and not yet lost below GC, for `referenced` pruning.
+    var referenced: Set<Digest> = []
+    var pendingRecords: [[UInt8]] = []
+    var pendingRecordsHead = 0
+
+    // MARK: Init
+
+    public init(settings: DAGRiderSettings, signer: any ConsensusSigner, coin: any CoinScheme) {
+        self.settings = settings
+        self.signer = signer
+        self.coin = coin
+        self.dag = DAG(quorum: settings.committee.quorum)
+    }
+
+    public var dagSize: Int { dag.count }
+    public var gcFloor: UInt64 { dag.floor }
+    public var highestQuorumRound: UInt64 { dag.highestQuorumRound }
+    public var pendingRecordCount: Int { pendingRecords.count - pendingRecordsHead }
+    public var missingCertificates: Int { fetching.count }
+
+    // MARK: Inputs
+
+    /// Starts (or resumes after `restore`) at time `nowMs`.
+    public mutating func onStart(nowMs: UInt64) -> [Directive] {
+        now = nowMs
+        started = true
+        var out: [Directive] = []
+        if round == 0 {
+            propose(round: 1, into: &out)
+        } else if let own = ownProposals[round], !own.certified {
+            // Resumed mid-round: ask again for votes on the very same vertex (never a new one).
+            out.append(.broadcast(.proposal(own.signed)))
+            lastProposalBroadcastMs = now
+        }
+        for wave in leaders.keys.sorted() where wave > decidedWave { tryCommit(wave: wave, into: &out) }
+        tryAdvance(into: &out)
+        out.append(.scheduleTick(atMs: now + tickInterval))
+        return out
+    }
+
+    var tickInterval: UInt64 { max(1, min(settings.minRoundIntervalMs, settings.fetchRetryMs / 2)) }
+
+    /// Records to include in this validator's next vertices. Returns how many were accepted.
+    public mutating func onRecords(_ records: [[UInt8]]) -> Int {
+        let room = max(0, settings.maxPendingRecords - pendingRecordCount)
+        let accepted = records.prefix(room).filter { $0.count <= settings.maxVertexBytes }
+        pendingRecords.append(contentsOf: accepted)
+        return accepted.count
+    }
+
+    public mutating func onTick(nowMs: UInt64) -> [Directive] {
+        now = max(now, nowMs)
+        var out: [Directive] = []
+        guard started else { return out }
+        tryAdvance(into: &out)
+        retryFetches(into: &out)
+        if let own = ownProposals[round], !own.certified, now >= lastProposalBroadcastMs + settings.proposalRetryMs {
+            // Lost or unanswered proposal: repeat it; voters who already voted re-send their vote.
+            out.append(.broadcast(.proposal(own.signed)))
+            lastProposalBroadcastMs = now
+        }
+        out.append(.scheduleTick(atMs: now + tickInterval))
+        return out
+    }
+
+    public mutating func onMessage(_ message: VerifiedMessage, from sender: Int, nowMs: UInt64) -> [Directive] {
+        now = max(now, nowMs)
+        var out: [Directive] = []
+        switch message {
+        case let .proposal(signed, digest):
+            onProposal(signed, digest: digest, from: sender, into: &out)
+        case let .vote(vote):
+            onVote(vote, into: &out)
+        case let .certificate(certificate):
+            onCertificate(certificate, from: sender, into: &out)
+        case let .fetchCertificates(digests):
+            let found = digests.compactMap { dag.node($0)?.certificate.certificate }
+            if !found.isEmpty { out.append(.send(to: sender, .certificates(Array(found.prefix(ConsensusMessage.maxCertificatesPerMessage))))) }
+        case let .fetchRounds(from, to):
+            var found: [Certificate] = []
+            var r = max(from, dag.floor)
+            while r <= to, found.count < ConsensusMessage.maxCertificatesPerMessage {
+                found += dag.digests(round: r).compactMap { dag.node($0)?.certificate.certificate }
+                r += 1
+            }
+            if !found.isEmpty { out.append(.send(to: sender, .certificates(Array(found.prefix(ConsensusMessage.maxCertificatesPerMessage))))) }
+        case let .certificates(certificates, _):
+            // Parents first, so a batch that contains a whole chain inserts in one pass.
+            for certificate in certificates.sorted(by: { ($0.vertex.round, $0.vertex.author) < ($1.vertex.round, $1.vertex.author) }) {
+                onCertificate(certificate, from: sender, into: &out)
+            }
+        }
+        return out
+    }
+
+    // MARK: Broadcast layer
+
+    /// DAG-Rider Alg. 1 (r_deliver of INIT → ECHO), with certificates: vote for the first valid
+    /// vertex of each (author, round) once all its parents are in the DAG.
+    mutating func onProposal(_ signed: SignedVertex, digest: Digest, from sender: Int, into out: inout [Directive]) {
+        let vertex = signed.vertex
+        let slot = Slot(author: Int(vertex.author), round: vertex.round)
+        if let voted = votedSlots[slot] {
+            if voted == digest {
+                // Repeated proposal (the author lost our vote or restarted): repeat the same vote.
+                out.append(.send(to: slot.author, .vote(makeVote(digest: digest, vertex: vertex))))
+            } else {
+                out.append(.rejected(.equivocation, from: sender))
+            }
+            return
+        }
+        guard vertex.round >= dag.floor else { out.append(.rejected(.belowGarbageCollection, from: sender)); return }
+        guard vertex.round <= farFutureLimit else { out.append(.rejected(.farFutureRound, from: sender)); return }
+        if dag.contains(digest) || bufferedProposals[digest] != nil { return }
+        let missing = missingParents(of: vertex)
+        if missing.isEmpty {
+            voteIfValid(signed, digest: digest, from: sender, into: &out)
+        } else {
+            guard bufferedProposals.count + bufferedCertificates.count < settings.maxBufferedMessages else {
+                out.append(.rejected(.bufferFull, from: sender)); return
+            }
+            bufferedProposals[digest] = (signed, sender, missing.count)
+            for parent in missing { waitingOn[parent, default: []].append(digest) }
+            requestMissing(missing, from: sender, referencingRound: vertex.round, into: &out)
+        }
+    }
+
+    /// Parents are present: check the edge rules that need the DAG, then vote (persist first).
+    mutating func voteIfValid(_ signed: SignedVertex, digest: Digest, from sender: Int, into out: inout [Directive]) {
+        let vertex = signed.vertex
+        let slot = Slot(author: Int(vertex.author), round: vertex.round)
+        guard votedSlots[slot] == nil else { return }
+        guard edgesValid(vertex) else { out.append(.rejected(.malformedVertex, from: sender)); return }
+        votedSlots[slot] = digest
+        let vote = makeVote(digest: digest, vertex: vertex)
+        if slot.author == me {
+            onVote(vote, into: &out)
+        } else {
+            out.append(.persistVote(vote))
+            out.append(.send(to: slot.author, .vote(vote)))
+        }
+    }
+
+    func makeVote(digest: Digest, vertex: Vertex) -> Vote {
+        Vote(digest: digest, round: vertex.round, author: vertex.author, voter: UInt32(me),
+             signature: signer.sign(SigningMessages.vote(chain: committee.chain, digest: digest)))
+    }
+
+    /// Collects votes for an own proposal; at 2f+1 forms the certificate (Alg. 1 "r_deliver").
+    mutating func onVote(_ vote: Vote, into out: inout [Directive]) {
+        guard Int(vote.author) == me, var own = ownProposals[vote.round], own.digest == vote.digest, !own.certified else { return }
+        own.votes[Int(vote.voter)] = vote.signature
+        ownProposals[vote.round] = own
+        guard own.votes.count >= committee.quorum else { return }
+        own.certified = true
+        ownProposals[vote.round] = own
+        let votes = own.votes.keys.sorted().map { CertificateVote(voter: UInt32($0), signature: own.votes[$0]!) }
+        let certificate = VerifiedCertificate(certificate: Certificate(signedVertex: own.signed, votes: votes), digest: own.digest)
+        out.append(.broadcast(.certificate(certificate.certificate)))
+        onCertificate(certificate, from: me, into: &out)
+    }
+
+    var farFutureLimit: UInt64 { max(round, dag.highestQuorumRound) + settings.futureRoundWindow }
+
+    // MARK: DAG layer
+
+    /// DAG-Rider Alg. 2 lines 1–9: a certified vertex enters the DAG when all its edges are there.
+    mutating func onCertificate(_ certificate: VerifiedCertificate, from sender: Int, into out: inout [Directive]) {
+        let vertex = certificate.vertex
+        let digest = certificate.digest
+        if dag.contains(digest) || bufferedCertificates[digest] != nil { return }
+        if vertex.round < dag.floor {
+            // Only useful as proof that an edge points below our floor.
+            if fetching.removeValue(forKey: digest) != nil || waitingOn[digest] != nil {
+                belowFloor.insert(digest)
+                resolveWaiters(of: digest, into: &out)
+            }
+            return
+        }
+        guard vertex.round <= farFutureLimit else { out.append(.rejected(.farFutureRound, from: sender)); return }
+        if let existing = dag.digest(round: vertex.round, author: Int(vertex.author)), existing != digest {
+            // Two certificates for one slot need f+1 double voters: more faults than tolerated.
+            out.append(.rejected(.conflictingCertificate, from: sender))
+            return
+        }
+        let missing = missingParents(of: vertex)
+        if !missing.isEmpty {
+            guard bufferedProposals.count + bufferedCertificates.count < settings.maxBufferedMessages else {
+                out.append(.rejected(.bufferFull, from: sender)); return
+            }
+            bufferedCertificates[digest] = (certificate, missing.count)
+            for parent in missing { waitingOn[parent, default: []].append(digest) }
+            requestMissing(missing, from: sender, referencingRound: vertex.round, into: &out)
+            return
+        }
+        insert(certificate, into: &out)
+    }
+
+    func missingParents(of vertex: Vertex) -> [Digest] {
+        (vertex.strongEdges + vertex.weakEdges).filter { !dag.contains($0) && !belowFloor.contains($0) }
+    }
+
+    /// Strong edges point to distinct authors of round − 1; weak edges to older rounds (or below
+    /// the floor). Checked once all parents are known.
+    func edgesValid(_ vertex: Vertex) -> Bool {
+        guard vertex.round > 1 else { return true }
+        var authors = Set<Int>()
+        for edge in vertex.strongEdges {
+            if belowFloor.contains(edge) { continue }
+            guard let parent = dag.node(edge), parent.round == vertex.round - 1, authors.insert(parent.author).inserted else { return false }
+        }
+        for edge in vertex.weakEdges {
+            if belowFloor.contains(edge) { continue }
+            guard let parent = dag.node(edge), parent.round + 1 < vertex.round else { return false }
+        }
+        return true
+    }
+
+    mutating func insert(_ certificate: VerifiedCertificate, into out: inout [Directive]) {
+        guard edgesValid(certificate.vertex) else {
+            out.append(.rejected(.malformedVertex, from: Int(certificate.vertex.author)))
+            return
+        }
+        var work = [certificate]
+        while let next = work.popLast() {
+            guard !dag.contains(next.digest) else { continue }
+            dag.insert(next)
+            fetching.removeValue(forKey: next.digest)
+            out.append(.storeCertificate(next))
+            if let own = ownProposals[next.vertex.round], own.digest == next.digest, !own.certified {
+                ownProposals[next.vertex.round]?.certified = true
+            }
+            if let wave = Wave.coinWave(carriedIn: next.vertex.round), let share = next.vertex.coinShare {
+                collectCoinShare(share, wave: wave, into: &out)
+            }
+            // A late certificate of round 4w may complete the support of an undecided leader.
+            if !restoring, let wave = leaders.keys.first(where: { Wave.lastRound($0) == next.vertex.round }), wave > decidedWave {
+                tryCommit(wave: wave, into: &out)
+            }
+            work += resolveWaiters(of: next.digest, into: &out)
+        }
+        tryAdvance(into: &out)
+    }
+
+    /// Releases messages that waited on `digest`; returns certificates now ready to insert.
+    @discardableResult
+    mutating func resolveWaiters(of digest: Digest, into out: inout [Directive]) -> [VerifiedCertificate] {
+        guard let dependents = waitingOn.removeValue(forKey: digest) else { return [] }
+        var ready: [VerifiedCertificate] = []
+        for dependent in dependents {
+            if var entry = bufferedCertificates[dependent] {
+                entry.missing -= 1
+                if entry.missing == 0 {
+                    bufferedCertificates[dependent] = nil
+                    if edgesValid(entry.certificate.vertex) { ready.append(entry.certificate) }
+                } else {
+                    bufferedCertificates[dependent] = entry
+                }
+            } else if var entry = bufferedProposals[dependent] {
+                entry.missing -= 1
+                if entry.missing == 0 {
+                    bufferedProposals[dependent] = nil
+                    voteIfValid(entry.signed, digest: dependent, from: entry.from, into: &out)
+                } else {
+                    bufferedProposals[dependent] = entry
+                }
+            }
+        }
+        return ready
+    }
+
+    // MARK: Catch-up
+
+    mutating func requestMissing(_ digests: [Digest], from peer: Int, referencingRound: UInt64, into out: inout [Directive]) {
+        let fresh = digests.filter { fetching[$0] == nil }
+        for digest in fresh { fetching[digest] = FetchState(sinceMs: now, peer: peer, attempts: 1) }
+        if !fresh.isEmpty && peer != me {
+            out.append(.send(to: peer, .fetchCertificates(Array(fresh.prefix(ConsensusMessage.maxFetchDigests)))))
+        }
+        // Far behind: ask for whole rounds rather than walking back one digest at a time.
+        let known = max(dag.highestQuorumRound, dag.floor)
+        if referencingRound > known + 2, peer != me, now >= lastRangeFetchMs + settings.fetchRetryMs {
+            lastRangeFetchMs = now
+            let from = known + 1
+            out.append(.send(to: peer, .fetchRounds(from: from, to: min(referencingRound - 1, from + settings.futureRoundWindow))))
+        }
+    }
+
+    /// Re-asks another peer for certificates that did not arrive in time; gives up after asking
+    /// every peer three times (the dependent messages then wait until GC removes them).
+    mutating func retryFetches(into out: inout [Directive]) {
+        var byPeer: [Int: [Digest]] = [:]
+        for (digest, var state) in fetching where now >= state.sinceMs + settings.fetchRetryMs {
+            if state.attempts >= 3 * committee.size {
+                fetching[digest] = nil
+                continue
+            }
+            var peer = (state.peer + 1) % committee.size
+            if peer == me { peer = (peer + 1) % committee.size }
+            state = FetchState(sinceMs: now, peer: peer, attempts: state.attempts + 1)
+            fetching[digest] = state
+            byPeer[peer, default: []].append(digest)
+        }
+        for peer in byPeer.keys.sorted() {
+            let digests = byPeer[peer]!.sorted()
+            for start in stride(from: 0, to: digests.count, by: ConsensusMessage.maxFetchDigests) {
+                out.append(.send(to: peer, .fetchCertificates(Array(digests[start ..< min(digests.count, start + ConsensusMessage.maxFetchDigests)]))))
+            }
+        }
+    }
+
+    // MARK: Proposing
+
+    /// Alg. 2 lines 10–16 with pacing: move to round r+1 once the DAG has 2f+1 certificates of
+    /// round r and either the batch is full, records waited the minimum interval, or the maximum
+    /// interval passed (an empty vertex keeps waves completing when idle). A validator that fell
+    /// behind jumps straight to the round after the highest complete one.
+    mutating func tryAdvance(into out: inout [Directive]) {
+        guard started, round >= 1 else { return }
+        let complete = dag.highestQuorumRound
+        guard complete >= round else { return }
+        let elapsed = now >= lastProposalMs ? now - lastProposalMs : 0
+        let batchFull = pendingRecordCount >= settings.maxRecordsPerVertex
+        let ready = complete > round
+            || batchFull
+            || (pendingRecordCount > 0 && elapsed >= settings.minRoundIntervalMs)
+            || elapsed >= settings.maxRoundIntervalMs
+        if ready { propose(round: complete + 1, into: &out) }
+    }
+
+    mutating func propose(round next: UInt64, into out: inout [Directive]) {
+        let strong = next == 1 ? [] : dag.digests(round: next - 1)
+        let weak = next <= 2 ? [] : weakEdges(forRound: next, strong: strong)
+        var payload: [[UInt8]] = []
+        var bytes = 0
+        while pendingRecordsHead < pendingRecords.count, payload.count < settings.maxRecordsPerVertex {
+            let record = pendingRecords[pendingRecordsHead]
+            if bytes + record.count > settings.maxVertexBytes { break }
+            payload.append(record)
+            bytes += record.count
+            pendingRecordsHead += 1
+        }
+        if pendingRecordsHead > 4096 && pendingRecordsHead * 2 > pendingRecords.count {
+            pendingRecords.removeFirst(pendingRecordsHead)
+            pendingRecordsHead = 0
+        }
+        var share: CoinShare?
+        if let wave = Wave.coinWave(carriedIn: next) {
+            // Released only now, after round 4w holds 2f+1 certificates (Alg. 3: the coin is
+            // flipped only once the wave is complete), so nobody learns the leader earlier.
+            share = try? coin.makeShare(wave: wave)
+        }
+        let vertex = Vertex(round: next, author: UInt32(me), strongEdges: strong, weakEdges: weak, payload: payload, coinShare: share)
+        let digest = SigningMessages.vertexDigest(vertex)
+        let signed = SignedVertex(vertex: vertex, signature: signer.sign(SigningMessages.proposal(chain: committee.chain, digest: digest)))
+        round = next
+        lastProposalMs = now
+        lastProposalBroadcastMs = now
+        ownProposals[next] = OwnProposal(signed: signed, digest: digest, votes: [:])
+        markReferenced(strong + weak)
+        out.append(.persistProposal(signed))
+        out.append(.broadcast(.proposal(signed)))
+        voteIfValid(signed, digest: digest, from: me, into: &out)
+    }
+
+    /// Alg. 2 `set_weak_edges`: certified vertices of rounds < r−1 that no path from the strong
+    /// edges reaches. `referenced` (everything reachable from this validator's earlier vertices)
+    /// makes the common case — nothing left behind — free of any graph walk.
+    func weakEdges(forRound next: UInt64, strong: [Digest]) -> [Digest] {
+        var candidates: [Digest] = []
+        for r in dag.floor ..< next - 1 {
+            for digest in dag.digests(round: r) where !referenced.contains(digest) { candidates.append(digest) }
+        }
+        guard !candidates.isEmpty else { return [] }
+        let lowest = candidates.compactMap { dag.node($0)?.round }.min() ?? 0
+        var reachable = Set<Digest>()
+        var stack = strong
+        while let digest = stack.popLast() {
+            guard let node = dag.node(digest), node.round >= lowest, reachable.insert(digest).inserted else { continue }
+            stack += node.strongEdges
+            stack += node.weakEdges
+        }
+        // As in the paper, walk rounds from newest to oldest: a weak edge added for a newer
+        // candidate already reaches some older ones, which then need no edge of their own.
+        var weak: [Digest] = []
+        var covered = reachable
+        for digest in candidates.reversed() where !covered.contains(digest) {
+            weak.append(digest)
+            var walk = [digest]
+            while let d = walk.popLast() {
+                guard let node = dag.node(d), node.round >= lowest, covered.insert(d).inserted else { continue }
+                walk += node.strongEdges
+                walk += node.weakEdges
+            }
+        }
+        return weak.sorted()
+    }
+
+    mutating func markReferenced(_ edges: [Digest]) {
+        var stack = edges
+        while let digest = stack.popLast() {
+            guard referenced.insert(digest).inserted, let node = dag.node(digest) else { continue }
+            stack += node.strongEdges
+            stack += node.weakEdges
+        }
+    }
+
+    // MARK: Ordering layer
+
+    mutating func collectCoinShare(_ share: CoinShare, wave: UInt64, into out: inout [Directive]) {
+        guard wave > decidedWave, leaders[wave] == nil else { return }
+        coinShares[wave, default: []].append(share)
+        guard coinShares[wave]!.count >= committee.validity,
+              let leader = try? coin.leader(wave: wave, shares: coinShares[wave]!) else { return }
+        leaders[wave] = leader
+        coinShares[wave] = nil
+        if !restoring { tryCommit(wave: wave, into: &out) }
+    }
+
+    /// Alg. 3 `wave_ready`: commit the leader of `wave` if 2f+1 vertices of its round 4w have
+    /// strong paths to it; then walk back through undecided waves and commit every earlier leader
+    /// the newer one has a strong path to; deliver oldest first. Later waves whose leaders are
+    /// already known are tried next (catch-up inserts many waves at once).
+    mutating func tryCommit(wave: UInt64, into out: inout [Directive]) {
+        guard wave > decidedWave, let leaderAuthor = leaders[wave],
+              let leader = dag.digest(round: Wave.firstRound(wave), author: leaderAuthor) else { return }
+        let support = dag.digests(round: Wave.lastRound(wave)).filter { dag.strongPath(from: $0, to: leader) }.count
+        guard support >= committee.quorum else { return }
+        var stack = [(wave, leader)]
+        var current = leader
+        var earlier = wave - 1
+        while earlier > decidedWave {
+            if let author = leaders[earlier], let candidate = dag.digest(round: Wave.firstRound(earlier), author: author),
+               dag.strongPath(from: current, to: candidate) {
+                stack.append((earlier, candidate))
+                current = candidate
+            }
+            earlier -= 1
+        }
+        decidedWave = wave
+        while let (committedWave, digest) = stack.popLast() { deliver(leader: digest, wave: committedWave, into: &out) }
+        collectGarbage(into: &out)
+        if let next = leaders.keys.filter({ $0 > decidedWave }).min() { tryCommit(wave: next, into: &out) }
+    }
+
+    /// Alg. 3 `order_vertices`: the leader's causal history not yet delivered, restricted to rounds
+    /// at or above leaderRound − gcDepth (the same on every validator, since it depends only on the
+    /// committed leader), sorted by (round, author).
+    mutating func deliver(leader digest: Digest, wave: UInt64, into out: inout [Directive]) {
+        guard let leader = dag.node(digest) else { return }
+        let line = leader.round > settings.gcDepth ? leader.round - settings.gcDepth : 0
+        var found: [DAG.Node] = []
+        var seen: Set<Digest> = [digest]
+        var stack = [digest]
+        while let next = stack.popLast() {
+            guard let node = dag.node(next), !delivered.contains(next) else { continue }
+            found.append(node)
+            for edge in node.strongEdges + node.weakEdges where !seen.contains(edge) {
+                seen.insert(edge)
+                if let parent = dag.node(edge), parent.round >= line { stack.append(edge) }
+            }
+        }
+        found.sort { ($0.round, $0.author) < ($1.round, $1.author) }
+        for node in found { delivered.insert(node.digest) }
+        lastCommittedRound = max(lastCommittedRound, leader.round)
+        committedLeaders += 1
+        out.append(.commit(CommittedLeader(wave: wave, leader: digest, leaderRound: leader.round, leaderAuthor: leader.author,
+                                           certificates: found.map(\.certificate))))
+    }
+
+    /// Drops rounds below lastCommittedRound − gcDepth from memory, reporting undelivered vertices.
+    mutating func collectGarbage(into out: inout [Directive]) {
+        let floor = lastCommittedRound > settings.gcDepth ? lastCommittedRound - settings.gcDepth : 0
+        guard floor > dag.floor else { return }
+        let removed = dag.raiseFloor(to: floor)
+        let dropped = removed.filter { !delivered.contains($0.digest) }.sorted { ($0.round, $0.author) < ($1.round, $1.author) }
+        for node in removed {
+            delivered.remove(node.digest)
+            referenced.remove(node.digest)
+        }
+        if !dropped.isEmpty { out.append(.dropped(dropped.map(\.certificate))) }
+        votedSlots = votedSlots.filter { $0.key.round >= floor }
+        ownProposals = ownProposals.filter { $0.key >= floor }
+        for (digest, entry) in bufferedCertificates where entry.certificate.vertex.round < floor { bufferedCertificates[digest] = nil }
+        for (digest, entry) in bufferedProposals where entry.signed.vertex.round < floor { bufferedProposals[digest] = nil }
+        // Waiters whose dependents are gone, and fetches nobody needs any more.
+        waitingOn = waitingOn.compactMapValues { deps in
+            let alive = deps.filter { bufferedCertificates[$0] != nil || bufferedProposals[$0] != nil }
+            return alive.isEmpty ? nil : alive
+        }
+        fetching = fetching.filter { waitingOn[$0.key] != nil }
+        belowFloor = belowFloor.filter { waitingOn[$0] != nil }
+        coinShares = coinShares.filter { $0.key > decidedWave }
+        leaders = leaders.filter { $0.key > decidedWave }
+    }
+}

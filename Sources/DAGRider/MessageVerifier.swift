@@ -1,0 +1,143 @@
+import CairnCore
+
+/// Why an incoming message was refused before reaching the core (also metric labels).
+public enum RejectReason: String, Error, Sendable, Hashable, CaseIterable {
+    case unknownValidator = "unknown_validator"
+    case senderMismatch = "sender_mismatch"
+    case invalidSignature = "invalid_signature"
+    case invalidCoinShare = "invalid_coin_share"
+    case missingCoinShare = "missing_coin_share"
+    case unexpectedCoinShare = "unexpected_coin_share"
+    case notEnoughVotes = "not_enough_votes"
+    case duplicateVoter = "duplicate_voter"
+    case malformedVertex = "malformed_vertex"
+    case oversizedPayload = "oversized_payload"
+    case oversizedRequest = "oversized_request"
+    case farFutureRound = "far_future_round"
+    case belowGarbageCollection = "below_gc"
+    case equivocation
+    case conflictingCertificate = "conflicting_certificate"
+    case bufferFull = "buffer_full"
+}
+
+/// A certificate whose signatures, votes and coin share have been checked, with its digest.
+public struct VerifiedCertificate: Sendable, Hashable {
+    public let certificate: Certificate
+    public let digest: Digest
+    public var vertex: Vertex { certificate.vertex }
+}
+
+/// A message that passed `MessageVerifier`: the only form the core accepts, so a caller cannot
+/// skip verification by accident.
+public enum VerifiedMessage: Sendable, Hashable {
+    case proposal(SignedVertex, digest: Digest)
+    case vote(Vote)
+    case certificate(VerifiedCertificate)
+    case fetchCertificates([Digest])
+    case fetchRounds(from: UInt64, to: UInt64)
+    /// Valid certificates of a fetch answer (invalid ones are dropped and counted).
+    case certificates([VerifiedCertificate], rejected: Int)
+}
+
+/// Checks everything about a message that needs cryptography or only the committee: signatures,
+/// vote quorums, coin-share proofs, structural vertex rules. Stateless and Sendable, so a shell can
+/// run it on any thread, in parallel, before handing the result to the core.
+public struct MessageVerifier: Sendable {
+    public let settings: DAGRiderSettings
+    let verifier: any ConsensusVerifier
+    let coin: any CoinScheme
+
+    public init(settings: DAGRiderSettings, verifier: any ConsensusVerifier, coin: any CoinScheme) {
+        self.settings = settings
+        self.verifier = verifier
+        self.coin = coin
+    }
+
+    var committee: Committee { settings.committee }
+
+    public func verify(_ message: ConsensusMessage, from sender: Int) -> Result<VerifiedMessage, RejectReason> {
+        guard (0 ..< committee.size).contains(sender) else { return .failure(.unknownValidator) }
+        switch message {
+        case let .proposal(signed):
+            guard Int(signed.vertex.author) == sender else { return .failure(.senderMismatch) }
+            return verifySigned(signed).map { .proposal(signed, digest: $0) }
+        case let .vote(vote):
+            guard Int(vote.voter) == sender else { return .failure(.senderMismatch) }
+            guard Int(vote.author) < committee.size else { return .failure(.unknownValidator) }
+            guard verifier.verify(vote.signature, message: SigningMessages.vote(chain: committee.chain, digest: vote.digest),
+                                  signer: Int(vote.voter)) else { return .failure(.invalidSignature) }
+            return .success(.vote(vote))
+        case let .certificate(certificate):
+            return verify(certificate).map { .certificate($0) }
+        case let .fetchCertificates(digests):
+            guard digests.count <= ConsensusMessage.maxFetchDigests else { return .failure(.oversizedRequest) }
+            return .success(.fetchCertificates(digests))
+        case let .fetchRounds(from, to):
+            guard from <= to, to - from <= settings.futureRoundWindow else { return .failure(.oversizedRequest) }
+            return .success(.fetchRounds(from: from, to: to))
+        case let .certificates(certificates):
+            var valid: [VerifiedCertificate] = []
+            for certificate in certificates {
+                if case let .success(verified) = verify(certificate) { valid.append(verified) }
+            }
+            return .success(.certificates(valid, rejected: certificates.count - valid.count))
+        }
+    }
+
+    public func verify(_ certificate: Certificate) -> Result<VerifiedCertificate, RejectReason> {
+        let digest: Digest
+        switch verifySigned(certificate.signedVertex) {
+        case let .success(d): digest = d
+        case let .failure(reason): return .failure(reason)
+        }
+        guard certificate.votes.count >= committee.quorum else { return .failure(.notEnoughVotes) }
+        var previous = -1
+        let message = SigningMessages.vote(chain: committee.chain, digest: digest)
+        for vote in certificate.votes {
+            // Sorted strictly ascending: distinct voters and one canonical form per certificate.
+            guard Int(vote.voter) > previous else { return .failure(.duplicateVoter) }
+            guard Int(vote.voter) < committee.size else { return .failure(.unknownValidator) }
+            previous = Int(vote.voter)
+            guard verifier.verify(vote.signature, message: message, signer: Int(vote.voter)) else {
+                return .failure(.invalidSignature)
+            }
+        }
+        return .success(VerifiedCertificate(certificate: certificate, digest: digest))
+    }
+
+    /// Structural rules, the author's signature and the coin share of a signed vertex.
+    func verifySigned(_ signed: SignedVertex) -> Result<Digest, RejectReason> {
+        let vertex = signed.vertex
+        guard Int(vertex.author) < committee.size else { return .failure(.unknownValidator) }
+        if let reason = structuralProblem(vertex) { return .failure(reason) }
+        let digest = SigningMessages.vertexDigest(vertex)
+        guard verifier.verify(signed.signature, message: SigningMessages.proposal(chain: committee.chain, digest: digest),
+                              signer: Int(vertex.author)) else { return .failure(.invalidSignature) }
+        if let wave = Wave.coinWave(carriedIn: vertex.round) {
+            guard let share = vertex.coinShare else { return .failure(.missingCoinShare) }
+            guard share.index == vertex.author + 1, coin.verify(share, wave: wave) else { return .failure(.invalidCoinShare) }
+        } else if vertex.coinShare != nil {
+            return .failure(.unexpectedCoinShare)
+        }
+        return .success(digest)
+    }
+
+    /// Rules that need no DAG: round ≥ 1; round 1 has no edges; later rounds have ≥ 2f+1 distinct
+    /// strong edges (DAG-Rider Alg. 2 line 4); edges are distinct; payload within bounds.
+    func structuralProblem(_ vertex: Vertex) -> RejectReason? {
+        guard vertex.round >= 1 else { return .malformedVertex }
+        if vertex.round == 1 {
+            guard vertex.strongEdges.isEmpty && vertex.weakEdges.isEmpty else { return .malformedVertex }
+        } else {
+            guard vertex.strongEdges.count >= committee.quorum, vertex.strongEdges.count <= committee.size else {
+                return .malformedVertex
+            }
+            let all = vertex.strongEdges + vertex.weakEdges
+            guard Set(all).count == all.count else { return .malformedVertex }
+        }
+        guard vertex.payload.count <= settings.maxRecordsPerVertex, vertex.payloadBytes <= settings.maxVertexBytes else {
+            return .oversizedPayload
+        }
+        return nil
+    }
+}
