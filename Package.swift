@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "CairnNode", dependencies: ["CairnCore", "CairnCrypto", "CairnStorage"],
                 swiftSettings: sharedSettings),
         .target(name: "CairnBench",
-                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "CBLAS"],
+                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "ConsensusSimulator", "CBLAS"],
                 swiftSettings: sharedSettings),
 
         // MARK: Executables

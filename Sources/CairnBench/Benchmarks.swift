@@ -2,6 +2,7 @@ import CBLAS
 import CairnCore
 import CairnCrypto
 import CairnStorage
+import ConsensusSimulator
 import Foundation
 
 /// One measured figure next to the physical limit DESIGN §12 gives for this machine type.
@@ -172,5 +173,28 @@ public struct Benchmarks: Sendable {
         let flops = 2 * Double(n) * Double(n) * Double(n)
         return [BenchmarkResult(name: result.name, value: result.value * flops / 1e9, unit: "GFLOP/s",
                                 reference: 90, lowerIsBetter: false, iterations: result.iterations)]
+    }
+}
+
+// MARK: Consensus
+
+extension Benchmarks {
+    /// Certified vertices ordered per second of core CPU time, per validator, in an honest network
+    /// with no loss or partitions (`seconds` of wall time caps the rounds run).
+    public func consensus(validators sizes: [Int], rounds: UInt64) -> [BenchmarkResult] {
+        sizes.map { n in
+            var config = SimulationConfig(validators: n, byzantine: 0, behaviour: .honest, rounds: rounds, seed: 1)
+            config.lossRate = 0
+            config.allowPartitions = false
+            config.recordsPerTick = 4
+            var simulation = Simulation(config: config)
+            let result = simulation.run()
+            // Every validator orders every vertex: core seconds per validator vs vertices per validator.
+            let perValidatorVertices = Double(result.verticesDelivered) / Double(n)
+            let perValidatorSeconds = result.coreSeconds / Double(n)
+            return BenchmarkResult(name: "DAG-Rider core, n = \(n) (vertices ordered per core-second)",
+                                   value: perValidatorVertices / perValidatorSeconds, unit: "vertices/s", reference: nil,
+                                   lowerIsBetter: false, iterations: Int(perValidatorVertices))
+        }
     }
 }

@@ -169,7 +169,8 @@ public struct Simulation {
 
     public mutating func run() -> RunResult {
         setUp()
-        let limit: UInt64 = config.rounds * (config.maxRoundIntervalMs + 400) + 30_000 + lastDisturbanceEnd
+        // Generous: time for the target rounds plus ~150 more waves to show liveness.
+        let limit: UInt64 = config.rounds * (config.maxRoundIntervalMs + 400) + 90_000 + lastDisturbanceEnd
         while let (time, event) = queue.pop() {
             now = time
             if now > limit { break }
@@ -181,9 +182,15 @@ public struct Simulation {
 
     /// Done once every live honest validator reached the target round and the network has run
     /// undisturbed for a while after the last crash, restart or partition (to judge liveness).
+    ///
+    /// "Commits keep happening" is an eventual property: the coin may pick a silent validator's
+    /// vertex several waves in a row (probability 4^-k at n = 4), so a run continues — bounded by
+    /// the time limit — until every live honest validator has committed after the disturbance.
     var finished: Bool {
         guard now >= lastDisturbanceEnd + 3000 else { return false }
-        return nodes.filter { $0.isHonest && $0.alive }.allSatisfy { $0.core.round >= config.rounds }
+        return nodes.filter { $0.isHonest && $0.alive }.allSatisfy {
+            $0.core.round >= config.rounds && $0.commitTimes.contains { $0 > lastDisturbanceEnd }
+        }
     }
 
     mutating func setUp() {

@@ -5,13 +5,24 @@ import CairnCore
 /// Holds rounds ≥ `floor` (the garbage-collection line). Insertion requires every edge above the
 /// floor to be present already, so the DAG is always causally closed above its floor.
 struct DAG {
-    struct Node {
+    /// Immutable and shared: a lookup costs one retain instead of copying a certificate's worth
+    /// of arrays (which was a quarter of the core's time at n = 31).
+    final class Node: Sendable {
         let certificate: VerifiedCertificate
-        var digest: Digest { certificate.digest }
-        var round: UInt64 { certificate.vertex.round }
-        var author: Int { Int(certificate.vertex.author) }
-        var strongEdges: [Digest] { certificate.vertex.strongEdges }
-        var weakEdges: [Digest] { certificate.vertex.weakEdges }
+        let digest: Digest
+        let round: UInt64
+        let author: Int
+        let strongEdges: [Digest]
+        let weakEdges: [Digest]
+
+        init(certificate: VerifiedCertificate) {
+            self.certificate = certificate
+            digest = certificate.digest
+            round = certificate.vertex.round
+            author = Int(certificate.vertex.author)
+            strongEdges = certificate.vertex.strongEdges
+            weakEdges = certificate.vertex.weakEdges
+        }
     }
 
     private(set) var nodes: [Digest: Node] = [:]
@@ -62,6 +73,23 @@ struct DAG {
             round -= 1
         }
         return frontier.contains { nodes[$0]?.strongEdges.contains(to) ?? false }
+    }
+
+    /// Vertices of round `through` with a strong path to `leader`, found in one upward sweep:
+    /// a vertex qualifies when one of its strong edges points at a qualifying vertex of the round
+    /// below. O(edges in between), instead of one search per candidate.
+    func strongSupport(of leader: Digest, through round: UInt64) -> Int {
+        guard let start = nodes[leader], round > start.round else { return 0 }
+        var reached: Set<Digest> = [leader]
+        for r in start.round + 1 ... round {
+            var next: Set<Digest> = []
+            for digest in rounds[r]?.values ?? [:].values {
+                if let node = nodes[digest], node.strongEdges.contains(where: reached.contains) { next.insert(digest) }
+            }
+            if next.isEmpty { return 0 }
+            reached = next
+        }
+        return reached.count
     }
 
     /// Removes every round below `newFloor`, returning the removed nodes.

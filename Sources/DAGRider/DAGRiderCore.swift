@@ -66,8 +66,10 @@ public struct DAGRiderCore: Sendable {
     var delivered: Set<Digest> = []
     public internal(set) var committedLeaders = 0
 
-    /// Everything this validator has signed and not yet lost below GC, for `referenced` pruning.
+    /// Certified vertices reachable from this validator's own vertices, and those that are not
+    /// (yet): the candidates for weak edges, kept up to date so a proposal rarely walks the DAG.
     var referenced: Set<Digest> = []
+    var unreferenced: Set<Digest> = []
     var pendingRecords: [[UInt8]] = []
     var pendingRecordsHead = 0
 
@@ -293,6 +295,7 @@ public struct DAGRiderCore: Sendable {
         while let next = work.popLast() {
             guard !dag.contains(next.digest) else { continue }
             dag.insert(next)
+            if !referenced.contains(next.digest) { unreferenced.insert(next.digest) }
             fetching.removeValue(forKey: next.digest)
             out.append(.storeCertificate(next))
             if let own = ownProposals[next.vertex.round], own.digest == next.digest, !own.certified {
@@ -435,10 +438,8 @@ public struct DAGRiderCore: Sendable {
     /// edges reaches. `referenced` (everything reachable from this validator's earlier vertices)
     /// makes the common case — nothing left behind — free of any graph walk.
     func weakEdges(forRound next: UInt64, strong: [Digest]) -> [Digest] {
-        var candidates: [Digest] = []
-        for r in dag.floor ..< next - 1 {
-            for digest in dag.digests(round: r) where !referenced.contains(digest) { candidates.append(digest) }
-        }
+        let candidates = unreferenced.compactMap { dag.node($0) }.filter { $0.round + 1 < next }
+            .sorted { ($0.round, $0.author) < ($1.round, $1.author) }.map(\.digest)
         guard !candidates.isEmpty else { return [] }
         let lowest = candidates.compactMap { dag.node($0)?.round }.min() ?? 0
         var reachable = Set<Digest>()
@@ -467,7 +468,9 @@ public struct DAGRiderCore: Sendable {
     mutating func markReferenced(_ edges: [Digest]) {
         var stack = edges
         while let digest = stack.popLast() {
-            guard referenced.insert(digest).inserted, let node = dag.node(digest) else { continue }
+            guard referenced.insert(digest).inserted else { continue }
+            unreferenced.remove(digest)
+            guard let node = dag.node(digest) else { continue }
             stack += node.strongEdges
             stack += node.weakEdges
         }
@@ -492,8 +495,7 @@ public struct DAGRiderCore: Sendable {
     mutating func tryCommit(wave: UInt64, into out: inout [Directive]) {
         guard wave > decidedWave, let leaderAuthor = leaders[wave],
               let leader = dag.digest(round: Wave.firstRound(wave), author: leaderAuthor) else { return }
-        let support = dag.digests(round: Wave.lastRound(wave)).filter { dag.strongPath(from: $0, to: leader) }.count
-        guard support >= committee.quorum else { return }
+        guard dag.strongSupport(of: leader, through: Wave.lastRound(wave)) >= committee.quorum else { return }
         var stack = [(wave, leader)]
         var current = leader
         var earlier = wave - 1
@@ -545,6 +547,7 @@ public struct DAGRiderCore: Sendable {
         for node in removed {
             delivered.remove(node.digest)
             referenced.remove(node.digest)
+            unreferenced.remove(node.digest)
         }
         if !dropped.isEmpty { out.append(.dropped(dropped.map(\.certificate))) }
         votedSlots = votedSlots.filter { $0.key.round >= floor }

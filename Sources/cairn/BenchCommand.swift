@@ -5,7 +5,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure this machine's limits: crypto, storage and compute, each next to DESIGN §12's figure.",
-        subcommands: [Crypto.self, Storage.self, Compute.self, All.self])
+        subcommands: [Crypto.self, Storage.self, Compute.self, Consensus.self, All.self])
 
     struct Options: ParsableArguments {
         @Option(help: "Seconds to run each measurement.")
@@ -39,6 +39,24 @@ struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "OpenBLAS sgemm on one thread.")
         @OptionGroup var options: Options
         func run() throws { try report(Benchmarks(seconds: options.seconds).compute(), json: options.json) }
+    }
+
+    struct Consensus: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "DAG-Rider core throughput: certified vertices ordered per core-second for several committee sizes.")
+        @Option(help: "Committee sizes, comma-separated (each 3f+1).")
+        var validators = "4,10,31"
+        @Option(help: "Rounds to simulate per size.")
+        var rounds: UInt64 = 200
+        @Flag(help: "Print one JSON object instead of a table.")
+        var json = false
+        func validate() throws {
+            for n in sizes where n < 4 || (n - 1) % 3 != 0 { throw ValidationError("--validators: \(n) is not 3f+1 with f ≥ 1") }
+            guard !sizes.isEmpty, sizes.count == validators.split(separator: ",").count else { throw ValidationError("--validators must be a comma-separated list such as 4,10,31") }
+            guard (8 ... 100_000).contains(rounds) else { throw ValidationError("--rounds must be in 8…100000") }
+        }
+        var sizes: [Int] { validators.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        func run() throws { try report(Benchmarks().consensus(validators: sizes, rounds: rounds), json: json) }
     }
 
     struct All: ParsableCommand {
