@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "CairnCrypto", targets: ["CairnCrypto"]),
         .library(name: "CairnStorage", targets: ["CairnStorage"]),
         .library(name: "DAGRider", targets: ["DAGRider"]),
+        .library(name: "OpenSkill", targets: ["OpenSkill"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -46,6 +47,10 @@ let package = Package(
                 swiftSettings: optimisedSettings),
         .target(name: "ConsensusSimulator", dependencies: ["CairnCore", "CairnCrypto", "DAGRider"],
                 swiftSettings: optimisedSettings),
+        // Pure rating models (no Foundation); the ledger's ratings run on its portable math.
+        .target(name: "OpenSkill", swiftSettings: optimisedSettings),
+        // Reads openskill.py reference-vector files (JSON) and checks them against OpenSkill.
+        .target(name: "OpenSkillVectors", dependencies: ["OpenSkill"], swiftSettings: sharedSettings),
         .target(name: "CairnNode", dependencies: ["CairnCore", "CairnCrypto", "CairnStorage"],
                 swiftSettings: sharedSettings),
         .target(name: "CairnBench",
@@ -56,10 +61,12 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnCore", "CairnCrypto", "CairnStorage", "CairnNode", "CairnBench", "DAGRider", "ConsensusSimulator",
+                "CairnCore", "CairnCrypto", "CairnStorage", "CairnNode", "CairnBench", "DAGRider", "ConsensusSimulator", "OpenSkill", "OpenSkillVectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: sharedSettings),
+        // `rate` calls per second next to openskill.py's (tools/bench-openskill).
+        .executableTarget(name: "OpenSkillBench", dependencies: ["OpenSkill"], swiftSettings: sharedSettings),
         // Child process for the RocksDB crash test: writes numbered synced batches until killed.
         .executableTarget(name: "CairnCrashWriter", dependencies: ["CairnStorage"],
                           swiftSettings: sharedSettings),
@@ -76,6 +83,8 @@ let package = Package(
                     swiftSettings: sharedSettings),
         .testTarget(name: "DAGRiderTests",
                     dependencies: ["CairnCore", "CairnCrypto", "DAGRider", "ConsensusSimulator", "CairnTestKit"],
+                    swiftSettings: sharedSettings),
+        .testTarget(name: "OpenSkillTests", dependencies: ["OpenSkill", "OpenSkillVectors"],
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnNodeTests",
                     dependencies: ["CairnCore", "CairnCrypto", "CairnNode", "CairnStorage", "CairnBench", "cairn", "CairnTestKit"],

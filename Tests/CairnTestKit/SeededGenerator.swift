@@ -77,3 +77,31 @@ public enum RandomValues {
                   challenge: g.bytes(32), response: g.bytes(32))
     }
 }
+
+extension RandomValues {
+    public static func vertex(_ g: inout SeededGenerator) -> Vertex {
+        Vertex(round: g.next() % 1000, author: UInt32.random(in: 0 ... 30, using: &g),
+               strongEdges: (0 ..< Int.random(in: 0 ... 5, using: &g)).map { _ in g.fixed(Digest.self) },
+               weakEdges: (0 ..< Int.random(in: 0 ... 2, using: &g)).map { _ in g.fixed(Digest.self) },
+               payload: (0 ..< Int.random(in: 0 ... 4, using: &g)).map { _ in g.bytes(Int.random(in: 0 ... 40, using: &g)) },
+               coinShare: Bool.random(using: &g) ? coinShare(&g) : nil)
+    }
+
+    public static func certificate(_ g: inout SeededGenerator) -> Certificate {
+        Certificate(signedVertex: SignedVertex(vertex: vertex(&g), signature: g.fixed(Signature.self)),
+                    votes: (0 ..< Int.random(in: 0 ... 4, using: &g)).map { _ in
+                        CertificateVote(voter: UInt32.random(in: 0 ... 30, using: &g), signature: g.fixed(Signature.self))
+                    })
+    }
+
+    public static func consensusMessage(_ g: inout SeededGenerator) -> ConsensusMessage {
+        switch Int.random(in: 0 ..< 6, using: &g) {
+        case 0: return .proposal(SignedVertex(vertex: vertex(&g), signature: g.fixed(Signature.self)))
+        case 1: return .vote(Vote(digest: g.fixed(Digest.self), round: g.next(), author: 1, voter: 2, signature: g.fixed(Signature.self)))
+        case 2: return .certificate(certificate(&g))
+        case 3: return .fetchCertificates((0 ..< Int.random(in: 0 ... 3, using: &g)).map { _ in g.fixed(Digest.self) })
+        case 4: return .fetchRounds(from: g.next(), to: g.next())
+        default: return .certificates((0 ..< Int.random(in: 0 ... 2, using: &g)).map { _ in certificate(&g) })
+        }
+    }
+}
