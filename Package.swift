@@ -25,6 +25,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.2"),
     ],
     targets: [
         // MARK: System libraries (Debian -dev packages, installed by tools/setup)
@@ -51,6 +52,15 @@ let package = Package(
         .target(name: "OpenSkill", swiftSettings: optimisedSettings),
         // Reads openskill.py reference-vector files (JSON) and checks them against OpenSkill.
         .target(name: "OpenSkillVectors", dependencies: ["OpenSkill"], swiftSettings: sharedSettings),
+        // Encrypted, mutually authenticated validator transport (SwiftNIO).
+        .target(name: "CairnNet",
+                dependencies: [
+                    "CairnCore", "CairnCrypto",
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                ],
+                swiftSettings: sharedSettings),
         .target(name: "CairnNode", dependencies: ["CairnCore", "CairnCrypto", "CairnStorage"],
                 swiftSettings: sharedSettings),
         .target(name: "CairnBench",
@@ -83,6 +93,11 @@ let package = Package(
                     swiftSettings: sharedSettings),
         .testTarget(name: "DAGRiderTests",
                     dependencies: ["CairnCore", "CairnCrypto", "DAGRider", "ConsensusSimulator", "CairnTestKit"],
+                    swiftSettings: sharedSettings),
+        .testTarget(name: "CairnNetTests",
+                    dependencies: ["CairnCore", "CairnCrypto", "CairnNet",
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOPosix", package: "swift-nio")],
                     swiftSettings: sharedSettings),
         .testTarget(name: "OpenSkillTests", dependencies: ["OpenSkill", "OpenSkillVectors"],
                     swiftSettings: sharedSettings),

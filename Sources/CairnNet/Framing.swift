@@ -1,0 +1,46 @@
+import NIOCore
+
+/// A frame longer than the limit: the connection is closed before the body is read, so a peer
+/// cannot make this node buffer an arbitrary amount of memory.
+public struct FrameTooLarge: Error, Hashable, Sendable, CustomStringConvertible {
+    public var length: UInt32
+    public var limit: UInt32
+    public var description: String { "frame of \(length) bytes exceeds the \(limit)-byte limit" }
+}
+
+/// `[u32 big-endian length][payload]` frames (DESIGN §9).
+struct FrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+    let maxFrameBytes: UInt32
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
+        guard length <= maxFrameBytes else { throw FrameTooLarge(length: length, limit: maxFrameBytes) }
+        guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 4)
+        context.fireChannelRead(Self.wrapInboundOut(buffer.readSlice(length: Int(length))!))
+        return .continue
+    }
+}
+
+struct FrameEncoder: MessageToByteEncoder {
+    typealias OutboundIn = ByteBuffer
+
+    func encode(data: ByteBuffer, out: inout ByteBuffer) throws {
+        out.writeInteger(UInt32(data.readableBytes))
+        out.writeImmutableBuffer(data)
+    }
+}
+
+typealias FramedChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+extension FramedChannel {
+    /// Adds the framing handlers and wraps the channel; call from the bootstrap's initializer.
+    static func framed(_ channel: any Channel, maxFrameBytes: UInt32) -> EventLoopFuture<FramedChannel> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
+            try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
+            return try FramedChannel(wrappingChannelSynchronously: channel)
+        }
+    }
+}
