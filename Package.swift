@@ -61,7 +61,7 @@ let package = Package(
                     .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 ],
                 swiftSettings: sharedSettings),
-        .target(name: "CairnNode", dependencies: ["CairnCore", "CairnCrypto", "CairnStorage"],
+        .target(name: "CairnNode", dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "CairnNet"],
                 swiftSettings: sharedSettings),
         .target(name: "CairnBench",
                 dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "ConsensusSimulator", "CBLAS"],
@@ -102,7 +102,8 @@ let package = Package(
         .testTarget(name: "OpenSkillTests", dependencies: ["OpenSkill", "OpenSkillVectors"],
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnNodeTests",
-                    dependencies: ["CairnCore", "CairnCrypto", "CairnNode", "CairnStorage", "CairnBench", "cairn", "CairnTestKit"],
+                    dependencies: ["CairnCore", "CairnCrypto", "CairnNode", "CairnStorage", "CairnBench", "cairn", "CairnTestKit",
+                                   "DAGRider", "CairnNet"],
                     swiftSettings: sharedSettings),
     ]
 )

@@ -10,6 +10,11 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     public var operation: String
     public var message: String
     public var description: String { "RocksDB \(operation) failed: \(message)" }
+
+    public init(operation: String, message: String) {
+        self.operation = operation
+        self.message = message
+    }
 }
 
 /// How a database is opened.

@@ -1,0 +1,114 @@
+import NIOConcurrencyHelpers
+
+/// Mesh settings.
+public struct MeshSettings: Sendable {
+    public var transport = TransportSettings()
+    /// Payloads waiting for one peer; beyond this new ones are dropped and counted (the consensus
+    /// core repeats what matters, so a slow peer cannot make this node buffer without bound).
+    public var outboundQueueLimit = 4096
+    /// Reconnect delay doubles from the first to the maximum while a peer is unreachable.
+    public var reconnectInitialMs: Int64 = 50
+    public var reconnectMaxMs: Int64 = 2_000
+
+    public init() {}
+}
+
+/// Full mesh among validators (DESIGN §9). Each validator dials every other one and sends over
+/// that connection; it receives over the connections the others dial to it. One direction per TCP
+/// connection keeps the two sides independent: a restart on either end only breaks the
+/// connections that end owns, and each side reconnects on its own schedule.
+public final class PeerMesh: Sendable {
+    public let identity: PeerIdentity
+    public let settings: MeshSettings
+    public let counters: TransportCounters
+    private let addresses: NIOLockedValueBox<[Int: (host: String, port: Int)]>
+    private let queues: [Int: (stream: AsyncStream<[UInt8]>, continuation: AsyncStream<[UInt8]>.Continuation)]
+    private let connected = NIOLockedValueBox<Set<Int>>([])
+
+    public init(identity: PeerIdentity, addresses: [Int: (host: String, port: Int)], settings: MeshSettings = MeshSettings(),
+                counters: TransportCounters = TransportCounters()) {
+        self.identity = identity
+        self.settings = settings
+        self.counters = counters
+        self.addresses = NIOLockedValueBox(addresses)
+        var queues: [Int: (AsyncStream<[UInt8]>, AsyncStream<[UInt8]>.Continuation)] = [:]
+        for peer in identity.publicKeys.indices where peer != identity.me {
+            queues[peer] = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(settings.outboundQueueLimit))
+        }
+        self.queues = queues.mapValues { (stream: $0.0, continuation: $0.1) }
+    }
+
+    /// Peers this validator currently has an outbound session to.
+    public var connectedPeers: Set<Int> { connected.withLockedValue { $0 } }
+
+    /// Sets or changes where a peer listens (tests bind port 0 and learn ports afterwards).
+    public func setAddress(_ peer: Int, host: String, port: Int) {
+        addresses.withLockedValue { $0[peer] = (host, port) }
+    }
+
+    /// Queues a payload for `peer`; never blocks. Returns false if the queue was full.
+    @discardableResult
+    public func send(to peer: Int, _ payload: [UInt8]) -> Bool {
+        guard let queue = queues[peer] else { return false }
+        if case .dropped = queue.continuation.yield(payload) {
+            counters.add("outbound_dropped_queue_full")
+            return false
+        }
+        return true
+    }
+
+    public func broadcast(_ payload: [UInt8]) {
+        for peer in queues.keys.sorted() { send(to: peer, payload) }
+    }
+
+    /// Listens on `host:port` and keeps a sending connection to every peer until cancelled;
+    /// `deliver` is called for every authenticated payload received, tagged with its sender.
+    public func run(host: String, port: Int, onBound: @Sendable @escaping (Int) -> Void = { _ in },
+                    deliver: @escaping @Sendable (_ peer: Int, _ payload: [UInt8]) async -> Void) async throws {
+        let server = SecureServer(identity: identity, settings: settings.transport, counters: counters)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                try await server.run(host: host, port: port, onBound: onBound) { session in
+                    while let payload = try await session.receive() { await deliver(session.peer, payload) }
+                }
+            }
+            for peer in queues.keys.sorted() {
+                group.addTask { await self.dialLoop(peer) }
+            }
+        }
+    }
+
+    /// Connects to `peer`, drains its queue into the session, and reconnects with exponential
+    /// backoff whenever the connection fails or the peer is away.
+    private func dialLoop(_ peer: Int) async {
+        var iterator = queues[peer]!.stream.makeAsyncIterator()
+        var delay = settings.reconnectInitialMs
+        var pending: [UInt8]?
+        while !Task.isCancelled {
+            if let address = addresses.withLockedValue({ $0[peer] }) {
+                do {
+                    try await SecureClient.connect(host: address.host, port: address.port, dialling: peer, identity: identity,
+                                                   settings: settings.transport, counters: counters) { session in
+                        connected.withLockedValue { _ = $0.insert(peer) }
+                        delay = settings.reconnectInitialMs
+                        // A payload taken from the queue when the last connection broke goes first.
+                        if let first = pending {
+                            try await session.send(first)
+                            pending = nil
+                        }
+                        while let payload = await iterator.next() {
+                            pending = payload
+                            try await session.send(payload)
+                            pending = nil
+                        }
+                    }
+                } catch {
+                    counters.add("dial_failed")
+                }
+                connected.withLockedValue { _ = $0.remove(peer) }
+            }
+            try? await Task.sleep(for: .milliseconds(delay))
+            delay = min(settings.reconnectMaxMs, delay * 2)
+        }
+    }
+}

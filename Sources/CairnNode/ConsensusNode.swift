@@ -1,0 +1,113 @@
+import CairnCore
+import CairnCrypto
+import CairnNet
+import CairnStorage
+import DAGRider
+
+/// The shell around the consensus core (DESIGN §2, STYLE.md §1): one actor feeds network, timer
+/// and record events into `DAGRiderCore` and executes its directives — persistence first (synced
+/// when a proposal or vote is among them), then messages. Messages are decoded and verified by
+/// the caller, off the actor and in parallel across connections; only verified messages enter.
+public actor ConsensusNode {
+    public let settings: DAGRiderSettings
+    let verifier: MessageVerifier
+    let store: ConsensusStore
+    let mesh: PeerMesh
+    var core: DAGRiderCore
+    var progress: ConsensusStore.Progress
+    let started = ContinuousClock.now
+    var nextTickMs: UInt64 = 0
+    public private(set) var refused: [String: Int] = [:]
+
+    /// Restores from `database` (empty on first start) and prepares to run over `mesh`.
+    public init(settings: DAGRiderSettings, signer: any ConsensusSigner, verifier: any ConsensusVerifier,
+                coin: any CoinScheme, coinVerifier: any CoinScheme, database: Database, mesh: PeerMesh) throws {
+        self.settings = settings
+        self.verifier = MessageVerifier(settings: settings, verifier: verifier, coin: coinVerifier)
+        store = ConsensusStore(database: database)
+        self.mesh = mesh
+        let (snapshot, progress) = try store.snapshot(gcDepth: settings.gcDepth)
+        self.progress = progress
+        core = DAGRiderCore.restore(settings: settings, signer: signer, coin: coin, from: snapshot)
+    }
+
+    var nowMs: UInt64 {
+        let elapsed = ContinuousClock.now - started
+        return UInt64(elapsed.components.seconds) * 1000 + UInt64(elapsed.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    public var round: UInt64 { core.round }
+    public var sequenceProgress: ConsensusStore.Progress { progress }
+
+    /// Starts consensus (proposes, or re-sends the persisted proposal after a restart).
+    public func start() throws {
+        try execute(core.onStart(nowMs: nowMs))
+    }
+
+    /// Called by the timer loop; runs the core's tick when it asked for one.
+    public func tick() throws {
+        let now = nowMs
+        guard now >= nextTickMs else { return }
+        try execute(core.onTick(nowMs: now))
+    }
+
+    public func submit(_ records: [[UInt8]]) -> Int { core.onRecords(records) }
+
+    /// Decodes and verifies a peer's payload. `nonisolated`: runs on the caller's task, so the
+    /// signature checks of different connections proceed in parallel, outside the actor.
+    public nonisolated func verify(_ payload: [UInt8], from peer: Int) -> Result<VerifiedMessage, RejectReason>? {
+        guard let message = try? ConsensusMessage(canonicalBytes: payload) else { return nil }
+        return verifier.verify(message, from: peer)
+    }
+
+    public func receive(_ message: Result<VerifiedMessage, RejectReason>?, from peer: Int) throws {
+        switch message {
+        case nil:
+            refused["malformed", default: 0] += 1
+        case let .failure(reason):
+            refused[reason.rawValue, default: 0] += 1
+        case let .success(verified):
+            try execute(core.onMessage(verified, from: peer, nowMs: nowMs))
+        }
+    }
+
+    /// Persist first (one atomic batch, synced if it holds a proposal or vote), then send.
+    func execute(_ directives: [Directive]) throws {
+        (progress, _) = try store.apply(directives, progress: progress)
+        for directive in directives {
+            switch directive {
+            case let .send(to, message):
+                mesh.send(to: to, message.canonicalBytes)
+            case let .broadcast(message):
+                mesh.broadcast(message.canonicalBytes)
+            case let .scheduleTick(at):
+                nextTickMs = at
+            case let .rejected(reason, _):
+                refused[reason.rawValue, default: 0] += 1
+            case .dropped:
+                refused["dropped_below_gc", default: 0] += 1
+            default:
+                break
+            }
+        }
+    }
+
+    /// Runs the mesh and the timer until cancelled.
+    public nonisolated func run(host: String, port: Int, onBound: @Sendable @escaping (Int) -> Void = { _ in }) async throws {
+        try await start()
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                try await self.mesh.run(host: host, port: port, onBound: onBound) { peer, payload in
+                    let verified = self.verify(payload, from: peer)
+                    try? await self.receive(verified, from: peer)
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(5))
+                    try await self.tick()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import CairnCore
+import CairnCrypto
+import CairnNet
+import CairnNode
+import CairnStorage
+import DAGRider
+import Foundation
+import Testing
+
+/// Four validators' keys, coin shares and settings on one fresh chain.
+struct LocalCommittee {
+    let n = 4
+    let keys = (0 ..< 4).map { _ in SigningKey.generate() }
+    let deal = try! ThresholdCoin.deal(validators: 4, threshold: 2)
+    let chain = Hashing.digest(.genesis, Array("node-test-\(UInt64.random(in: 0 ... .max))".utf8))
+    var coin: ThresholdCoin { try! ThresholdCoin(chainID: "node-test", threshold: 2, publicShares: deal.publicShares, commitments: deal.commitments) }
+
+    func settings(_ i: Int) -> DAGRiderSettings {
+        var s = DAGRiderSettings(committee: Committee(size: n, chain: chain), me: i)
+        s.minRoundIntervalMs = 20
+        s.maxRoundIntervalMs = 60
+        return s
+    }
+
+    func node(_ i: Int, database: Database, mesh: PeerMesh) throws -> ConsensusNode {
+        let publicKeys = keys.map(\.publicKey)
+        return try ConsensusNode(settings: settings(i), signer: Ed25519ConsensusKeys(key: keys[i], publicKeys: publicKeys),
+                                 verifier: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys),
+                                 coin: ThresholdCoinScheme(coin: coin, secret: deal.secretShares[i]),
+                                 coinVerifier: ThresholdCoinScheme(coin: coin, secret: nil), database: database, mesh: mesh)
+    }
+
+    func mesh(_ i: Int) -> PeerMesh {
+        var settings = MeshSettings()
+        settings.reconnectMaxMs = 200
+        return PeerMesh(identity: PeerIdentity(chain: chain, publicKeys: keys.map(\.publicKey), me: i, key: keys[i]), addresses: [:], settings: settings)
+    }
+}
+
+/// A running node: its task, port, mesh and database.
+struct Running {
+    let node: ConsensusNode
+    let mesh: PeerMesh
+    let database: Database
+    let task: Task<Void, any Error>
+    let port: Int
+}
+
+func launch(_ committee: LocalCommittee, _ i: Int, path: String) async throws -> Running {
+    let database = try Database(nodePath: path)
+    let mesh = committee.mesh(i)
+    let node = try committee.node(i, database: database, mesh: mesh)
+    let (ports, continuation) = AsyncStream<Int>.makeStream()
+    let task = Task { try await node.run(host: "127.0.0.1", port: 0, onBound: { continuation.yield($0) }) }
+    var iterator = ports.makeAsyncIterator()
+    return Running(node: node, mesh: mesh, database: database, task: task, port: try #require(await iterator.next()))
+}
+
+/// The delivered sequence as stored in a node's database.
+func storedSequence(_ database: Database) throws -> [Digest] {
+    var digests: [Digest] = []
+    try database.scan(ColumnFamily.sequence.rawValue) { _, value in
+        digests.append(Digest(uncheckedBytes: Array(value[0 ..< 32])))
+        return true
+    }
+    return digests
+}
+
+@Suite("Consensus nodes over real sockets and RocksDB", .serialized)
+struct ConsensusNodeTests {
+    @Test("four nodes commit one sequence; a node stopped and restarted from its database catches up")
+    func commitAndRestart() async throws {
+        let committee = LocalCommittee()
+        let base = FileManager.default.temporaryDirectory.path + "/cairn-nodes-\(UInt64.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        var nodes: [Running] = []
+        for i in 0 ..< 4 { nodes.append(try await launch(committee, i, path: "\(base)/node\(i)")) }
+        func connect() { for r in nodes { for (j, other) in nodes.enumerated() { r.mesh.setAddress(j, host: "127.0.0.1", port: other.port) } } }
+        connect()
+        for (i, running) in nodes.enumerated() {
+            _ = await running.node.submit((0 ..< 20).map { Array("record-\(i)-\($0)".utf8) })
+        }
+
+        // Wait for every node to commit a few leaders.
+        for _ in 0 ..< 400 {
+            var done = true
+            for r in nodes where await r.node.sequenceProgress.committedLeaders < 3 { done = false }
+            if done { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        for r in nodes { #expect(await r.node.sequenceProgress.committedLeaders >= 3) }
+
+        // Stop node 3 (its database closes), let the others go on, restart it from disk.
+        nodes[3].task.cancel()
+        try await Task.sleep(for: .milliseconds(300))
+        let before = try storedSequence(nodes[3].database)
+        nodes[3].database.close()
+        #expect(!before.isEmpty)
+        nodes[3] = try await launch(committee, 3, path: "\(base)/node3")
+        connect()
+        let target = await nodes[0].node.sequenceProgress.delivered + 20
+        for _ in 0 ..< 400 {
+            if await nodes[3].node.sequenceProgress.delivered >= target { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        for r in nodes { r.task.cancel() }
+        try await Task.sleep(for: .milliseconds(100))
+
+        let sequences = try nodes.map { try storedSequence($0.database) }
+        #expect(await nodes[3].node.sequenceProgress.delivered >= target, "restarted node did not catch up")
+        // Agreement: every stored sequence is a prefix of the longest; the restarted node kept
+        // what it had and neither lost nor reordered it.
+        let longest = sequences.max { $0.count < $1.count }!
+        for (i, sequence) in sequences.enumerated() {
+            #expect(Array(longest.prefix(sequence.count)) == sequence, "node \(i) diverges")
+            #expect(Set(sequence).count == sequence.count, "node \(i) delivered a vertex twice")
+        }
+        #expect(Array(sequences[3].prefix(before.count)) == before)
+        // Sequence hashes agree at the common length.
+        let progress = await nodes.asyncMap { await $0.node.sequenceProgress }
+        let shortest = progress.map(\.delivered).min()!
+        #expect(shortest > 0)
+        for delivered in Set(progress.map(\.delivered)) {
+            let hashes = Set(progress.filter { $0.delivered == delivered }.map(\.sequenceHash))
+            #expect(hashes.count == 1, "nodes at \(delivered) delivered vertices disagree on the sequence hash")
+        }
+        print("node sequences: delivered \(progress.map(\.delivered)), leaders \(progress.map(\.committedLeaders)), restarted node had \(before.count) before")
+        for r in nodes { r.database.close() }
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for element in self { out.append(try await transform(element)) }
+        return out
+    }
+}
