@@ -26,6 +26,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         // MARK: System libraries (Debian -dev packages, installed by tools/setup)
@@ -61,7 +65,13 @@ let package = Package(
                     .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 ],
                 swiftSettings: sharedSettings),
-        .target(name: "CairnNode", dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "CairnNet"],
+        .target(name: "CairnNode",
+                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "CairnNet",
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "TOMLKit", package: "TOMLKit"),
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                               .product(name: "UnixSignals", package: "swift-service-lifecycle")],
                 swiftSettings: sharedSettings),
         .target(name: "CairnBench",
                 dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "ConsensusSimulator", "CBLAS"],
@@ -73,6 +83,7 @@ let package = Package(
             dependencies: [
                 "CairnCore", "CairnCrypto", "CairnStorage", "CairnNode", "CairnBench", "DAGRider", "ConsensusSimulator", "OpenSkill", "OpenSkillVectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: sharedSettings),
         // `rate` calls per second next to openskill.py's (tools/bench-openskill).

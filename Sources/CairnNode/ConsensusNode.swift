@@ -39,6 +39,25 @@ public actor ConsensusNode {
     public var round: UInt64 { core.round }
     public var sequenceProgress: ConsensusStore.Progress { progress }
 
+    /// What `/status` and `/health` report.
+    public struct Status: Sendable {
+        public var round: UInt64
+        public var highestCompleteRound: UInt64
+        public var progress: ConsensusStore.Progress
+        public var pendingRecords: Int
+        public var missingCertificates: Int
+        public var refused: [String: Int]
+        /// Behind when the DAG already holds complete rounds well past this validator's own.
+        public var catchingUp: Bool { highestCompleteRound > round + 2 }
+    }
+
+    public var status: Status {
+        Status(round: core.round, highestCompleteRound: core.highestQuorumRound, progress: progress,
+               pendingRecords: core.pendingRecordCount, missingCertificates: core.missingCertificates, refused: refused)
+    }
+
+    public nonisolated var database: ConsensusStore { store }
+
     /// Starts consensus (proposes, or re-sends the persisted proposal after a restart).
     public func start() throws {
         try execute(core.onStart(nowMs: nowMs))
@@ -66,6 +85,14 @@ public actor ConsensusNode {
             refused["malformed", default: 0] += 1
         case let .failure(reason):
             refused[reason.rawValue, default: 0] += 1
+        case let .success(.fetchCertificates(digests)):
+            // Served from storage, which keeps full history: a peer that fell behind past this
+            // node's garbage-collection line can still catch up.
+            let found = try store.certificates(digests)
+            if !found.isEmpty { mesh.send(to: peer, ConsensusMessage.certificates(found).canonicalBytes) }
+        case let .success(.fetchRounds(from, to)):
+            let found = try store.certificates(rounds: from, to: to, limit: ConsensusMessage.maxCertificatesPerMessage)
+            if !found.isEmpty { mesh.send(to: peer, ConsensusMessage.certificates(found).canonicalBytes) }
         case let .success(verified):
             try execute(core.onMessage(verified, from: peer, nowMs: nowMs))
         }

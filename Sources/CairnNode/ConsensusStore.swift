@@ -10,8 +10,10 @@ import DAGRider
 /// - `rounds`: round ‖ author → digest (for range catch-up and audits)
 /// - `meta`: `proposal/<round>` → own signed vertex, `vote/<author>/<round>` → own vote,
 ///   `consensus` → decided wave, last committed round, committed leaders, delivered count
-/// - `sequence`: position → delivered vertex digest ‖ vertex round ‖ round of the leader that delivered it
-public struct ConsensusStore {
+/// - `sequence`: position → delivered vertex digest ‖ vertex round ‖ round of the leader that
+///   delivered it ‖ sequence hash up to and including it
+/// - `records`: record id → position of the vertex that carried it (first occurrence)
+public struct ConsensusStore: Sendable {
     let database: Database
 
     public init(database: Database) { self.database = database }
@@ -50,6 +52,37 @@ public struct ConsensusStore {
         }
     }
 
+    /// The delivered vertex at `position` and the sequence hash up to it.
+    public func sequenceEntry(_ position: UInt64) throws -> (digest: Digest, round: UInt64, sequenceHash: Digest)? {
+        guard let entry = try database.get(ColumnFamily.sequence.rawValue, StorageKey.uint64(position)), entry.count == 80 else { return nil }
+        return (Digest(uncheckedBytes: Array(entry[0 ..< 32])), StorageKey.uint64(from: Array(entry[32 ..< 40])) ?? 0,
+                Digest(uncheckedBytes: Array(entry[48 ..< 80])))
+    }
+
+    /// Certificates by digest, from storage (full history, not just the in-memory DAG).
+    public func certificates(_ digests: [Digest]) throws -> [Certificate] {
+        try digests.compactMap { try database.get(Certificate.self, .certificates, $0.bytes) }
+    }
+
+    /// Every stored certificate of rounds `from…to`, at most `limit` of them, oldest first.
+    public func certificates(rounds from: UInt64, to: UInt64, limit: Int) throws -> [Certificate] {
+        var found: [Certificate] = []
+        guard from <= to else { return found }
+        let upper = to == .max ? nil : StorageKey.uint64(to + 1)
+        try database.scan(ColumnFamily.rounds.rawValue, from: StorageKey.uint64(from), below: upper) { _, value in
+            if let digest = try? Digest(canonicalBytes: value), let certificate = try database.get(Certificate.self, .certificates, digest.bytes) {
+                found.append(certificate)
+            }
+            return found.count < limit
+        }
+        return found
+    }
+
+    /// Position of the vertex that carried record `id`, if committed.
+    public func recordPosition(_ id: Digest) throws -> UInt64? {
+        try database.get(ColumnFamily.records.rawValue, id.bytes).flatMap(StorageKey.uint64(from:))
+    }
+
     public func progress() throws -> Progress {
         try database.get(Progress.self, .meta, Self.progressKey) ?? Progress()
     }
@@ -84,7 +117,7 @@ public struct ConsensusStore {
         var position = progress.delivered
         while position > 0 {
             position -= 1
-            guard let entry = try database.get(ColumnFamily.sequence.rawValue, StorageKey.uint64(position)), entry.count == 48 else {
+            guard let entry = try database.get(ColumnFamily.sequence.rawValue, StorageKey.uint64(position)), entry.count == 80 else {
                 throw StorageError(operation: "read sequence position \(position)", message: "missing or malformed entry; the database is damaged")
             }
             let round = StorageKey.uint64(from: Array(entry[32 ..< 40])) ?? 0
@@ -103,6 +136,7 @@ public struct ConsensusStore {
         var sync = false
         var progress = progress
         var delivered: [Digest] = []
+        var recorded: Set<Digest> = []
         for directive in directives {
             switch directive {
             case let .persistProposal(signed):
@@ -121,9 +155,18 @@ public struct ConsensusStore {
                 progress.lastCommittedRound = max(progress.lastCommittedRound, committed.leaderRound)
                 progress.committedLeaders += 1
                 for certificate in committed.certificates {
-                    batch.put(ColumnFamily.sequence.rawValue, StorageKey.uint64(progress.delivered),
-                              certificate.digest.bytes + StorageKey.uint64(certificate.vertex.round) + StorageKey.uint64(committed.leaderRound))
                     progress.sequenceHash = Hashing.digest(.sequence, progress.sequenceHash.bytes + certificate.digest.bytes)
+                    batch.put(ColumnFamily.sequence.rawValue, StorageKey.uint64(progress.delivered),
+                              certificate.digest.bytes + StorageKey.uint64(certificate.vertex.round)
+                                  + StorageKey.uint64(committed.leaderRound) + progress.sequenceHash.bytes)
+                    for record in certificate.vertex.payload {
+                        let id = Hashing.digest(.record, record)
+                        // The first occurrence counts; a duplicate later in the sequence is ignored.
+                        if try database.get(ColumnFamily.records.rawValue, id.bytes) == nil, !recorded.contains(id) {
+                            batch.put(ColumnFamily.records.rawValue, id.bytes, StorageKey.uint64(progress.delivered))
+                            recorded.insert(id)
+                        }
+                    }
                     progress.delivered += 1
                     delivered.append(certificate.digest)
                 }

@@ -21,6 +21,7 @@ public struct TestnetGenerator: Sendable {
         public var basePort = 26600
         public var trainerBalance: UInt64 = 1_000_000_000
         public var corpusDirectory = Corpus.defaultDirectory
+        public var consensus = ConsensusParameters.defaults
 
         public init(validators: Int, trainers: Int, output: String) {
             self.validators = validators
@@ -151,7 +152,7 @@ public struct TestnetGenerator: Sendable {
             GenesisAccount(name: "trainer\($0.offset)", publicKey: $0.element.publicKey, balance: s.trainerBalance)
         }
         let genesis = Genesis(
-            chainID: s.chainID, consensus: .defaults, validators: genesisValidators,
+            chainID: s.chainID, consensus: s.consensus, validators: genesisValidators,
             coin: CoinSetup(threshold: UInt32(f + 1), commitments: deal.commitments),
             accounts: accounts, task: Self.defaultTask(corpus: corpus), rewards: Self.defaultRewards,
             placeholders: Self.placeholders)

@@ -247,7 +247,14 @@ public struct DAGRiderCore: Sendable {
             }
             return
         }
-        guard vertex.round <= farFutureLimit else { out.append(.rejected(.farFutureRound, from: sender)); return }
+        guard vertex.round <= farFutureLimit else {
+            // Certified (2f+1 votes were checked) yet far ahead: this validator fell behind, e.g.
+            // after a long restart. Ask the sender for the next window of rounds rather than
+            // buffering the future.
+            out.append(.rejected(.farFutureRound, from: sender))
+            requestRoundRange(upTo: vertex.round, from: sender, into: &out)
+            return
+        }
         if let existing = dag.digest(round: vertex.round, author: Int(vertex.author)), existing != digest {
             // Two certificates for one slot need f+1 double voters: more faults than tolerated.
             out.append(.rejected(.conflictingCertificate, from: sender))
@@ -349,12 +356,19 @@ public struct DAGRiderCore: Sendable {
             out.append(.send(to: peer, .fetchCertificates(Array(fresh.prefix(ConsensusMessage.maxFetchDigests)))))
         }
         // Far behind: ask for whole rounds rather than walking back one digest at a time.
-        let known = max(dag.highestQuorumRound, dag.floor)
-        if referencingRound > known + 2, peer != me, now >= lastRangeFetchMs + settings.fetchRetryMs {
-            lastRangeFetchMs = now
-            let from = known + 1
-            out.append(.send(to: peer, .fetchRounds(from: from, to: min(referencingRound - 1, from + settings.futureRoundWindow))))
+        if referencingRound > max(dag.highestQuorumRound, dag.floor) + 2 {
+            requestRoundRange(upTo: referencingRound, from: peer, into: &out)
         }
+    }
+
+    /// Asks `peer` for the rounds after the highest complete one, up to one window (at most once
+    /// per retry interval). Peers answer from storage, so this works past their GC line too.
+    mutating func requestRoundRange(upTo round: UInt64, from peer: Int, into out: inout [Directive]) {
+        guard peer != me, now >= lastRangeFetchMs + settings.fetchRetryMs || lastRangeFetchMs == 0 else { return }
+        lastRangeFetchMs = now
+        let from = max(dag.highestQuorumRound, dag.floor) + 1
+        guard round > from else { return }
+        out.append(.send(to: peer, .fetchRounds(from: from, to: min(round - 1, from + settings.futureRoundWindow - 1))))
     }
 
     /// Re-asks another peer for certificates that did not arrive in time; gives up after asking

@@ -36,6 +36,12 @@ struct Testnet: ParsableCommand {
     @Option(help: "Corpus directory hashed into genesis (Debian's fortunes).")
     var corpus = Corpus.defaultDirectory
 
+    @Option(help: "Genesis consensus.min_round_interval_ms: the least time between rounds when records wait.")
+    var minRoundIntervalMs: UInt32 = ConsensusParameters.defaults.minRoundIntervalMs
+
+    @Option(help: "Genesis consensus.max_round_interval_ms: an empty vertex after this long keeps waves completing when idle.")
+    var maxRoundIntervalMs: UInt32 = ConsensusParameters.defaults.maxRoundIntervalMs
+
     func run() throws {
         var settings = TestnetGenerator.Settings(validators: validators, trainers: trainers, output: output)
         settings.force = force
@@ -43,6 +49,8 @@ struct Testnet: ParsableCommand {
         settings.basePort = basePort
         settings.trainerBalance = trainerBalance
         settings.corpusDirectory = corpus
+        settings.consensus.minRoundIntervalMs = minRoundIntervalMs
+        settings.consensus.maxRoundIntervalMs = maxRoundIntervalMs
         let summary = try TestnetGenerator(settings: settings).generate()
         let f = summary.genesis.faultTolerance
         print("wrote \(summary.output): \(summary.nodes.count) validators (f = \(f), quorum \(2 * f + 1)), \(summary.trainerKeyFiles.count) trainers")

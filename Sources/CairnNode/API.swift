@@ -1,0 +1,141 @@
+import CairnCore
+import CairnCrypto
+import CairnNet
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The client API (DESIGN §9), JSON over HTTP. Errors are `{"error", "detail"}` with the right
+/// status; request bodies are bounded.
+public enum NodeAPI {
+    public static let version = "0.1.0"
+    static let maxBodyBytes = 256 * 1024
+
+    struct ErrorBody: Encodable { var error: String; var detail: String }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ error: String, _ detail: String) -> Response {
+        json(ErrorBody(error: error, detail: detail), status: status)
+    }
+
+    struct StatusBody: Encodable {
+        var chain_id: String
+        var genesis_hash: String
+        var version: String
+        var node: String
+        var validator_index: Int
+        var round: UInt64
+        var last_committed_wave: UInt64
+        var committed_leaders: UInt64
+        var delivered: UInt64
+        var sequence_hash: String
+        var peers: Int
+        var catching_up: Bool
+        var pending_records: Int
+    }
+
+    public static func router(for validator: Validator) -> Router<BasicRequestContext> {
+        let router = Router()
+        let node = validator.node
+        let quorumPeers = 2 * validator.genesis.faultTolerance
+
+        router.get("/status") { _, _ -> Response in
+            let status = await node.status
+            return json(StatusBody(
+                chain_id: validator.genesis.chainID, genesis_hash: validator.genesisHash.hex, version: version,
+                node: validator.config.name, validator_index: validator.index, round: status.round,
+                last_committed_wave: status.progress.decidedWave, committed_leaders: status.progress.committedLeaders,
+                delivered: status.progress.delivered, sequence_hash: status.progress.sequenceHash.hex,
+                peers: validator.mesh.connectedPeers.count, catching_up: status.catchingUp, pending_records: status.pendingRecords))
+        }
+
+        router.get("/health") { _, _ -> Response in
+            let status = await node.status
+            let peers = validator.mesh.connectedPeers.count
+            if peers < quorumPeers {
+                return error(.serviceUnavailable, "unhealthy", "connected to \(peers) peers, need 2f = \(quorumPeers)")
+            }
+            if status.catchingUp {
+                return error(.serviceUnavailable, "unhealthy", "catching up: round \(status.round), the DAG is complete to \(status.highestCompleteRound)")
+            }
+            return json(["status": "ok"])
+        }
+
+        router.get("/metrics") { _, _ -> Response in
+            let status = await node.status
+            var lines = [
+                "# TYPE cairn_round gauge", "cairn_round \(status.round)",
+                "# TYPE cairn_committed_waves gauge", "cairn_committed_waves \(status.progress.decidedWave)",
+                "# TYPE cairn_committed_leaders_total counter", "cairn_committed_leaders_total \(status.progress.committedLeaders)",
+                "# TYPE cairn_delivered_vertices_total counter", "cairn_delivered_vertices_total \(status.progress.delivered)",
+                "# TYPE cairn_peers_connected gauge", "cairn_peers_connected \(validator.mesh.connectedPeers.count)",
+                "# TYPE cairn_pending_records gauge", "cairn_pending_records \(status.pendingRecords)",
+                "# TYPE cairn_missing_certificates gauge", "cairn_missing_certificates \(status.missingCertificates)",
+                "# TYPE cairn_consensus_refused_total counter",
+            ]
+            for (reason, count) in status.refused.sorted(by: { $0.key < $1.key }) {
+                lines.append("cairn_consensus_refused_total{reason=\"\(reason)\"} \(count)")
+            }
+            lines.append("# TYPE cairn_transport_events_total counter")
+            for (event, count) in validator.mesh.counters.snapshot.sorted(by: { $0.key < $1.key }) {
+                lines.append("cairn_transport_events_total{event=\"\(event)\"} \(count)")
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
+        }
+
+        router.post("/v1/records") { request, _ -> Response in
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: maxBodyBytes)
+            } catch {
+                return NodeAPI.error(.contentTooLarge, "too_large", "request body exceeds \(maxBodyBytes) bytes")
+            }
+            struct Submit: Decodable { var record: String }
+            guard let submit = try? JSONDecoder().decode(Submit.self, from: Data(Array(buffer: body))),
+                  let bytes = Hex.decode(submit.record) else {
+                return NodeAPI.error(.badRequest, "bad_request", "body must be {\"record\": \"<hex of a canonical SignedRecord>\"}")
+            }
+            let id: Digest
+            do {
+                (_, id) = try validator.validateRecord(bytes)
+            } catch {
+                return NodeAPI.error(.badRequest, "invalid_record", "\(error)")
+            }
+            guard await node.submit([bytes]) == 1 else {
+                return NodeAPI.error(.serviceUnavailable, "overloaded", "the pending-record queue is full; retry later")
+            }
+            return json(["id": id.hex], status: .accepted)
+        }
+
+        router.get("/v1/records/{id}") { _, context -> Response in
+            guard let text = context.parameters.get("id"), let id = try? Digest(hex: text) else {
+                return NodeAPI.error(.badRequest, "bad_request", "id must be 64 hex characters")
+            }
+            if let position = try validator.node.database.recordPosition(id) {
+                return json(RecordStatus(id: id.hex, status: "committed", position: position))
+            }
+            return NodeAPI.error(.notFound, "unknown_record", "record \(id.short)… is not committed (it may still be pending)")
+        }
+
+        router.get("/v1/sequence/{position}") { _, context -> Response in
+            guard let text = context.parameters.get("position"), let position = UInt64(text) else {
+                return NodeAPI.error(.badRequest, "bad_request", "position must be a non-negative integer")
+            }
+            guard let entry = try validator.node.database.sequenceEntry(position) else {
+                return NodeAPI.error(.notFound, "not_delivered", "nothing delivered at position \(position) yet")
+            }
+            return json(SequenceEntry(position: position, digest: entry.digest.hex, round: entry.round, sequence_hash: entry.sequenceHash.hex))
+        }
+        return router
+    }
+
+    struct RecordStatus: Encodable { var id: String; var status: String; var position: UInt64 }
+    struct SequenceEntry: Encodable { var position: UInt64; var digest: String; var round: UInt64; var sequence_hash: String }
+}

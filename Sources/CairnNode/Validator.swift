@@ -1,0 +1,70 @@
+import CairnCore
+import CairnCrypto
+import CairnNet
+import CairnStorage
+import DAGRider
+import Foundation
+
+/// A validator assembled from its home directory: genesis, keys, config, database, mesh and the
+/// consensus node. `cairn node --home DIR` runs one.
+public struct Validator: Sendable {
+    public let home: NodeHome
+    public let config: NodeConfig
+    public let genesis: Genesis
+    public let genesisHash: Digest
+    public let index: Int
+    public let node: ConsensusNode
+    public let mesh: PeerMesh
+    public let database: Database
+
+    public struct Error: Swift.Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    public static func open(home: NodeHome) throws -> Validator {
+        let genesis = try home.loadGenesis()
+        let genesisHash = genesis.hash
+        let config = try NodeConfig.load(path: home.configFile)
+        let key = try KeyFiles.readSigningKey(at: home.validatorKeyFile)
+        guard let index = genesis.validators.firstIndex(where: { $0.publicKey == key.publicKey }) else {
+            throw Error(description: "\(home.validatorKeyFile) holds key \(key.publicKey.short)…, which is not a validator in \(home.genesisFile)")
+        }
+        let share = try KeyFiles.readCoinShare(at: home.coinShareFile)
+        guard share.index == UInt32(index + 1), share.publicShare == genesis.validators[index].coinPublicShare else {
+            throw Error(description: "\(home.coinShareFile) is not validator \(index)'s coin share in genesis")
+        }
+        let coin = try genesis.verify()
+        try FileManager.default.createDirectory(atPath: home.dataDirectory, withIntermediateDirectories: true)
+        let database = try NodeDatabase.open(path: home.databaseDirectory, genesisHash: genesisHash)
+        var addresses: [Int: (host: String, port: Int)] = [:]
+        for (i, validator) in genesis.validators.enumerated() {
+            let address = try NodeConfig.HostPort(parsing: validator.address, key: "genesis validators[\(i)].address")
+            addresses[i] = (address.host, address.port)
+        }
+        let publicKeys = genesis.validators.map(\.publicKey)
+        let mesh = PeerMesh(identity: PeerIdentity(chain: genesisHash, publicKeys: publicKeys, me: index, key: key), addresses: addresses)
+        let settings = DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: index)
+        let node = try ConsensusNode(
+            settings: settings, signer: Ed25519ConsensusKeys(key: key, publicKeys: publicKeys),
+            verifier: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys),
+            coin: ThresholdCoinScheme(coin: coin, secret: share), coinVerifier: ThresholdCoinScheme(coin: coin, secret: nil),
+            database: database, mesh: mesh)
+        return Validator(home: home, config: config, genesis: genesis, genesisHash: genesisHash, index: index, node: node,
+                         mesh: mesh, database: database)
+    }
+
+    /// Checks a submitted record: canonical envelope, size, signature over this chain.
+    public func validateRecord(_ bytes: [UInt8]) throws -> (SignedRecord, Digest) {
+        let record: SignedRecord
+        do {
+            record = try SignedRecord(canonicalBytes: bytes)
+        } catch {
+            throw Error(description: "record is not a canonical SignedRecord: \(error)")
+        }
+        guard record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
+                                                                                     nonce: record.nonce, body: record.body)) else {
+            throw Error(description: "record signature does not verify for author \(record.author.short)… on this chain")
+        }
+        return (record, Hashing.digest(.record, bytes))
+    }
+}
