@@ -24,6 +24,7 @@ public final class PeerMesh: Sendable {
     private let addresses: NIOLockedValueBox<[Int: (host: String, port: Int)]>
     private let queues: [Int: (stream: AsyncStream<[UInt8]>, continuation: AsyncStream<[UInt8]>.Continuation)]
     private let connected = NIOLockedValueBox<Set<Int>>([])
+    private let lastHeard = NIOLockedValueBox<[Int: ContinuousClock.Instant]>([:])
 
     public init(identity: PeerIdentity, addresses: [Int: (host: String, port: Int)], settings: MeshSettings = MeshSettings(),
                 counters: TransportCounters = TransportCounters()) {
@@ -38,8 +39,15 @@ public final class PeerMesh: Sendable {
         self.queues = queues.mapValues { (stream: $0.0, continuation: $0.1) }
     }
 
-    /// Peers this validator currently has an outbound session to.
+    /// Peers this validator currently has an outbound session to. A peer that died is noticed
+    /// here only when a write fails; `livePeers` is the better signal.
     public var connectedPeers: Set<Int> { connected.withLockedValue { $0 } }
+
+    /// Peers that sent an authenticated message within the last `milliseconds`.
+    public func livePeers(withinMs milliseconds: Int64) -> Set<Int> {
+        let cutoff = ContinuousClock.now - .milliseconds(milliseconds)
+        return Set(lastHeard.withLockedValue { $0.filter { $0.value >= cutoff }.keys })
+    }
 
     /// Sets or changes where a peer listens (tests bind port 0 and learn ports afterwards).
     public func setAddress(_ peer: Int, host: String, port: Int) {
@@ -69,7 +77,10 @@ public final class PeerMesh: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 try await server.run(host: host, port: port, onBound: onBound) { session in
-                    while let payload = try await session.receive() { await deliver(session.peer, payload) }
+                    while let payload = try await session.receive() {
+                        self.lastHeard.withLockedValue { $0[session.peer] = ContinuousClock.now }
+                        await deliver(session.peer, payload)
+                    }
                 }
             }
             for peer in queues.keys.sorted() {

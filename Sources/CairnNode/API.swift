@@ -44,6 +44,9 @@ public enum NodeAPI {
         let router = Router()
         let node = validator.node
         let quorumPeers = 2 * validator.genesis.faultTolerance
+        // A live validator sends at least an empty vertex every max round interval, and repeats
+        // unanswered proposals; three seconds of silence means it is gone.
+        let liveWindowMs = max(3_000, 3 * Int64(validator.genesis.consensus.maxRoundIntervalMs))
 
         router.get("/status") { _, _ -> Response in
             let status = await node.status
@@ -52,14 +55,15 @@ public enum NodeAPI {
                 node: validator.config.name, validator_index: validator.index, round: status.round,
                 last_committed_wave: status.progress.decidedWave, committed_leaders: status.progress.committedLeaders,
                 delivered: status.progress.delivered, sequence_hash: status.progress.sequenceHash.hex,
-                peers: validator.mesh.connectedPeers.count, catching_up: status.catchingUp, pending_records: status.pendingRecords))
+                peers: validator.mesh.livePeers(withinMs: liveWindowMs).count, catching_up: status.catchingUp,
+                pending_records: status.pendingRecords))
         }
 
         router.get("/health") { _, _ -> Response in
             let status = await node.status
-            let peers = validator.mesh.connectedPeers.count
+            let peers = validator.mesh.livePeers(withinMs: liveWindowMs).count
             if peers < quorumPeers {
-                return error(.serviceUnavailable, "unhealthy", "connected to \(peers) peers, need 2f = \(quorumPeers)")
+                return error(.serviceUnavailable, "unhealthy", "heard from \(peers) peers in the last \(liveWindowMs) ms, need 2f = \(quorumPeers)")
             }
             if status.catchingUp {
                 return error(.serviceUnavailable, "unhealthy", "catching up: round \(status.round), the DAG is complete to \(status.highestCompleteRound)")
@@ -74,7 +78,7 @@ public enum NodeAPI {
                 "# TYPE cairn_committed_waves gauge", "cairn_committed_waves \(status.progress.decidedWave)",
                 "# TYPE cairn_committed_leaders_total counter", "cairn_committed_leaders_total \(status.progress.committedLeaders)",
                 "# TYPE cairn_delivered_vertices_total counter", "cairn_delivered_vertices_total \(status.progress.delivered)",
-                "# TYPE cairn_peers_connected gauge", "cairn_peers_connected \(validator.mesh.connectedPeers.count)",
+                "# TYPE cairn_peers_connected gauge", "cairn_peers_connected \(validator.mesh.livePeers(withinMs: liveWindowMs).count)",
                 "# TYPE cairn_pending_records gauge", "cairn_pending_records \(status.pendingRecords)",
                 "# TYPE cairn_missing_certificates gauge", "cairn_missing_certificates \(status.missingCertificates)",
                 "# TYPE cairn_consensus_refused_total counter",
@@ -97,21 +101,58 @@ public enum NodeAPI {
             } catch {
                 return NodeAPI.error(.contentTooLarge, "too_large", "request body exceeds \(maxBodyBytes) bytes")
             }
-            struct Submit: Decodable { var record: String }
+            // One record {"record": hex} or a batch {"records": [hex, …]} (load generators).
+            struct Submit: Decodable { var record: String?; var records: [String]? }
             guard let submit = try? JSONDecoder().decode(Submit.self, from: Data(Array(buffer: body))),
-                  let bytes = Hex.decode(submit.record) else {
-                return NodeAPI.error(.badRequest, "bad_request", "body must be {\"record\": \"<hex of a canonical SignedRecord>\"}")
+                  let texts = submit.records ?? submit.record.map({ [$0] }), !texts.isEmpty, texts.count <= 1000 else {
+                return NodeAPI.error(.badRequest, "bad_request",
+                                     "body must be {\"record\": \"<hex SignedRecord>\"} or {\"records\": [up to 1000 of them]}")
             }
-            let id: Digest
-            do {
-                (_, id) = try validator.validateRecord(bytes)
-            } catch {
-                return NodeAPI.error(.badRequest, "invalid_record", "\(error)")
+            var accepted: [[UInt8]] = []
+            var ids: [String] = []
+            for (index, text) in texts.enumerated() {
+                guard let bytes = Hex.decode(text) else {
+                    return NodeAPI.error(.badRequest, "bad_request", "record \(index) is not hexadecimal")
+                }
+                do {
+                    let (_, id) = try validator.validateRecord(bytes)
+                    accepted.append(bytes)
+                    ids.append(id.hex)
+                } catch {
+                    return NodeAPI.error(.badRequest, "invalid_record", "record \(index): \(error)")
+                }
             }
-            guard await node.submit([bytes]) == 1 else {
+            guard await node.submit(accepted) == accepted.count else {
                 return NodeAPI.error(.serviceUnavailable, "overloaded", "the pending-record queue is full; retry later")
             }
-            return json(["id": id.hex], status: .accepted)
+            return submit.records == nil ? json(["id": ids[0]], status: .accepted) : json(["ids": ids], status: .accepted)
+        }
+
+        // Committed records in sequence order, for clients that follow the ledger (load generators,
+        // indexers): GET /v1/committed?from=P[&limit=N] → {"records": [id…], "next": P'}.
+        router.get("/v1/committed") { request, _ -> Response in
+            guard let from = request.uri.queryParameters.get("from", as: UInt64.self) else {
+                return NodeAPI.error(.badRequest, "bad_request", "give ?from=<sequence position>")
+            }
+            let limit = min(request.uri.queryParameters.get("limit", as: Int.self) ?? 1000, 5000)
+            let (ids, next) = try validator.node.database.committedRecords(from: from, limit: max(1, limit))
+            return json(CommittedRecords(records: ids.map(\.hex), next: next))
+        }
+
+        // Batch status: {"ids": [hex, …]} → {"committed": {id: position}} for those committed.
+        router.post("/v1/records/status") { request, _ -> Response in
+            guard let body = try? await request.body.collect(upTo: maxBodyBytes * 4) else {
+                return NodeAPI.error(.contentTooLarge, "too_large", "request body exceeds \(maxBodyBytes * 4) bytes")
+            }
+            struct Query: Decodable { var ids: [String] }
+            guard let query = try? JSONDecoder().decode(Query.self, from: Data(Array(buffer: body))), query.ids.count <= 10_000 else {
+                return NodeAPI.error(.badRequest, "bad_request", "body must be {\"ids\": [up to 10000 hex record ids]}")
+            }
+            var committed: [String: UInt64] = [:]
+            for text in query.ids {
+                if let id = try? Digest(hex: text), let position = try validator.node.database.recordPosition(id) { committed[text] = position }
+            }
+            return json(["committed": committed])
         }
 
         router.get("/v1/records/{id}") { _, context -> Response in
@@ -136,6 +177,7 @@ public enum NodeAPI {
         return router
     }
 
+    struct CommittedRecords: Encodable { var records: [String]; var next: UInt64 }
     struct RecordStatus: Encodable { var id: String; var status: String; var position: UInt64 }
     struct SequenceEntry: Encodable { var position: UInt64; var digest: String; var round: UInt64; var sequence_hash: String }
 }

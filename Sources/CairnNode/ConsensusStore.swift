@@ -78,6 +78,21 @@ public struct ConsensusStore: Sendable {
         return found
     }
 
+    /// Record ids carried by the vertices delivered at positions `from…`, at most `limit` vertices,
+    /// in sequence order; returns the next position to ask for.
+    public func committedRecords(from: UInt64, limit: Int) throws -> (ids: [Digest], next: UInt64) {
+        let delivered = try progress().delivered
+        var position = from
+        var ids: [Digest] = []
+        while position < delivered, position < from + UInt64(limit) {
+            guard let entry = try sequenceEntry(position),
+                  let certificate = try database.get(Certificate.self, .certificates, entry.digest.bytes) else { break }
+            ids += certificate.vertex.payload.map { Hashing.digest(.record, $0) }
+            position += 1
+        }
+        return (ids, position)
+    }
+
     /// Position of the vertex that carried record `id`, if committed.
     public func recordPosition(_ id: Digest) throws -> UInt64? {
         try database.get(ColumnFamily.records.rawValue, id.bytes).flatMap(StorageKey.uint64(from:))

@@ -146,6 +146,17 @@ struct MultiProcessTests {
         let final = await net.delivered(0)
         #expect(await net.eventually(seconds: 30) { await (0 ..< 4).asyncAll { await net.delivered($0) >= final } })
         try await Self.expectAgreement(net, upTo: final - 1)
+
+        // The load generator: JSON with the documented keys, everything committed everywhere.
+        let urls = (0 ..< 4).map { net.url($0, "").absoluteString }.joined(separator: ",")
+        let load = try runProcess(net.cairn, ["bench", "load", "--nodes", urls, "--rate", "200", "--duration", "2", "--json"])
+        #expect(load.status == 0, "\(load.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(load.stdout.utf8)) as? [String: Any])
+        for key in ["offered_per_second", "committed_per_second", "p50_ms", "p95_ms", "p99_ms", "lost"] {
+            #expect(report[key] != nil, "missing \(key)")
+        }
+        #expect(report["lost"] as? Int == 0)
+        #expect((report["committed_per_second"] as? Double ?? 0) > 100)
     }
 
     /// Every node reports the same vertex and sequence hash at `position`.

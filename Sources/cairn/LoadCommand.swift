@@ -1,0 +1,244 @@
+import ArgumentParser
+import CairnCore
+import CairnCrypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `cairn bench load`: signed records at a fixed rate, latency until committed on every node.
+struct Load: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Submit signed records to running nodes at a fixed rate; report committed records/s and commit latency.",
+        discussion: """
+            Records are signed client side (a fresh Ed25519 key, increasing nonces) and sent in \
+            batches, round-robin over --nodes. A record's latency runs from its submission until \
+            every node reports it committed (polled every 50 ms). After --duration the generator \
+            waits up to 15 s for stragglers; records never committed are reported as lost.
+            """)
+
+    @Option(help: "Comma-separated API URLs of the nodes, e.g. http://127.0.0.1:26601,http://127.0.0.1:26611.")
+    var nodes: String
+
+    @Option(help: "Offered load in records per second.")
+    var rate: Double = 500
+
+    @Option(help: "Seconds to submit for.")
+    var duration: Double = 10
+
+    @Option(help: "Bytes of body per record.")
+    var recordBytes = 100
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    var urls: [URL] { nodes.split(separator: ",").compactMap { URL(string: String($0).trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard !urls.isEmpty, urls.count == nodes.split(separator: ",").count, urls.allSatisfy({ $0.scheme != nil }) else {
+            throw ValidationError("--nodes must be comma-separated URLs such as http://127.0.0.1:26601")
+        }
+        guard rate > 0, rate <= 100_000, duration > 0, duration <= 3600, (1 ... 60_000).contains(recordBytes) else {
+            throw ValidationError("--rate must be in (0, 100000], --duration in (0, 3600], --record-bytes in 1…60000")
+        }
+    }
+
+    func run() async throws {
+        let chain = try await fetchChain(urls[0])
+        let state = LoadState(nodes: urls.count)
+        let key = SigningKey.generate()
+        let start = ContinuousClock.now
+        let end = start + .milliseconds(Int(duration * 1000))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await submitLoop(state: state, key: key, chain: chain, start: start, end: end)
+                await state.endSubmission(at: ContinuousClock.now)
+            }
+            group.addTask { await pollLoop(state: state, until: end + .seconds(15)) }
+            try await group.waitForAll()
+        }
+        let report = await state.report(duration: duration)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(String(format: "offered     %.0f records/s (%d submitted, %d refused)", report.offered_per_second, report.submitted, report.refused))
+            print(String(format: "committed   %.0f records/s on all %d nodes", report.committed_per_second, urls.count))
+            print(String(format: "latency     p50 %.0f ms, p95 %.0f ms, p99 %.0f ms (submit → committed everywhere)", report.p50_ms, report.p95_ms, report.p99_ms))
+            print("lost        \(report.lost)")
+        }
+    }
+
+    func fetchChain(_ url: URL) async throws -> Digest {
+        guard let (data, _) = try? await URLSession.shared.data(from: url.appendingPathComponent("status")),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let hex = object["genesis_hash"] as? String, let chain = try? Digest(hex: hex) else {
+            throw CLIError("cannot read /status from \(url); is `cairn node` running there?")
+        }
+        return chain
+    }
+
+    /// Every 20 ms, signs and sends the records that are due, to one node in turn.
+    func submitLoop(state: LoadState, key: SigningKey, chain: Digest, start: ContinuousClock.Instant, end: ContinuousClock.Instant) async throws {
+        var nonce: UInt64 = 0
+        var target = 0
+        var turn = 0
+        let body = [UInt8](repeating: 0x61, count: recordBytes)
+        while ContinuousClock.now < end {
+            let elapsed = ContinuousClock.now - start
+            let due = Int(rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)) - target
+            if due > 0 {
+                var batch: [String] = []
+                var ids: [Digest] = []
+                for _ in 0 ..< min(due, 1000) {
+                    let signature = key.sign(SignedRecord.signingBytes(chain: chain, author: key.publicKey, nonce: nonce, body: body))
+                    let bytes = SignedRecord(author: key.publicKey, nonce: nonce, body: body, signature: signature).canonicalBytes
+                    batch.append(Hex.encode(bytes))
+                    ids.append(Hashing.digest(.record, bytes))
+                    nonce += 1
+                }
+                target += batch.count
+                let node = urls[turn % urls.count]
+                turn += 1
+                let sentAt = ContinuousClock.now
+                await state.postStarted()
+                Task { await state.submitted(ids, accepted: await post(node.appendingPathComponent("v1/records"), ["records": batch]) != nil, at: sentAt) }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Follows each node's committed records in sequence order (every 50 ms, all nodes at once),
+    /// so observing a commit costs the same however many records are outstanding.
+    func pollLoop(state: LoadState, until deadline: ContinuousClock.Instant) async {
+        await withTaskGroup(of: Void.self) { group in
+            for (index, url) in urls.enumerated() {
+                group.addTask {
+                    var next: UInt64 = 0
+                    // Start at the node's current end: earlier records are not this run's.
+                    if let (data, _) = try? await URLSession.shared.data(from: url.appendingPathComponent("status")),
+                       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                       let delivered = object["delivered"] as? Int { next = UInt64(delivered) }
+                    while ContinuousClock.now < deadline {
+                        var components = URLComponents(url: url.appendingPathComponent("v1/committed"), resolvingAgainstBaseURL: false)!
+                        components.queryItems = [URLQueryItem(name: "from", value: "\(next)"), URLQueryItem(name: "limit", value: "2000")]
+                        if let (data, _) = try? await URLSession.shared.data(from: components.url!),
+                           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                           let records = object["records"] as? [String], let after = object["next"] as? Int {
+                            await state.committed(records, node: index, at: ContinuousClock.now)
+                            if UInt64(after) > next {
+                                next = UInt64(after)
+                                continue  // more may be waiting
+                            }
+                        }
+                        if await state.done, await state.submissionOver { return }
+                        try? await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+            }
+        }
+    }
+
+    func post(_ url: URL, _ object: [String: Any]) async -> [String: Any]? {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try? JSONSerialization.data(withJSONObject: object)
+        guard let (data, response) = try? await URLSession.shared.data(for: request),
+              let code = (response as? HTTPURLResponse)?.statusCode, (200 ..< 300).contains(code) else { return nil }
+        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    }
+}
+
+/// Submission times and per-node commit observations.
+actor LoadState {
+    let nodes: Int
+    var submittedAt: [Digest: ContinuousClock.Instant] = [:]
+    var seenBy: [Digest: (count: Int, last: ContinuousClock.Instant)] = [:]
+    var pendingPerNode: [Set<Digest>]
+    var latencies: [Double] = []
+    var refused = 0
+    var submittedCount = 0
+    var firstSubmit: ContinuousClock.Instant?
+    var lastCommit: ContinuousClock.Instant?
+    var submissionEnd: ContinuousClock.Instant?
+    var commitTimes: [ContinuousClock.Instant] = []
+    /// Commits seen before their submission was recorded (the POST reply can lag the commit).
+    var early: [Digest: [Int: ContinuousClock.Instant]] = [:]
+
+    func endSubmission(at time: ContinuousClock.Instant) { submissionEnd = time }
+    var submissionOver: Bool { submissionEnd != nil && inFlightPosts == 0 }
+    var inFlightPosts = 0
+    func postStarted() { inFlightPosts += 1 }
+
+    init(nodes: Int) {
+        self.nodes = nodes
+        pendingPerNode = Array(repeating: [], count: nodes)
+    }
+
+    func submitted(_ ids: [Digest], accepted: Bool, at time: ContinuousClock.Instant) {
+        inFlightPosts -= 1
+        guard accepted else { refused += ids.count; return }
+        firstSubmit = min(firstSubmit ?? time, time)
+        submittedCount += ids.count
+        for id in ids {
+            submittedAt[id] = time
+            for node in 0 ..< nodes { pendingPerNode[node].insert(id) }
+            for (node, seen) in early.removeValue(forKey: id) ?? [:] { observe(id, node: node, at: seen) }
+        }
+    }
+
+    var done: Bool { pendingPerNode.allSatisfy(\.isEmpty) }
+
+    func committed(_ hexIDs: [String], node: Int, at time: ContinuousClock.Instant) {
+        for hex in hexIDs {
+            guard let id = try? Digest(hex: hex) else { continue }
+            if submittedAt[id] == nil {
+                early[id, default: [:]][node] = time
+                continue
+            }
+            observe(id, node: node, at: time)
+        }
+    }
+
+    private func observe(_ id: Digest, node: Int, at time: ContinuousClock.Instant) {
+        guard pendingPerNode[node].remove(id) != nil else { return }
+        let seen = (seenBy[id]?.count ?? 0) + 1
+        seenBy[id] = (seen, time)
+        if seen == nodes, let sent = submittedAt[id] {
+            let d = time - sent
+            latencies.append(max(0, Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) * 1e-15))
+            lastCommit = max(lastCommit ?? time, time)
+            commitTimes.append(time)
+        }
+    }
+
+    struct Report: Encodable {
+        var offered_per_second: Double
+        var committed_per_second: Double
+        var p50_ms: Double
+        var p95_ms: Double
+        var p99_ms: Double
+        var lost: Int
+        var submitted: Int
+        var refused: Int
+    }
+
+    func report(duration: Double) -> Report {
+        let sorted = latencies.sorted()
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        // Throughput over the submission window: records committed everywhere while load was
+        // being offered, per second of that window (the drain afterwards is not counted).
+        var committedRate = 0.0
+        if let first = firstSubmit, let end = submissionEnd, end > first {
+            let d = end - first
+            let window = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            committedRate = Double(commitTimes.filter { $0 <= end }.count) / window
+        }
+        return Report(offered_per_second: Double(submittedCount + refused) / duration,
+                      committed_per_second: committedRate,
+                      p50_ms: percentile(0.5), p95_ms: percentile(0.95), p99_ms: percentile(0.99),
+                      lost: submittedCount - latencies.count, submitted: submittedCount, refused: refused)
+    }
+}
