@@ -397,8 +397,9 @@ public struct DAGRiderCore: Sendable {
     // MARK: Proposing
 
     /// Alg. 2 lines 10–16 with pacing: move to round r+1 once the DAG has 2f+1 certificates of
-    /// round r and either the batch is full, records waited the minimum interval, or the maximum
-    /// interval passed (an empty vertex keeps waves completing when idle). A validator that fell
+    /// round r and either the batch is full, there is work (records here or in round r) and the
+    /// minimum interval passed, or the maximum interval passed (an empty vertex keeps waves
+    /// completing when idle). A validator that fell
     /// behind jumps straight to the round after the highest complete one.
     mutating func tryAdvance(into out: inout [Directive]) {
         guard started, round >= 1 else { return }
@@ -406,9 +407,13 @@ public struct DAGRiderCore: Sendable {
         guard complete >= round else { return }
         let elapsed = now >= lastProposalMs ? now - lastProposalMs : 0
         let batchFull = pendingRecordCount >= settings.maxRecordsPerVertex
+        // "Idle" means the network has nothing to order, not that this validator has nothing:
+        // if any certificate of the round just completed carries records, keep the minimum pace,
+        // or a record submitted to one validator would wait for everyone's maximum interval.
+        let busy = pendingRecordCount > 0 || dag.hasPayload(round: complete)
         let ready = complete > round
             || batchFull
-            || (pendingRecordCount > 0 && elapsed >= settings.minRoundIntervalMs)
+            || (busy && elapsed >= settings.minRoundIntervalMs)
             || elapsed >= settings.maxRoundIntervalMs
         if ready { propose(round: complete + 1, into: &out) }
     }

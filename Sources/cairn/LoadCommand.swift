@@ -66,6 +66,7 @@ struct Load: AsyncParsableCommand {
             print(String(format: "offered     %.0f records/s (%d submitted, %d refused)", report.offered_per_second, report.submitted, report.refused))
             print(String(format: "committed   %.0f records/s on all %d nodes", report.committed_per_second, urls.count))
             print(String(format: "latency     p50 %.0f ms, p95 %.0f ms, p99 %.0f ms (submit → committed everywhere)", report.p50_ms, report.p95_ms, report.p99_ms))
+            print(String(format: "submission  p50 %.0f ms, p99 %.0f ms (HTTP round trip of the submitting request)", report.submit_p50_ms, report.submit_p99_ms))
             print("lost        \(report.lost)")
         }
     }
@@ -103,7 +104,10 @@ struct Load: AsyncParsableCommand {
                 turn += 1
                 let sentAt = ContinuousClock.now
                 await state.postStarted()
-                Task { await state.submitted(ids, accepted: await post(node.appendingPathComponent("v1/records"), ["records": batch]) != nil, at: sentAt) }
+                Task {
+                    let accepted = await post(node.appendingPathComponent("v1/records"), ["records": batch]) != nil
+                    await state.submitted(ids, accepted: accepted, at: sentAt, answeredAt: ContinuousClock.now)
+                }
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -177,8 +181,12 @@ actor LoadState {
         pendingPerNode = Array(repeating: [], count: nodes)
     }
 
-    func submitted(_ ids: [Digest], accepted: Bool, at time: ContinuousClock.Instant) {
+    var postMilliseconds: [Double] = []
+
+    func submitted(_ ids: [Digest], accepted: Bool, at time: ContinuousClock.Instant, answeredAt: ContinuousClock.Instant) {
         inFlightPosts -= 1
+        let d = answeredAt - time
+        postMilliseconds.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) * 1e-15)
         guard accepted else { refused += ids.count; return }
         firstSubmit = min(firstSubmit ?? time, time)
         submittedCount += ids.count
@@ -223,6 +231,15 @@ actor LoadState {
         var lost: Int
         var submitted: Int
         var refused: Int
+        /// Round trip of the submitting HTTP request: the part of the latency spent before a
+        /// validator even has the records.
+        var submit_p50_ms: Double
+        var submit_p99_ms: Double
+    }
+
+    func quantile(_ values: [Double], _ p: Double) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
     }
 
     func report(duration: Double) -> Report {
@@ -239,6 +256,7 @@ actor LoadState {
         return Report(offered_per_second: Double(submittedCount + refused) / duration,
                       committed_per_second: committedRate,
                       p50_ms: percentile(0.5), p95_ms: percentile(0.95), p99_ms: percentile(0.99),
-                      lost: submittedCount - latencies.count, submitted: submittedCount, refused: refused)
+                      lost: submittedCount - latencies.count, submitted: submittedCount, refused: refused,
+                      submit_p50_ms: quantile(postMilliseconds, 0.5), submit_p99_ms: quantile(postMilliseconds, 0.99))
     }
 }
