@@ -18,6 +18,9 @@ public actor ConsensusNode {
     let started = ContinuousClock.now
     var nextTickMs: UInt64 = 0
     public private(set) var refused: [String: Int] = [:]
+    /// Set when persisting a step failed. The core has already moved on in memory, so the node
+    /// must stop (fail-stop): carrying on could vote again after a restart that lost the vote.
+    var storageFailure: (any Error)?
 
     /// Restores from `database` (empty on first start) and prepares to run over `mesh`.
     public init(settings: DAGRiderSettings, signer: any ConsensusSigner, verifier: any ConsensusVerifier,
@@ -100,7 +103,14 @@ public actor ConsensusNode {
 
     /// Persist first (one atomic batch, synced if it holds a proposal or vote), then send.
     func execute(_ directives: [Directive]) throws {
-        (progress, _) = try store.apply(directives, progress: progress)
+        if let storageFailure { throw storageFailure }
+        do {
+            (progress, _) = try store.apply(directives, progress: progress)
+        } catch {
+            // Nothing of this step is sent, and nothing after it will be.
+            storageFailure = error
+            throw error
+        }
         for directive in directives {
             switch directive {
             case let .send(to, message):
@@ -130,6 +140,7 @@ public actor ConsensusNode {
                 }
             }
             group.addTask {
+                // Also the watchdog: a storage failure in any step ends the run (and the process).
                 while !Task.isCancelled {
                     try await Task.sleep(for: .milliseconds(5))
                     try await self.tick()
