@@ -24,9 +24,10 @@ public actor ConsensusNode {
 
     /// Restores from `database` (empty on first start) and prepares to run over `mesh`.
     public init(settings: DAGRiderSettings, signer: any ConsensusSigner, verifier: any ConsensusVerifier,
-                coin: any CoinScheme, coinVerifier: any CoinScheme, database: Database, mesh: PeerMesh) throws {
+                coin: any CoinScheme, coinVerifier: any CoinScheme, database: Database, mesh: PeerMesh,
+                payloadValidator: (@Sendable ([UInt8]) -> Bool)? = nil) throws {
         self.settings = settings
-        self.verifier = MessageVerifier(settings: settings, verifier: verifier, coin: coinVerifier)
+        self.verifier = MessageVerifier(settings: settings, verifier: verifier, coin: coinVerifier, payloadValidator: payloadValidator)
         store = ConsensusStore(database: database)
         self.mesh = mesh
         let (snapshot, progress) = try store.snapshot(gcDepth: settings.gcDepth)

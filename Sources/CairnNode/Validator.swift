@@ -48,13 +48,19 @@ public struct Validator: Sendable {
             settings: settings, signer: Ed25519ConsensusKeys(key: key, publicKeys: publicKeys),
             verifier: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys),
             coin: ThresholdCoinScheme(coin: coin, secret: share), coinVerifier: ThresholdCoinScheme(coin: coin, secret: nil),
-            database: database, mesh: mesh)
+            database: database, mesh: mesh,
+            payloadValidator: { bytes in (try? Self.checkRecord(bytes, chain: genesisHash)) != nil })
         return Validator(home: home, config: config, genesis: genesis, genesisHash: genesisHash, index: index, node: node,
                          mesh: mesh, database: database)
     }
 
     /// Checks a submitted record: canonical envelope, size, signature over this chain.
     public func validateRecord(_ bytes: [UInt8]) throws -> (SignedRecord, Digest) {
+        try Self.checkRecord(bytes, chain: genesisHash)
+    }
+
+    /// The same check for records in other validators' proposals (before voting).
+    static func checkRecord(_ bytes: [UInt8], chain genesisHash: Digest) throws -> (SignedRecord, Digest) {
         let record: SignedRecord
         do {
             record = try SignedRecord(canonicalBytes: bytes)

@@ -18,6 +18,7 @@ public enum RejectReason: String, Error, Sendable, Hashable, CaseIterable {
     case equivocation
     case conflictingCertificate = "conflicting_certificate"
     case bufferFull = "buffer_full"
+    case invalidRecord = "invalid_record"
 }
 
 /// A certificate whose signatures, votes and coin share have been checked, with its digest.
@@ -46,11 +47,17 @@ public struct MessageVerifier: Sendable {
     public let settings: DAGRiderSettings
     let verifier: any ConsensusVerifier
     let coin: any CoinScheme
+    /// Checks each record of a proposal before this validator votes for it (DESIGN §4: vote only
+    /// if the payload is valid). Certificates need no check: 2f+1 voters, so at least f+1 honest
+    /// ones, already made it.
+    let payloadValidator: (@Sendable ([UInt8]) -> Bool)?
 
-    public init(settings: DAGRiderSettings, verifier: any ConsensusVerifier, coin: any CoinScheme) {
+    public init(settings: DAGRiderSettings, verifier: any ConsensusVerifier, coin: any CoinScheme,
+                payloadValidator: (@Sendable ([UInt8]) -> Bool)? = nil) {
         self.settings = settings
         self.verifier = verifier
         self.coin = coin
+        self.payloadValidator = payloadValidator
     }
 
     var committee: Committee { settings.committee }
@@ -60,7 +67,11 @@ public struct MessageVerifier: Sendable {
         switch message {
         case let .proposal(signed):
             guard Int(signed.vertex.author) == sender else { return .failure(.senderMismatch) }
-            return verifySigned(signed).map { .proposal(signed, digest: $0) }
+            let verified = verifySigned(signed).map { VerifiedMessage.proposal(signed, digest: $0) }
+            if case .success = verified, let payloadValidator, !signed.vertex.payload.allSatisfy(payloadValidator) {
+                return .failure(.invalidRecord)
+            }
+            return verified
         case let .vote(vote):
             guard Int(vote.voter) == sender else { return .failure(.senderMismatch) }
             guard Int(vote.author) < committee.size else { return .failure(.unknownValidator) }

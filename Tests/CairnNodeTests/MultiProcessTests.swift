@@ -89,7 +89,7 @@ struct MultiProcessTests {
         let net = try LocalNetwork(validators: 4)
         defer { net.stopAll() }
         for i in 0 ..< 4 { try net.start(i) }
-        #expect(await net.eventually(seconds: 20) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
+        #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
         let health = await net.get(0, "/health")
         #expect(health?.0 == 200, "\(String(describing: health))")
 
@@ -111,7 +111,7 @@ struct MultiProcessTests {
         let refused = await net.post(1, record: forged.canonicalBytes)
         #expect(refused?.0 == 400 && (refused?.1["error"] as? String) == "invalid_record")
 
-        #expect(await net.eventually(seconds: 20) {
+        #expect(await net.eventually(seconds: 60) {
             await ids.asyncAll { await net.get(0, "/v1/records/\($0)")?.0 == 200 }
         }, "not every submitted record was committed")
 
@@ -124,7 +124,7 @@ struct MultiProcessTests {
         let roundAtRestart = (await net.status(0)?["round"] as? Int) ?? 0
         try net.start(3)
         let target = await net.delivered(0)
-        #expect(await net.eventually(seconds: 30) { await net.delivered(3) >= target }, "restarted node did not catch up")
+        #expect(await net.eventually(seconds: 90) { await net.delivered(3) >= target }, "restarted node did not catch up")
         #expect(target > before)
         print("kill -9: node 3 had delivered \(before); restarted when node 0 was at round \(roundAtRestart) with \(target) delivered; caught up")
         try await Self.expectAgreement(net, upTo: target - 1)
@@ -142,9 +142,9 @@ struct MultiProcessTests {
         // Bring them back: commits resume and everyone agrees.
         try net.start(2)
         try net.start(3)
-        #expect(await net.eventually(seconds: 30) { await net.leaders(0) > stalled }, "commits did not resume")
+        #expect(await net.eventually(seconds: 90) { await net.leaders(0) > stalled }, "commits did not resume")
         let final = await net.delivered(0)
-        #expect(await net.eventually(seconds: 30) { await (0 ..< 4).asyncAll { await net.delivered($0) >= final } })
+        #expect(await net.eventually(seconds: 90) { await (0 ..< 4).asyncAll { await net.delivered($0) >= final } })
         try await Self.expectAgreement(net, upTo: final - 1)
 
         // The load generator: JSON with the documented keys, everything committed everywhere.

@@ -138,6 +138,19 @@ struct CoreDirectiveTests {
 
 @Suite("Message verification")
 struct MessageVerifierTests {
+    @Test("a proposal carrying a record the payload validator refuses gets no vote; certificates are not re-checked")
+    func payloadValidation() throws {
+        let f = Fixture()
+        let verifier = MessageVerifier(settings: f.settings(0), verifier: f.keys, coin: f.coin(0),
+                                       payloadValidator: { $0.first == 1 })
+        let good = f.signed(Vertex(round: 1, author: 1, strongEdges: [], weakEdges: [], payload: [[1, 9], [1]], coinShare: nil))
+        #expect(throws: Never.self) { try verifier.verify(.proposal(good), from: 1).get() }
+        let bad = f.signed(Vertex(round: 1, author: 1, strongEdges: [], weakEdges: [], payload: [[1], [2, 2]], coinShare: nil))
+        #expect(verifier.verify(.proposal(bad), from: 1) == .failure(.invalidRecord))
+        let votes = [0, 2, 3].map { CertificateVote(voter: UInt32($0), signature: f.vote(bad, by: $0).signature) }
+        #expect(throws: Never.self) { try verifier.verify(Certificate(signedVertex: bad, votes: votes)).get() }
+    }
+
     @Test("each malformed or forged message is refused with its reason")
     func rejections() throws {
         let f = Fixture()
