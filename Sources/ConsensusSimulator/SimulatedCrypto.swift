@@ -10,7 +10,7 @@ public struct KeyedHashSignatures: ConsensusSigner, ConsensusVerifier {
     let me: Int
 
     public init(seed: UInt64, validators: Int, me: Int) {
-        keys = (0 ..< validators).map { Hashing.digest(.channel, SimBytes.bytes(seed) + SimBytes.bytes(UInt64($0))).bytes }
+        keys = (0 ..< validators).map { Hashing.digest(.channel, seed.canonicalBytes + UInt64($0).canonicalBytes).bytes }
         self.me = me
     }
 
@@ -30,10 +30,6 @@ public struct KeyedHashSignatures: ConsensusSigner, ConsensusVerifier {
     }
 }
 
-enum SimBytes {
-    static func bytes(_ value: UInt64) -> [UInt8] { (0 ..< 8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) } }
-}
-
 /// A cheap coin with the same interface as the threshold coin: validator i's share for wave w is a
 /// keyed hash only it (and the simulator) can make; any f+1 valid shares give the same leader.
 /// Unpredictability is not simulated; agreement and share validation are.
@@ -49,7 +45,7 @@ public struct SimulatedCoin: CoinScheme {
     }
 
     func sharePoint(wave: UInt64, index: UInt32) -> CurvePoint {
-        CurvePoint(uncheckedBytes: Hashing.digest(.coinHash, SimBytes.bytes(seed) + SimBytes.bytes(wave) + SimBytes.bytes(UInt64(index))).bytes)
+        CurvePoint(uncheckedBytes: Hashing.digest(.coinHash, seed.canonicalBytes + wave.canonicalBytes + UInt64(index).canonicalBytes).bytes)
     }
 
     public func makeShare(wave: UInt64) throws -> CoinShare {
@@ -65,7 +61,7 @@ public struct SimulatedCoin: CoinScheme {
 
     public func leader(wave: UInt64, shares: [CoinShare]) throws -> Int {
         guard Set(shares.map(\.index)).count >= (validators - 1) / 3 + 1 else { throw CoinError.notEnoughShares(have: shares.count, need: (validators - 1) / 3 + 1) }
-        let digest = Hashing.digest(.coinLeader, SimBytes.bytes(seed ^ 0x5eed) + SimBytes.bytes(wave))
+        let digest = Hashing.digest(.coinLeader, (seed ^ 0x5eed).canonicalBytes + wave.canonicalBytes)
         return Int(digest.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } % UInt64(validators))
     }
 }

@@ -138,7 +138,7 @@ public struct Simulation {
         precondition(config.byzantine <= config.faults || config.crashQuorum, "more faulty validators than f")
         self.config = config
         rng = SeededRandom(seed: config.seed)
-        let chain = Hashing.digest(.genesis, SimBytes.bytes(config.seed))
+        let chain = Hashing.digest(.genesis, config.seed.canonicalBytes)
         let committee = Committee(size: config.validators, chain: chain)
         signatures = KeyedHashSignatures(seed: config.seed, validators: config.validators, me: 0)
         checker = SafetyChecker(committee: committee, gcDepth: config.gcDepth, signatures: signatures)
