@@ -41,6 +41,9 @@ public actor ConsensusNode {
     }
 
     public var round: UInt64 { core.round }
+    /// Stored certificates the restore left out because storage lacked their parents (0 unless
+    /// the database is damaged); catch-up fetches them from peers.
+    public var unrestorableCertificates: Int { core.unrestorable }
     public var sequenceProgress: ConsensusStore.Progress { progress }
 
     /// What `/status` and `/health` report.

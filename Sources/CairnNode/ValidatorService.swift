@@ -19,6 +19,12 @@ extension Validator {
             "node.name": "\(config.name)", "node.index": "\(index)", "p2p.listen": "\(config.p2pListen)",
             "api.listen": "\(config.apiListen)", "genesis.hash": "\(genesisHash.hex)",
         ])
+        let unrestorable = await node.unrestorableCertificates
+        if unrestorable > 0 {
+            logger.warning("database damaged: stored certificates lack their parents; they will be fetched from peers", metadata: [
+                "certificates": "\(unrestorable)",
+            ])
+        }
         defer { database.close() }
         try await group.run()
         logger.info("validator stopped; database closed")

@@ -76,6 +76,21 @@ struct SimStore {
     var committedLeaders = 0
     var decisions: [(wave: UInt64, leader: Int)] = []
 
+    /// The answer to a fetch, from stored certificates; nil for any other message.
+    func answer(_ message: VerifiedMessage) -> [Certificate]? {
+        let found: [Certificate]
+        switch message {
+        case let .fetchCertificates(digests):
+            found = digests.compactMap { certificates[$0] }
+        case let .fetchRounds(from, to):
+            found = from > to ? [] : certificates.values.filter { (from ... to).contains($0.vertex.round) }
+                .sorted { ($0.vertex.round, $0.vertex.author) < ($1.vertex.round, $1.vertex.author) }
+        default:
+            return nil
+        }
+        return Array(found.prefix(ConsensusMessage.maxCertificatesPerMessage))
+    }
+
     func snapshot(gcDepth: UInt64) -> ConsensusSnapshot {
         var snapshot = ConsensusSnapshot()
         snapshot.certificates = Array(certificates.values)
@@ -206,13 +221,18 @@ public struct Simulation {
             let start = UInt64(rng.int(below: 50))
             queue.push(.restart(node.index), at: start)  // first start = restart with empty storage
             if node.behaviour == .crash {
-                var t = start + 300 + UInt64(rng.int(below: 2000))
+                // Spread over the whole run, and long enough in long runs that a restarted
+                // validator restores past its garbage-collection line and catches up from
+                // storage (short runs keep the schedule their seeds always had).
+                let spread = max(2000, Int(config.rounds) * 25)
+                let downtime = max(1500, Int(config.rounds) * 20)
+                var t = start + 300 + UInt64(rng.int(below: spread))
                 for _ in 0 ..< 3 {
                     queue.push(.crash(node.index), at: t)
-                    let back = t + 200 + UInt64(rng.int(below: 1500))
+                    let back = t + 200 + UInt64(rng.int(below: downtime))
                     queue.push(.restart(node.index), at: back)
                     lastDisturbanceEnd = max(lastDisturbanceEnd, back)
-                    t = back + 500 + UInt64(rng.int(below: 2000))
+                    t = back + 500 + UInt64(rng.int(below: spread))
                 }
             }
         }
@@ -231,8 +251,10 @@ public struct Simulation {
         if config.crashQuorum {
             let honest = rng.shuffled(nodes.filter { $0.behaviour == .honest }.map(\.index))
             let victims = honest.prefix(config.faults + 1 - config.byzantine)
-            let start = 1500 + UInt64(rng.int(below: 1000))
-            let end = start + 3000
+            // Later and longer in long runs, so the outage starts past the GC line and the
+            // victims restore from storage and catch up across it.
+            let start = 1500 + UInt64(rng.int(below: max(1000, Int(config.rounds) * 15)))
+            let end = start + max(3000, config.rounds * 10)
             for victim in victims {
                 queue.push(.crash(victim), at: start)
                 queue.push(.restart(victim), at: end)
@@ -257,6 +279,12 @@ public struct Simulation {
                     let vote = Vote(digest: digest, round: signed.vertex.round, author: signed.vertex.author, voter: UInt32(to),
                                     signature: KeyedHashSignatures(keys: signatures.keys, me: to).sign(SigningMessages.vote(chain: settings[to].committee.chain, digest: digest)))
                     send(from: to, to: Int(signed.vertex.author), .vote(vote))
+                }
+                if node.isHonest, let answer = node.store.answer(verified) {
+                    // As a node does (DESIGN §8, D24): catch-up is served from storage, which
+                    // keeps the full history, not from the core's garbage-collected memory.
+                    if !answer.isEmpty { send(from: to, to: from, .certificates(answer)) }
+                    return
                 }
                 let directives = timed(node) { $0.onMessage(verified, from: from, nowMs: now) }
                 execute(directives, for: node)
@@ -476,7 +504,7 @@ public struct Simulation {
         if config.byzantine <= config.faults {
             for node in honest where node.alive {
                 if !node.commitTimes.contains(where: { $0 > lastDisturbanceEnd }) {
-                    violations.append("liveness: validator \(node.index) committed nothing after the last disturbance ended at \(lastDisturbanceEnd) ms (reached round \(node.core.round))")
+                    violations.append("liveness: validator \(node.index) committed nothing after the last disturbance ended at \(lastDisturbanceEnd) ms (reached round \(node.core.round); \(node.core.diagnostics))")
                 }
             }
         }

@@ -32,6 +32,9 @@ public struct DAGRiderCore: Sendable {
     var started = false
     /// While rebuilding from storage: no commits (they run once, in `onStart`).
     var restoring = false
+    /// Stored certificates `restore` left out because storage lacked their parents (damage);
+    /// catch-up fetches them again. Always 0 for an intact database.
+    public internal(set) var unrestorable = 0
 
     struct OwnProposal {
         let signed: SignedVertex
@@ -46,8 +49,10 @@ public struct DAGRiderCore: Sendable {
     /// Digest this validator voted for in each slot (DAG-Rider's "first INIT" rule, made durable).
     var votedSlots: [Slot: Digest] = [:]
 
-    /// Messages waiting for missing parents: dependents by the digest they wait on.
-    var waitingOn: [Digest: [Digest]] = [:]
+    /// Messages waiting for missing parents: dependents by the digest they wait on. A proposal
+    /// and the certificate of the same vertex may both wait, so each waiter says which it is.
+    struct Waiter: Hashable { let digest: Digest; let isCertificate: Bool }
+    var waitingOn: [Digest: [Waiter]] = [:]
     var bufferedCertificates: [Digest: (certificate: VerifiedCertificate, missing: Int)] = [:]
     var bufferedProposals: [Digest: (signed: SignedVertex, from: Int, missing: Int)] = [:]
     /// Digests known to be certified below the GC line: satisfy edges without being stored.
@@ -88,6 +93,20 @@ public struct DAGRiderCore: Sendable {
     public var pendingRecordCount: Int { pendingRecords.count - pendingRecordsHead }
     public var missingCertificates: Int { fetching.count }
 
+    /// Parents that buffered messages wait for and that have not arrived at all (the roots of
+    /// what catch-up still has to fetch).
+    var missingRoots: [Digest] {
+        waitingOn.keys.filter { bufferedCertificates[$0] == nil && !dag.contains($0) }.sorted()
+    }
+
+    /// One line of internal state, for failure reports.
+    public var diagnostics: String {
+        "highest complete round \(dag.highestQuorumRound), floor \(dag.floor), \(dag.count) certificates, "
+            + "decided wave \(decidedWave), \(fetching.count) fetching, \(bufferedCertificates.count) buffered certificates, "
+            + "\(bufferedProposals.count) buffered proposals, \(missingRoots.count) missing parents never received, \(belowFloor.count) below floor, "
+            + "own proposal of round \(round): \(ownProposals[round].map { "\($0.votes.count) votes\($0.certified ? ", certified" : "")" } ?? "none")"
+    }
+
     // MARK: Inputs
 
     /// Starts (or resumes after `restore`) at time `nowMs`.
@@ -124,10 +143,18 @@ public struct DAGRiderCore: Sendable {
         guard started else { return out }
         tryAdvance(into: &out)
         retryFetches(into: &out)
-        if let own = ownProposals[round], !own.certified, now >= lastProposalBroadcastMs + settings.proposalRetryMs {
-            // Lost or unanswered proposal: repeat it; voters who already voted re-send their vote.
-            out.append(.broadcast(.proposal(own.signed)))
-            lastProposalBroadcastMs = now
+        if let own = ownProposals[round], now >= lastProposalBroadcastMs + settings.proposalRetryMs {
+            if !own.certified {
+                // Lost or unanswered proposal: repeat it; voters who already voted re-send their vote.
+                out.append(.broadcast(.proposal(own.signed)))
+                lastProposalBroadcastMs = now
+            } else if dag.highestQuorumRound < round, let node = dag.node(own.digest) {
+                // Certified, yet the round is still short of 2f+1 certificates here: peers may have
+                // missed (or had to drop) this certificate, and if every validator is short the
+                // same way nobody ever proposes again to make the others fetch it. Repeat it.
+                out.append(.broadcast(.certificate(node.certificate.certificate)))
+                lastProposalBroadcastMs = now
+            }
         }
         out.append(.scheduleTick(atMs: now + tickInterval))
         return out
@@ -190,7 +217,7 @@ public struct DAGRiderCore: Sendable {
                 out.append(.rejected(.bufferFull, from: sender)); return
             }
             bufferedProposals[digest] = (signed, sender, missing.count)
-            for parent in missing { waitingOn[parent, default: []].append(digest) }
+            for parent in missing { waitingOn[parent, default: []].append(Waiter(digest: digest, isCertificate: false)) }
             requestMissing(missing, from: sender, referencingRound: vertex.round, into: &out)
         }
     }
@@ -240,10 +267,14 @@ public struct DAGRiderCore: Sendable {
         let digest = certificate.digest
         if dag.contains(digest) || bufferedCertificates[digest] != nil { return }
         if vertex.round < dag.floor {
-            // Only useful as proof that an edge points below our floor.
+            // Only useful as proof that an edge points below our floor. Stored all the same (not
+            // in the DAG): a validator further behind, whose floor is lower, needs it in its DAG
+            // and can fetch it only from validators that kept it.
             if fetching.removeValue(forKey: digest) != nil || waitingOn[digest] != nil {
                 belowFloor.insert(digest)
-                resolveWaiters(of: digest, into: &out)
+                out.append(.storeCertificate(certificate))
+                // Certificates whose last missing parent this was are ready now.
+                for ready in resolveWaiters(of: digest, into: &out) { insert(ready, into: &out) }
             }
             return
         }
@@ -266,7 +297,8 @@ public struct DAGRiderCore: Sendable {
                 out.append(.rejected(.bufferFull, from: sender)); return
             }
             bufferedCertificates[digest] = (certificate, missing.count)
-            for parent in missing { waitingOn[parent, default: []].append(digest) }
+            fetching.removeValue(forKey: digest)  // it arrived; now its parents are fetched
+            for parent in missing { waitingOn[parent, default: []].append(Waiter(digest: digest, isCertificate: true)) }
             requestMissing(missing, from: sender, referencingRound: vertex.round, into: &out)
             return
         }
@@ -320,27 +352,31 @@ public struct DAGRiderCore: Sendable {
         tryAdvance(into: &out)
     }
 
-    /// Releases messages that waited on `digest`; returns certificates now ready to insert.
-    @discardableResult
+    /// Releases messages that waited on `digest`; returns certificates now ready to insert (the
+    /// caller must insert them: they have left the buffer).
     mutating func resolveWaiters(of digest: Digest, into out: inout [Directive]) -> [VerifiedCertificate] {
         guard let dependents = waitingOn.removeValue(forKey: digest) else { return [] }
         var ready: [VerifiedCertificate] = []
         for dependent in dependents {
-            if var entry = bufferedCertificates[dependent] {
+            if dependent.isCertificate, var entry = bufferedCertificates[dependent.digest] {
                 entry.missing -= 1
                 if entry.missing == 0 {
-                    bufferedCertificates[dependent] = nil
-                    if edgesValid(entry.certificate.vertex) { ready.append(entry.certificate) }
+                    bufferedCertificates[dependent.digest] = nil
+                    if edgesValid(entry.certificate.vertex) {
+                        ready.append(entry.certificate)
+                    } else {
+                        out.append(.rejected(.malformedVertex, from: Int(entry.certificate.vertex.author)))
+                    }
                 } else {
-                    bufferedCertificates[dependent] = entry
+                    bufferedCertificates[dependent.digest] = entry
                 }
-            } else if var entry = bufferedProposals[dependent] {
+            } else if !dependent.isCertificate, var entry = bufferedProposals[dependent.digest] {
                 entry.missing -= 1
                 if entry.missing == 0 {
-                    bufferedProposals[dependent] = nil
-                    voteIfValid(entry.signed, digest: dependent, from: entry.from, into: &out)
+                    bufferedProposals[dependent.digest] = nil
+                    voteIfValid(entry.signed, digest: dependent.digest, from: entry.from, into: &out)
                 } else {
-                    bufferedProposals[dependent] = entry
+                    bufferedProposals[dependent.digest] = entry
                 }
             }
         }
@@ -371,12 +407,15 @@ public struct DAGRiderCore: Sendable {
         out.append(.send(to: peer, .fetchRounds(from: from, to: min(round - 1, from + settings.futureRoundWindow - 1))))
     }
 
-    /// Re-asks another peer for certificates that did not arrive in time; gives up after asking
-    /// every peer three times (the dependent messages then wait until GC removes them).
+    /// Re-asks another peer, in turn, for certificates that did not arrive in time, backing off
+    /// up to 8 × the retry interval once every peer was asked. Never gives up while something
+    /// waits on the certificate: a validator that stopped asking could stall for good, since only
+    /// commits (which need the missing history) would clear its buffers.
     mutating func retryFetches(into out: inout [Directive]) {
         var byPeer: [Int: [Digest]] = [:]
-        for (digest, var state) in fetching where now >= state.sinceMs + settings.fetchRetryMs {
-            if state.attempts >= 3 * committee.size {
+        for (digest, var state) in fetching
+        where now >= state.sinceMs + settings.fetchRetryMs * UInt64(min(8, 1 + state.attempts / committee.size)) {
+            if waitingOn[digest] == nil {
                 fetching[digest] = nil
                 continue
             }
@@ -575,11 +614,18 @@ public struct DAGRiderCore: Sendable {
         for (digest, entry) in bufferedProposals where entry.signed.vertex.round < floor { bufferedProposals[digest] = nil }
         // Waiters whose dependents are gone, and fetches nobody needs any more.
         waitingOn = waitingOn.compactMapValues { deps in
-            let alive = deps.filter { bufferedCertificates[$0] != nil || bufferedProposals[$0] != nil }
+            let alive = deps.filter { $0.isCertificate ? bufferedCertificates[$0.digest] != nil : bufferedProposals[$0.digest] != nil }
             return alive.isEmpty ? nil : alive
         }
         fetching = fetching.filter { waitingOn[$0.key] != nil }
-        belowFloor = belowFloor.filter { waitingOn[$0] != nil }
+        // Edges of buffered messages that now point below the floor (some were in the DAG a
+        // moment ago) must still count as satisfied, or the message fails its edge check once its
+        // last parent arrives and a valid certificate is lost.
+        var bufferedEdges = Set<Digest>()
+        for entry in bufferedCertificates.values { bufferedEdges.formUnion(entry.certificate.vertex.strongEdges + entry.certificate.vertex.weakEdges) }
+        for entry in bufferedProposals.values { bufferedEdges.formUnion(entry.signed.vertex.strongEdges + entry.signed.vertex.weakEdges) }
+        belowFloor = belowFloor.filter { waitingOn[$0] != nil || bufferedEdges.contains($0) }
+        for node in removed where bufferedEdges.contains(node.digest) { belowFloor.insert(node.digest) }
         coinShares = coinShares.filter { $0.key > decidedWave }
         leaders = leaders.filter { $0.key > decidedWave }
     }

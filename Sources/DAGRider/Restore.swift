@@ -34,13 +34,27 @@ extension DAGRiderCore {
         var scratch: [Directive] = []
         let ordered = snapshot.certificates.filter { $0.vertex.round >= floor }
             .sorted { ($0.vertex.round, $0.vertex.author) < ($1.vertex.round, $1.vertex.author) }
+        let stored = Set(ordered.map { SigningMessages.vertexDigest($0.vertex) })
         for certificate in ordered {
-            let verified = VerifiedCertificate(certificate: certificate, digest: SigningMessages.vertexDigest(certificate.vertex))
-            // Edges below the floor were satisfied when the certificate was first inserted.
-            for edge in certificate.vertex.strongEdges + certificate.vertex.weakEdges where !core.dag.contains(edge) {
-                core.belowFloor.insert(edge)
+            let vertex = certificate.vertex
+            let verified = VerifiedCertificate(certificate: certificate, digest: SigningMessages.vertexDigest(vertex))
+            // Storage is causally closed above the floor: a certificate was stored only once its
+            // parents were in the DAG or certified below the floor of the time, and the floor only
+            // rises. So a missing edge is below the floor — unless it is a stored certificate that
+            // could not be restored, or a strong edge whose round (r − 1) is at or above the floor:
+            // then storage is damaged, and this certificate is left out (catch-up refetches it)
+            // rather than let the DAG lose causal closure, which would change what gets delivered.
+            let missing = (vertex.strongEdges + vertex.weakEdges).filter { !core.dag.contains($0) }
+            let strongAboveFloor = vertex.round > floor && vertex.strongEdges.contains { !core.dag.contains($0) }
+            guard !strongAboveFloor, !missing.contains(where: stored.contains),
+                  core.dag.digest(round: vertex.round, author: Int(vertex.author)) == nil else {
+                core.unrestorable += 1
+                continue
             }
-            core.onCertificate(verified, from: settings.me, into: &scratch)
+            core.belowFloor.formUnion(missing)
+            // Inserted directly: the far-future window and fetching are for live input, and the
+            // window is relative to a round the restoring core does not know yet.
+            core.insert(verified, into: &scratch)
         }
         for vote in snapshot.votes where vote.round >= floor {
             core.votedSlots[Slot(author: Int(vote.author), round: vote.round)] = vote.digest

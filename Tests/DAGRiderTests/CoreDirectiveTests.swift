@@ -119,6 +119,62 @@ struct CoreDirectiveTests {
         // Unanswered: after the retry interval another peer is asked.
         let retry = core.onTick(nowMs: 2 + core.settings.fetchRetryMs)
         #expect(retry.contains { if case .send(to: 3, .fetchCertificates) = $0 { return true } else { return false } })
+        // Still unanswered after every peer was asked many times: keep asking (backing off),
+        // since a validator that stops asking can stall for good.
+        var now = 2 + core.settings.fetchRetryMs
+        var asks = 0
+        while now < 200 * core.settings.fetchRetryMs {
+            now += core.settings.fetchRetryMs
+            asks += core.onTick(nowMs: now).filter { if case .send(_, .fetchCertificates) = $0 { return true } else { return false } }.count
+        }
+        #expect(asks >= 25, "asked \(asks) times in 200 retry intervals")
+        #expect(core.missingCertificates == 3)
+    }
+
+    /// Certificates of rounds 1…rounds, four authors each, every vertex linked to all of the
+    /// previous round.
+    func chain(_ f: Fixture, rounds: UInt64) -> [Certificate] {
+        var certificates: [Certificate] = []
+        var previous: [Digest] = []
+        for round in 1 ... rounds {
+            var current: [Digest] = []
+            for author in 0 ..< f.n {
+                let signed = f.signed(Vertex(round: round, author: UInt32(author), strongEdges: previous, weakEdges: [], payload: [], coinShare: nil))
+                let votes = (0 ..< f.committee.quorum).map { CertificateVote(voter: UInt32($0), signature: f.vote(signed, by: $0).signature) }
+                certificates.append(Certificate(signedVertex: signed, votes: votes))
+                current.append(SigningMessages.vertexDigest(signed.vertex))
+            }
+            previous = current
+        }
+        return certificates
+    }
+
+    /// The bug behind a sequence divergence seen once between real nodes: a restore whose GC line
+    /// lay beyond the future-round window refused every stored certificate as "far future" and
+    /// marked all their edges as below the floor, so catch-up later inserted vertices without
+    /// their parents and delivered different histories.
+    @Test("a core restored far past its future-round window keeps every stored certificate above the GC line")
+    func restorePastWindow() throws {
+        let f = Fixture()
+        let certificates = chain(f, rounds: 200)
+        var snapshot = ConsensusSnapshot()
+        snapshot.certificates = certificates.shuffled()
+        snapshot.lastCommittedRound = 181
+        snapshot.decidedWave = 46
+        let floor: UInt64 = 181 - 50
+        let restored = DAGRiderCore.restore(settings: f.settings(0), signer: f.signer(0), coin: f.coin(0), from: snapshot)
+        #expect(restored.gcFloor == floor)
+        #expect(restored.dagSize == Int(200 - floor + 1) * 4)
+        #expect(restored.highestQuorumRound == 200)
+        #expect(restored.unrestorable == 0)
+
+        // A damaged store (one certificate of round 150 lost): everything above it that depends
+        // on it is left out for catch-up, never inserted without its parent.
+        snapshot.certificates = certificates.filter { !($0.vertex.round == 150 && $0.vertex.author == 2) }
+        let damaged = DAGRiderCore.restore(settings: f.settings(0), signer: f.signer(0), coin: f.coin(0), from: snapshot)
+        #expect(damaged.dagSize == Int(150 - floor + 1) * 4 - 1)
+        #expect(damaged.unrestorable == 50 * 4)
+        #expect(damaged.highestQuorumRound == 150)
     }
 
     @Test("a restarted validator re-sends its persisted proposal instead of making a new one")

@@ -41,6 +41,26 @@ struct SimulationTests {
         #expect(summary.commits > 0)
     }
 
+    /// Runs long enough for garbage collection to work (the GC line passes the future-round
+    /// window), with crashed validators restoring from storage past that line and catching up
+    /// from peers' storage — the path real nodes take after a long outage.
+    @Test("long runs: restarts past the GC line catch up from storage and stay in agreement", arguments: [
+        (4, Behaviour.crash, false, UInt64(300), 10),
+        (7, Behaviour.crash, false, UInt64(250), 4),
+        (4, Behaviour.honest, true, UInt64(300), 6),
+        (4, Behaviour.mixed, false, UInt64(300), 6),
+    ])
+    func longRuns(validators: Int, behaviour: Behaviour, crashQuorum: Bool, rounds: UInt64, seeds: Int) {
+        var config = SimulationConfig(validators: validators, byzantine: behaviour == .honest ? 0 : (validators - 1) / 3,
+                                      behaviour: behaviour, rounds: rounds, seed: 0)
+        config.crashQuorum = crashQuorum
+        let first = UInt64(70_000 + validators * 1000 + (crashQuorum ? 500 : 0) + Behaviour.allCases.firstIndex(of: behaviour)! * 50)
+        let summary = SimulationSummary.run(config, seeds: first ..< first + UInt64(seeds))
+        #expect(summary.safetyViolations == 0, "failing seeds \(summary.failingSeeds): \(summary.violations.prefix(3))")
+        // Long enough that every honest validator committed past the GC window.
+        #expect(summary.commits / Double(summary.runs) > 40)
+    }
+
     @Test("a failing seed reproduces exactly")
     func reproducible() {
         var config = SimulationConfig(validators: 7, byzantine: 2, behaviour: .mixed, rounds: 24, seed: 77)
