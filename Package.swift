@@ -68,6 +68,8 @@ let package = Package(
         .target(name: "CairnNode",
                 dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "CairnNet",
                                .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                                .product(name: "TOMLKit", package: "TOMLKit"),
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

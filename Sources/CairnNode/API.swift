@@ -40,8 +40,12 @@ public enum NodeAPI {
         var pending_records: Int
     }
 
-    public static func router(for validator: Validator) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func router(for validator: Validator) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        let limits = validator.config.limits
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(requestsPerSecond: Double(limits.apiRequestsPerSecond),
+                                                                        burst: Double(limits.apiBurst))))
+        let blobs = BlobStore(database: validator.database)
         let node = validator.node
         let quorumPeers = 2 * validator.genesis.faultTolerance
         // A live validator sends at least an empty vertex every max round interval, and repeats
@@ -174,9 +178,39 @@ public enum NodeAPI {
             }
             return json(SequenceEntry(position: position, digest: entry.digest.hex, round: entry.round, sequence_hash: entry.sequenceHash.hex))
         }
+        // Content-addressed blobs: the id is SHA-256(0x03 ‖ bytes), checked before anything is stored.
+        router.put("/v1/blobs/{id}") { request, context -> Response in
+            guard let text = context.parameters.get("id"), let id = try? Digest(hex: text) else {
+                return NodeAPI.error(.badRequest, "bad_request", "blob id must be 64 hex characters (SHA-256 over 0x03 ‖ bytes)")
+            }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: limits.maxBlobBytes)
+            } catch {
+                return NodeAPI.error(.contentTooLarge, "too_large", "blob exceeds limits.max_blob_bytes = \(limits.maxBlobBytes) bytes")
+            }
+            do {
+                let created = try blobs.put(Array(buffer: body), expected: id)
+                return json(BlobReceipt(id: id.hex, size: body.readableBytes), status: created ? .created : .ok)
+            } catch let error as BlobStore.PutError {
+                return NodeAPI.error(.badRequest, "hash_mismatch", error.description)
+            }
+        }
+
+        router.get("/v1/blobs/{id}") { _, context -> Response in
+            guard let text = context.parameters.get("id"), let id = try? Digest(hex: text) else {
+                return NodeAPI.error(.badRequest, "bad_request", "blob id must be 64 hex characters (SHA-256 over 0x03 ‖ bytes)")
+            }
+            guard let bytes = try blobs.get(id) else {
+                return NodeAPI.error(.notFound, "unknown_blob", "no blob \(id.short)… here; upload it with PUT /v1/blobs/\(id.hex)")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/octet-stream"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
         return router
     }
 
+    struct BlobReceipt: Encodable { var id: String; var size: Int }
     struct CommittedRecords: Encodable { var records: [String]; var next: UInt64 }
     struct RecordStatus: Encodable { var id: String; var status: String; var position: UInt64 }
     struct SequenceEntry: Encodable { var position: UInt64; var digest: String; var round: UInt64; var sequence_hash: String }

@@ -8,6 +8,18 @@ public struct NodeConfig: Sendable, Hashable {
     public var apiListen: HostPort
     public var logFormat: String = "plain"
     public var logLevel: String = "info"
+    public var limits = Limits()
+
+    /// `[limits]`: what one client may ask of the API.
+    public struct Limits: Sendable, Hashable {
+        /// Requests per second per client IP address, and the burst allowed above that rate.
+        public var apiRequestsPerSecond = 500
+        public var apiBurst = 1000
+        /// Largest blob accepted by `PUT /v1/blobs/{id}`.
+        public var maxBlobBytes = 64 << 20
+
+        public init() {}
+    }
 
     public struct HostPort: Sendable, Hashable, CustomStringConvertible {
         public var host: String
@@ -35,6 +47,7 @@ public struct NodeConfig: Sendable, Hashable {
 
     static let knownKeys: [String: Set<String>] = [
         "node": ["name"], "p2p": ["listen"], "api": ["listen"], "log": ["format", "level"],
+        "limits": ["api_requests_per_second", "api_burst", "max_blob_bytes"],
     ]
 
     public static func load(path: String) throws -> NodeConfig {
@@ -68,6 +81,16 @@ public struct NodeConfig: Sendable, Hashable {
             config.logFormat = format
         }
         if let level = table["log"]?["level"]?.string { config.logLevel = level }
+        func positive(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let value = table["limits"]?[key] else { return nil }
+            guard let int = value.int, range.contains(int) else {
+                throw Error(description: "\(path): limits.\(key) must be an integer in \(range.lowerBound)…\(range.upperBound)")
+            }
+            return int
+        }
+        if let rate = try positive("api_requests_per_second", 1 ... 1_000_000) { config.limits.apiRequestsPerSecond = rate }
+        if let burst = try positive("api_burst", 1 ... 10_000_000) { config.limits.apiBurst = burst }
+        if let size = try positive("max_blob_bytes", 1 ... 1 << 30) { config.limits.maxBlobBytes = size }
         return config
     }
 

@@ -239,6 +239,13 @@ public struct TestnetGenerator: Sendable {
         format = "plain"
         level = "info"
 
+        [limits]
+        # Per client IP address: API requests per second, and the burst allowed above it.
+        api_requests_per_second = 500
+        api_burst = 1000
+        # Largest blob PUT /v1/blobs/{id} accepts.
+        max_blob_bytes = 67108864
+
         """
     }
 }

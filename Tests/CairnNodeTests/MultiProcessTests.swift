@@ -32,6 +32,11 @@ final class LocalNetwork: @unchecked Sendable {
         process.arguments = ["node", "--home", "\(directory)/node\(i)"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        // CAIRN_NODE_STDERR=/tmp/node keeps each node's log in /tmp/node<i> (for debugging a failure).
+        if let log = ProcessInfo.processInfo.environment["CAIRN_NODE_STDERR"] {
+            FileManager.default.createFile(atPath: log + "\(i)", contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: log + "\(i)")
+        }
         try process.run()
         processes[i] = process
     }
