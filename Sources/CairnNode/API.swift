@@ -139,8 +139,12 @@ public enum NodeAPI {
                 return NodeAPI.error(.badRequest, "bad_request", "give ?from=<sequence position>")
             }
             let limit = min(request.uri.queryParameters.get("limit", as: Int.self) ?? 1000, 5000)
-            let (ids, next) = try validator.node.database.committedRecords(from: from, limit: max(1, limit))
-            return json(CommittedRecords(records: ids.map(\.hex), next: next))
+            do {
+                let (ids, next) = try validator.node.database.committedRecords(from: from, limit: max(1, limit))
+                return json(CommittedRecords(records: ids.map(\.hex), next: next))
+            } catch let pruned as ConsensusStore.HistoryPruned {
+                return NodeAPI.error(.gone, "pruned", pruned.description)
+            }
         }
 
         // Batch status: {"ids": [hex, …]} → {"committed": {id: position}} for those committed.

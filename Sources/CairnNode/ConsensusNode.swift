@@ -27,7 +27,8 @@ public actor ConsensusNode {
                 coin: any CoinScheme, coinVerifier: any CoinScheme, database: Database, mesh: PeerMesh,
                 payloadValidator: (@Sendable ([UInt8]) -> Bool)? = nil) throws {
         self.settings = settings
-        self.verifier = MessageVerifier(settings: settings, verifier: verifier, coin: coinVerifier, payloadValidator: payloadValidator)
+        self.verifier = MessageVerifier(settings: settings, verifier: verifier, coin: coinVerifier, payloadValidator: payloadValidator,
+                                        cache: VerificationCache())
         store = ConsensusStore(database: database)
         self.mesh = mesh
         let (snapshot, progress) = try store.snapshot(gcDepth: settings.gcDepth)

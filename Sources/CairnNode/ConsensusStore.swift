@@ -85,12 +85,26 @@ public struct ConsensusStore: Sendable {
         var position = from
         var ids: [Digest] = []
         while position < delivered, position < from + UInt64(limit) {
-            guard let entry = try sequenceEntry(position),
-                  let certificate = try database.get(Certificate.self, .certificates, entry.digest.bytes) else { break }
+            guard let entry = try sequenceEntry(position) else { break }
+            guard let certificate = try database.get(Certificate.self, .certificates, entry.digest.bytes) else {
+                // Pruned by the operator: say so for the first position asked; else stop before it.
+                if position == from { throw HistoryPruned(position: position, round: entry.round, prunedBelow: try prunedBelow()) }
+                break
+            }
             ids += certificate.vertex.payload.map { Hashing.digest(.record, $0) }
             position += 1
         }
         return (ids, position)
+    }
+
+    /// The vertex at a sequence position was pruned (`cairn prune`), so its records are gone here.
+    public struct HistoryPruned: Error, CustomStringConvertible, Sendable {
+        public var position: UInt64
+        public var round: UInt64
+        public var prunedBelow: UInt64
+        public var description: String {
+            "position \(position) (round \(round)) was pruned from this node (history kept from round \(prunedBelow)); ask a node with full history"
+        }
     }
 
     /// Position of the vertex that carried record `id`, if committed.

@@ -333,6 +333,18 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// Compacts keys `from…<below` of `family` (all of it when both are nil), so deleted entries
+    /// give their disk space back now rather than whenever RocksDB would compact on its own.
+    public func compactRange(_ family: String, from lower: [UInt8]? = nil, below upper: [UInt8]? = nil) throws {
+        try withHandle(family, "compact range") { db, cf in
+            func withOptional<T>(_ bytes: [UInt8]?, _ body: (UnsafePointer<CChar>?, Int) -> T) -> T {
+                guard let bytes else { return body(nil, 0) }
+                return bytes.withUnsafeBytes { body($0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+            }
+            withOptional(lower) { lp, ln in withOptional(upper) { up, un in rocksdb_compact_range_cf(db, cf, lp, ln, up, un) } }
+        }
+    }
+
     /// A RocksDB property such as `rocksdb.estimate-num-keys` or `rocksdb.total-sst-files-size`.
     public func property(_ name: String, family: String) throws -> String? {
         try withHandle(family, "property") { db, cf in

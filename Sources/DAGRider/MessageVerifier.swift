@@ -51,13 +51,16 @@ public struct MessageVerifier: Sendable {
     /// if the payload is valid). Certificates need no check: 2f+1 voters, so at least f+1 honest
     /// ones, already made it.
     let payloadValidator: (@Sendable ([UInt8]) -> Bool)?
+    /// Checks already done (shared by every connection's verifier); nil: verify everything.
+    let cache: VerificationCache?
 
     public init(settings: DAGRiderSettings, verifier: any ConsensusVerifier, coin: any CoinScheme,
-                payloadValidator: (@Sendable ([UInt8]) -> Bool)? = nil) {
+                payloadValidator: (@Sendable ([UInt8]) -> Bool)? = nil, cache: VerificationCache? = nil) {
         self.settings = settings
         self.verifier = verifier
         self.coin = coin
         self.payloadValidator = payloadValidator
+        self.cache = cache
     }
 
     var committee: Committee { settings.committee }
@@ -67,11 +70,7 @@ public struct MessageVerifier: Sendable {
         switch message {
         case let .proposal(signed):
             guard Int(signed.vertex.author) == sender else { return .failure(.senderMismatch) }
-            let verified = verifySigned(signed).map { VerifiedMessage.proposal(signed, digest: $0) }
-            if case .success = verified, let payloadValidator, !signed.vertex.payload.allSatisfy(payloadValidator) {
-                return .failure(.invalidRecord)
-            }
-            return verified
+            return verifySigned(signed, checkPayload: true).map { VerifiedMessage.proposal(signed, digest: $0) }
         case let .vote(vote):
             guard Int(vote.voter) == sender else { return .failure(.senderMismatch) }
             guard Int(vote.author) < committee.size else { return .failure(.unknownValidator) }
@@ -97,11 +96,15 @@ public struct MessageVerifier: Sendable {
 
     public func verify(_ certificate: Certificate) -> Result<VerifiedCertificate, RejectReason> {
         let digest: Digest
-        switch verifySigned(certificate.signedVertex) {
+        switch verifySigned(certificate.signedVertex, checkPayload: false) {
         case let .success(d): digest = d
         case let .failure(reason): return .failure(reason)
         }
         guard certificate.votes.count >= committee.quorum else { return .failure(.notEnoughVotes) }
+        let key = cache.map { _ in VerificationCache.key(digest: digest, votes: certificate.votes) }
+        if let cache, let key, cache.containsCertified(key) {
+            return .success(VerifiedCertificate(certificate: certificate, digest: digest))
+        }
         var previous = -1
         let message = SigningMessages.vote(chain: committee.chain, digest: digest)
         for vote in certificate.votes {
@@ -113,15 +116,21 @@ public struct MessageVerifier: Sendable {
                 return .failure(.invalidSignature)
             }
         }
+        if let cache, let key { cache.insertCertified(key) }
         return .success(VerifiedCertificate(certificate: certificate, digest: digest))
     }
 
-    /// Structural rules, the author's signature and the coin share of a signed vertex.
-    func verifySigned(_ signed: SignedVertex) -> Result<Digest, RejectReason> {
+    /// Structural rules, the author's signature and the coin share of a signed vertex, and — for a
+    /// proposal this validator may vote for — every record of its payload (DESIGN §4: vote only if
+    /// the payload is valid; a certificate's payload was already vouched for by f+1 honest voters).
+    func verifySigned(_ signed: SignedVertex, checkPayload: Bool) -> Result<Digest, RejectReason> {
         let vertex = signed.vertex
         guard Int(vertex.author) < committee.size else { return .failure(.unknownValidator) }
         if let reason = structuralProblem(vertex) { return .failure(reason) }
         let digest = SigningMessages.vertexDigest(vertex)
+        // A cached entry means all of this, payload included, already passed for these exact bytes.
+        let key = cache.map { _ in VerificationCache.key(digest: digest, signature: signed.signature) }
+        if let cache, let key, cache.containsSigned(key) { return .success(digest) }
         guard verifier.verify(signed.signature, message: SigningMessages.proposal(chain: committee.chain, digest: digest),
                               signer: Int(vertex.author)) else { return .failure(.invalidSignature) }
         if let wave = Wave.coinWave(carriedIn: vertex.round) {
@@ -130,6 +139,9 @@ public struct MessageVerifier: Sendable {
         } else if vertex.coinShare != nil {
             return .failure(.unexpectedCoinShare)
         }
+        if checkPayload, let payloadValidator, !vertex.payload.allSatisfy(payloadValidator) { return .failure(.invalidRecord) }
+        // Only a full check (payload included, when there is a validator) may be remembered.
+        if let cache, let key, checkPayload || payloadValidator == nil { cache.insertSigned(key) }
         return .success(digest)
     }
 

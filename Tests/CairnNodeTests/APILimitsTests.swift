@@ -127,5 +127,12 @@ struct APILimitsTests {
         }
         let retryAfter = try #require(limited?.value(forHTTPHeaderField: "Retry-After"))
         #expect((Int(retryAfter) ?? 0) >= 1)
+
+        // Pruning is offline: refused, with the reason, while the node holds its database.
+        let prune = try runProcess(net.cairn, ["prune", "--home", "\(net.directory)/node0", "--below-round", "1"])
+        #expect(prune.status != 0 && prune.stderr.contains("stop it first"), "\(prune.stderr)")
+        net.stopAll()
+        let idle = try runProcess(net.cairn, ["prune", "--home", "\(net.directory)/node0", "--below-round", "5"])
+        #expect(idle.status != 0 && idle.stderr.contains("at most 0"), "\(idle.stderr)")
     }
 }

@@ -19,6 +19,7 @@ struct LocalCommittee {
         var s = DAGRiderSettings(committee: Committee(size: n, chain: chain), me: i)
         s.minRoundIntervalMs = 20
         s.maxRoundIntervalMs = 60
+        s.gcDepth = 8  // garbage collection (and pruning) within a short test
         return s
     }
 
@@ -68,7 +69,7 @@ func storedSequence(_ database: Database) throws -> [Digest] {
 
 @Suite("Consensus nodes over real sockets and RocksDB", .serialized)
 struct ConsensusNodeTests {
-    @Test("four nodes commit one sequence; a node stopped and restarted from its database catches up")
+    @Test("four nodes commit one sequence; a node stopped, pruned and restarted from its database catches up")
     func commitAndRestart() async throws {
         let committee = LocalCommittee()
         let base = FileManager.default.temporaryDirectory.path + "/cairn-nodes-\(UInt64.random(in: 0 ... .max))"
@@ -85,18 +86,32 @@ struct ConsensusNodeTests {
         // Wait for every node to commit a few leaders.
         for _ in 0 ..< 400 {
             var done = true
-            for r in nodes where await r.node.sequenceProgress.committedLeaders < 3 { done = false }
+            for r in nodes where await r.node.sequenceProgress.committedLeaders < 6 { done = false }
             if done { break }
             try await Task.sleep(for: .milliseconds(25))
         }
-        for r in nodes { #expect(await r.node.sequenceProgress.committedLeaders >= 3) }
+        for r in nodes { #expect(await r.node.sequenceProgress.committedLeaders >= 6) }
 
         // Stop node 3 (its database closes), let the others go on, restart it from disk.
         nodes[3].task.cancel()
         try await Task.sleep(for: .milliseconds(300))
         let before = try storedSequence(nodes[3].database)
-        nodes[3].database.close()
         #expect(!before.isEmpty)
+
+        // The operator prunes it while it is stopped: certificates below the line go, the
+        // sequence stays, the line cannot pass where the node restores from.
+        let store = ConsensusStore(database: nodes[3].database)
+        let limit = try store.pruneLimit(gcDepth: 8)
+        #expect(limit > 1)
+        #expect(throws: ConsensusStore.PruneError.self) { try store.prune(below: limit + 1, gcDepth: 8) }
+        let pruned = try store.prune(below: limit, gcDepth: 8)
+        #expect(pruned.certificates >= 4 * Int(limit - 1) && pruned.ownProposals >= 1 && pruned.ownVotes >= 1)
+        #expect(try store.certificates(rounds: 0, to: limit - 1, limit: 10_000).isEmpty)
+        #expect(try store.prunedBelow() == limit)
+        #expect(try storedSequence(nodes[3].database) == before)
+        #expect(throws: ConsensusStore.HistoryPruned.self) { try store.committedRecords(from: 0, limit: 10) }
+        #expect(try store.prune(below: limit, gcDepth: 8).certificates == 0)  // idempotent
+        nodes[3].database.close()
         nodes[3] = try await launch(committee, 3, path: "\(base)/node3")
         connect()
         let target = await nodes[0].node.sequenceProgress.delivered + 20

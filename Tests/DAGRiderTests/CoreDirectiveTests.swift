@@ -194,6 +194,58 @@ struct CoreDirectiveTests {
 
 @Suite("Message verification")
 struct MessageVerifierTests {
+    /// Counts signature checks, to show which ones the cache saves.
+    final class CountingVerifier: ConsensusVerifier, @unchecked Sendable {
+        let inner: KeyedHashSignatures
+        var checks = 0
+        init(_ inner: KeyedHashSignatures) { self.inner = inner }
+        func verify(_ signature: Signature, message: [UInt8], signer: Int) -> Bool {
+            checks += 1
+            return inner.verify(signature, message: message, signer: signer)
+        }
+    }
+
+    @Test("with a cache, a repeated proposal or certificate is not checked again; a copy with other signatures is")
+    func cache() throws {
+        let f = Fixture()
+        let counting = CountingVerifier(f.keys)
+        let records = [Array("r1".utf8), Array("r2".utf8)]
+        let payloadCounter = CountingVerifier(f.keys)  // its `checks` counts records here
+        let verifier = MessageVerifier(settings: f.settings(0), verifier: counting, coin: f.coin(0),
+                                       payloadValidator: { _ in payloadCounter.checks += 1; return true }, cache: VerificationCache(capacity: 4))
+        var payloadChecks: Int { payloadCounter.checks }
+        let proposal = f.signed(Vertex(round: 1, author: 1, strongEdges: [], weakEdges: [], payload: records, coinShare: nil))
+        #expect(throws: Never.self) { try verifier.verify(.proposal(proposal), from: 1).get() }
+        #expect(counting.checks == 1 && payloadChecks == 2)
+        #expect(throws: Never.self) { try verifier.verify(.proposal(proposal), from: 1).get() }
+        #expect(counting.checks == 1 && payloadChecks == 2)
+
+        // Its certificate: the author's signature is known; the three votes are checked once.
+        let votes = [0, 2, 3].map { CertificateVote(voter: UInt32($0), signature: f.vote(proposal, by: $0).signature) }
+        let certificate = Certificate(signedVertex: proposal, votes: votes)
+        #expect(throws: Never.self) { try verifier.verify(certificate).get() }
+        #expect(counting.checks == 4)
+        #expect(throws: Never.self) { try verifier.verify(certificate).get() }
+        #expect(counting.checks == 4)
+
+        // The same vertex with a forged vote is a different key: checked, and refused.
+        var forged = votes
+        forged[1] = CertificateVote(voter: 2, signature: f.vote(proposal, by: 3).signature)
+        #expect(verifier.verify(Certificate(signedVertex: proposal, votes: forged)) == .failure(.invalidSignature))
+        // A forged author signature on the same vertex is checked too.
+        let other = SignedVertex(vertex: proposal.vertex, signature: f.vote(proposal, by: 1).signature)
+        #expect(verifier.verify(.proposal(other), from: 1) == .failure(.invalidSignature))
+
+        // Bounded: after more distinct entries than two generations hold, the first is checked again.
+        for round in UInt64(2) ... 12 {
+            let edges = (0 ..< 3).map { Digest(uncheckedBytes: [UInt8](repeating: UInt8($0), count: 31) + [UInt8(round)]) }
+            _ = verifier.verify(.proposal(f.signed(Vertex(round: round, author: 1, strongEdges: edges, weakEdges: [], payload: [], coinShare: nil))), from: 1)
+        }
+        let before = counting.checks
+        #expect(throws: Never.self) { try verifier.verify(.proposal(proposal), from: 1).get() }
+        #expect(counting.checks == before + 1)
+    }
+
     @Test("a proposal carrying a record the payload validator refuses gets no vote; certificates are not re-checked")
     func payloadValidation() throws {
         let f = Fixture()

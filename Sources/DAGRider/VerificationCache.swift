@@ -1,0 +1,57 @@
+import CairnCore
+import CairnCrypto
+import Synchronization
+
+/// Remembers what signature checks already proved, so a vertex that arrives again — a repeated
+/// proposal, its certificate, a fetch answer, a re-broadcast certificate — is not verified again
+/// (DESIGN §3: "verify each signature once, cache"). Ed25519 verification is the node's CPU
+/// ceiling (§12), and a proposal's check covers every record signature in its payload.
+///
+/// Keys include the exact signature bytes (for a signed vertex) or the exact vote list (for a
+/// certificate), so a copy carrying different, unchecked signatures is never taken as verified.
+/// Bounded: two generations of `capacity` entries each; the older one is dropped when the newer
+/// fills, so recently seen vertices stay cached.
+public final class VerificationCache: Sendable {
+    struct Generations {
+        var current: Set<Digest> = []
+        var previous: Set<Digest> = []
+    }
+
+    let capacity: Int
+    private let signed = Mutex(Generations())
+    private let certified = Mutex(Generations())
+
+    public init(capacity: Int = 50_000) {
+        self.capacity = capacity
+    }
+
+    /// Key of a signed vertex whose author signature, coin share and payload were checked.
+    static func key(digest: Digest, signature: Signature) -> Digest {
+        SHA256.hash(digest.bytes + signature.bytes)
+    }
+
+    /// Key of a certificate whose votes were checked.
+    static func key(digest: Digest, votes: [CertificateVote]) -> Digest {
+        var bytes = digest.bytes
+        bytes.reserveCapacity(32 + votes.count * 68)
+        for vote in votes { bytes += vote.canonicalBytes }
+        return SHA256.hash(bytes)
+    }
+
+    func containsSigned(_ key: Digest) -> Bool { signed.withLock { $0.current.contains(key) || $0.previous.contains(key) } }
+    func insertSigned(_ key: Digest) { Self.insert(key, into: signed, capacity: capacity) }
+    func containsCertified(_ key: Digest) -> Bool { certified.withLock { $0.current.contains(key) || $0.previous.contains(key) } }
+    func insertCertified(_ key: Digest) { Self.insert(key, into: certified, capacity: capacity) }
+
+    private static func insert(_ key: Digest, into generations: borrowing Mutex<Generations>, capacity: Int) {
+        generations.withLock { g in
+            g.current.insert(key)
+            if g.current.count >= capacity {
+                g.previous = g.current
+                g.current = []
+            }
+        }
+    }
+
+    public var count: Int { signed.withLock { $0.current.count + $0.previous.count } + certified.withLock { $0.current.count + $0.previous.count } }
+}
