@@ -4,6 +4,8 @@ import CairnNet
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOConcurrencyHelpers
+import CairnStorage
 
 /// The client API (DESIGN §9), JSON over HTTP. Errors are `{"error", "detail"}` with the right
 /// status; request bodies are bounded.
@@ -46,6 +48,7 @@ public enum NodeAPI {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(requestsPerSecond: Double(limits.apiRequestsPerSecond),
                                                                         burst: Double(limits.apiBurst))))
         let blobs = BlobStore(database: validator.database)
+        let rejections = RejectionCounter()
         let node = validator.node
         let quorumPeers = 2 * validator.genesis.faultTolerance
         // A live validator sends at least an empty vertex every max round interval, and repeats
@@ -94,6 +97,30 @@ public enum NodeAPI {
             for (event, count) in validator.mesh.counters.snapshot.sorted(by: { $0.key < $1.key }) {
                 lines.append("cairn_transport_events_total{event=\"\(event)\"} \(count)")
             }
+            let m = status.metrics
+            for (name, type, value) in [
+                ("cairn_certificates_total", "counter", m.certificates), ("cairn_votes_cast_total", "counter", m.votesCast),
+                ("cairn_proposals_total", "counter", m.proposals), ("cairn_fetch_requests_sent_total", "counter", m.fetchesSent),
+                ("cairn_fetch_requests_served_total", "counter", m.fetchesServed),
+                ("cairn_records_committed_total", "counter", m.recordsCommitted),
+                ("cairn_vertices_dropped_below_gc_total", "counter", m.verticesDropped),
+            ] {
+                lines += ["# TYPE \(name) \(type)", "\(name) \(value)"]
+            }
+            lines += m.commitLatency.lines("cairn_commit_latency_seconds")
+            lines.append("# TYPE cairn_records_rejected_total counter")
+            for (reason, count) in rejections.snapshot.sorted(by: { $0.key < $1.key }) {
+                lines.append("cairn_records_rejected_total{reason=\"\(reason)\"} \(count)")
+            }
+            lines += ["# TYPE cairn_rocksdb_sst_bytes gauge", "# TYPE cairn_rocksdb_estimated_keys gauge"]
+            for family in ColumnFamily.allCases {
+                if let bytes = try? validator.database.property("rocksdb.total-sst-files-size", family: family.rawValue) {
+                    lines.append("cairn_rocksdb_sst_bytes{family=\"\(family.rawValue)\"} \(bytes)")
+                }
+                if let keys = try? validator.database.property("rocksdb.estimate-num-keys", family: family.rawValue) {
+                    lines.append("cairn_rocksdb_estimated_keys{family=\"\(family.rawValue)\"} \(keys)")
+                }
+            }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
         }
@@ -103,6 +130,7 @@ public enum NodeAPI {
             do {
                 body = try await request.body.collect(upTo: maxBodyBytes)
             } catch {
+                rejections.add("too_large")
                 return NodeAPI.error(.contentTooLarge, "too_large", "request body exceeds \(maxBodyBytes) bytes")
             }
             // One record {"record": hex} or a batch {"records": [hex, …]} (load generators).
@@ -116,6 +144,7 @@ public enum NodeAPI {
             var ids: [String] = []
             for (index, text) in texts.enumerated() {
                 guard let bytes = Hex.decode(text) else {
+                    rejections.add("not_hex")
                     return NodeAPI.error(.badRequest, "bad_request", "record \(index) is not hexadecimal")
                 }
                 do {
@@ -123,10 +152,12 @@ public enum NodeAPI {
                     accepted.append(bytes)
                     ids.append(id.hex)
                 } catch {
+                    rejections.add("invalid_record")
                     return NodeAPI.error(.badRequest, "invalid_record", "record \(index): \(error)")
                 }
             }
             guard await node.submit(accepted) == accepted.count else {
+                rejections.add("overloaded")
                 return NodeAPI.error(.serviceUnavailable, "overloaded", "the pending-record queue is full; retry later")
             }
             return submit.records == nil ? json(["id": ids[0]], status: .accepted) : json(["ids": ids], status: .accepted)
@@ -212,6 +243,13 @@ public enum NodeAPI {
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         return router
+    }
+
+    /// Records refused at submission, by reason.
+    final class RejectionCounter: Sendable {
+        private let counts = NIOLockedValueBox<[String: Int]>([:])
+        func add(_ reason: String) { counts.withLockedValue { $0[reason, default: 0] += 1 } }
+        var snapshot: [String: Int] { counts.withLockedValue { $0 } }
     }
 
     struct BlobReceipt: Encodable { var id: String; var size: Int }

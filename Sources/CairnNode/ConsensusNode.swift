@@ -18,6 +18,9 @@ public actor ConsensusNode {
     let started = ContinuousClock.now
     var nextTickMs: UInt64 = 0
     public private(set) var refused: [String: Int] = [:]
+    public private(set) var metrics = NodeMetrics()
+    /// When each of this validator's recent proposals was made (for commit latency).
+    var proposedAt: [UInt64: UInt64] = [:]
     /// Set when persisting a step failed. The core has already moved on in memory, so the node
     /// must stop (fail-stop): carrying on could vote again after a restart that lost the vote.
     var storageFailure: (any Error)?
@@ -55,13 +58,15 @@ public actor ConsensusNode {
         public var pendingRecords: Int
         public var missingCertificates: Int
         public var refused: [String: Int]
+        public var metrics: NodeMetrics
         /// Behind when the DAG already holds complete rounds well past this validator's own.
         public var catchingUp: Bool { highestCompleteRound > round + 2 }
     }
 
     public var status: Status {
         Status(round: core.round, highestCompleteRound: core.highestQuorumRound, progress: progress,
-               pendingRecords: core.pendingRecordCount, missingCertificates: core.missingCertificates, refused: refused)
+               pendingRecords: core.pendingRecordCount, missingCertificates: core.missingCertificates, refused: refused,
+               metrics: metrics)
     }
 
     public nonisolated var database: ConsensusStore { store }
@@ -97,9 +102,11 @@ public actor ConsensusNode {
             // Served from storage, which keeps full history: a peer that fell behind past this
             // node's garbage-collection line can still catch up.
             let found = try store.certificates(digests)
+            metrics.fetchesServed += 1
             if !found.isEmpty { mesh.send(to: peer, ConsensusMessage.certificates(found).canonicalBytes) }
         case let .success(.fetchRounds(from, to)):
             let found = try store.certificates(rounds: from, to: to, limit: ConsensusMessage.maxCertificatesPerMessage)
+            metrics.fetchesServed += 1
             if !found.isEmpty { mesh.send(to: peer, ConsensusMessage.certificates(found).canonicalBytes) }
         case let .success(verified):
             try execute(core.onMessage(verified, from: peer, nowMs: nowMs))
@@ -116,9 +123,14 @@ public actor ConsensusNode {
             storageFailure = error
             throw error
         }
+        let now = nowMs
         for directive in directives {
             switch directive {
             case let .send(to, message):
+                switch message {
+                case .fetchCertificates, .fetchRounds: metrics.fetchesSent += 1
+                default: break
+                }
                 mesh.send(to: to, message.canonicalBytes)
             case let .broadcast(message):
                 mesh.broadcast(message.canonicalBytes)
@@ -126,8 +138,25 @@ public actor ConsensusNode {
                 nextTickMs = at
             case let .rejected(reason, _):
                 refused[reason.rawValue, default: 0] += 1
-            case .dropped:
+            case let .dropped(certificates):
                 refused["dropped_below_gc", default: 0] += 1
+                metrics.verticesDropped += UInt64(certificates.count)
+            case .storeCertificate:
+                metrics.certificates += 1
+            case .persistVote:
+                metrics.votesCast += 1
+            case let .persistProposal(signed):
+                metrics.proposals += 1
+                proposedAt[signed.vertex.round] = now
+            case let .commit(committed):
+                for certificate in committed.certificates {
+                    metrics.recordsCommitted += UInt64(certificate.vertex.payload.count)
+                    if Int(certificate.vertex.author) == settings.me, let at = proposedAt.removeValue(forKey: certificate.vertex.round) {
+                        metrics.commitLatency.observe(Double(now - min(now, at)) / 1000)
+                    }
+                }
+                // Own proposals that never got delivered (dropped below GC) are forgotten.
+                if proposedAt.count > 4 * Int(settings.gcDepth) { proposedAt = proposedAt.filter { $0.key + settings.gcDepth >= committed.leaderRound } }
             default:
                 break
             }

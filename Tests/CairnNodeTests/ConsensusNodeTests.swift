@@ -105,7 +105,9 @@ struct ConsensusNodeTests {
         #expect(limit > 1)
         #expect(throws: ConsensusStore.PruneError.self) { try store.prune(below: limit + 1, gcDepth: 8) }
         let pruned = try store.prune(below: limit, gcDepth: 8)
-        #expect(pruned.certificates >= 4 * Int(limit - 1) && pruned.ownProposals >= 1 && pruned.ownVotes >= 1)
+        // Every round below the line had at least 2f+1 = 3 certificates, or nobody could have left it.
+        #expect(pruned.certificates >= 3 * Int(limit - 1), "\(pruned)")
+        #expect(pruned.ownProposals >= 1 && pruned.ownVotes >= 1, "\(pruned)")
         #expect(try store.certificates(rounds: 0, to: limit - 1, limit: 10_000).isEmpty)
         #expect(try store.prunedBelow() == limit)
         #expect(try storedSequence(nodes[3].database) == before)

@@ -120,6 +120,20 @@ struct MultiProcessTests {
             await ids.asyncAll { await net.get(0, "/v1/records/\($0)")?.0 == 200 }
         }, "not every submitted record was committed")
 
+        // Prometheus metrics (DESIGN §11): counters, the commit-latency histogram, RocksDB sizes,
+        // and the forged record counted by reason.
+        let (metricsData, _) = try await URLSession.shared.data(from: net.url(1, "/metrics"))
+        let metrics = String(decoding: metricsData, as: UTF8.self)
+        func value(_ name: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+        }
+        for name in ["cairn_certificates_total", "cairn_votes_cast_total", "cairn_records_committed_total", "cairn_commit_latency_seconds_count"] {
+            #expect((value(name) ?? 0) > 0, "\(name) missing or zero")
+        }
+        #expect(metrics.contains("cairn_records_rejected_total{reason=\"invalid_record\"} 1"))
+        #expect(metrics.contains("cairn_rocksdb_sst_bytes{family=\"certificates\"}"))
+        #expect(metrics.contains("cairn_commit_latency_seconds_bucket{le=\"+Inf\"}"))
+
         // kill -9 one node while more records arrive (records still pending in its memory may be
         // lost — clients re-submit — but nothing committed may be lost or reordered), keep the
         // others going past its garbage-collection window, then restart it.
