@@ -1,0 +1,366 @@
+import CairnCore
+import CairnCrypto
+
+/// What the executor reads: the state and the record index as they were before the leader being
+/// executed. The node backs it with RocksDB; auditors and tests with memory.
+public protocol LedgerStore {
+    func value(_ key: [UInt8]) throws -> [UInt8]?
+    /// State entries whose keys start with `prefix`, in key order.
+    func entries(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])]
+    /// Whether a record with this id was executed earlier in the sequence.
+    func recordExecuted(_ id: Digest) throws -> Bool
+}
+
+/// State changes not yet written: what executing one or more leaders did, read back by the next
+/// leader of the same batch before it reaches storage.
+public struct Overlay: Sendable {
+    /// New values (nil: deleted), by key.
+    public private(set) var changes: [[UInt8]: [UInt8]?] = [:]
+    /// Records executed in this overlay (for duplicate detection before they are stored).
+    public private(set) var executed: Set<Digest> = []
+
+    public init() {}
+
+    public var isEmpty: Bool { changes.isEmpty && executed.isEmpty }
+
+    mutating func set(_ key: [UInt8], _ value: [UInt8]?) { changes[key] = .some(value) }
+    mutating func markExecuted(_ id: Digest) { executed.insert(id) }
+
+    func value(_ key: [UInt8], in store: some LedgerStore) throws -> [UInt8]? {
+        if let change = changes[key] { return change }
+        return try store.value(key)
+    }
+
+    func entries(prefix: [UInt8], in store: some LedgerStore) throws -> [(key: [UInt8], value: [UInt8])] {
+        var merged: [[UInt8]: [UInt8]] = [:]
+        for (key, value) in try store.entries(prefix: prefix) { merged[key] = value }
+        for (key, change) in changes where key.starts(with: prefix) { merged[key] = change }
+        return merged.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { (key: $0.key, value: $0.value) }
+    }
+}
+
+/// Why a record was rejected; stored with it and returned by `GET /v1/records/{id}`.
+public struct Rejection: Hashable, Sendable, Error, CustomStringConvertible {
+    public enum Reason: String, Sendable, CaseIterable {
+        case malformed
+        case badSignature = "bad_signature"
+        case unknownAccount = "unknown_account"
+        case wrongNonce = "wrong_nonce"
+        case insufficientBalance = "insufficient_balance"
+        case invalidAmount = "invalid_amount"
+        case balanceOverflow = "balance_overflow"
+        case alreadyRegistered = "already_registered"
+        case unknownTrainer = "unknown_trainer"
+        case notValidator = "not_validator"
+        case wrongWindow = "wrong_window"
+        case oversize
+        case unknownContribution = "unknown_contribution"
+        case duplicateEvaluation = "duplicate_evaluation"
+        case duplicateVote = "duplicate_vote"
+    }
+
+    public var reason: Reason
+    public var detail: String
+
+    public init(_ reason: Reason, _ detail: String) {
+        self.reason = reason
+        self.detail = detail
+    }
+
+    public var description: String { "\(reason.rawValue): \(detail)" }
+}
+
+public enum RecordOutcome: Hashable, Sendable {
+    case accepted
+    case rejected(Rejection)
+}
+
+public struct ExecutedRecord: Hashable, Sendable {
+    public var id: Digest
+    /// Sequence position of the vertex that carried it.
+    public var position: UInt64
+    public var kind: RecordBody.Kind?
+    public var outcome: RecordOutcome
+}
+
+/// A vertex in the delivered sequence, as the ledger sees it.
+public struct DeliveredVertex: Sendable {
+    public var position: UInt64
+    public var payload: [[UInt8]]
+
+    public init(position: UInt64, payload: [[UInt8]]) {
+        self.position = position
+        self.payload = payload
+    }
+}
+
+/// What executing one committed leader did, besides the state changes in the overlay.
+public struct LeaderExecution: Sendable {
+    /// Newly executed records in sequence order (duplicates of earlier records are ignored).
+    public var records: [ExecutedRecord] = []
+    /// Windows closed by this leader, oldest first.
+    public var closedWindows: [UInt64] = []
+    /// Checkpoints that reached 2f+1 matching votes.
+    public var certified: [CheckpointCertificate] = []
+}
+
+/// The ledger's rules (DESIGN §5) as a pure executor: state in, changes and events out. Every
+/// validator and auditor running it over the same sequence computes the same bytes.
+public struct Ledger: Sendable {
+    public struct Parameters: Sendable {
+        public var chain: Digest
+        public var validators: [PublicKey]
+        public var registrationFee: UInt64
+        public var roundsPerWindow: UInt64
+        /// Largest blob a contribution may name.
+        public var maxContributionBytes: UInt64 = 64 << 20
+
+        public init(chain: Digest, validators: [PublicKey], registrationFee: UInt64, roundsPerWindow: UInt64) {
+            self.chain = chain
+            self.validators = validators
+            self.registrationFee = registrationFee
+            self.roundsPerWindow = roundsPerWindow
+        }
+
+        public var quorum: Int { 2 * ((validators.count - 1) / 3) + 1 }
+    }
+
+    public let parameters: Parameters
+    let validatorIndex: [PublicKey: UInt32]
+
+    public init(parameters: Parameters) {
+        self.parameters = parameters
+        var index: [PublicKey: UInt32] = [:]
+        for (i, key) in parameters.validators.enumerated() { index[key] = UInt32(i) }
+        validatorIndex = index
+    }
+
+    public init(genesis: Genesis, genesisHash: Digest) {
+        self.init(parameters: Parameters(chain: genesisHash, validators: genesis.validators.map(\.publicKey),
+                                         registrationFee: genesis.rewards.registrationFee,
+                                         roundsPerWindow: UInt64(genesis.consensus.roundsPerWindow)))
+    }
+
+    /// The state before the first record: genesis balances, an account (balance 0) for every
+    /// validator that has none (their checkpoint votes need nonces), the supply, window 0.
+    public static func genesisState(_ genesis: Genesis) throws -> [(key: [UInt8], value: [UInt8])] {
+        try genesisState(accounts: genesis.accounts.map { ($0.publicKey, $0.balance) }, validators: genesis.validators.map(\.publicKey))
+    }
+
+    public static func genesisState(accounts: [(PublicKey, UInt64)], validators: [PublicKey]) throws -> [(key: [UInt8], value: [UInt8])] {
+        var balances: [PublicKey: UInt64] = [:]
+        var created: UInt64 = 0
+        for (key, amount) in accounts {
+            let (sum, overflow) = created.addingReportingOverflow(amount)
+            guard !overflow else { throw Rejection(.balanceOverflow, "genesis balances exceed 2^64 − 1 base units") }
+            created = sum
+            balances[key, default: 0] += amount  // ≤ created, so no overflow
+        }
+        for validator in validators where balances[validator] == nil { balances[validator] = 0 }
+        var entries = balances.map { (key: StateKey.account($0.key), value: Account(balance: $0.value).canonicalBytes) }
+        entries.append((StateKey.supply, Supply(created: created).canonicalBytes))
+        entries.append((StateKey.window, WindowState().canonicalBytes))
+        return entries.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+
+    /// Executes the vertices one committed leader delivered, in order, then closes every window
+    /// whose boundary the leader's round reached. `verify` checks a record's signature (the node
+    /// passes one that remembers records it already verified).
+    public func execute(_ vertices: [DeliveredVertex], leaderRound: UInt64, store: some LedgerStore, overlay: inout Overlay,
+                        verify: (SignedRecord) -> Bool) throws -> LeaderExecution {
+        var result = LeaderExecution()
+        var context = Context(ledger: self, store: store, overlay: overlay)
+        for vertex in vertices {
+            for bytes in vertex.payload {
+                let id = Hashing.digest(.record, bytes)
+                if try context.overlay.executed.contains(id) || store.recordExecuted(id) { continue }  // duplicate: ignored
+                context.overlay.markExecuted(id)
+                let (kind, outcome) = try context.execute(bytes, verify: verify, certified: &result.certified)
+                result.records.append(ExecutedRecord(id: id, position: vertex.position, kind: kind, outcome: outcome))
+            }
+        }
+        var window = try context.window()
+        let nextPosition = (vertices.last?.position).map { $0 + 1 } ?? window.openedAtPosition
+        while leaderRound >= (window.current + 1) * parameters.roundsPerWindow {
+            result.closedWindows.append(window.current)
+            window = WindowState(current: window.current + 1, openedAtPosition: nextPosition)
+        }
+        if !result.closedWindows.isEmpty { context.overlay.set(StateKey.window, window.canonicalBytes) }
+        overlay = context.overlay
+        return result
+    }
+
+    /// SHA-256 over every state entry in key order (DESIGN §5), each as length-prefixed key and
+    /// value, under the state-root domain tag.
+    public static func stateRoot(_ entries: some Sequence<(key: [UInt8], value: [UInt8])>) -> Digest {
+        let hasher = SHA256Hasher()
+        hasher.update([DomainTag.stateRoot.rawValue])
+        for (key, value) in entries {
+            var writer = CanonicalWriter(reservingCapacity: key.count + value.count + 16)
+            writer.writeBytes(key)
+            writer.writeBytes(value)
+            hasher.update(writer.bytes)
+        }
+        return hasher.finalize()
+    }
+
+    /// The state root of `store` with `overlay` applied.
+    public static func stateRoot(store: some LedgerStore, overlay: Overlay) throws -> Digest {
+        try stateRoot(overlay.entries(prefix: [], in: store))
+    }
+}
+
+/// One leader's execution in progress: the store plus what this execution changed so far.
+struct Context<Store: LedgerStore> {
+    let ledger: Ledger
+    let store: Store
+    var overlay: Overlay
+    var parameters: Ledger.Parameters { ledger.parameters }
+
+    func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws -> T? {
+        guard let bytes = try overlay.value(key, in: store) else { return nil }
+        return try T(canonicalBytes: bytes)
+    }
+
+    mutating func write(_ key: [UInt8], _ value: some CanonicalEncodable) { overlay.set(key, value.canonicalBytes) }
+
+    func window() throws -> WindowState { try read(WindowState.self, StateKey.window) ?? WindowState() }
+
+    /// Checks and applies one record. A rejected record changes nothing (its nonce is not used).
+    mutating func execute(_ bytes: [UInt8], verify: (SignedRecord) -> Bool,
+                          certified: inout [CheckpointCertificate]) throws -> (RecordBody.Kind?, RecordOutcome) {
+        let record: SignedRecord
+        let body: RecordBody
+        do {
+            record = try SignedRecord(canonicalBytes: bytes)
+        } catch {
+            return (nil, .rejected(Rejection(.malformed, "not a canonical SignedRecord: \(error)")))
+        }
+        do {
+            body = try RecordBody(canonicalBytes: record.body)
+        } catch {
+            return (nil, .rejected(Rejection(.malformed, "body is not a canonical record body: \(error)")))
+        }
+        guard verify(record) else {
+            return (body.kind, .rejected(Rejection(.badSignature, "signature does not verify for author \(record.author.short)… on this chain")))
+        }
+        let accountKey = StateKey.account(record.author)
+        guard var account = try read(Account.self, accountKey) else {
+            return (body.kind, .rejected(Rejection(.unknownAccount, "author \(record.author.short)… has no account")))
+        }
+        guard record.nonce == account.nonce else {
+            return (body.kind, .rejected(Rejection(.wrongNonce, "expected nonce \(account.nonce), got \(record.nonce)")))
+        }
+        let snapshot = overlay
+        do {
+            try apply(body, record: record, account: &account, certified: &certified)
+        } catch let rejection as Rejection {
+            overlay = snapshot
+            return (body.kind, .rejected(rejection))
+        }
+        // `apply` wrote the author's account if its balance changed; the nonce moves on either way.
+        var updated = try read(Account.self, accountKey) ?? account
+        updated.nonce = record.nonce + 1
+        write(accountKey, updated)
+        return (body.kind, .accepted)
+    }
+
+    mutating func apply(_ body: RecordBody, record: SignedRecord, account: inout Account,
+                        certified: inout [CheckpointCertificate]) throws {
+        let window = try window()
+        switch body {
+        case let .transfer(transfer):
+            guard transfer.amount > 0 else { throw Rejection(.invalidAmount, "amount must be at least 1 base unit") }
+            guard account.balance >= transfer.amount else {
+                throw Rejection(.insufficientBalance, "balance \(account.balance) < amount \(transfer.amount)")
+            }
+            guard transfer.to != record.author else { return }  // to oneself: only the nonce moves
+            var recipient = try read(Account.self, StateKey.account(transfer.to)) ?? Account(balance: 0)
+            let (sum, overflow) = recipient.balance.addingReportingOverflow(transfer.amount)
+            guard !overflow else { throw Rejection(.balanceOverflow, "recipient balance would exceed 2^64 − 1") }
+            recipient.balance = sum
+            account.balance -= transfer.amount
+            write(StateKey.account(record.author), account)
+            write(StateKey.account(transfer.to), recipient)
+
+        case let .register(register):
+            guard try read(Trainer.self, StateKey.trainer(record.author)) == nil else {
+                throw Rejection(.alreadyRegistered, "\(record.author.short)… is already a registered trainer")
+            }
+            let fee = parameters.registrationFee
+            guard account.balance >= fee else {
+                throw Rejection(.insufficientBalance, "balance \(account.balance) < registration fee \(fee)")
+            }
+            account.balance -= fee
+            var supply = try read(Supply.self, StateKey.supply) ?? Supply(created: 0)
+            supply.burned += fee
+            write(StateKey.supply, supply)
+            write(StateKey.account(record.author), account)
+            write(StateKey.trainer(record.author), Trainer(name: register.name, registeredInWindow: window.current))
+
+        case let .contribution(contribution):
+            guard try read(Trainer.self, StateKey.trainer(record.author)) != nil else {
+                throw Rejection(.unknownTrainer, "\(record.author.short)… is not a registered trainer")
+            }
+            guard contribution.baseWindow == window.current || contribution.baseWindow + 1 == window.current else {
+                throw Rejection(.wrongWindow, "base window \(contribution.baseWindow) is neither the current window \(window.current) nor the previous one")
+            }
+            guard contribution.blobSize <= parameters.maxContributionBytes else {
+                throw Rejection(.oversize, "blob of \(contribution.blobSize) bytes exceeds \(parameters.maxContributionBytes)")
+            }
+            let id = Hashing.digest(.record, record.canonicalBytes)
+            write(StateKey.contribution(window: window.current, id: id), StoredContribution(author: record.author, contribution: contribution))
+            overlay.set(Self.contributionIndex(id), window.current.canonicalBytes)
+
+        case let .evaluation(evaluation):
+            guard let validator = ledger.validatorIndex[record.author] else {
+                throw Rejection(.notValidator, "\(record.author.short)… is not a validator")
+            }
+            guard let windowBytes = try overlay.value(Self.contributionIndex(evaluation.contribution), in: store),
+                  let contributionWindow = try? UInt64(canonicalBytes: windowBytes) else {
+                throw Rejection(.unknownContribution, "no contribution \(evaluation.contribution.short)…")
+            }
+            let key = StateKey.evaluation(contribution: evaluation.contribution, validator: validator)
+            guard try overlay.value(key, in: store) == nil else {
+                throw Rejection(.duplicateEvaluation, "validator \(validator) already evaluated \(evaluation.contribution.short)…")
+            }
+            write(key, StoredEvaluation(evaluation: evaluation, window: contributionWindow))
+
+        case let .checkpointVote(vote):
+            guard let validator = ledger.validatorIndex[record.author] else {
+                throw Rejection(.notValidator, "\(record.author.short)… is not a validator")
+            }
+            guard vote.window < window.current else {
+                throw Rejection(.wrongWindow, "window \(vote.window) is not closed yet (current window \(window.current))")
+            }
+            let key = StateKey.checkpointVote(window: vote.window, validator: validator)
+            guard try overlay.value(key, in: store) == nil else {
+                throw Rejection(.duplicateVote, "validator \(validator) already voted on window \(vote.window)")
+            }
+            write(key, StoredCheckpointVote(vote: vote, nonce: record.nonce, signature: record.signature))
+            if try read(CheckpointCertificate.self, StateKey.checkpoint(vote.window)) == nil {
+                let prefix = StateKey.checkpointVotes(window: vote.window)
+                let matching = try overlay.entries(prefix: prefix, in: store).compactMap { entry -> CheckpointCertificate.Signer? in
+                    guard let stored = try? StoredCheckpointVote(canonicalBytes: entry.value), stored.vote == vote,
+                          let index = UInt32.fromBigEndian(entry.key.suffix(4)) else { return nil }
+                    return CheckpointCertificate.Signer(validator: index, nonce: stored.nonce, signature: stored.signature)
+                }
+                if matching.count >= parameters.quorum {
+                    let certificate = CheckpointCertificate(vote: vote, signers: matching.sorted { $0.validator < $1.validator })
+                    write(StateKey.checkpoint(vote.window), certificate)
+                    certified.append(certificate)
+                }
+            }
+        }
+    }
+
+    /// `ci/` ‖ contribution id → the window it was made in (to find it from an evaluation).
+    static func contributionIndex(_ id: Digest) -> [UInt8] { Array("ci/".utf8) + id.bytes }
+}
+
+extension UInt32 {
+    static func fromBigEndian(_ bytes: some Collection<UInt8>) -> UInt32? {
+        guard bytes.count == 4 else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt32($1) }
+    }
+}

@@ -1,0 +1,266 @@
+import CairnCore
+import CairnCrypto
+import CairnLedger
+import CairnTestKit
+import Testing
+
+/// An in-memory store: the state a node keeps in RocksDB, and its record index.
+struct MemoryStore: LedgerStore {
+    var state: [[UInt8]: [UInt8]] = [:]
+    var executed: Set<Digest> = []
+
+    init(entries: [(key: [UInt8], value: [UInt8])]) {
+        for (key, value) in entries { state[key] = value }
+    }
+
+    func value(_ key: [UInt8]) throws -> [UInt8]? { state[key] }
+    func entries(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] {
+        state.filter { $0.key.starts(with: prefix) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }
+    }
+    func recordExecuted(_ id: Digest) throws -> Bool { executed.contains(id) }
+
+    /// What the node does after each batch: write the overlay.
+    mutating func commit(_ overlay: Overlay) {
+        for (key, change) in overlay.changes { state[key] = change }
+        executed.formUnion(overlay.executed)
+    }
+
+    var root: Digest { Ledger.stateRoot(state.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }) }
+
+    func account(_ key: PublicKey) -> Account? { state[StateKey.account(key)].flatMap { try? Account(canonicalBytes: $0) } }
+}
+
+/// Keys, a ledger and helpers to sign records.
+struct World {
+    let chain = Hashing.digest(.genesis, Array("ledger-test".utf8))
+    let validators: [SigningKey]
+    let users: [SigningKey]
+    let ledger: Ledger
+    let genesis: [(key: [UInt8], value: [UInt8])]
+    var nonces: [PublicKey: UInt64] = [:]
+
+    init(seed: UInt64, users: Int = 4, fee: UInt64 = 100, roundsPerWindow: UInt64 = 8) {
+        func key(_ label: String, _ i: Int) -> SigningKey {
+            try! SigningKey(seed: Array(SHA256.hash(Array("\(label)-\(seed)-\(i)".utf8)).bytes))
+        }
+        validators = (0 ..< 4).map { key("validator", $0) }
+        self.users = (0 ..< users).map { key("user", $0) }
+        var parameters = Ledger.Parameters(chain: chain, validators: validators.map(\.publicKey), registrationFee: fee, roundsPerWindow: roundsPerWindow)
+        parameters.maxContributionBytes = 1 << 20
+        ledger = Ledger(parameters: parameters)
+        genesis = try! Ledger.genesisState(accounts: self.users.map { ($0.publicKey, 10_000) }, validators: validators.map(\.publicKey))
+    }
+
+    func verify(_ record: SignedRecord) -> Bool {
+        record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: chain, author: record.author, nonce: record.nonce, body: record.body))
+    }
+
+    /// A signed record with the author's next nonce (or `nonce` when given).
+    mutating func record(_ author: SigningKey, _ body: RecordBody, nonce: UInt64? = nil) -> [UInt8] {
+        let n = nonce ?? nonces[author.publicKey, default: 0]
+        if nonce == nil { nonces[author.publicKey] = n + 1 }
+        let bytes = body.canonicalBytes
+        let signature = author.sign(SignedRecord.signingBytes(chain: chain, author: author.publicKey, nonce: n, body: bytes))
+        return SignedRecord(author: author.publicKey, nonce: n, body: bytes, signature: signature).canonicalBytes
+    }
+
+    func execute(_ payload: [[UInt8]], position: UInt64 = 0, leaderRound: UInt64 = 1, in store: inout MemoryStore) throws -> LeaderExecution {
+        var overlay = Overlay()
+        let result = try ledger.execute([DeliveredVertex(position: position, payload: payload)], leaderRound: leaderRound,
+                                        store: store, overlay: &overlay, verify: verify)
+        store.commit(overlay)
+        return result
+    }
+}
+
+func outcome(_ result: LeaderExecution, _ index: Int) -> RecordOutcome { result.records[index].outcome }
+func reason(_ result: LeaderExecution, _ index: Int) -> Rejection.Reason? {
+    if case let .rejected(rejection) = result.records[index].outcome { rejection.reason } else { nil }
+}
+
+@Suite("Ledger execution")
+struct LedgerTests {
+    @Test("record bodies round-trip; bad kinds, names and flags are refused with the field named")
+    func bodies() throws {
+        let bodies: [RecordBody] = [
+            .register(Register(name: "trainer-7")),
+            .transfer(Transfer(to: PublicKey(uncheckedBytes: [UInt8](repeating: 9, count: 32)), amount: 42)),
+            .contribution(Contribution(baseWindow: 3, blob: Digest.zero, blobSize: 1234,
+                                       compression: CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16), assignment: Digest.zero)),
+            .evaluation(Evaluation(contribution: Digest.zero, own: LossPair(before: 2.5, after: 2.25), random: LossPair(before: 2.5, after: 2.4),
+                                   simHash: [UInt8](repeating: 0xa5, count: 32), flags: [.outOfSync])),
+            .checkpointVote(CheckpointVote(window: 9, sequenceHash: Digest.zero, stateRoot: Digest.zero, modelHash: Digest.zero)),
+        ]
+        for body in bodies { #expect(try RecordBody(canonicalBytes: body.canonicalBytes) == body) }
+        #expect(Set(bodies.map(\.kind)) == Set(RecordBody.Kind.allCases))
+        #expect(throws: CodecError.self) { try RecordBody(canonicalBytes: [1, 99]) }
+        #expect(throws: CodecError.self) { try RecordBody(canonicalBytes: RecordBody.register(Register(name: "Upper")).canonicalBytes) }
+        var badFlags = bodies[3].canonicalBytes
+        badFlags[badFlags.count - 1] = 0x80
+        #expect(throws: CodecError.self) { try RecordBody(canonicalBytes: badFlags) }
+    }
+
+    @Test("every invalid-record kind is rejected with its reason, changes nothing, and execution goes on")
+    func rejections() throws {
+        var world = World(seed: 1)
+        var store = MemoryStore(entries: world.genesis)
+        let alice = world.users[0], bob = world.users[1]
+        let stranger = try SigningKey(seed: [UInt8](repeating: 3, count: 32))
+        var forged = try SignedRecord(canonicalBytes: world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 1)), nonce: 0))
+        forged.signature = alice.sign([1, 2, 3])
+        let before = store.root
+        let result = try world.execute([
+            forged.canonicalBytes,                                                                  // bad signature
+            world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 1)), nonce: 5),       // wrong nonce
+            world.record(stranger, .transfer(Transfer(to: bob.publicKey, amount: 1))),              // unknown account
+            world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 10_001)), nonce: 0),  // insufficient balance
+            world.record(alice, .contribution(Contribution(baseWindow: 0, blob: .zero, blobSize: 1,
+                                                           compression: CompressionParameters(chunkSize: 4096, topK: 1, valueBits: 8, indexBits: 16),
+                                                           assignment: .zero)), nonce: 0),          // unknown trainer
+            world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 0)), nonce: 0),       // invalid amount
+            world.record(alice, .checkpointVote(CheckpointVote(window: 0, sequenceHash: .zero, stateRoot: .zero, modelHash: .zero)), nonce: 0),  // not a validator
+            world.record(world.validators[0], .checkpointVote(CheckpointVote(window: 0, sequenceHash: .zero, stateRoot: .zero, modelHash: .zero)), nonce: 0),  // window 0 still open
+            [1, 2, 3],                                                                              // malformed
+        ], in: &store)
+        #expect(result.records.map { reason(result, result.records.firstIndex(of: $0)!) } == [
+            .badSignature, .wrongNonce, .unknownAccount, .insufficientBalance, .unknownTrainer, .invalidAmount, .notValidator, .wrongWindow, .malformed,
+        ])
+        #expect(store.root == before)  // rejected records change no state
+        #expect(store.state.count == world.genesis.count)
+        #expect(store.account(alice.publicKey) == Account(balance: 10_000, nonce: 0))
+
+        // Registration, then contributions that are too big or for a stale window.
+        let next = try world.execute([
+            world.record(alice, .register(Register(name: "alice")), nonce: 0),
+            world.record(alice, .register(Register(name: "again")), nonce: 1),
+            world.record(alice, .contribution(Contribution(baseWindow: 0, blob: .zero, blobSize: 2 << 20,
+                                                           compression: CompressionParameters(chunkSize: 4096, topK: 1, valueBits: 8, indexBits: 16),
+                                                           assignment: .zero)), nonce: 1),
+            world.record(alice, .contribution(Contribution(baseWindow: 7, blob: .zero, blobSize: 10,
+                                                           compression: CompressionParameters(chunkSize: 4096, topK: 1, valueBits: 8, indexBits: 16),
+                                                           assignment: .zero)), nonce: 1),
+            world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 5)), nonce: 1),
+        ], in: &store)
+        #expect(next.records.indices.map { reason(next, $0) } == [nil, .alreadyRegistered, .oversize, .wrongWindow, nil])
+        #expect(store.account(alice.publicKey) == Account(balance: 10_000 - 100 - 5, nonce: 2))
+        #expect(store.account(bob.publicKey) == Account(balance: 10_005, nonce: 0))
+    }
+
+    @Test("a record seen earlier in the sequence is ignored, even in the same vertex")
+    func duplicates() throws {
+        var world = World(seed: 2)
+        var store = MemoryStore(entries: world.genesis)
+        let transfer = world.record(world.users[0], .transfer(Transfer(to: world.users[1].publicKey, amount: 7)))
+        let first = try world.execute([transfer, transfer], in: &store)
+        #expect(first.records.count == 1 && outcome(first, 0) == .accepted)
+        let again = try world.execute([transfer], position: 1, in: &store)
+        #expect(again.records.isEmpty)
+        #expect(store.account(world.users[1].publicKey)?.balance == 10_007)
+    }
+
+    @Test("windows close at (k+1)·roundsPerWindow; 2f+1 matching votes certify a checkpoint, a dissenting vote does not count")
+    func checkpoints() throws {
+        var world = World(seed: 3, roundsPerWindow: 8)
+        var store = MemoryStore(entries: world.genesis)
+        #expect(try world.execute([], leaderRound: 5, in: &store).closedWindows == [])
+        #expect(try world.execute([], position: 1, leaderRound: 9, in: &store).closedWindows == [0])
+        #expect(try world.execute([], position: 2, leaderRound: 33, in: &store).closedWindows == [1, 2, 3])
+        let good = CheckpointVote(window: 0, sequenceHash: Hashing.digest(.sequence, [1]), stateRoot: Hashing.digest(.stateRoot, [2]), modelHash: .zero)
+        var bad = good
+        bad.stateRoot = Hashing.digest(.stateRoot, [3])
+        let votes = try world.execute([
+            world.record(world.validators[0], .checkpointVote(good)),
+            world.record(world.validators[1], .checkpointVote(bad)),
+            world.record(world.validators[2], .checkpointVote(good)),
+            world.record(world.validators[2], .checkpointVote(good)),
+        ], position: 3, leaderRound: 34, in: &store)
+        #expect(votes.records.indices.map { reason(votes, $0) } == [nil, nil, nil, .duplicateVote])
+        #expect(votes.certified.isEmpty)
+        let last = try world.execute([world.record(world.validators[3], .checkpointVote(good))], position: 4, leaderRound: 35, in: &store)
+        let certificate = try #require(last.certified.first)
+        #expect(certificate.vote == good && certificate.signers.map(\.validator) == [0, 2, 3])
+        // Anyone can check the signatures again from the certificate alone.
+        for signer in certificate.signers {
+            let key = world.validators[Int(signer.validator)]
+            #expect(key.publicKey.verify(signer.signature, for: SignedRecord.signingBytes(
+                chain: world.chain, author: key.publicKey, nonce: signer.nonce, body: RecordBody.checkpointVote(good).canonicalBytes)))
+        }
+        #expect(store.state[StateKey.checkpoint(0)] == certificate.canonicalBytes)
+    }
+
+    /// The must-show property: random streams of valid and invalid records give the same state
+    /// root executed twice, executed with a restart (fresh executor, state from the store) at a
+    /// random point, and replayed from genesis; balances always add up to the supply.
+    @Test("random record streams: same root twice, across a restart, and in a replay; balances add up", arguments: 0 ..< 12)
+    func property(seed: UInt64) throws {
+        var rng = SeededGenerator(seed: 0xC0FFEE + seed)
+        var world = World(seed: seed, users: 5, fee: 50, roundsPerWindow: 6)
+        var leaders: [(vertices: [DeliveredVertex], round: UInt64)] = []
+        var position: UInt64 = 0
+        let everyone = world.users + [try SigningKey(seed: [UInt8](repeating: 7, count: 32))]  // one unknown account
+        for round in 1 ... UInt64(40) {
+            var vertices: [DeliveredVertex] = []
+            for _ in 0 ..< Int.random(in: 1 ... 3, using: &rng) {
+                var payload: [[UInt8]] = []
+                for _ in 0 ..< Int.random(in: 0 ... 6, using: &rng) {
+                    let author = everyone.randomElement(using: &rng)!
+                    let other = everyone.randomElement(using: &rng)!
+                    let roll = Int.random(in: 0 ..< 100, using: &rng)
+                    let body: RecordBody = switch roll {
+                    case 0 ..< 55: .transfer(Transfer(to: other.publicKey, amount: UInt64.random(in: 0 ... 4_000, using: &rng)))
+                    case 55 ..< 70: .register(Register(name: "t\(roll)"))
+                    case 70 ..< 85: .contribution(Contribution(baseWindow: UInt64.random(in: 0 ... 7, using: &rng), blob: .zero,
+                                                              blobSize: UInt64.random(in: 0 ... 2 << 20, using: &rng),
+                                                              compression: CompressionParameters(chunkSize: 4096, topK: 8, valueBits: 8, indexBits: 16),
+                                                              assignment: .zero))
+                    default: .checkpointVote(CheckpointVote(window: UInt64.random(in: 0 ... 5, using: &rng), sequenceHash: .zero, stateRoot: .zero, modelHash: .zero))
+                    }
+                    let signer = roll >= 85 ? world.validators.randomElement(using: &rng)! : author
+                    var record = world.record(signer, body)
+                    switch Int.random(in: 0 ..< 20, using: &rng) {
+                    case 0: record[record.count - 1] ^= 1                                   // bad signature
+                    case 1: record = world.record(signer, body, nonce: UInt64.random(in: 0 ... 50, using: &rng))  // stray nonce
+                    case 2: if let earlier = leaders.last?.vertices.last?.payload.first { record = earlier }  // duplicate
+                    default: break
+                    }
+                    payload.append(record)
+                }
+                vertices.append(DeliveredVertex(position: position, payload: payload))
+                position += 1
+            }
+            leaders.append((vertices, round * UInt64.random(in: 1 ... 2, using: &rng)))
+        }
+
+        func run(restartAt: Int?) throws -> (MemoryStore, [Digest]) {
+            var store = MemoryStore(entries: world.genesis)
+            var roots: [Digest] = []
+            var overlay = Overlay()
+            var ledger = world.ledger
+            for (i, leader) in leaders.enumerated() {
+                if i == restartAt {
+                    store.commit(overlay)  // what a crash leaves: everything up to the last batch
+                    overlay = Overlay()
+                    ledger = Ledger(parameters: world.ledger.parameters)
+                }
+                _ = try ledger.execute(leader.vertices, leaderRound: leader.round, store: store, overlay: &overlay, verify: world.verify)
+                roots.append(try Ledger.stateRoot(store: store, overlay: overlay))
+                if Bool.random(using: &rng) {  // batches of one or several leaders
+                    store.commit(overlay)
+                    overlay = Overlay()
+                }
+            }
+            store.commit(overlay)
+            return (store, roots)
+        }
+        let (first, roots) = try run(restartAt: nil)
+        let (second, rootsAgain) = try run(restartAt: nil)
+        let (restarted, rootsRestarted) = try run(restartAt: Int.random(in: 1 ..< leaders.count, using: &rng))
+        #expect(roots == rootsAgain && roots == rootsRestarted)
+        #expect(first.root == second.root && first.root == restarted.root && first.root == roots.last)
+        let supply = try Supply(canonicalBytes: first.state[StateKey.supply]!)
+        let total = first.state.filter { $0.key.starts(with: Array("a/".utf8)) }.map { try! Account(canonicalBytes: $0.value).balance }.reduce(0, +)
+        #expect(total == supply.circulating)
+        #expect(supply.created == 5 * 10_000)
+        #expect(Set(roots).count > 10, "the stream should change state often")
+    }
+}
