@@ -127,6 +127,8 @@ public struct Ledger: Sendable {
 
     public let parameters: Parameters
     let validatorIndex: [PublicKey: UInt32]
+    /// How far past an account's next nonce a record may jump (so a typo cannot lock an account).
+    public static let maxNonceGap: UInt64 = 1 << 20
 
     public init(parameters: Parameters) {
         self.parameters = parameters
@@ -248,8 +250,12 @@ struct Context<Store: LedgerStore> {
         guard var account = try read(Account.self, accountKey) else {
             return (body.kind, .rejected(Rejection(.unknownAccount, "author \(record.author.short)… has no account")))
         }
-        guard record.nonce == account.nonce else {
-            return (body.kind, .rejected(Rejection(.wrongNonce, "expected nonce \(account.nonce), got \(record.nonce)")))
+        // Nonces only go up (gaps allowed): each is usable once, and a record overtaken by a later
+        // one of the same author loses only itself, not every record after it.
+        guard record.nonce >= account.nonce, record.nonce - account.nonce < Ledger.maxNonceGap else {
+            return (body.kind, .rejected(Rejection(.wrongNonce, record.nonce < account.nonce
+                ? "nonce \(record.nonce) was already passed; the next must be ≥ \(account.nonce)"
+                : "nonce \(record.nonce) is more than \(Ledger.maxNonceGap) past the next (\(account.nonce))")))
         }
         let snapshot = overlay
         do {

@@ -33,7 +33,7 @@ public enum StateKey {
 public struct Account: Hashable, Sendable, CanonicalCodable {
     /// Integer base units.
     public var balance: UInt64
-    /// The nonce the author's next record must carry.
+    /// The lowest nonce the author's next record may carry (one more than the last one used).
     public var nonce: UInt64
 
     public init(balance: UInt64, nonce: UInt64 = 0) {

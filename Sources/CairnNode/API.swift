@@ -6,6 +6,7 @@ import Hummingbird
 import NIOCore
 import NIOConcurrencyHelpers
 import CairnStorage
+import CairnLedger
 
 /// The client API (DESIGN §9), JSON over HTTP. Errors are `{"error", "detail"}` with the right
 /// status; request bodies are bounded.
@@ -37,6 +38,8 @@ public enum NodeAPI {
         var committed_leaders: UInt64
         var delivered: UInt64
         var sequence_hash: String
+        var state_root: String
+        var window: UInt64
         var peers: Int
         var catching_up: Bool
         var pending_records: Int
@@ -62,6 +65,7 @@ public enum NodeAPI {
                 node: validator.config.name, validator_index: validator.index, round: status.round,
                 last_committed_wave: status.progress.decidedWave, committed_leaders: status.progress.committedLeaders,
                 delivered: status.progress.delivered, sequence_hash: status.progress.sequenceHash.hex,
+                state_root: status.progress.stateRoot.hex, window: status.progress.window,
                 peers: validator.mesh.livePeers(withinMs: liveWindowMs).count, catching_up: status.catchingUp,
                 pending_records: status.pendingRecords))
         }
@@ -71,6 +75,9 @@ public enum NodeAPI {
             let peers = validator.mesh.livePeers(withinMs: liveWindowMs).count
             if peers < quorumPeers {
                 return error(.serviceUnavailable, "unhealthy", "heard from \(peers) peers in the last \(liveWindowMs) ms, need 2f = \(quorumPeers)")
+            }
+            if let divergence = status.divergence {
+                return error(.serviceUnavailable, "diverged", divergence.description)
             }
             if status.catchingUp {
                 return error(.serviceUnavailable, "unhealthy", "catching up: round \(status.round), the DAG is complete to \(status.highestCompleteRound)")
@@ -108,6 +115,14 @@ public enum NodeAPI {
                 lines += ["# TYPE \(name) \(type)", "\(name) \(value)"]
             }
             lines += m.commitLatency.lines("cairn_commit_latency_seconds")
+            lines += ["# TYPE cairn_records_executed_total counter", "cairn_records_executed_total \(m.recordsExecuted)",
+                      "# TYPE cairn_records_rejected_in_ledger_total counter"]
+            for (reason, count) in m.recordsRejectedInLedger.sorted(by: { $0.key < $1.key }) {
+                lines.append("cairn_records_rejected_in_ledger_total{reason=\"\(reason)\"} \(count)")
+            }
+            lines += ["# TYPE cairn_checkpoints_certified_total counter", "cairn_checkpoints_certified_total \(m.checkpointsCertified)",
+                      "# TYPE cairn_window gauge", "cairn_window \(status.progress.window)",
+                      "# TYPE cairn_state_root_mismatch gauge", "cairn_state_root_mismatch \(status.divergence == nil ? 0 : 1)"]
             lines.append("# TYPE cairn_records_rejected_total counter")
             for (reason, count) in rejections.snapshot.sorted(by: { $0.key < $1.key }) {
                 lines.append("cairn_records_rejected_total{reason=\"\(reason)\"} \(count)")
@@ -198,8 +213,12 @@ public enum NodeAPI {
             guard let text = context.parameters.get("id"), let id = try? Digest(hex: text) else {
                 return NodeAPI.error(.badRequest, "bad_request", "id must be 64 hex characters")
             }
-            if let position = try validator.node.database.recordPosition(id) {
-                return json(RecordStatus(id: id.hex, status: "committed", position: position))
+            if let status = try validator.node.database.recordStatus(id) {
+                if let rejection = status.rejection {
+                    return json(RecordReply(id: id.hex, status: "rejected", position: status.position,
+                                            reason: rejection.reason.rawValue, detail: rejection.detail))
+                }
+                return json(RecordReply(id: id.hex, status: "committed", position: status.position, reason: nil, detail: nil))
             }
             return NodeAPI.error(.notFound, "unknown_record", "record \(id.short)… is not committed (it may still be pending)")
         }
@@ -213,6 +232,30 @@ public enum NodeAPI {
             }
             return json(SequenceEntry(position: position, digest: entry.digest.hex, round: entry.round, sequence_hash: entry.sequenceHash.hex))
         }
+        router.get("/v1/accounts/{key}") { _, context -> Response in
+            guard let text = context.parameters.get("key"), let bytes = Hex.decode(text), bytes.count == 32 else {
+                return NodeAPI.error(.badRequest, "bad_request", "account must be a 64-hex-character Ed25519 public key")
+            }
+            let key = PublicKey(uncheckedBytes: bytes)
+            guard let account = try validator.node.database.account(key) else {
+                return NodeAPI.error(.notFound, "unknown_account", "no account \(key.short)… (an account exists once it holds or held a balance)")
+            }
+            return json(AccountReply(account: key.hex, balance: account.balance, nonce: account.nonce))
+        }
+
+        router.get("/v1/checkpoints/{window}") { _, context -> Response in
+            guard let text = context.parameters.get("window"), let window = UInt64(text) else {
+                return NodeAPI.error(.badRequest, "bad_request", "window must be a non-negative integer")
+            }
+            guard let certificate = try validator.node.database.checkpoint(window) else {
+                return NodeAPI.error(.notFound, "not_certified", "window \(window) has no checkpoint certificate yet")
+            }
+            return json(CheckpointReply(window: window, state_root: certificate.vote.stateRoot.hex,
+                                        sequence_hash: certificate.vote.sequenceHash.hex, model_hash: certificate.vote.modelHash.hex,
+                                        signers: certificate.signers.map { Int($0.validator) }, nonces: certificate.signers.map(\.nonce),
+                                        signatures: certificate.signers.map(\.signature.hex)))
+        }
+
         // Content-addressed blobs: the id is SHA-256(0x03 ‖ bytes), checked before anything is stored.
         router.put("/v1/blobs/{id}") { request, context -> Response in
             guard let text = context.parameters.get("id"), let id = try? Digest(hex: text) else {
@@ -254,6 +297,16 @@ public enum NodeAPI {
 
     struct BlobReceipt: Encodable { var id: String; var size: Int }
     struct CommittedRecords: Encodable { var records: [String]; var next: UInt64 }
-    struct RecordStatus: Encodable { var id: String; var status: String; var position: UInt64 }
+    struct RecordReply: Encodable { var id: String; var status: String; var position: UInt64; var reason: String?; var detail: String? }
+    struct AccountReply: Encodable { var account: String; var balance: UInt64; var nonce: UInt64 }
+    struct CheckpointReply: Encodable {
+        var window: UInt64
+        var state_root: String
+        var sequence_hash: String
+        var model_hash: String
+        var signers: [Int]
+        var nonces: [UInt64]
+        var signatures: [String]
+    }
     struct SequenceEntry: Encodable { var position: UInt64; var digest: String; var round: UInt64; var sequence_hash: String }
 }

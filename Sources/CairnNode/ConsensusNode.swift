@@ -1,5 +1,6 @@
 import CairnCore
 import CairnCrypto
+import CairnLedger
 import CairnNet
 import CairnStorage
 import DAGRider
@@ -24,15 +25,34 @@ public actor ConsensusNode {
     /// Set when persisting a step failed. The core has already moved on in memory, so the node
     /// must stop (fail-stop): carrying on could vote again after a restart that lost the vote.
     var storageFailure: (any Error)?
+    /// Signs this validator's checkpoint votes (nil: none are cast, e.g. in consensus-only tests).
+    let recordSigner: SigningKey?
+    var nextVoteNonce: UInt64 = 0
+    /// Set when a certified checkpoint disagrees with this validator's own state at that window.
+    public private(set) var divergence: Divergence?
+
+    public struct Divergence: Sendable, Hashable, CustomStringConvertible {
+        public var window: UInt64
+        public var ours: ClosedWindow
+        public var certified: CheckpointVote
+        public var description: String {
+            "window \(window): our state root \(ours.stateRoot.hex) and sequence hash \(ours.sequenceHash.hex) differ from the "
+                + "certified \(certified.stateRoot.hex) and \(certified.sequenceHash.hex); stop this node and run "
+                + "`cairn audit` on its database to find the first differing position"
+        }
+    }
 
     /// Restores from `database` (empty on first start) and prepares to run over `mesh`.
     public init(settings: DAGRiderSettings, signer: any ConsensusSigner, verifier: any ConsensusVerifier,
                 coin: any CoinScheme, coinVerifier: any CoinScheme, database: Database, mesh: PeerMesh,
-                payloadValidator: (@Sendable ([UInt8]) -> Bool)? = nil) throws {
+                payloadValidator: (@Sendable ([UInt8]) -> Bool)? = nil,
+                ledger: LedgerRuntime? = nil, genesisState: [(key: [UInt8], value: [UInt8])] = [], recordSigner: SigningKey? = nil) throws {
         self.settings = settings
         self.verifier = MessageVerifier(settings: settings, verifier: verifier, coin: coinVerifier, payloadValidator: payloadValidator,
                                         cache: VerificationCache())
-        store = ConsensusStore(database: database)
+        store = ConsensusStore(database: database, ledger: ledger)
+        if ledger != nil { try store.initializeLedger(genesisState) }
+        self.recordSigner = recordSigner
         self.mesh = mesh
         let (snapshot, progress) = try store.snapshot(gcDepth: settings.gcDepth)
         self.progress = progress
@@ -59,6 +79,7 @@ public actor ConsensusNode {
         public var missingCertificates: Int
         public var refused: [String: Int]
         public var metrics: NodeMetrics
+        public var divergence: Divergence?
         /// Behind when the DAG already holds complete rounds well past this validator's own.
         public var catchingUp: Bool { highestCompleteRound > round + 2 }
     }
@@ -66,7 +87,7 @@ public actor ConsensusNode {
     public var status: Status {
         Status(round: core.round, highestCompleteRound: core.highestQuorumRound, progress: progress,
                pendingRecords: core.pendingRecordCount, missingCertificates: core.missingCertificates, refused: refused,
-               metrics: metrics)
+               metrics: metrics, divergence: divergence)
     }
 
     public nonisolated var database: ConsensusStore { store }
@@ -116,12 +137,24 @@ public actor ConsensusNode {
     /// Persist first (one atomic batch, synced if it holds a proposal or vote), then send.
     func execute(_ directives: [Directive]) throws {
         if let storageFailure { throw storageFailure }
+        let applied: ConsensusStore.Applied
         do {
-            (progress, _) = try store.apply(directives, progress: progress)
+            applied = try store.apply(directives, progress: progress)
+            progress = applied.progress
         } catch {
             // Nothing of this step is sent, and nothing after it will be.
             storageFailure = error
             throw error
+        }
+        metrics.recordsExecuted += UInt64(applied.accepted)
+        for (reason, count) in applied.rejected { metrics.recordsRejectedInLedger[reason.rawValue, default: 0] += UInt64(count) }
+        metrics.checkpointsCertified += UInt64(applied.certified.count)
+        try castCheckpointVotes(applied.closedWindows)
+        for certificate in applied.certified {
+            if let ours = try store.closedWindow(certificate.vote.window),
+               ours.stateRoot != certificate.vote.stateRoot || ours.sequenceHash != certificate.vote.sequenceHash {
+                divergence = Divergence(window: certificate.vote.window, ours: ours, certified: certificate.vote)
+            }
         }
         let now = nowMs
         for directive in directives {
@@ -160,6 +193,21 @@ public actor ConsensusNode {
             default:
                 break
             }
+        }
+    }
+
+    /// At each window close, votes for the state this validator computed (DESIGN §5): a signed
+    /// `checkpointVote` record joins its next vertex like any submitted record.
+    func castCheckpointVotes(_ closed: [ClosedWindow]) throws {
+        guard let signer = recordSigner, let chain = store.ledger?.ledger.parameters.chain else { return }
+        for window in closed {
+            let nonce = max(try store.account(signer.publicKey)?.nonce ?? 0, nextVoteNonce)
+            // The model hash joins the vote once training exists (the model issue); zero until then.
+            let body = RecordBody.checkpointVote(CheckpointVote(window: window.window, sequenceHash: window.sequenceHash,
+                                                                stateRoot: window.stateRoot, modelHash: .zero)).canonicalBytes
+            let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: nonce, body: body))
+            _ = core.onRecords([SignedRecord(author: signer.publicKey, nonce: nonce, body: body, signature: signature).canonicalBytes])
+            nextVoteNonce = nonce + 1
         }
     }
 

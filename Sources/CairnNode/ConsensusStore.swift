@@ -1,6 +1,7 @@
 import CairnCore
 import CairnCrypto
 import CairnStorage
+import CairnLedger
 import DAGRider
 
 /// The consensus part of a node's database (DESIGN §8), and the translation of core directives
@@ -15,8 +16,13 @@ import DAGRider
 /// - `records`: record id → position of the vertex that carried it (first occurrence)
 public struct ConsensusStore: Sendable {
     let database: Database
+    /// Executes each committed leader into ledger state, in the same batch (nil: consensus only).
+    let ledger: LedgerRuntime?
 
-    public init(database: Database) { self.database = database }
+    public init(database: Database, ledger: LedgerRuntime? = nil) {
+        self.database = database
+        self.ledger = ledger
+    }
 
     static let progressKey = Array("consensus".utf8)
 
@@ -33,22 +39,32 @@ public struct ConsensusStore: Sendable {
         public var delivered: UInt64 = 0
         /// Chained hash of every delivered digest (DESIGN §5 "sequence hash").
         public var sequenceHash = Digest.zero
+        /// Ledger state root after the last executed leader, and the open window.
+        public var stateRoot = Digest.zero
+        public var window: UInt64 = 0
 
         public init() {}
 
         public func encode(to writer: inout CanonicalWriter) {
-            writer.write(UInt8(1))
+            writer.write(UInt8(2))
             for value in [decidedWave, lastCommittedRound, committedLeaders, delivered] { writer.write(value) }
             writer.write(sequenceHash)
+            writer.write(stateRoot)
+            writer.write(window)
         }
 
         public init(from reader: inout CanonicalReader) throws {
-            try reader.expectVersion(1)
+            let version = try reader.read(UInt8.self)
+            guard version == 1 || version == 2 else { throw reader.fail(.unsupportedVersion(found: version, supported: 2)) }
             decidedWave = try reader.read(UInt64.self)
             lastCommittedRound = try reader.read(UInt64.self)
             committedLeaders = try reader.read(UInt64.self)
             delivered = try reader.read(UInt64.self)
             sequenceHash = try reader.read(Digest.self)
+            if version == 2 {
+                stateRoot = try reader.read(Digest.self)
+                window = try reader.read(UInt64.self)
+            }
         }
     }
 
@@ -109,7 +125,7 @@ public struct ConsensusStore: Sendable {
 
     /// Position of the vertex that carried record `id`, if committed.
     public func recordPosition(_ id: Digest) throws -> UInt64? {
-        try database.get(ColumnFamily.records.rawValue, id.bytes).flatMap(StorageKey.uint64(from:))
+        try recordStatus(id)?.position
     }
 
     public func progress() throws -> Progress {
@@ -157,15 +173,31 @@ public struct ConsensusStore: Sendable {
         return (snapshot, progress)
     }
 
+    /// What persisting one step did.
+    public struct Applied: Sendable {
+        public var progress: Progress
+        /// Digests newly delivered.
+        public var delivered: [Digest] = []
+        /// Windows closed, with this validator's state root and sequence hash at their close.
+        public var closedWindows: [ClosedWindow] = []
+        /// Checkpoint certificates formed.
+        public var certified: [CheckpointCertificate] = []
+        /// Records executed: accepted and rejected.
+        public var accepted = 0
+        public var rejected: [Rejection.Reason: Int] = [:]
+    }
+
     /// Applies the persistence directives of one core step in one batch; synced when it holds a
-    /// proposal or a vote (they must be durable before the messages that follow are sent).
-    /// Returns the updated progress and the digests newly delivered.
-    public func apply(_ directives: [Directive], progress: Progress) throws -> (Progress, [Digest]) {
+    /// proposal or a vote (they must be durable before the messages that follow are sent). Each
+    /// committed leader is executed into ledger state in the same batch, so state and sequence
+    /// never get out of step (DESIGN §5).
+    public func apply(_ directives: [Directive], progress: Progress) throws -> Applied {
         var batch = WriteBatch()
         var sync = false
-        var progress = progress
-        var delivered: [Digest] = []
+        var applied = Applied(progress: progress)
         var recorded: Set<Digest> = []
+        var overlay = Overlay()
+        let ledgerStore = DatabaseLedgerStore(database: database)
         for directive in directives {
             switch directive {
             case let .persistProposal(signed):
@@ -180,31 +212,59 @@ public struct ConsensusStore: Sendable {
                           StorageKey.uint64(certificate.vertex.round) + StorageKey.uint64(UInt64(certificate.vertex.author)),
                           certificate.digest.bytes)
             case let .commit(committed):
+                var progress = applied.progress
                 progress.decidedWave = max(progress.decidedWave, committed.wave)
                 progress.lastCommittedRound = max(progress.lastCommittedRound, committed.leaderRound)
                 progress.committedLeaders += 1
+                var vertices: [DeliveredVertex] = []
                 for certificate in committed.certificates {
                     progress.sequenceHash = Hashing.digest(.sequence, progress.sequenceHash.bytes + certificate.digest.bytes)
                     batch.put(ColumnFamily.sequence.rawValue, StorageKey.uint64(progress.delivered),
                               certificate.digest.bytes + StorageKey.uint64(certificate.vertex.round)
                                   + StorageKey.uint64(committed.leaderRound) + progress.sequenceHash.bytes)
-                    for record in certificate.vertex.payload {
-                        let id = Hashing.digest(.record, record)
-                        // The first occurrence counts; a duplicate later in the sequence is ignored.
-                        if try database.get(ColumnFamily.records.rawValue, id.bytes) == nil, !recorded.contains(id) {
-                            batch.put(ColumnFamily.records.rawValue, id.bytes, StorageKey.uint64(progress.delivered))
-                            recorded.insert(id)
+                    vertices.append(DeliveredVertex(position: progress.delivered, payload: certificate.vertex.payload))
+                    if ledger == nil {
+                        for record in certificate.vertex.payload {
+                            let id = Hashing.digest(.record, record)
+                            // The first occurrence counts; a duplicate later in the sequence is ignored.
+                            if try database.get(ColumnFamily.records.rawValue, id.bytes) == nil, !recorded.contains(id) {
+                                batch.put(RecordStatus(position: progress.delivered, rejection: nil), .records, id.bytes)
+                                recorded.insert(id)
+                            }
                         }
                     }
                     progress.delivered += 1
-                    delivered.append(certificate.digest)
+                    applied.delivered.append(certificate.digest)
                 }
+                if let ledger {
+                    let execution = try ledger.ledger.execute(vertices, leaderRound: committed.leaderRound, store: ledgerStore,
+                                                              overlay: &overlay, verify: ledger.verify)
+                    for record in execution.records {
+                        var rejection: Rejection?
+                        if case let .rejected(reason) = record.outcome { rejection = reason }
+                        batch.put(RecordStatus(position: record.position, rejection: rejection), .records, record.id.bytes)
+                        if let rejection { applied.rejected[rejection.reason, default: 0] += 1 } else { applied.accepted += 1 }
+                    }
+                    progress.stateRoot = try Ledger.stateRoot(store: ledgerStore, overlay: overlay)
+                    progress.window += UInt64(execution.closedWindows.count)
+                    for window in execution.closedWindows {
+                        let closed = ClosedWindow(window: window, stateRoot: progress.stateRoot, sequenceHash: progress.sequenceHash,
+                                                  delivered: progress.delivered)
+                        batch.put(closed, .meta, Self.closedWindowKey(window))
+                        applied.closedWindows.append(closed)
+                    }
+                    applied.certified += execution.certified
+                }
+                applied.progress = progress
                 batch.put(progress, .meta, Self.progressKey)
             default:
                 break
             }
         }
+        for (key, change) in overlay.changes {
+            if let value = change { batch.put(ColumnFamily.state.rawValue, key, value) } else { batch.delete(ColumnFamily.state.rawValue, key) }
+        }
         if !batch.isEmpty { try database.write(batch, sync: sync) }
-        return (progress, delivered)
+        return applied
     }
 }

@@ -7,6 +7,10 @@ public struct NodeMetrics: Sendable {
     public var fetchesServed: UInt64 = 0
     public var recordsCommitted: UInt64 = 0
     public var verticesDropped: UInt64 = 0
+    /// Records the ledger executed, and those it rejected by reason.
+    public var recordsExecuted: UInt64 = 0
+    public var recordsRejectedInLedger: [String: UInt64] = [:]
+    public var checkpointsCertified: UInt64 = 0
     /// Seconds from this validator's proposal to the commit that delivered it.
     public var commitLatency = Histogram(bounds: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10])
 

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnLedger
 import CairnCrypto
 import CairnNet
 import CairnStorage
@@ -16,6 +17,9 @@ public struct Validator: Sendable {
     public let node: ConsensusNode
     public let mesh: PeerMesh
     public let database: Database
+    /// Ids of records whose signatures this node checked (at submission or before voting), so
+    /// that neither the vote nor the ledger checks one again (DESIGN §3: verify once, cache).
+    public let verifiedRecords: RecentDigests
 
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -44,19 +48,34 @@ public struct Validator: Sendable {
         let publicKeys = genesis.validators.map(\.publicKey)
         let mesh = PeerMesh(identity: PeerIdentity(chain: genesisHash, publicKeys: publicKeys, me: index, key: key), addresses: addresses)
         let settings = DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: index)
+        let verifiedRecords = RecentDigests(capacity: 500_000)
         let node = try ConsensusNode(
             settings: settings, signer: Ed25519ConsensusKeys(key: key, publicKeys: publicKeys),
             verifier: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys),
             coin: ThresholdCoinScheme(coin: coin, secret: share), coinVerifier: ThresholdCoinScheme(coin: coin, secret: nil),
             database: database, mesh: mesh,
-            payloadValidator: { bytes in (try? Self.checkRecord(bytes, chain: genesisHash)) != nil })
+            payloadValidator: { bytes in
+                let id = Hashing.digest(.record, bytes)
+                if verifiedRecords.contains(id) { return true }
+                guard (try? Self.checkRecord(bytes, chain: genesisHash)) != nil else { return false }
+                verifiedRecords.insert(id)
+                return true
+            },
+            ledger: LedgerRuntime(ledger: Ledger(genesis: genesis, genesisHash: genesisHash)) { record in
+                verifiedRecords.contains(Hashing.digest(.record, record.canonicalBytes))
+                    || record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
+                                                                                        nonce: record.nonce, body: record.body))
+            },
+            genesisState: try Ledger.genesisState(genesis), recordSigner: key)
         return Validator(home: home, config: config, genesis: genesis, genesisHash: genesisHash, index: index, node: node,
-                         mesh: mesh, database: database)
+                         mesh: mesh, database: database, verifiedRecords: verifiedRecords)
     }
 
     /// Checks a submitted record: canonical envelope, size, signature over this chain.
     public func validateRecord(_ bytes: [UInt8]) throws -> (SignedRecord, Digest) {
-        try Self.checkRecord(bytes, chain: genesisHash)
+        let checked = try Self.checkRecord(bytes, chain: genesisHash)
+        verifiedRecords.insert(checked.1)
+        return checked
     }
 
     /// The same check for records in other validators' proposals (before voting).

@@ -19,6 +19,27 @@ public enum NodeDatabase {
         return database
     }
 
+    /// Opens a node's database as a secondary instance (works while the node runs; RocksDB keeps
+    /// the secondary's own files in `scratch`) and checks it belongs to `genesisHash`.
+    public static func openSecondary(path: String, scratch: String, genesisHash: Digest) throws -> Database {
+        let database = try Database(nodePath: path, mode: .secondary(secondaryPath: scratch))
+        do {
+            try database.catchUpWithPrimary()
+            let stored = try database.get(Digest.self, .meta, genesisKey)
+            guard let stored else {
+                throw StorageError(operation: "open \(path)", message: "no genesis hash stored: not a Cairn node database, or never started")
+            }
+            guard stored == genesisHash else {
+                throw StorageError(operation: "open \(path)",
+                                   message: "database belongs to genesis \(stored.hex) but the genesis.json given hashes to \(genesisHash.hex)")
+            }
+        } catch {
+            database.close()
+            throw error
+        }
+        return database
+    }
+
     static func bind(_ database: Database, genesisHash: Digest) throws {
         let storedSchema = try database.get(ColumnFamily.meta.rawValue, schemaKey)
         let storedGenesis = try database.get(Digest.self, .meta, genesisKey)

@@ -1,6 +1,5 @@
 import CairnCore
 import CairnCrypto
-import Synchronization
 
 /// Remembers what signature checks already proved, so a vertex that arrives again — a repeated
 /// proposal, its certificate, a fetch answer, a re-broadcast certificate — is not verified again
@@ -12,17 +11,12 @@ import Synchronization
 /// Bounded: two generations of `capacity` entries each; the older one is dropped when the newer
 /// fills, so recently seen vertices stay cached.
 public final class VerificationCache: Sendable {
-    struct Generations {
-        var current: Set<Digest> = []
-        var previous: Set<Digest> = []
-    }
-
-    let capacity: Int
-    private let signed = Mutex(Generations())
-    private let certified = Mutex(Generations())
+    let signed: RecentDigests
+    let certified: RecentDigests
 
     public init(capacity: Int = 50_000) {
-        self.capacity = capacity
+        signed = RecentDigests(capacity: capacity)
+        certified = RecentDigests(capacity: capacity)
     }
 
     /// Key of a signed vertex whose author signature, coin share and payload were checked.
@@ -38,20 +32,10 @@ public final class VerificationCache: Sendable {
         return SHA256.hash(bytes)
     }
 
-    func containsSigned(_ key: Digest) -> Bool { signed.withLock { $0.current.contains(key) || $0.previous.contains(key) } }
-    func insertSigned(_ key: Digest) { Self.insert(key, into: signed, capacity: capacity) }
-    func containsCertified(_ key: Digest) -> Bool { certified.withLock { $0.current.contains(key) || $0.previous.contains(key) } }
-    func insertCertified(_ key: Digest) { Self.insert(key, into: certified, capacity: capacity) }
+    func containsSigned(_ key: Digest) -> Bool { signed.contains(key) }
+    func insertSigned(_ key: Digest) { signed.insert(key) }
+    func containsCertified(_ key: Digest) -> Bool { certified.contains(key) }
+    func insertCertified(_ key: Digest) { certified.insert(key) }
 
-    private static func insert(_ key: Digest, into generations: borrowing Mutex<Generations>, capacity: Int) {
-        generations.withLock { g in
-            g.current.insert(key)
-            if g.current.count >= capacity {
-                g.previous = g.current
-                g.current = []
-            }
-        }
-    }
-
-    public var count: Int { signed.withLock { $0.current.count + $0.previous.count } + certified.withLock { $0.current.count + $0.previous.count } }
+    public var count: Int { signed.count + certified.count }
 }

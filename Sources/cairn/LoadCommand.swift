@@ -11,10 +11,14 @@ struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Submit signed records to running nodes at a fixed rate; report committed records/s and commit latency.",
         discussion: """
-            Records are signed client side (a fresh Ed25519 key, increasing nonces) and sent in \
-            batches, round-robin over --nodes. A record's latency runs from its submission until \
-            every node reports it committed (polled every 50 ms). After --duration the generator \
-            waits up to 15 s for stragglers; records never committed are reported as lost.
+            Records are transfers of 1 base unit, signed client side with increasing nonces and \
+            sent in batches, round-robin over --nodes. With --keys DIR (e.g. the trainers/ \
+            directory `cairn testnet` writes) they are paid from those funded accounts, one \
+            account per node, so the ledger executes them; without it from a fresh key, so the \
+            ledger rejects them (unknown account) — they are ordered and committed all the same. \
+            A record's latency runs from its submission until every node reports it committed \
+            (polled every 50 ms). After --duration the generator waits up to 15 s for stragglers; \
+            records never committed are reported as lost.
             """)
 
     @Option(help: "Comma-separated API URLs of the nodes, e.g. http://127.0.0.1:26601,http://127.0.0.1:26611.")
@@ -26,8 +30,8 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Seconds to submit for.")
     var duration: Double = 10
 
-    @Option(help: "Bytes of body per record.")
-    var recordBytes = 100
+    @Option(help: "Directory of funded key files (*.key) to pay the transfers from.")
+    var keys: String?
 
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -38,20 +42,20 @@ struct Load: AsyncParsableCommand {
         guard !urls.isEmpty, urls.count == nodes.split(separator: ",").count, urls.allSatisfy({ $0.scheme != nil }) else {
             throw ValidationError("--nodes must be comma-separated URLs such as http://127.0.0.1:26601")
         }
-        guard rate > 0, rate <= 100_000, duration > 0, duration <= 3600, (1 ... 60_000).contains(recordBytes) else {
-            throw ValidationError("--rate must be in (0, 100000], --duration in (0, 3600], --record-bytes in 1…60000")
+        guard rate > 0, rate <= 100_000, duration > 0, duration <= 3600 else {
+            throw ValidationError("--rate must be in (0, 100000] and --duration in (0, 3600]")
         }
     }
 
     func run() async throws {
         let chain = try await fetchChain(urls[0])
         let state = LoadState(nodes: urls.count)
-        let key = SigningKey.generate()
+        let payers = try await loadPayers(chainFrom: urls[0])
         let start = ContinuousClock.now
         let end = start + .milliseconds(Int(duration * 1000))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await submitLoop(state: state, key: key, chain: chain, start: start, end: end)
+                try await submitLoop(state: state, payers: payers, chain: chain, start: start, end: end)
                 await state.endSubmission(at: ContinuousClock.now)
             }
             group.addTask { await pollLoop(state: state, until: end + .seconds(15)) }
@@ -80,24 +84,48 @@ struct Load: AsyncParsableCommand {
         return chain
     }
 
+    /// One paying account per node (records of one author go to one node, in nonce order), with
+    /// its next nonce; a fresh, unfunded key when no --keys directory is given.
+    func loadPayers(chainFrom url: URL) async throws -> [(key: SigningKey, nonce: UInt64)] {
+        guard let directory = keys else { return [(SigningKey.generate(), 0)] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.filter { $0.hasSuffix(".key") }.sorted() ?? []
+        guard !names.isEmpty else { throw CLIError("--keys \(directory) holds no *.key files") }
+        var payers: [(key: SigningKey, nonce: UInt64)] = []
+        for name in names.prefix(max(1, urls.count)) {
+            let key = try KeyFiles.readSigningKey(at: directory + "/" + name)
+            var nonce: UInt64 = 0
+            if let (data, response) = try? await URLSession.shared.data(from: url.appendingPathComponent("v1/accounts/\(key.publicKey.hex)")),
+               (response as? HTTPURLResponse)?.statusCode == 200,
+               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let next = object["nonce"] as? Int {
+                nonce = UInt64(next)
+            }
+            payers.append((key, nonce))
+        }
+        return payers
+    }
+
     /// Every 20 ms, signs and sends the records that are due, to one node in turn.
-    func submitLoop(state: LoadState, key: SigningKey, chain: Digest, start: ContinuousClock.Instant, end: ContinuousClock.Instant) async throws {
-        var nonce: UInt64 = 0
+    func submitLoop(state: LoadState, payers: [(key: SigningKey, nonce: UInt64)], chain: Digest,
+                    start: ContinuousClock.Instant, end: ContinuousClock.Instant) async throws {
+        var payers = payers
         var target = 0
         var turn = 0
-        let body = [UInt8](repeating: 0x61, count: recordBytes)
         while ContinuousClock.now < end {
             let elapsed = ContinuousClock.now - start
             let due = Int(rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)) - target
             if due > 0 {
                 var batch: [String] = []
                 var ids: [Digest] = []
+                let payer = turn % urls.count % payers.count
+                let key = payers[payer].key
+                let body = RecordBody.transfer(CairnCore.Transfer(to: payers[(payer + 1) % payers.count].key.publicKey, amount: 1)).canonicalBytes
                 for _ in 0 ..< min(due, 1000) {
+                    let nonce = payers[payer].nonce
                     let signature = key.sign(SignedRecord.signingBytes(chain: chain, author: key.publicKey, nonce: nonce, body: body))
                     let bytes = SignedRecord(author: key.publicKey, nonce: nonce, body: body, signature: signature).canonicalBytes
                     batch.append(Hex.encode(bytes))
                     ids.append(Hashing.digest(.record, bytes))
-                    nonce += 1
+                    payers[payer].nonce += 1
                 }
                 target += batch.count
                 let node = urls[turn % urls.count]

@@ -4,29 +4,9 @@ import CairnLedger
 import CairnTestKit
 import Testing
 
-/// An in-memory store: the state a node keeps in RocksDB, and its record index.
-struct MemoryStore: LedgerStore {
-    var state: [[UInt8]: [UInt8]] = [:]
-    var executed: Set<Digest> = []
+typealias MemoryStore = InMemoryLedgerStore
 
-    init(entries: [(key: [UInt8], value: [UInt8])]) {
-        for (key, value) in entries { state[key] = value }
-    }
-
-    func value(_ key: [UInt8]) throws -> [UInt8]? { state[key] }
-    func entries(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] {
-        state.filter { $0.key.starts(with: prefix) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }
-    }
-    func recordExecuted(_ id: Digest) throws -> Bool { executed.contains(id) }
-
-    /// What the node does after each batch: write the overlay.
-    mutating func commit(_ overlay: Overlay) {
-        for (key, change) in overlay.changes { state[key] = change }
-        executed.formUnion(overlay.executed)
-    }
-
-    var root: Digest { Ledger.stateRoot(state.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }) }
-
+extension InMemoryLedgerStore {
     func account(_ key: PublicKey) -> Account? { state[StateKey.account(key)].flatMap { try? Account(canonicalBytes: $0) } }
 }
 
@@ -111,7 +91,7 @@ struct LedgerTests {
         let before = store.root
         let result = try world.execute([
             forged.canonicalBytes,                                                                  // bad signature
-            world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 1)), nonce: 5),       // wrong nonce
+            world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 1)), nonce: 1 << 21), // wrong nonce (too far ahead)
             world.record(stranger, .transfer(Transfer(to: bob.publicKey, amount: 1))),              // unknown account
             world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 10_001)), nonce: 0),  // insufficient balance
             world.record(alice, .contribution(Contribution(baseWindow: 0, blob: .zero, blobSize: 1,
@@ -144,6 +124,16 @@ struct LedgerTests {
         #expect(next.records.indices.map { reason(next, $0) } == [nil, .alreadyRegistered, .oversize, .wrongWindow, nil])
         #expect(store.account(alice.publicKey) == Account(balance: 10_000 - 100 - 5, nonce: 2))
         #expect(store.account(bob.publicKey) == Account(balance: 10_005, nonce: 0))
+
+        // Nonces only go up, with gaps: 9 is fine, then 9 again or 4 is a replay.
+        let jumps = try world.execute([
+            world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 1)), nonce: 9),
+            world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 2)), nonce: 9),
+            world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 3)), nonce: 4),
+            world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 4)), nonce: 10),
+        ], position: 2, in: &store)
+        #expect(jumps.records.indices.map { reason(jumps, $0) } == [nil, .wrongNonce, .wrongNonce, nil])
+        #expect(store.account(alice.publicKey) == Account(balance: 10_000 - 100 - 5 - 1 - 4, nonce: 11))
     }
 
     @Test("a record seen earlier in the sequence is ignored, even in the same vertex")

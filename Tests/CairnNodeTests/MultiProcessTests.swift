@@ -20,7 +20,7 @@ final class LocalNetwork: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.path + "/cairn-localnet-\(UInt64.random(in: 0 ... .max))"
         basePort = 30000 + 10 * Int.random(in: 0 ..< 2000)
         let corpus = try syntheticCorpus()
-        let result = try runProcess(cairn, ["testnet", "--validators", "\(validators)", "--trainers", "1", "--output", directory,
+        let result = try runProcess(cairn, ["testnet", "--validators", "\(validators)", "--trainers", "2", "--output", directory,
                                             "--base-port", "\(basePort)", "--corpus", corpus,
                                             "--min-round-interval-ms", "20", "--max-round-interval-ms", "100"])
         guard result.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
@@ -101,9 +101,15 @@ struct MultiProcessTests {
         // Signed records through the API, spread over the nodes.
         let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
         let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
+        let payee = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer1.key")
+        func signed(_ key: SigningKey, nonce: UInt64, _ body: RecordBody) -> SignedRecord {
+            let bytes = body.canonicalBytes
+            return SignedRecord(author: key.publicKey, nonce: nonce, body: bytes,
+                                signature: key.sign(SignedRecord.signingBytes(chain: genesis.hash, author: key.publicKey, nonce: nonce, body: bytes)))
+        }
         var ids: [String] = []
         for nonce in 0 ..< 40 {
-            let body = Array("transfer \(nonce)".utf8)
+            let body = RecordBody.transfer(Transfer(to: payee.publicKey, amount: 1)).canonicalBytes
             let signature = trainer.sign(SignedRecord.signingBytes(chain: genesis.hash, author: trainer.publicKey, nonce: UInt64(nonce), body: body))
             let record = SignedRecord(author: trainer.publicKey, nonce: UInt64(nonce), body: body, signature: signature)
             let reply = await net.post(nonce % 4, record: record.canonicalBytes)
@@ -119,6 +125,33 @@ struct MultiProcessTests {
         #expect(await net.eventually(seconds: 60) {
             await ids.asyncAll { await net.get(0, "/v1/records/\($0)")?.0 == 200 }
         }, "not every submitted record was committed")
+
+        // The ledger executed them: spread over four nodes, some overtake others and lose to the
+        // nonce rule; the rest moved balance, and balances add up.
+        var executed = 0
+        for id in ids {
+            let reply = await net.get(3, "/v1/records/\(id)")?.1
+            if reply?["status"] as? String == "committed" { executed += 1 } else { #expect(reply?["reason"] as? String == "wrong_nonce", "\(String(describing: reply))") }
+        }
+        #expect(executed >= 10, "only \(executed) of 40 transfers executed")
+        let payer = await net.get(1, "/v1/accounts/\(trainer.publicKey.hex)")?.1
+        let paid = await net.get(1, "/v1/accounts/\(payee.publicKey.hex)")?.1
+        let balances = [(payer?["balance"] as? Int) ?? 0, (paid?["balance"] as? Int) ?? 0]
+        #expect(balances[1] - balances[0] == 2 * executed && balances[0] + balances[1] == 2_000_000_000, "\(balances)")
+
+        // Invalid records are committed as rejected, with the reason, and the network goes on.
+        let nextNonce = UInt64((payer?["nonce"] as? Int) ?? 0)
+        let stranger = SigningKey.generate()
+        let invalid: [(SignedRecord, String)] = [
+            (signed(trainer, nonce: nextNonce, .transfer(Transfer(to: payee.publicKey, amount: 3_000_000_000))), "insufficient_balance"),
+            (signed(stranger, nonce: 0, .transfer(Transfer(to: payee.publicKey, amount: 1))), "unknown_account"),
+            (signed(trainer, nonce: nextNonce, .checkpointVote(CheckpointVote(window: 0, sequenceHash: .zero, stateRoot: .zero, modelHash: .zero))), "not_validator"),
+        ]
+        for (record, expected) in invalid {
+            let reply = await net.post(2, record: record.canonicalBytes)
+            let id = try #require(reply?.1["id"] as? String)
+            #expect(await net.eventually(seconds: 30) { await net.get(2, "/v1/records/\(id)")?.1["reason"] as? String == expected }, "\(expected)")
+        }
 
         // Prometheus metrics (DESIGN §11): counters, the commit-latency histogram, RocksDB sizes,
         // and the forged record counted by reason.
@@ -179,6 +212,33 @@ struct MultiProcessTests {
         }
         #expect(report["lost"] as? Int == 0)
         #expect((report["committed_per_second"] as? Double ?? 0) > 100)
+
+        // Checkpoints: each closed window's state root, certified by 2f+1 validators' votes, is the
+        // same on every node (including the two restarted ones), and nobody reports a mismatch.
+        #expect(await net.eventually(seconds: 60) {
+            await (0 ..< 4).asyncAll { i in await net.get(i, "/v1/checkpoints/2")?.0 == 200 }
+        }, "no checkpoint certificate for window 2 on every node")
+        for window in 0 ... 2 {
+            var seen: Set<String> = []
+            for i in 0 ..< 4 {
+                let certificate = try #require(await net.get(i, "/v1/checkpoints/\(window)")?.1)
+                #expect((certificate["signers"] as? [Int])?.count ?? 0 >= 3)
+                seen.insert("\(certificate["state_root"] ?? "")/\(certificate["sequence_hash"] ?? "")")
+            }
+            #expect(seen.count == 1, "window \(window): nodes hold different checkpoints \(seen)")
+        }
+        for i in 0 ..< 4 {
+            let (data, _) = try await URLSession.shared.data(from: net.url(i, "/metrics"))
+            #expect(String(decoding: data, as: UTF8.self).contains("cairn_state_root_mismatch 0"), "node \(i) reports a state-root mismatch")
+        }
+
+        // An auditor replays node 0's stored sequence from genesis (while it runs) and the
+        // restarted node 3's after it stopped: same roots, certificates and record outcomes.
+        let live = try runProcess(net.cairn, ["audit", "--home", "\(net.directory)/node0", "--json"])
+        #expect(live.status == 0, "\(live.stdout) \(live.stderr)")
+        net.stopAll()
+        let stopped = try runProcess(net.cairn, ["audit", "--home", "\(net.directory)/node3"])
+        #expect(stopped.status == 0 && stopped.stdout.contains("audit OK"), "\(stopped.stdout) \(stopped.stderr)")
     }
 
     /// Every node reports the same vertex and sequence hash at `position`.

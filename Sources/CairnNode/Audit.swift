@@ -1,0 +1,145 @@
+import CairnCore
+import CairnCrypto
+import CairnLedger
+import CairnStorage
+import DAGRider
+
+/// `cairn audit`: replays a node's stored sequence from genesis without trusting anything the
+/// node computed (DESIGN §1 "auditors replay and verify the ledger from genesis"). Every
+/// certificate's votes and every record's signature are checked again, the sequence hash chain is
+/// recomputed, the ledger is re-executed leader by leader, and the results are compared with what
+/// the node stored: its sequence hashes, its state root at every window close, the checkpoint
+/// certificates, and its current state root.
+public struct Auditor {
+    let store: ConsensusStore
+    let genesis: Genesis
+    let genesisHash: Digest
+
+    public init(database: Database, genesis: Genesis, genesisHash: Digest) {
+        store = ConsensusStore(database: database)
+        self.genesis = genesis
+        self.genesisHash = genesisHash
+    }
+
+    public struct Report: Sendable, Encodable {
+        public var positions: UInt64 = 0
+        public var leaders = 0
+        public var recordsExecuted = 0
+        public var recordsRejected = 0
+        public var windowsClosed = 0
+        public var checkpointsChecked = 0
+        public var stateRoot = ""
+        public var nodeStateRoot = ""
+        public var sequenceHash = ""
+        /// The first disagreement, naming the position or window and both values; nil when none.
+        public var problem: String?
+
+        enum CodingKeys: String, CodingKey {
+            case positions, leaders, recordsExecuted = "records_executed", recordsRejected = "records_rejected",
+                 windowsClosed = "windows_closed", checkpointsChecked = "checkpoints_checked", stateRoot = "state_root",
+                 nodeStateRoot = "node_state_root", sequenceHash = "sequence_hash", problem
+        }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Replays positions 0 ..< the node's delivered count (as of the moment the audit starts).
+    public func run(progress report: (UInt64) -> Void = { _ in }) throws -> Report {
+        let progress = try store.progress()
+        guard try store.prunedBelow() == 0 else {
+            throw Failure(description: "this database was pruned (`cairn prune`); a replay from genesis needs full history — audit a node that kept it")
+        }
+        let verifier = MessageVerifier(settings: DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: 0),
+                                       verifier: Ed25519ConsensusKeys(key: nil, publicKeys: genesis.validators.map(\.publicKey)),
+                                       coin: ThresholdCoinScheme(coin: try genesis.verify(), secret: nil))
+        let ledger = Ledger(genesis: genesis, genesisHash: genesisHash)
+        var state = InMemoryLedgerStore(entries: try Ledger.genesisState(genesis))
+        var result = Report()
+        var sequenceHash = Digest.zero
+        var pending: [DeliveredVertex] = []
+        var pendingLeaderRound: UInt64?
+
+        func fail(_ problem: String) -> Report {
+            var failed = result
+            failed.problem = problem
+            failed.sequenceHash = sequenceHash.hex
+            return failed
+        }
+
+        // Executes the vertices of one committed leader and checks every window it closed.
+        func executeLeader(_ vertices: [DeliveredVertex], leaderRound: UInt64) throws -> String? {
+            var overlay = Overlay()
+            let execution = try ledger.execute(vertices, leaderRound: leaderRound, store: state, overlay: &overlay) { record in
+                record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
+                                                                                    nonce: record.nonce, body: record.body))
+            }
+            state.commit(overlay)
+            result.leaders += 1
+            for record in execution.records {
+                if case .accepted = record.outcome { result.recordsExecuted += 1 } else { result.recordsRejected += 1 }
+                if let stored = try store.recordStatus(record.id), (stored.rejection == nil) != (record.outcome == .accepted) {
+                    return "record \(record.id.hex) at position \(record.position): the node stored \(stored.rejection.map { "rejected (\($0))" } ?? "executed"), the replay \(record.outcome)"
+                }
+            }
+            guard !execution.closedWindows.isEmpty else { return nil }
+            let root = state.root
+            for window in execution.closedWindows {
+                result.windowsClosed += 1
+                if let ours = try store.closedWindow(window), ours.stateRoot != root || ours.sequenceHash != sequenceHash {
+                    return "window \(window): the node recorded state root \(ours.stateRoot.hex) / sequence hash \(ours.sequenceHash.hex) at its close, the replay gives \(root.hex) / \(sequenceHash.hex)"
+                }
+            }
+            return nil
+        }
+
+        var position: UInt64 = 0
+        while position < progress.delivered {
+            guard let raw = try store.database.get(ColumnFamily.sequence.rawValue, StorageKey.uint64(position)), raw.count == 80 else {
+                return fail("position \(position): no sequence entry although the node reports \(progress.delivered) delivered")
+            }
+            let digest = Digest(uncheckedBytes: Array(raw[0 ..< 32]))
+            let leaderRound = StorageKey.uint64(from: Array(raw[40 ..< 48])) ?? 0
+            let storedHash = Digest(uncheckedBytes: Array(raw[48 ..< 80]))
+            guard let certificate = try store.certificates([digest]).first else {
+                return fail("position \(position): certificate \(digest.hex) is missing from storage")
+            }
+            guard case let .success(verified) = verifier.verify(certificate), verified.digest == digest else {
+                return fail("position \(position): certificate \(digest.hex) does not carry 2f+1 valid votes for that vertex")
+            }
+            // A new leader round: the previous leader's vertices are complete; execute them with
+            // the sequence hash as it stood after its last vertex.
+            if let current = pendingLeaderRound, current != leaderRound {
+                if let problem = try executeLeader(pending, leaderRound: current) { return fail(problem) }
+                pending = []
+            }
+            sequenceHash = Hashing.digest(.sequence, sequenceHash.bytes + digest.bytes)
+            guard sequenceHash == storedHash else {
+                return fail("position \(position): stored sequence hash \(storedHash.hex), recomputed \(sequenceHash.hex)")
+            }
+            pendingLeaderRound = leaderRound
+            pending.append(DeliveredVertex(position: position, payload: certificate.vertex.payload))
+            position += 1
+            result.positions = position
+            if position % 1000 == 0 { report(position) }
+        }
+        if let current = pendingLeaderRound, let problem = try executeLeader(pending, leaderRound: current) { return fail(problem) }
+
+        // Checkpoint certificates in the replayed state must match the node's own window closes.
+        for (key, value) in try state.entries(prefix: Array("k/".utf8)) {
+            let certificate = try CheckpointCertificate(canonicalBytes: value)
+            result.checkpointsChecked += 1
+            if let ours = try store.closedWindow(certificate.vote.window), ours.stateRoot != certificate.vote.stateRoot {
+                return fail("window \(certificate.vote.window): certified state root \(certificate.vote.stateRoot.hex), this node's \(ours.stateRoot.hex) (key \(Hex.encode(key)))")
+            }
+        }
+        result.stateRoot = state.root.hex
+        result.nodeStateRoot = progress.stateRoot.hex
+        result.sequenceHash = sequenceHash.hex
+        if state.root != progress.stateRoot {
+            return fail("after position \(progress.delivered - 1): the node's state root is \(progress.stateRoot.hex), the replay gives \(state.root.hex)")
+        }
+        return result
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import CairnCore
+import CairnCrypto
+import Foundation
+
+/// An account given as a public key in hex, or as the key file holding its signing key.
+struct AccountOptions: ParsableArguments {
+    @Option(help: "The account's Ed25519 public key (64 hex characters).")
+    var account: String?
+
+    @Option(help: "Or: a key file (0600) whose public key is the account.")
+    var key: String?
+
+    func publicKey() throws -> PublicKey {
+        switch (account, key) {
+        case let (text?, nil):
+            guard let bytes = Hex.decode(text), bytes.count == 32 else {
+                throw ValidationError("--account must be 64 hex characters (an Ed25519 public key)")
+            }
+            return PublicKey(uncheckedBytes: bytes)
+        case let (nil, path?):
+            return try KeyFiles.readSigningKey(at: path).publicKey
+        default:
+            throw ValidationError("give exactly one of --account HEX or --key FILE")
+        }
+    }
+}
+
+struct Balance: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print an account's balance and next nonce, as a node's ledger has them.")
+
+    @Option(help: "The node's API URL, e.g. http://127.0.0.1:26601.")
+    var node: String
+
+    @OptionGroup var who: AccountOptions
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() async throws {
+        let client = try NodeClient(node)
+        let key = try who.publicKey()
+        let (status, object) = try await client.call("GET", "v1/accounts/\(key.hex)")
+        guard status == 200, let balance = object["balance"] as? Int, let nonce = object["nonce"] as? Int else {
+            throw CLIError(NodeClient.describe(object))
+        }
+        if json {
+            print("{\"account\": \"\(key.hex)\", \"balance\": \(balance), \"nonce\": \(nonce)}")
+        } else {
+            print("account \(key.hex)\nbalance \(balance) base units\nnonce   \(nonce) (the next record must carry it)")
+        }
+    }
+}
+
+struct TransferCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfer",
+        abstract: "Sign a transfer with a key file and submit it to a node.",
+        discussion: """
+            The record is signed here, never on the node: the key file stays on this machine. \
+            The nonce is the account's next one as the node reports it, unless --nonce is given. \
+            With --wait, waits until the record is committed and prints whether the ledger \
+            executed or rejected it (exit status 1 when rejected).
+            """)
+
+    @Option(help: "The node's API URL, e.g. http://127.0.0.1:26601.")
+    var node: String
+
+    @Option(help: "Key file (0600) of the paying account.")
+    var key: String
+
+    @Option(help: "Recipient's Ed25519 public key (64 hex characters).")
+    var to: String
+
+    @Option(help: "Amount in base units (≥ 1).")
+    var amount: UInt64
+
+    @Option(help: "Nonce to use instead of the account's next one.")
+    var nonce: UInt64?
+
+    @Flag(help: "Wait for the record to be committed and report the outcome.")
+    var wait = false
+
+    func run() async throws {
+        guard let recipient = Hex.decode(to), recipient.count == 32 else { throw ValidationError("--to must be 64 hex characters") }
+        guard amount >= 1 else { throw ValidationError("--amount must be at least 1 base unit") }
+        let client = try NodeClient(node)
+        let signer = try KeyFiles.readSigningKey(at: key)
+        let (_, status) = try await client.call("GET", "status")
+        guard let chainHex = status["genesis_hash"] as? String, let chain = try? Digest(hex: chainHex) else {
+            throw CLIError("\(node)/status did not report a genesis hash")
+        }
+        var next = nonce
+        if next == nil {
+            let (code, account) = try await client.call("GET", "v1/accounts/\(signer.publicKey.hex)")
+            guard code == 200, let value = account["nonce"] as? Int else { throw CLIError(NodeClient.describe(account)) }
+            next = UInt64(value)
+        }
+        let body = RecordBody.transfer(CairnCore.Transfer(to: PublicKey(uncheckedBytes: recipient), amount: amount)).canonicalBytes
+        let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: next!, body: body))
+        let record = SignedRecord(author: signer.publicKey, nonce: next!, body: body, signature: signature)
+        let (code, reply) = try await client.call("POST", "v1/records", json: ["record": Hex.encode(record.canonicalBytes)])
+        guard code == 202, let id = reply["id"] as? String else { throw CLIError(NodeClient.describe(reply)) }
+        print("submitted \(id) (nonce \(next!))")
+        guard wait else { return }
+        for _ in 0 ..< 600 {
+            let (found, outcome) = try await client.call("GET", "v1/records/\(id)")
+            if found == 200 {
+                let position = outcome["position"] as? Int ?? -1
+                if outcome["status"] as? String == "rejected" {
+                    throw CLIError("rejected at position \(position): \(outcome["reason"] as? String ?? "?"): \(outcome["detail"] as? String ?? "")")
+                }
+                print("executed at sequence position \(position)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CLIError("\(id) was not committed within 60 s; check `cairn status --node \(node)`")
+    }
+}
