@@ -166,12 +166,14 @@ public struct Ledger: Sendable {
     }
 
     /// Executes the vertices one committed leader delivered, in order, then closes every window
-    /// whose boundary the leader's round reached. `verify` checks a record's signature (the node
-    /// passes one that remembers records it already verified).
-    public func execute(_ vertices: [DeliveredVertex], leaderRound: UInt64, store: some LedgerStore, overlay: inout Overlay,
-                        verify: (SignedRecord) -> Bool) throws -> LeaderExecution {
+    /// whose boundary the leader's round reached. `beacon` is the committing wave's coin beacon
+    /// (stored with contributions as their evaluation seed, and with each window it closes).
+    /// `verify` checks a record's signature (the node passes one that remembers records it
+    /// already verified).
+    public func execute(_ vertices: [DeliveredVertex], leaderRound: UInt64, beacon: Digest, store: some LedgerStore,
+                        overlay: inout Overlay, verify: (SignedRecord) -> Bool) throws -> LeaderExecution {
         var result = LeaderExecution()
-        var context = Context(ledger: self, store: store, overlay: overlay)
+        var context = Context(ledger: self, store: store, overlay: overlay, beacon: beacon)
         for vertex in vertices {
             for bytes in vertex.payload {
                 let id = Hashing.digest(.record, bytes)
@@ -185,6 +187,7 @@ public struct Ledger: Sendable {
         let nextPosition = (vertices.last?.position).map { $0 + 1 } ?? window.openedAtPosition
         while leaderRound >= (window.current + 1) * parameters.roundsPerWindow {
             result.closedWindows.append(window.current)
+            context.overlay.set(StateKey.windowBeacon(window.current), beacon.bytes)
             window = WindowState(current: window.current + 1, openedAtPosition: nextPosition)
         }
         if !result.closedWindows.isEmpty { context.overlay.set(StateKey.window, window.canonicalBytes) }
@@ -217,6 +220,7 @@ struct Context<Store: LedgerStore> {
     let ledger: Ledger
     let store: Store
     var overlay: Overlay
+    let beacon: Digest
     var parameters: Ledger.Parameters { ledger.parameters }
 
     func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws -> T? {
@@ -315,7 +319,7 @@ struct Context<Store: LedgerStore> {
                 throw Rejection(.oversize, "blob of \(contribution.blobSize) bytes exceeds \(parameters.maxContributionBytes)")
             }
             let id = Hashing.digest(.record, record.canonicalBytes)
-            write(StateKey.contribution(window: window.current, id: id), StoredContribution(author: record.author, contribution: contribution))
+            write(StateKey.contribution(window: window.current, id: id), StoredContribution(author: record.author, contribution: contribution, beacon: beacon))
             overlay.set(Self.contributionIndex(id), window.current.canonicalBytes)
 
         case let .evaluation(evaluation):

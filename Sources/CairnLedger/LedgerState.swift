@@ -12,6 +12,8 @@ import CairnCore
 /// | `e/` ‖ contribution id ‖ validator index | `StoredEvaluation` |
 /// | `v/` ‖ window ‖ validator index | `StoredCheckpointVote` |
 /// | `k/` ‖ window | `CheckpointCertificate` |
+/// | `wb/` ‖ window | beacon (32 bytes) of the wave that closed it |
+/// | `ci/` ‖ contribution id | window it was made in |
 /// | `supply` | `Supply` |
 /// | `window` | `WindowState` |
 public enum StateKey {
@@ -26,6 +28,8 @@ public enum StateKey {
     }
     public static func checkpointVotes(window: UInt64) -> [UInt8] { Array("v/".utf8) + window.canonicalBytes }
     public static func checkpoint(_ window: UInt64) -> [UInt8] { Array("k/".utf8) + window.canonicalBytes }
+    /// The beacon of the wave whose leader closed window k: the window's public randomness.
+    public static func windowBeacon(_ window: UInt64) -> [UInt8] { Array("wb/".utf8) + window.canonicalBytes }
     public static let supply = Array("supply".utf8)
     public static let window = Array("window".utf8)
 }
@@ -130,22 +134,27 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
 public struct StoredContribution: Hashable, Sendable, CanonicalCodable {
     public var author: PublicKey
     public var contribution: Contribution
+    /// Beacon of the wave that committed it: the seed of its random evaluation batches (DESIGN §6).
+    public var beacon: Digest
 
-    public init(author: PublicKey, contribution: Contribution) {
+    public init(author: PublicKey, contribution: Contribution, beacon: Digest) {
         self.author = author
         self.contribution = contribution
+        self.beacon = beacon
     }
 
     public func encode(to writer: inout CanonicalWriter) {
         writer.write(UInt8(1))
         writer.write(author)
         writer.write(contribution)
+        writer.write(beacon)
     }
 
     public init(from reader: inout CanonicalReader) throws {
         try reader.expectVersion(1)
         author = try reader.field("author") { try $0.read(PublicKey.self) }
         contribution = try reader.field("contribution") { try $0.read(Contribution.self) }
+        beacon = try reader.field("beacon") { try $0.read(Digest.self) }
     }
 }
 

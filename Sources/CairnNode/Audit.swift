@@ -51,9 +51,10 @@ public struct Auditor {
         guard try store.prunedBelow() == 0 else {
             throw Failure(description: "this database was pruned (`cairn prune`); a replay from genesis needs full history — audit a node that kept it")
         }
+        let coin = ThresholdCoinScheme(coin: try genesis.verify(), secret: nil)
         let verifier = MessageVerifier(settings: DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: 0),
                                        verifier: Ed25519ConsensusKeys(key: nil, publicKeys: genesis.validators.map(\.publicKey)),
-                                       coin: ThresholdCoinScheme(coin: try genesis.verify(), secret: nil))
+                                       coin: coin)
         let ledger = Ledger(genesis: genesis, genesisHash: genesisHash)
         var state = InMemoryLedgerStore(entries: try Ledger.genesisState(genesis))
         var result = Report()
@@ -68,10 +69,22 @@ public struct Auditor {
             return failed
         }
 
+        // The committing wave's beacon, recomputed from the coin shares its round-4w+1 certificates
+        // carry (each share checked), not taken from the node.
+        func beacon(leaderRound: UInt64) throws -> Digest? {
+            let wave = (leaderRound - 1) / 4 + 1
+            let shares = try store.certificates(rounds: 4 * wave + 1, to: 4 * wave + 1, limit: genesis.validators.count)
+                .compactMap(\.vertex.coinShare).filter { coin.verify($0, wave: wave) }
+            return try? coin.combine(wave: wave, shares: Array(shares.prefix(genesis.faultTolerance + 1))).beacon
+        }
+
         // Executes the vertices of one committed leader and checks every window it closed.
         func executeLeader(_ vertices: [DeliveredVertex], leaderRound: UInt64) throws -> String? {
+            guard let beacon = try beacon(leaderRound: leaderRound) else {
+                return "leader round \(leaderRound): fewer than f+1 valid coin shares stored for its wave; the beacon cannot be recomputed"
+            }
             var overlay = Overlay()
-            let execution = try ledger.execute(vertices, leaderRound: leaderRound, store: state, overlay: &overlay) { record in
+            let execution = try ledger.execute(vertices, leaderRound: leaderRound, beacon: beacon, store: state, overlay: &overlay) { record in
                 record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
                                                                                     nonce: record.nonce, body: record.body))
             }

@@ -237,8 +237,8 @@ public struct ConsensusStore: Sendable {
                     applied.delivered.append(certificate.digest)
                 }
                 if let ledger {
-                    let execution = try ledger.ledger.execute(vertices, leaderRound: committed.leaderRound, store: ledgerStore,
-                                                              overlay: &overlay, verify: ledger.verify)
+                    let execution = try ledger.ledger.execute(vertices, leaderRound: committed.leaderRound, beacon: committed.beacon,
+                                                              store: ledgerStore, overlay: &overlay, verify: ledger.verify)
                     for record in execution.records {
                         var rejection: Rejection?
                         if case let .rejected(reason) = record.outcome { rejection = reason }

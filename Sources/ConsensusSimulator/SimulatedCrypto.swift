@@ -59,9 +59,9 @@ public struct SimulatedCoin: CoinScheme {
             && share.share == sharePoint(wave: wave, index: share.index)
     }
 
-    public func leader(wave: UInt64, shares: [CoinShare]) throws -> Int {
+    public func combine(wave: UInt64, shares: [CoinShare]) throws -> (leader: Int, beacon: Digest) {
         guard Set(shares.map(\.index)).count >= (validators - 1) / 3 + 1 else { throw CoinError.notEnoughShares(have: shares.count, need: (validators - 1) / 3 + 1) }
         let digest = Hashing.digest(.coinLeader, (seed ^ 0x5eed).canonicalBytes + wave.canonicalBytes)
-        return Int(digest.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } % UInt64(validators))
+        return (Int(digest.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } % UInt64(validators)), digest)
     }
 }

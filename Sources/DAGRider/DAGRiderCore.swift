@@ -65,6 +65,7 @@ public struct DAGRiderCore: Sendable {
     /// Verified coin shares per wave (from certified round-4w+1 vertices) and computed leaders.
     var coinShares: [UInt64: [CoinShare]] = [:]
     public internal(set) var leaders: [UInt64: Int] = [:]
+    var beacons: [UInt64: Digest] = [:]
     public internal(set) var decidedWave: UInt64 = 0
     public internal(set) var lastCommittedRound: UInt64 = 0
     /// Delivered vertices at or above the delivery line (older ones can never be considered again).
@@ -540,8 +541,9 @@ public struct DAGRiderCore: Sendable {
         guard wave > decidedWave, leaders[wave] == nil else { return }
         coinShares[wave, default: []].append(share)
         guard coinShares[wave]!.count >= committee.validity,
-              let leader = try? coin.leader(wave: wave, shares: coinShares[wave]!) else { return }
-        leaders[wave] = leader
+              let value = try? coin.combine(wave: wave, shares: coinShares[wave]!) else { return }
+        leaders[wave] = value.leader
+        beacons[wave] = value.beacon
         coinShares[wave] = nil
         if !restoring { tryCommit(wave: wave, into: &out) }
     }
@@ -593,7 +595,7 @@ public struct DAGRiderCore: Sendable {
         lastCommittedRound = max(lastCommittedRound, leader.round)
         committedLeaders += 1
         out.append(.commit(CommittedLeader(wave: wave, leader: digest, leaderRound: leader.round, leaderAuthor: leader.author,
-                                           certificates: found.map(\.certificate))))
+                                           beacon: beacons[wave] ?? .zero, certificates: found.map(\.certificate))))
     }
 
     /// Drops rounds below lastCommittedRound − gcDepth from memory, reporting undelivered vertices.
@@ -628,5 +630,6 @@ public struct DAGRiderCore: Sendable {
         for node in removed where bufferedEdges.contains(node.digest) { belowFloor.insert(node.digest) }
         coinShares = coinShares.filter { $0.key > decidedWave }
         leaders = leaders.filter { $0.key > decidedWave }
+        beacons = beacons.filter { $0.key > decidedWave }
     }
 }

@@ -6,6 +6,8 @@ public struct CommittedLeader: Sendable, Hashable {
     public var leader: Digest
     public var leaderRound: UInt64
     public var leaderAuthor: Int
+    /// The wave's coin beacon (public randomness fixed only after the wave completed).
+    public var beacon: Digest
     /// Newly delivered certificates, in delivery order: sorted by (round, author), the leader last.
     public var certificates: [VerifiedCertificate]
 }

@@ -16,8 +16,9 @@ public protocol ConsensusVerifier: Sendable {
 public protocol CoinScheme: Sendable {
     func makeShare(wave: UInt64) throws -> CoinShare
     func verify(_ share: CoinShare, wave: UInt64) -> Bool
-    /// The 0-based leader index from ≥ f+1 verified shares.
-    func leader(wave: UInt64, shares: [CoinShare]) throws -> Int
+    /// The wave's coin from ≥ f+1 verified shares: the 0-based leader index, and the beacon (the
+    /// wave's public randomness, which the ledger hands to later stages as seeds).
+    func combine(wave: UInt64, shares: [CoinShare]) throws -> (leader: Int, beacon: Digest)
 }
 
 /// What exactly is signed: every signature binds the chain and the object's digest.
@@ -72,7 +73,8 @@ public struct ThresholdCoinScheme: CoinScheme {
         (try? coin.verify(share, wave: wave)) != nil
     }
 
-    public func leader(wave: UInt64, shares: [CoinShare]) throws -> Int {
-        try coin.combine(shares, wave: wave).leader
+    public func combine(wave: UInt64, shares: [CoinShare]) throws -> (leader: Int, beacon: Digest) {
+        let value = try coin.combine(shares, wave: wave)
+        return (value.leader, value.beacon)
     }
 }

@@ -47,7 +47,7 @@ struct World {
     func execute(_ payload: [[UInt8]], position: UInt64 = 0, leaderRound: UInt64 = 1, in store: inout MemoryStore) throws -> LeaderExecution {
         var overlay = Overlay()
         let result = try ledger.execute([DeliveredVertex(position: position, payload: payload)], leaderRound: leaderRound,
-                                        store: store, overlay: &overlay, verify: verify)
+                                        beacon: Hashing.digest(.coinLeader, leaderRound.canonicalBytes), store: store, overlay: &overlay, verify: verify)
         store.commit(overlay)
         return result
     }
@@ -155,6 +155,9 @@ struct LedgerTests {
         #expect(try world.execute([], leaderRound: 5, in: &store).closedWindows == [])
         #expect(try world.execute([], position: 1, leaderRound: 9, in: &store).closedWindows == [0])
         #expect(try world.execute([], position: 2, leaderRound: 33, in: &store).closedWindows == [1, 2, 3])
+        // Each closed window keeps the beacon of the wave that closed it.
+        #expect(store.state[StateKey.windowBeacon(0)] == Hashing.digest(.coinLeader, UInt64(9).canonicalBytes).bytes)
+        #expect(store.state[StateKey.windowBeacon(3)] == Hashing.digest(.coinLeader, UInt64(33).canonicalBytes).bytes)
         let good = CheckpointVote(window: 0, sequenceHash: Hashing.digest(.sequence, [1]), stateRoot: Hashing.digest(.stateRoot, [2]), modelHash: .zero)
         var bad = good
         bad.stateRoot = Hashing.digest(.stateRoot, [3])
@@ -232,7 +235,8 @@ struct LedgerTests {
                     overlay = Overlay()
                     ledger = Ledger(parameters: world.ledger.parameters)
                 }
-                _ = try ledger.execute(leader.vertices, leaderRound: leader.round, store: store, overlay: &overlay, verify: world.verify)
+                _ = try ledger.execute(leader.vertices, leaderRound: leader.round, beacon: Hashing.digest(.coinLeader, leader.round.canonicalBytes),
+                                       store: store, overlay: &overlay, verify: world.verify)
                 roots.append(try Ledger.stateRoot(store: store, overlay: overlay))
                 if Bool.random(using: &rng) {  // batches of one or several leaders
                     store.commit(overlay)
