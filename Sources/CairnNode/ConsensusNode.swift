@@ -30,6 +30,10 @@ public actor ConsensusNode {
     var nextVoteNonce: UInt64 = 0
     /// Set when a certified checkpoint disagrees with this validator's own state at that window.
     public private(set) var divergence: Divergence?
+    /// Told once when a divergence is found (the service logs it).
+    var onDivergence: (@Sendable (Divergence) -> Void)?
+
+    public func setDivergenceHandler(_ handler: @escaping @Sendable (Divergence) -> Void) { onDivergence = handler }
 
     public struct Divergence: Sendable, Hashable, CustomStringConvertible {
         public var window: UInt64
@@ -153,7 +157,9 @@ public actor ConsensusNode {
         for certificate in applied.certified {
             if let ours = try store.closedWindow(certificate.vote.window),
                ours.stateRoot != certificate.vote.stateRoot || ours.sequenceHash != certificate.vote.sequenceHash {
-                divergence = Divergence(window: certificate.vote.window, ours: ours, certified: certificate.vote)
+                let found = Divergence(window: certificate.vote.window, ours: ours, certified: certificate.vote)
+                if divergence == nil { onDivergence?(found) }
+                divergence = found
             }
         }
         let now = nowMs

@@ -19,6 +19,12 @@ extension Validator {
             "node.name": "\(config.name)", "node.index": "\(index)", "p2p.listen": "\(config.p2pListen)",
             "api.listen": "\(config.apiListen)", "genesis.hash": "\(genesisHash.hex)",
         ])
+        await node.setDivergenceHandler { divergence in
+            logger.critical("state diverges from a certified checkpoint", metadata: [
+                "ledger.window": "\(divergence.window)", "ledger.state_root": "\(divergence.ours.stateRoot.hex)",
+                "ledger.certified_state_root": "\(divergence.certified.stateRoot.hex)", "detail": "\(divergence)",
+            ])
+        }
         let unrestorable = await node.unrestorableCertificates
         if unrestorable > 0 {
             logger.warning("database damaged: stored certificates lack their parents; they will be fetched from peers", metadata: [

@@ -52,6 +52,45 @@ struct Balance: AsyncParsableCommand {
     }
 }
 
+/// Signs a record body with a key file and submits it; with `wait`, reports the ledger's outcome.
+struct RecordSubmission {
+    let client: NodeClient
+    let signer: SigningKey
+
+    func submit(_ body: RecordBody, nonce explicit: UInt64?, wait: Bool, node: String) async throws {
+        let (_, status) = try await client.call("GET", "status")
+        guard let chainHex = status["genesis_hash"] as? String, let chain = try? Digest(hex: chainHex) else {
+            throw CLIError("\(node)/status did not report a genesis hash")
+        }
+        var nonce = explicit ?? 0
+        if explicit == nil {
+            let (code, account) = try await client.call("GET", "v1/accounts/\(signer.publicKey.hex)")
+            guard code == 200, let value = account["nonce"] as? Int else { throw CLIError(NodeClient.describe(account)) }
+            nonce = UInt64(value)
+        }
+        let bytes = body.canonicalBytes
+        let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: nonce, body: bytes))
+        let record = SignedRecord(author: signer.publicKey, nonce: nonce, body: bytes, signature: signature)
+        let (code, reply) = try await client.call("POST", "v1/records", json: ["record": Hex.encode(record.canonicalBytes)])
+        guard code == 202, let id = reply["id"] as? String else { throw CLIError(NodeClient.describe(reply)) }
+        print("submitted \(body.kind.name) \(id) (nonce \(nonce))")
+        guard wait else { return }
+        for _ in 0 ..< 600 {
+            let (found, outcome) = try await client.call("GET", "v1/records/\(id)")
+            if found == 200 {
+                let position = outcome["position"] as? Int ?? -1
+                if outcome["status"] as? String == "rejected" {
+                    throw CLIError("rejected at position \(position): \(outcome["reason"] as? String ?? "?"): \(outcome["detail"] as? String ?? "")")
+                }
+                print("executed at sequence position \(position)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CLIError("\(id) was not committed within 60 s; check `cairn status --node \(node)`")
+    }
+}
+
 struct TransferCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transfer",
@@ -84,37 +123,37 @@ struct TransferCommand: AsyncParsableCommand {
     func run() async throws {
         guard let recipient = Hex.decode(to), recipient.count == 32 else { throw ValidationError("--to must be 64 hex characters") }
         guard amount >= 1 else { throw ValidationError("--amount must be at least 1 base unit") }
-        let client = try NodeClient(node)
-        let signer = try KeyFiles.readSigningKey(at: key)
-        let (_, status) = try await client.call("GET", "status")
-        guard let chainHex = status["genesis_hash"] as? String, let chain = try? Digest(hex: chainHex) else {
-            throw CLIError("\(node)/status did not report a genesis hash")
-        }
-        var next = nonce
-        if next == nil {
-            let (code, account) = try await client.call("GET", "v1/accounts/\(signer.publicKey.hex)")
-            guard code == 200, let value = account["nonce"] as? Int else { throw CLIError(NodeClient.describe(account)) }
-            next = UInt64(value)
-        }
-        let body = RecordBody.transfer(CairnCore.Transfer(to: PublicKey(uncheckedBytes: recipient), amount: amount)).canonicalBytes
-        let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: next!, body: body))
-        let record = SignedRecord(author: signer.publicKey, nonce: next!, body: body, signature: signature)
-        let (code, reply) = try await client.call("POST", "v1/records", json: ["record": Hex.encode(record.canonicalBytes)])
-        guard code == 202, let id = reply["id"] as? String else { throw CLIError(NodeClient.describe(reply)) }
-        print("submitted \(id) (nonce \(next!))")
-        guard wait else { return }
-        for _ in 0 ..< 600 {
-            let (found, outcome) = try await client.call("GET", "v1/records/\(id)")
-            if found == 200 {
-                let position = outcome["position"] as? Int ?? -1
-                if outcome["status"] as? String == "rejected" {
-                    throw CLIError("rejected at position \(position): \(outcome["reason"] as? String ?? "?"): \(outcome["detail"] as? String ?? "")")
-                }
-                print("executed at sequence position \(position)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw CLIError("\(id) was not committed within 60 s; check `cairn status --node \(node)`")
+        let submission = RecordSubmission(client: try NodeClient(node), signer: try KeyFiles.readSigningKey(at: key))
+        try await submission.submit(.transfer(CairnCore.Transfer(to: PublicKey(uncheckedBytes: recipient), amount: amount)),
+                                    nonce: nonce, wait: wait, node: node)
+    }
+}
+
+struct RegisterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "register",
+        abstract: "Register a key file's account as a trainer, paying genesis' registration fee.",
+        discussion: """
+            Signed here and submitted to --node; the fee (rewards.registration_fee in genesis) is \
+            burned. With --wait, prints whether the ledger executed or rejected it (e.g. \
+            insufficient_balance, already_registered).
+            """)
+
+    @Option(help: "The node's API URL, e.g. http://127.0.0.1:26601.")
+    var node: String
+
+    @Option(help: "Key file (0600) of the trainer's account.")
+    var key: String
+
+    @Option(help: "Display name: 1–32 characters of a-z, 0-9 and -.")
+    var name: String
+
+    @Flag(help: "Wait for the record to be committed and report the outcome.")
+    var wait = false
+
+    func run() async throws {
+        guard Register.validName(name) else { throw ValidationError("--name must be 1–32 characters of a-z, 0-9 and -") }
+        let submission = RecordSubmission(client: try NodeClient(node), signer: try KeyFiles.readSigningKey(at: key))
+        try await submission.submit(.register(Register(name: name)), nonce: nil, wait: wait, node: node)
     }
 }

@@ -153,6 +153,21 @@ struct MultiProcessTests {
             #expect(await net.eventually(seconds: 30) { await net.get(2, "/v1/records/\(id)")?.1["reason"] as? String == expected }, "\(expected)")
         }
 
+        // The CLI: balance, a transfer and a registration signed client side, waiting for the outcome.
+        let node0 = net.url(0, "").absoluteString
+        let payeeKey = "\(net.directory)/trainers/trainer1.key"
+        let balance = try runProcess(net.cairn, ["balance", "--node", node0, "--key", payeeKey, "--json"])
+        #expect(balance.status == 0 && balance.stdout.contains("\"balance\": \(balances[1])"), "\(balance.stdout) \(balance.stderr)")
+        let sent = try runProcess(net.cairn, ["transfer", "--node", node0, "--key", payeeKey, "--to", trainer.publicKey.hex, "--amount", "7", "--wait"])
+        #expect(sent.status == 0 && sent.stdout.contains("executed at sequence position"), "\(sent.stdout) \(sent.stderr)")
+        let registered = try runProcess(net.cairn, ["register", "--node", node0, "--key", payeeKey, "--name", "trainer-one", "--wait"])
+        #expect(registered.status == 0, "\(registered.stdout) \(registered.stderr)")
+        let again = try runProcess(net.cairn, ["register", "--node", node0, "--key", payeeKey, "--name", "trainer-one", "--wait"])
+        #expect(again.status != 0 && again.stderr.contains("already_registered"), "\(again.stdout) \(again.stderr)")
+        let broke = try runProcess(net.cairn, ["transfer", "--node", node0, "--key", payeeKey, "--to", trainer.publicKey.hex,
+                                               "--amount", "9000000000", "--wait"])
+        #expect(broke.status != 0 && broke.stderr.contains("insufficient_balance"), "\(broke.stdout) \(broke.stderr)")
+
         // Prometheus metrics (DESIGN §11): counters, the commit-latency histogram, RocksDB sizes,
         // and the forged record counted by reason.
         let (metricsData, _) = try await URLSession.shared.data(from: net.url(1, "/metrics"))
