@@ -113,7 +113,7 @@ public struct ConsensusParameters: Codable, Hashable, Sendable, CanonicalCodable
     }
 
     public static let defaults = ConsensusParameters(
-        roundsPerWindow: 40, gcDepth: 50, minRoundIntervalMs: 50, maxRoundIntervalMs: 1000,
+        roundsPerWindow: 40, gcDepth: 50, minRoundIntervalMs: 25, maxRoundIntervalMs: 1000,
         maxRecordsPerVertex: 1000, maxVertexBytes: 1 << 20, futureRoundWindow: 100)
 
     public init(roundsPerWindow: UInt32, gcDepth: UInt32, minRoundIntervalMs: UInt32,

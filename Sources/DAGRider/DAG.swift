@@ -41,11 +41,6 @@ struct DAG {
     func count(round: UInt64) -> Int { rounds[round]?.count ?? 0 }
     func digest(round: UInt64, author: Int) -> Digest? { rounds[round]?[author] }
 
-    /// Whether any certified vertex of `round` carries records.
-    func hasPayload(round: UInt64) -> Bool {
-        rounds[round]?.values.contains { nodes[$0].map { !$0.certificate.vertex.payload.isEmpty } ?? false } ?? false
-    }
-
     /// Digests of round `round`, sorted by author.
     func digests(round: UInt64) -> [Digest] {
         guard let slots = rounds[round] else { return [] }

@@ -70,6 +70,9 @@ public struct DAGRiderCore: Sendable {
     public internal(set) var lastCommittedRound: UInt64 = 0
     /// Delivered vertices at or above the delivery line (older ones can never be considered again).
     var delivered: Set<Digest> = []
+    /// Certified vertices in the DAG that carry records and are not delivered yet. While there are
+    /// any, the network is busy: the rounds that commit them must not slow to the idle pace.
+    var undeliveredPayload: Set<Digest> = []
     public internal(set) var committedLeaders = 0
 
     /// Certified vertices reachable from this validator's own vertices, and those that are not
@@ -336,6 +339,7 @@ public struct DAGRiderCore: Sendable {
             guard !dag.contains(next.digest) else { continue }
             dag.insert(next)
             if !referenced.contains(next.digest) { unreferenced.insert(next.digest) }
+            if !next.vertex.payload.isEmpty, !delivered.contains(next.digest) { undeliveredPayload.insert(next.digest) }
             fetching.removeValue(forKey: next.digest)
             out.append(.storeCertificate(next))
             if let own = ownProposals[next.vertex.round], own.digest == next.digest, !own.certified {
@@ -447,10 +451,11 @@ public struct DAGRiderCore: Sendable {
         guard complete >= round else { return }
         let elapsed = now >= lastProposalMs ? now - lastProposalMs : 0
         let batchFull = pendingRecordCount >= settings.maxRecordsPerVertex
-        // "Idle" means the network has nothing to order, not that this validator has nothing:
-        // if any certificate of the round just completed carries records, keep the minimum pace,
-        // or a record submitted to one validator would wait for everyone's maximum interval.
-        let busy = pendingRecordCount > 0 || dag.hasPayload(round: complete)
+        // "Idle" means the network has nothing left to order, not that this validator has nothing:
+        // while any certified vertex carrying records is undelivered, keep the minimum pace — the
+        // rounds after the last records are what commits them (a wave needs its 4th round), and
+        // at the idle pace they took a second each (the p99 tail of D35).
+        let busy = pendingRecordCount > 0 || !undeliveredPayload.isEmpty
         let ready = complete > round
             || batchFull
             || (busy && elapsed >= settings.minRoundIntervalMs)
@@ -591,7 +596,10 @@ public struct DAGRiderCore: Sendable {
             }
         }
         found.sort { ($0.round, $0.author) < ($1.round, $1.author) }
-        for node in found { delivered.insert(node.digest) }
+        for node in found {
+            delivered.insert(node.digest)
+            undeliveredPayload.remove(node.digest)
+        }
         lastCommittedRound = max(lastCommittedRound, leader.round)
         committedLeaders += 1
         out.append(.commit(CommittedLeader(wave: wave, leader: digest, leaderRound: leader.round, leaderAuthor: leader.author,
@@ -605,6 +613,7 @@ public struct DAGRiderCore: Sendable {
         let removed = dag.raiseFloor(to: floor)
         let dropped = removed.filter { !delivered.contains($0.digest) }.sorted { ($0.round, $0.author) < ($1.round, $1.author) }
         for node in removed {
+            undeliveredPayload.remove(node.digest)
             delivered.remove(node.digest)
             referenced.remove(node.digest)
             unreferenced.remove(node.digest)

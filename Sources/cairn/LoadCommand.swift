@@ -36,6 +36,9 @@ struct Load: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(help: "Also print the 10 slowest records: which node took them, and when the first and the last node reported them committed.")
+    var traceSlow = false
+
     var urls: [URL] { nodes.split(separator: ",").compactMap { URL(string: String($0).trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
@@ -72,6 +75,9 @@ struct Load: AsyncParsableCommand {
             print(String(format: "latency     p50 %.0f ms, p95 %.0f ms, p99 %.0f ms (submit → committed everywhere)", report.p50_ms, report.p95_ms, report.p99_ms))
             print(String(format: "submission  p50 %.0f ms, p99 %.0f ms (HTTP round trip of the submitting request)", report.submit_p50_ms, report.submit_p99_ms))
             print("lost        \(report.lost)")
+        }
+        if traceSlow {
+            for line in await state.slowest(10) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
     }
 
@@ -128,13 +134,14 @@ struct Load: AsyncParsableCommand {
                     payers[payer].nonce += 1
                 }
                 target += batch.count
-                let node = urls[turn % urls.count]
+                let target = turn % urls.count
+                let node = urls[target]
                 turn += 1
                 let sentAt = ContinuousClock.now
                 await state.postStarted()
                 Task {
                     let accepted = await post(node.appendingPathComponent("v1/records"), ["records": batch]) != nil
-                    await state.submitted(ids, accepted: accepted, at: sentAt, answeredAt: ContinuousClock.now)
+                    await state.submitted(ids, accepted: accepted, at: sentAt, answeredAt: ContinuousClock.now, node: target)
                 }
             }
             try await Task.sleep(for: .milliseconds(20))
@@ -211,7 +218,23 @@ actor LoadState {
 
     var postMilliseconds: [Double] = []
 
-    func submitted(_ ids: [Digest], accepted: Bool, at time: ContinuousClock.Instant, answeredAt: ContinuousClock.Instant) {
+    /// Per record: the node it was submitted to, and when each node reported it (for --trace-slow).
+    var submittedTo: [Digest: Int] = [:]
+    var seenAt: [Digest: [Int: ContinuousClock.Instant]] = [:]
+
+    func slowest(_ count: Int) -> [String] {
+        func ms(_ d: Duration) -> Int { Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000) }
+        let finished = seenAt.filter { $0.value.count == nodes }.compactMap { id, seen -> (Digest, Int, [Int: Int])? in
+            guard let sent = submittedAt[id] else { return nil }
+            return (id, ms(seen.values.max()! - sent), seen.mapValues { ms($0 - sent) })
+        }
+        return finished.sorted { $0.1 > $1.1 }.prefix(count).map { id, total, perNode in
+            "slow \(id.short)… submitted to node \(submittedTo[id] ?? -1): \(total) ms; per node " + perNode.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
+    }
+
+    func submitted(_ ids: [Digest], accepted: Bool, at time: ContinuousClock.Instant, answeredAt: ContinuousClock.Instant, node target: Int) {
+        for id in ids { submittedTo[id] = target }
         inFlightPosts -= 1
         let d = answeredAt - time
         postMilliseconds.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) * 1e-15)
@@ -240,6 +263,7 @@ actor LoadState {
 
     private func observe(_ id: Digest, node: Int, at time: ContinuousClock.Instant) {
         guard pendingPerNode[node].remove(id) != nil else { return }
+        seenAt[id, default: [:]][node] = time
         let seen = (seenBy[id]?.count ?? 0) + 1
         seenBy[id] = (seen, time)
         if seen == nodes, let sent = submittedAt[id] {
