@@ -121,7 +121,7 @@ let package = Package(
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnNodeTests",
                     dependencies: ["CairnCore", "CairnCrypto", "CairnNode", "CairnStorage", "CairnBench", "cairn", "CairnTestKit",
-                                   "DAGRider", "CairnNet"],
+                                   "DAGRider", "CairnNet", "CairnLedger"],
                     swiftSettings: sharedSettings),
     ]
 )

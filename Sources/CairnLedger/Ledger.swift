@@ -186,8 +186,8 @@ public struct Ledger: Sendable {
         var window = try context.window()
         let nextPosition = (vertices.last?.position).map { $0 + 1 } ?? window.openedAtPosition
         while leaderRound >= (window.current + 1) * parameters.roundsPerWindow {
+            context.closeWindow(window.current)
             result.closedWindows.append(window.current)
-            context.overlay.set(StateKey.windowBeacon(window.current), beacon.bytes)
             window = WindowState(current: window.current + 1, openedAtPosition: nextPosition)
         }
         if !result.closedWindows.isEmpty { context.overlay.set(StateKey.window, window.canonicalBytes) }
@@ -231,6 +231,13 @@ struct Context<Store: LedgerStore> {
     mutating func write(_ key: [UInt8], _ value: some CanonicalEncodable) { overlay.set(key, value.canonicalBytes) }
 
     func window() throws -> WindowState { try read(WindowState.self, StateKey.window) ?? WindowState() }
+
+    /// The window-close hook, run in committed order before the next window opens: records the
+    /// closing wave's beacon as the window's randomness. Scoring, ratings, payouts and the model
+    /// update (later issues) run here, reading the window's contributions and evaluations.
+    mutating func closeWindow(_ window: UInt64) {
+        overlay.set(StateKey.windowBeacon(window), beacon.bytes)
+    }
 
     /// Checks and applies one record. A rejected record changes nothing (its nonce is not used).
     mutating func execute(_ bytes: [UInt8], verify: (SignedRecord) -> Bool,

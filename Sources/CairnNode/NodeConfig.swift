@@ -9,6 +9,10 @@ public struct NodeConfig: Sendable, Hashable {
     public var logFormat: String = "plain"
     public var logLevel: String = "info"
     public var limits = Limits()
+    /// `[consensus]`: this validator's own round pacing, overriding genesis' defaults (pacing is
+    /// local: validators with different intervals still agree, they only propose at other times).
+    public var minRoundIntervalMs: UInt64?
+    public var maxRoundIntervalMs: UInt64?
 
     /// `[limits]`: what one client may ask of the API.
     public struct Limits: Sendable, Hashable {
@@ -48,6 +52,7 @@ public struct NodeConfig: Sendable, Hashable {
     static let knownKeys: [String: Set<String>] = [
         "node": ["name"], "p2p": ["listen"], "api": ["listen"], "log": ["format", "level"],
         "limits": ["api_requests_per_second", "api_burst", "max_blob_bytes"],
+        "consensus": ["min_round_interval_ms", "max_round_interval_ms"],
     ]
 
     public static func load(path: String) throws -> NodeConfig {
@@ -91,6 +96,16 @@ public struct NodeConfig: Sendable, Hashable {
         if let rate = try positive("api_requests_per_second", 1 ... 1_000_000) { config.limits.apiRequestsPerSecond = rate }
         if let burst = try positive("api_burst", 1 ... 10_000_000) { config.limits.apiBurst = burst }
         if let size = try positive("max_blob_bytes", 1 ... 1 << 30) { config.limits.maxBlobBytes = size }
+        for (key, range) in [("min_round_interval_ms", 1 ... 60_000), ("max_round_interval_ms", 1 ... 600_000)] {
+            guard let value = table["consensus"]?[key] else { continue }
+            guard let int = value.int, range.contains(int) else {
+                throw Error(description: "\(path): consensus.\(key) must be an integer in \(range.lowerBound)…\(range.upperBound)")
+            }
+            if key == "min_round_interval_ms" { config.minRoundIntervalMs = UInt64(int) } else { config.maxRoundIntervalMs = UInt64(int) }
+        }
+        if let low = config.minRoundIntervalMs, let high = config.maxRoundIntervalMs, low > high {
+            throw Error(description: "\(path): consensus.min_round_interval_ms (\(low)) exceeds max_round_interval_ms (\(high))")
+        }
         return config
     }
 

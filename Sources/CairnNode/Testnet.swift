@@ -239,6 +239,11 @@ public struct TestnetGenerator: Sendable {
         format = "plain"
         level = "info"
 
+        [consensus]
+        # This validator's round pacing; genesis' values apply when these are absent.
+        # min_round_interval_ms = 25
+        # max_round_interval_ms = 1000
+
         [limits]
         # Per client IP address: API requests per second, and the burst allowed above it.
         api_requests_per_second = 500

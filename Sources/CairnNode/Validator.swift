@@ -47,7 +47,12 @@ public struct Validator: Sendable {
         }
         let publicKeys = genesis.validators.map(\.publicKey)
         let mesh = PeerMesh(identity: PeerIdentity(chain: genesisHash, publicKeys: publicKeys, me: index, key: key), addresses: addresses)
-        let settings = DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: index)
+        var settings = DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: index)
+        if let low = config.minRoundIntervalMs { settings.minRoundIntervalMs = low }
+        if let high = config.maxRoundIntervalMs { settings.maxRoundIntervalMs = high }
+        guard settings.minRoundIntervalMs <= settings.maxRoundIntervalMs else {
+            throw Error(description: "\(home.configFile): the round intervals (min \(settings.minRoundIntervalMs) ms, max \(settings.maxRoundIntervalMs) ms) are inverted once combined with genesis")
+        }
         let verifiedRecords = RecentDigests(capacity: 500_000)
         let node = try ConsensusNode(
             settings: settings, signer: Ed25519ConsensusKeys(key: key, publicKeys: publicKeys),

@@ -69,9 +69,13 @@ struct APILimitsTests {
         try Data((base + "[limits]\napi_requests_per_second = 7\napi_burst = 9\nmax_blob_bytes = 1024\n").utf8).write(to: URL(fileURLWithPath: path))
         let config = try NodeConfig.load(path: path)
         #expect(config.limits.apiRequestsPerSecond == 7 && config.limits.apiBurst == 9 && config.limits.maxBlobBytes == 1024)
-        for (line, key) in [("api_burst = 0", "limits.api_burst"), ("max_blob_bytes = \"big\"", "limits.max_blob_bytes"),
-                            ("rate = 1", "limits.rate")] {
-            try Data((base + "[limits]\n\(line)\n").utf8).write(to: URL(fileURLWithPath: path))
+        try Data((base + "[consensus]\nmin_round_interval_ms = 10\nmax_round_interval_ms = 500\n").utf8).write(to: URL(fileURLWithPath: path))
+        let paced = try NodeConfig.load(path: path)
+        #expect(paced.minRoundIntervalMs == 10 && paced.maxRoundIntervalMs == 500)
+        for (line, key) in [("[limits]\napi_burst = 0", "limits.api_burst"), ("[limits]\nmax_blob_bytes = \"big\"", "limits.max_blob_bytes"),
+                            ("[limits]\nrate = 1", "limits.rate"), ("[consensus]\nmin_round_interval_ms = 0", "consensus.min_round_interval_ms"),
+                            ("[consensus]\nmin_round_interval_ms = 90\nmax_round_interval_ms = 80", "consensus.min_round_interval_ms")] {
+            try Data((base + "\(line)\n").utf8).write(to: URL(fileURLWithPath: path))
             do {
                 _ = try NodeConfig.load(path: path)
                 Issue.record("\(line) was accepted")

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnCrypto
+import CairnLedger
 import CairnNet
 import CairnNode
 import CairnStorage
@@ -23,12 +24,22 @@ struct LocalCommittee {
         return s
     }
 
-    func node(_ i: Int, database: Database, mesh: PeerMesh) throws -> ConsensusNode {
+    /// With `genesisBalance`, the node runs the ledger (8 rounds per window) from a genesis that
+    /// gives the first validator that balance, and casts checkpoint votes.
+    func node(_ i: Int, database: Database, mesh: PeerMesh, genesisBalance: UInt64? = nil) throws -> ConsensusNode {
         let publicKeys = keys.map(\.publicKey)
+        var runtime: LedgerRuntime?
+        var state: [(key: [UInt8], value: [UInt8])] = []
+        if let genesisBalance {
+            runtime = LedgerRuntime(ledger: Ledger(parameters: Ledger.Parameters(chain: chain, validators: publicKeys, registrationFee: 10,
+                                                                                 roundsPerWindow: 8))) { _ in true }
+            state = try Ledger.genesisState(accounts: [(publicKeys[0], genesisBalance)], validators: publicKeys)
+        }
         return try ConsensusNode(settings: settings(i), signer: Ed25519ConsensusKeys(key: keys[i], publicKeys: publicKeys),
                                  verifier: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys),
                                  coin: ThresholdCoinScheme(coin: coin, secret: deal.secretShares[i]),
-                                 coinVerifier: ThresholdCoinScheme(coin: coin, secret: nil), database: database, mesh: mesh)
+                                 coinVerifier: ThresholdCoinScheme(coin: coin, secret: nil), database: database, mesh: mesh,
+                                 ledger: runtime, genesisState: state, recordSigner: genesisBalance == nil ? nil : keys[i])
     }
 
     func mesh(_ i: Int) -> PeerMesh {
@@ -47,10 +58,10 @@ struct Running {
     let port: Int
 }
 
-func launch(_ committee: LocalCommittee, _ i: Int, path: String) async throws -> Running {
+func launch(_ committee: LocalCommittee, _ i: Int, path: String, genesisBalance: UInt64? = nil) async throws -> Running {
     let database = try Database(nodePath: path)
     let mesh = committee.mesh(i)
-    let node = try committee.node(i, database: database, mesh: mesh)
+    let node = try committee.node(i, database: database, mesh: mesh, genesisBalance: genesisBalance)
     let (ports, continuation) = AsyncStream<Int>.makeStream()
     let task = Task { try await node.run(host: "127.0.0.1", port: 0, onBound: { continuation.yield($0) }) }
     var iterator = ports.makeAsyncIterator()
@@ -143,6 +154,37 @@ struct ConsensusNodeTests {
             #expect(hashes.count == 1, "nodes at \(delivered) delivered vertices disagree on the sequence hash")
         }
         print("node sequences: delivered \(progress.map(\.delivered)), leaders \(progress.map(\.committedLeaders)), restarted node had \(before.count) before")
+        for r in nodes { r.database.close() }
+    }
+}
+
+extension ConsensusNodeTests {
+    /// Node 3 starts from a different genesis state (as if it ran other rules): its root differs
+    /// at every window close, the other three certify theirs, and node 3 must say so.
+    @Test("a validator whose state differs from a certified checkpoint reports the divergence; the others certify and agree")
+    func divergence() async throws {
+        let committee = LocalCommittee()
+        let base = FileManager.default.temporaryDirectory.path + "/cairn-diverge-\(UInt64.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        var nodes: [Running] = []
+        for i in 0 ..< 4 { nodes.append(try await launch(committee, i, path: "\(base)/node\(i)", genesisBalance: i == 3 ? 999 : 1_000)) }
+        for r in nodes { for (j, other) in nodes.enumerated() { r.mesh.setAddress(j, host: "127.0.0.1", port: other.port) } }
+        var diverged: ConsensusNode.Divergence?
+        for _ in 0 ..< 600 {
+            diverged = await nodes[3].node.status.divergence
+            if diverged != nil { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        for r in nodes { r.task.cancel() }
+        try await Task.sleep(for: .milliseconds(100))
+        let found = try #require(diverged, "node 3 never noticed")
+        let certificate = try #require(try ConsensusStore(database: nodes[0].database).checkpoint(found.window))
+        #expect(found.certified == certificate.vote)
+        #expect(found.ours.stateRoot != certificate.vote.stateRoot)
+        #expect(certificate.signers.map(\.validator) == [0, 1, 2])
+        #expect(found.description.contains("window \(found.window)") && found.description.contains(found.ours.stateRoot.hex))
+        for i in 0 ..< 3 { #expect(await nodes[i].node.status.divergence == nil, "node \(i)") }
         for r in nodes { r.database.close() }
     }
 }
