@@ -112,7 +112,14 @@ extension ConsensusStore {
     /// Writes the genesis state into an empty database (a node's first start). Returns its root.
     public func initializeLedger(_ entries: [(key: [UInt8], value: [UInt8])]) throws {
         var progress = try progress()
-        guard progress.delivered == 0, try DatabaseLedgerStore(database: database).entries(prefix: []).isEmpty else { return }
+        let empty = try DatabaseLedgerStore(database: database).entries(prefix: []).isEmpty
+        guard empty else { return }
+        guard progress.delivered == 0 else {
+            // Delivered vertices but no state: written by a build without the ledger. Executing
+            // from here would give a state no other validator has.
+            throw StorageError(operation: "open \(database.path)",
+                               message: "the database holds \(progress.delivered) delivered vertices but no ledger state (it predates the ledger); start this node from an empty data directory and let it catch up")
+        }
         var batch = WriteBatch()
         for (key, value) in entries { batch.put(ColumnFamily.state.rawValue, key, value) }
         progress.stateRoot = Ledger.stateRoot(entries)
