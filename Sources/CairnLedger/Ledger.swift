@@ -327,13 +327,13 @@ struct Context<Store: LedgerStore> {
             }
             let id = Hashing.digest(.record, record.canonicalBytes)
             write(StateKey.contribution(window: window.current, id: id), StoredContribution(author: record.author, contribution: contribution, beacon: beacon))
-            overlay.set(Self.contributionIndex(id), window.current.canonicalBytes)
+            overlay.set(StateKey.contributionWindow(id), window.current.canonicalBytes)
 
         case let .evaluation(evaluation):
             guard let validator = ledger.validatorIndex[record.author] else {
                 throw Rejection(.notValidator, "\(record.author.short)… is not a validator")
             }
-            guard let windowBytes = try overlay.value(Self.contributionIndex(evaluation.contribution), in: store),
+            guard let windowBytes = try overlay.value(StateKey.contributionWindow(evaluation.contribution), in: store),
                   let contributionWindow = try? UInt64(canonicalBytes: windowBytes) else {
                 throw Rejection(.unknownContribution, "no contribution \(evaluation.contribution.short)…")
             }
@@ -359,7 +359,7 @@ struct Context<Store: LedgerStore> {
                 let prefix = StateKey.checkpointVotes(window: vote.window)
                 let matching = try overlay.entries(prefix: prefix, in: store).compactMap { entry -> CheckpointCertificate.Signer? in
                     guard let stored = try? StoredCheckpointVote(canonicalBytes: entry.value), stored.vote == vote,
-                          let index = UInt32.fromBigEndian(entry.key.suffix(4)) else { return nil }
+                          let index = try? UInt32(canonicalBytes: Array(entry.key.suffix(4))) else { return nil }
                     return CheckpointCertificate.Signer(validator: index, nonce: stored.nonce, signature: stored.signature)
                 }
                 if matching.count >= parameters.quorum {
@@ -369,15 +369,5 @@ struct Context<Store: LedgerStore> {
                 }
             }
         }
-    }
-
-    /// `ci/` ‖ contribution id → the window it was made in (to find it from an evaluation).
-    static func contributionIndex(_ id: Digest) -> [UInt8] { Array("ci/".utf8) + id.bytes }
-}
-
-extension UInt32 {
-    static func fromBigEndian(_ bytes: some Collection<UInt8>) -> UInt32? {
-        guard bytes.count == 4 else { return nil }
-        return bytes.reduce(0) { $0 << 8 | UInt32($1) }
     }
 }

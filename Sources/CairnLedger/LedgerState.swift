@@ -28,6 +28,8 @@ public enum StateKey {
     }
     public static func checkpointVotes(window: UInt64) -> [UInt8] { Array("v/".utf8) + window.canonicalBytes }
     public static func checkpoint(_ window: UInt64) -> [UInt8] { Array("k/".utf8) + window.canonicalBytes }
+    /// Which window a contribution was made in (to find it from an evaluation, which names only its id).
+    public static func contributionWindow(_ id: Digest) -> [UInt8] { Array("ci/".utf8) + id.bytes }
     /// The beacon of the wave whose leader closed window k: the window's public randomness.
     public static func windowBeacon(_ window: UInt64) -> [UInt8] { Array("wb/".utf8) + window.canonicalBytes }
     public static let supply = Array("supply".utf8)

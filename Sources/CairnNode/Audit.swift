@@ -109,12 +109,10 @@ public struct Auditor {
 
         var position: UInt64 = 0
         while position < progress.delivered {
-            guard let raw = try store.database.get(ColumnFamily.sequence.rawValue, StorageKey.uint64(position)), raw.count == 80 else {
+            guard let entry = try store.sequenceEntry(position) else {
                 return fail("position \(position): no sequence entry although the node reports \(progress.delivered) delivered")
             }
-            let digest = Digest(uncheckedBytes: Array(raw[0 ..< 32]))
-            let leaderRound = StorageKey.uint64(from: Array(raw[40 ..< 48])) ?? 0
-            let storedHash = Digest(uncheckedBytes: Array(raw[48 ..< 80]))
+            let (digest, leaderRound, storedHash) = (entry.digest, entry.leaderRound, entry.sequenceHash)
             guard let certificate = try store.certificates([digest]).first else {
                 return fail("position \(position): certificate \(digest.hex) is missing from storage")
             }

@@ -69,10 +69,10 @@ public struct ConsensusStore: Sendable {
     }
 
     /// The delivered vertex at `position` and the sequence hash up to it.
-    public func sequenceEntry(_ position: UInt64) throws -> (digest: Digest, round: UInt64, sequenceHash: Digest)? {
+    public func sequenceEntry(_ position: UInt64) throws -> (digest: Digest, round: UInt64, leaderRound: UInt64, sequenceHash: Digest)? {
         guard let entry = try database.get(ColumnFamily.sequence.rawValue, StorageKey.uint64(position)), entry.count == 80 else { return nil }
         return (Digest(uncheckedBytes: Array(entry[0 ..< 32])), StorageKey.uint64(from: Array(entry[32 ..< 40])) ?? 0,
-                Digest(uncheckedBytes: Array(entry[48 ..< 80])))
+                StorageKey.uint64(from: Array(entry[40 ..< 48])) ?? 0, Digest(uncheckedBytes: Array(entry[48 ..< 80])))
     }
 
     /// Certificates by digest, from storage (full history, not just the in-memory DAG).
@@ -162,13 +162,11 @@ public struct ConsensusStore: Sendable {
         var position = progress.delivered
         while position > 0 {
             position -= 1
-            guard let entry = try database.get(ColumnFamily.sequence.rawValue, StorageKey.uint64(position)), entry.count == 80 else {
+            guard let entry = try sequenceEntry(position) else {
                 throw StorageError(operation: "read sequence position \(position)", message: "missing or malformed entry; the database is damaged")
             }
-            let round = StorageKey.uint64(from: Array(entry[32 ..< 40])) ?? 0
-            let leaderRound = StorageKey.uint64(from: Array(entry[40 ..< 48])) ?? 0
-            if leaderRound < floor { break }
-            if round >= floor { snapshot.recentlyDelivered.append(Digest(uncheckedBytes: Array(entry[0 ..< 32]))) }
+            if entry.leaderRound < floor { break }
+            if entry.round >= floor { snapshot.recentlyDelivered.append(entry.digest) }
         }
         return (snapshot, progress)
     }
