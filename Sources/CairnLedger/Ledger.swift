@@ -104,7 +104,7 @@ public struct LeaderExecution: Sendable {
     public var certified: [CheckpointCertificate] = []
 }
 
-/// The ledger's rules (DESIGN §5) as a pure executor: state in, changes and events out. Every
+/// The ledger's rules (ARCHITECTURE §5) as a pure executor: state in, changes and events out. Every
 /// validator and auditor running it over the same sequence computes the same bytes.
 public struct Ledger: Sendable {
     public struct Parameters: Sendable {
@@ -184,18 +184,29 @@ public struct Ledger: Sendable {
             }
         }
         var window = try context.window()
-        let nextPosition = (vertices.last?.position).map { $0 + 1 } ?? window.openedAtPosition
-        while leaderRound >= (window.current + 1) * parameters.roundsPerWindow {
+        let nextPosition = (vertices.last?.position).map { $0 &+ 1 } ?? window.openedAtPosition
+        // Overflow-reporting (DECISIONS D38): a boundary past 2^64 − 1 is never reached, so no
+        // window closes rather than the executor trapping.
+        while let boundary = Ledger.windowBoundary(after: window.current, roundsPerWindow: parameters.roundsPerWindow),
+              leaderRound >= boundary {
             context.closeWindow(window.current)
             result.closedWindows.append(window.current)
-            window = WindowState(current: window.current + 1, openedAtPosition: nextPosition)
+            window = WindowState(current: window.current + 1, openedAtPosition: nextPosition)  // < boundary ≤ 2^64 − 1
         }
         if !result.closedWindows.isEmpty { context.overlay.set(StateKey.window, window.canonicalBytes) }
         overlay = context.overlay
         return result
     }
 
-    /// SHA-256 over every state entry in key order (DESIGN §5), each as length-prefixed key and
+    /// First round of window `window + 1`, or nil when that is beyond 2^64 − 1 (or the genesis
+    /// value is 0, which genesis validation refuses): (window + 1) · roundsPerWindow.
+    public static func windowBoundary(after window: UInt64, roundsPerWindow: UInt64) -> UInt64? {
+        guard roundsPerWindow > 0, window < UInt64.max else { return nil }
+        let (boundary, overflow) = (window + 1).multipliedReportingOverflow(by: roundsPerWindow)
+        return overflow ? nil : boundary
+    }
+
+    /// SHA-256 over every state entry in key order (ARCHITECTURE §5), each as length-prefixed key and
     /// value, under the state-root domain tag.
     public static func stateRoot(_ entries: some Sequence<(key: [UInt8], value: [UInt8])>) -> Digest {
         let hasher = SHA256Hasher()
@@ -268,6 +279,10 @@ struct Context<Store: LedgerStore> {
                 ? "nonce \(record.nonce) was already passed; the next must be ≥ \(account.nonce)"
                 : "nonce \(record.nonce) is more than \(Ledger.maxNonceGap) past the next (\(account.nonce))")))
         }
+        // The account's next nonce is record.nonce + 1, which must exist.
+        guard record.nonce < UInt64.max else {
+            return (body.kind, .rejected(Rejection(.wrongNonce, "nonce 2^64 − 1 has no successor; this account can sign no more records")))
+        }
         let snapshot = overlay
         do {
             try apply(body, record: record, account: &account, certified: &certified)
@@ -310,7 +325,9 @@ struct Context<Store: LedgerStore> {
             }
             account.balance -= fee
             var supply = try read(Supply.self, StateKey.supply) ?? Supply(created: 0)
-            supply.burned += fee
+            let (burned, overflow) = supply.burned.addingReportingOverflow(fee)
+            guard !overflow else { throw Rejection(.balanceOverflow, "burned supply would exceed 2^64 − 1 base units") }
+            supply.burned = burned
             write(StateKey.supply, supply)
             write(StateKey.account(record.author), account)
             write(StateKey.trainer(record.author), Trainer(name: register.name, registeredInWindow: window.current))
@@ -319,7 +336,10 @@ struct Context<Store: LedgerStore> {
             guard try read(Trainer.self, StateKey.trainer(record.author)) != nil else {
                 throw Rejection(.unknownTrainer, "\(record.author.short)… is not a registered trainer")
             }
-            guard contribution.baseWindow == window.current || contribution.baseWindow + 1 == window.current else {
+            // Written without `baseWindow + 1`: a base window of 2^64 − 1 once trapped every
+            // validator that executed it (DECISIONS D38).
+            let previous = window.current > 0 ? window.current - 1 : nil
+            guard contribution.baseWindow == window.current || contribution.baseWindow == previous else {
                 throw Rejection(.wrongWindow, "base window \(contribution.baseWindow) is neither the current window \(window.current) nor the previous one")
             }
             guard contribution.blobSize <= parameters.maxContributionBytes else {

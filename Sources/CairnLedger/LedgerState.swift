@@ -1,6 +1,6 @@
 import CairnCore
 
-/// Keys and values of the ledger state (DESIGN §5: the RocksDB `state` column family). Every
+/// Keys and values of the ledger state (ARCHITECTURE §5: the RocksDB `state` column family). Every
 /// value is canonical bytes, so the state root — SHA-256 over the entries in key order — is the
 /// same on every validator.
 ///
@@ -93,7 +93,7 @@ public struct Supply: Hashable, Sendable, CanonicalCodable {
         self.burned = burned
     }
 
-    public var circulating: UInt64 { created - burned }
+    public var circulating: UInt64 { created >= burned ? created - burned : 0 }  // burned ≤ created unless state is damaged
 
     public func encode(to writer: inout CanonicalWriter) {
         writer.write(UInt8(1))
@@ -108,7 +108,7 @@ public struct Supply: Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// The open window (DESIGN §5): window k closes at the first committed leader whose round is
+/// The open window (ARCHITECTURE §5): window k closes at the first committed leader whose round is
 /// ≥ (k+1)·roundsPerWindow.
 public struct WindowState: Hashable, Sendable, CanonicalCodable {
     public var current: UInt64
@@ -136,7 +136,7 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
 public struct StoredContribution: Hashable, Sendable, CanonicalCodable {
     public var author: PublicKey
     public var contribution: Contribution
-    /// Beacon of the wave that committed it: the seed of its random evaluation batches (DESIGN §6).
+    /// Beacon of the wave that committed it: the seed of its random evaluation batches (ARCHITECTURE §6).
     public var beacon: Digest
 
     public init(author: PublicKey, contribution: Contribution, beacon: Digest) {
@@ -210,7 +210,7 @@ public struct StoredCheckpointVote: Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// 2f+1 validators' matching checkpoint votes for one window (DESIGN §5): the ledger as of that
+/// 2f+1 validators' matching checkpoint votes for one window (ARCHITECTURE §5): the ledger as of that
 /// window's close, certified.
 public struct CheckpointCertificate: Hashable, Sendable, CanonicalCodable {
     public struct Signer: Hashable, Sendable, CanonicalCodable {
