@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "CairnStorage", targets: ["CairnStorage"]),
         .library(name: "DAGRider", targets: ["DAGRider"]),
         .library(name: "OpenSkill", targets: ["OpenSkill"]),
+        .library(name: "CairnLedger", targets: ["CairnLedger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -115,7 +116,8 @@ let package = Package(
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "NIOPosix", package: "swift-nio")],
                     swiftSettings: sharedSettings),
-        .testTarget(name: "OpenSkillTests", dependencies: ["OpenSkill", "OpenSkillVectors"],
+        // Fixtures/ holds the reference vectors, read by path (tests and `cairn rate`), not bundled.
+        .testTarget(name: "OpenSkillTests", dependencies: ["OpenSkill", "OpenSkillVectors"], exclude: ["Fixtures"],
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnLedgerTests", dependencies: ["CairnCore", "CairnCrypto", "CairnLedger", "CairnTestKit"],
                     swiftSettings: sharedSettings),

@@ -5,12 +5,12 @@ import CairnStorage
 import ConsensusSimulator
 import Foundation
 
-/// One measured figure next to the physical limit DESIGN §12 gives for this machine type.
+/// One measured figure next to the physical limit ARCHITECTURE §12 gives for this machine type.
 public struct BenchmarkResult: Encodable, Sendable {
     public var name: String
     public var value: Double
     public var unit: String
-    /// DESIGN §12's figure for this machine type, in the same unit (nil: none given).
+    /// ARCHITECTURE §12's figure for this machine type, in the same unit (nil: none given).
     public var reference: Double?
     /// true when smaller is better (latencies).
     public var lowerIsBetter: Bool
@@ -100,7 +100,7 @@ public struct Benchmarks: Sendable {
             _ = SHA256.hash(small)
         })
 
-        // n = 7, f = 2: combine uses f+1 = 3 shares, the configuration DESIGN §3 quotes.
+        // n = 7, f = 2: combine uses f+1 = 3 shares, the configuration ARCHITECTURE §3 quotes.
         let deal = try ThresholdCoin.deal(validators: 7, threshold: 3)
         let coin = try ThresholdCoin(chainID: "bench", threshold: 3, publicShares: deal.publicShares,
                                      commitments: deal.commitments)
@@ -121,7 +121,7 @@ public struct Benchmarks: Sendable {
 
     // MARK: Storage
 
-    /// RocksDB rates with 32-byte keys and 256-byte values in batches of 100, as DESIGN §12 measured.
+    /// RocksDB rates with 32-byte keys and 256-byte values in batches of 100, as ARCHITECTURE §12 measured.
     public func storage(directory: String) throws -> [BenchmarkResult] {
         let path = directory + "/bench-\(UInt64.random(in: 0 ... .max))"
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -160,7 +160,7 @@ public struct Benchmarks: Sendable {
     // MARK: Compute
 
     /// OpenBLAS single-precision matrix multiply (512³) on one thread: the training engine's
-    /// ceiling (DESIGN §12: 88–101 GFLOP/s per core).
+    /// ceiling (ARCHITECTURE §12: 88–101 GFLOP/s per core).
     public func compute() -> [BenchmarkResult] {
         openblas_set_num_threads(1)
         let n: Int32 = 512

@@ -1,5 +1,5 @@
 /// Validator `index`'s share of the common coin for `wave`, with its Chaum–Pedersen proof that
-/// log_G(V_index) = log_Ĥ(share) (DESIGN §3). Sent in the vertex of round 4w+1 and checked by
+/// log_G(V_index) = log_Ĥ(share) (ARCHITECTURE §3). Sent in the vertex of round 4w+1 and checked by
 /// CairnCrypto's `ThresholdCoin.verify` before use.
 public struct CoinShare: Hashable, Sendable, CanonicalCodable {
     public static let version: UInt8 = 1

@@ -1,4 +1,4 @@
-/// Validator-to-validator consensus messages (DESIGN §9). Every one is untrusted until the
+/// Validator-to-validator consensus messages (ARCHITECTURE §9). Every one is untrusted until the
 /// receiver's `MessageVerifier` has checked its signatures and coin-share proof.
 public enum ConsensusMessage: Hashable, Sendable, CanonicalCodable {
     /// A proposer's vertex, asking for votes.

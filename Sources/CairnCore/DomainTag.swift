@@ -1,5 +1,5 @@
 /// The one-byte prefix of every hashed message, so no two kinds of object can share a digest
-/// (DESIGN §3). The values are protocol constants: never renumber, only append.
+/// (ARCHITECTURE §3). The values are protocol constants: never renumber, only append.
 public enum DomainTag: UInt8, Sendable, CaseIterable {
     case vertex = 0x01
     case record = 0x02

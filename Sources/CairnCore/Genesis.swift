@@ -92,9 +92,9 @@ public struct Genesis: Codable, Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// Consensus settings every validator must share (DESIGN §4).
+/// Consensus settings every validator must share (ARCHITECTURE §4).
 public struct ConsensusParameters: Codable, Hashable, Sendable, CanonicalCodable {
-    /// Window k closes at the first committed leader whose round ≥ (k+1)·roundsPerWindow (DESIGN §5).
+    /// Window k closes at the first committed leader whose round ≥ (k+1)·roundsPerWindow (ARCHITECTURE §5).
     public var roundsPerWindow: UInt32
     /// Rounds kept in memory below the last committed leader round.
     public var gcDepth: UInt32
@@ -155,7 +155,7 @@ public struct GenesisValidator: Codable, Hashable, Sendable, CanonicalCodable {
     public var publicKey: PublicKey
     /// Peer-to-peer address, `host:port`.
     public var address: String
-    /// V_i = x_i·G, the public half of the validator's coin share (DESIGN §3).
+    /// V_i = x_i·G, the public half of the validator's coin share (ARCHITECTURE §3).
     public var coinPublicShare: CurvePoint
 
     enum CodingKeys: String, CodingKey, CaseIterable {

@@ -1,4 +1,4 @@
-/// The reference training task (DESIGN §6) as genesis fixes it. Fields that the training issue
+/// The reference training task (ARCHITECTURE §6) as genesis fixes it. Fields that the training issue
 /// has not yet defined are listed in `Genesis.placeholders`, not invented here.
 public struct TrainingTaskSpec: Codable, Hashable, Sendable, CanonicalCodable {
     public var name: String
@@ -81,15 +81,20 @@ public struct ModelSpec: Codable, Hashable, Sendable, CanonicalCodable {
         self.vocabulary = vocabulary
     }
 
-    /// Weights and biases of the MLP: embedding table, hidden layers, output layer.
+    /// Weights and biases of the MLP: embedding table, hidden layers, output layer; `Int.max`
+    /// when that overflows (an unvalidated genesis may name any dimensions).
     public var parameterCount: Int {
-        var count = Int(vocabulary) * Int(embeddingDim)
-        var width = Int(contextBytes) * Int(embeddingDim)
+        func product(_ a: Int, _ b: Int) -> Int? { let (p, o) = a.multipliedReportingOverflow(by: b); return o ? nil : p }
+        func sum(_ a: Int, _ b: Int) -> Int? { let (s, o) = a.addingReportingOverflow(b); return o ? nil : s }
+        guard var count = product(Int(vocabulary), Int(embeddingDim)),
+              var width = product(Int(contextBytes), Int(embeddingDim)) else { return .max }
         for units in hiddenUnits.map(Int.init) {
-            count += width * units + units
+            guard let weights = product(width, units), let next = sum(count, weights), let biased = sum(next, units) else { return .max }
+            count = biased
             width = units
         }
-        return count + width * Int(vocabulary) + Int(vocabulary)
+        guard let output = product(width, Int(vocabulary)), let total = sum(count, output), let all = sum(total, Int(vocabulary)) else { return .max }
+        return all
     }
 
     public func encode(to writer: inout CanonicalWriter) {
@@ -157,7 +162,7 @@ public struct LSHSpec: Codable, Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// Fees, emission and rating parameters (DESIGN §7). Amounts are integer base units.
+/// Fees, emission and rating parameters (ARCHITECTURE §7). Amounts are integer base units.
 public struct RewardParameters: Codable, Hashable, Sendable, CanonicalCodable {
     /// Paid by a trainer's `register` record: the Sybil cost.
     public var registrationFee: UInt64

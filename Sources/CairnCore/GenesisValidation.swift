@@ -21,6 +21,9 @@ public func validatorCountProblem(_ n: Int) -> String? {
         return "\(n) validators is not of the form 3f+1: it tolerates no more faults than \(3 * f + 1) "
             + "(f = \(f)) while needing larger quorums; use \(3 * f + 1) or \(3 * f + 4)"
     }
+    if n > Genesis.maxValidators {
+        return "\(n) validators is more than \(Genesis.maxValidators), the most a certificate or checkpoint can encode"
+    }
     return nil
 }
 
@@ -58,6 +61,10 @@ extension Genesis {
             problems.append("coin.commitments has \(coin.commitments.count) entries; a degree-f polynomial has f+1 = \(f + 1)")
         }
         problems += uniquenessProblems(accounts.map(\.publicKey.hex), what: "account public_key")
+        // The canonical decoder's caps hold for JSON too: a genesis that validates must encode
+        // into something every node can decode back (its checkpoint certificates included).
+        if accounts.count > Self.maxAccounts { problems.append("accounts has \(accounts.count) entries; at most \(Self.maxAccounts)") }
+        if placeholders.count > 64 { problems.append("placeholders has \(placeholders.count) entries; at most 64") }
         problems += uniquenessProblems(accounts.map(\.name), what: "account name")
         var total: UInt64 = 0
         for (index, account) in accounts.enumerated() {
@@ -120,6 +127,8 @@ extension Genesis {
 }
 
 extension ConsensusParameters {
+    public static let maxVertexBytesLimit: UInt32 = 4 << 20
+
     func problems() -> [String] {
         var problems: [String] = []
         if roundsPerWindow < 4 || roundsPerWindow % 4 != 0 {
@@ -131,9 +140,12 @@ extension ConsensusParameters {
         if minRoundIntervalMs > maxRoundIntervalMs || maxRoundIntervalMs == 0 {
             problems.append("consensus.min_round_interval_ms (\(minRoundIntervalMs)) must be ≤ max_round_interval_ms (\(maxRoundIntervalMs)), and the maximum > 0")
         }
-        if maxRecordsPerVertex == 0 { problems.append("consensus.max_records_per_vertex must be > 0") }
-        if maxVertexBytes < 1024 || maxVertexBytes > 64 << 20 {
-            problems.append("consensus.max_vertex_bytes is \(maxVertexBytes); it must be between 1 KiB and 64 MiB")
+        if maxRecordsPerVertex == 0 || maxRecordsPerVertex > Vertex.maxRecords {
+            problems.append("consensus.max_records_per_vertex is \(maxRecordsPerVertex); it must be between 1 and \(Vertex.maxRecords)")
+        }
+        // A certificate (vertex + votes) must fit one fetch answer and one 16 MiB frame (D39).
+        if maxVertexBytes < 1024 || maxVertexBytes > Self.maxVertexBytesLimit {
+            problems.append("consensus.max_vertex_bytes is \(maxVertexBytes); it must be between 1 KiB and 4 MiB")
         }
         if futureRoundWindow < 4 { problems.append("consensus.future_round_window must be ≥ 4") }
         return problems
@@ -148,6 +160,10 @@ extension TrainingTaskSpec {
         if model.contextBytes == 0 || model.embeddingDim == 0 || model.hiddenUnits.isEmpty
             || model.hiddenUnits.contains(0) || model.vocabulary == 0 {
             problems.append("task.model dimensions must all be > 0 with at least one hidden layer")
+        }
+        let dimensions = [model.contextBytes, model.embeddingDim, model.vocabulary] + model.hiddenUnits
+        if dimensions.contains(where: { $0 > 65_536 }) || model.hiddenUnits.count > 16 || model.parameterCount > 1 << 32 {
+            problems.append("task.model is too large: every dimension ≤ 65536, at most 16 hidden layers, at most 2^32 parameters (has \(model.parameterCount == .max ? "more than 2^63" : String(model.parameterCount)))")
         }
         if compression.chunkSize == 0 || compression.chunkSize > 65536 || compression.topK == 0
             || compression.topK > compression.chunkSize {

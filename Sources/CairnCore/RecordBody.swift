@@ -1,4 +1,4 @@
-/// The body of a `SignedRecord`: what the ledger executes (DESIGN §5). One kind byte, then the
+/// The body of a `SignedRecord`: what the ledger executes (ARCHITECTURE §5). One kind byte, then the
 /// kind's fields in canonical encoding; every field later issues fill (losses, SimHash,
 /// compression parameters) is defined here completely.
 public enum RecordBody: Hashable, Sendable, CanonicalCodable {
@@ -104,7 +104,7 @@ public struct Transfer: Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// How a pseudo-gradient blob is compressed (DESIGN §6): per chunk of `chunkSize` elements keep
+/// How a pseudo-gradient blob is compressed (ARCHITECTURE §6): per chunk of `chunkSize` elements keep
 /// the `topK` largest by magnitude, values quantised to `valueBits` with a per-chunk scale,
 /// indices as `indexBits`-bit integers.
 public struct CompressionParameters: Hashable, Sendable, CanonicalCodable {
@@ -142,7 +142,7 @@ public struct Contribution: Hashable, Sendable, CanonicalCodable {
     public var blob: Digest
     public var blobSize: UInt64
     public var compression: CompressionParameters
-    /// Digest of the data assignment the trainer trained on (DESIGN §6 "Assignment").
+    /// Digest of the data assignment the trainer trained on (ARCHITECTURE §6 "Assignment").
     public var assignment: Digest
 
     public init(baseWindow: UInt64, blob: Digest, blobSize: UInt64, compression: CompressionParameters, assignment: Digest) {
@@ -170,7 +170,7 @@ public struct Contribution: Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// Mean cross-entropy before and after applying a contribution (finite Float32; DESIGN §6).
+/// Mean cross-entropy before and after applying a contribution (finite Float32; ARCHITECTURE §6).
 public struct LossPair: Hashable, Sendable, CanonicalCodable {
     public var before: Float
     public var after: Float
@@ -191,7 +191,7 @@ public struct LossPair: Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// A validator's evaluation of one contribution (DESIGN §6): losses on the trainer's own data and
+/// A validator's evaluation of one contribution (ARCHITECTURE §6): losses on the trainer's own data and
 /// on randomly seeded data, the SimHash of the updated model's outputs, and flags.
 public struct Evaluation: Hashable, Sendable, CanonicalCodable {
     /// Longest SimHash accepted: 1024 bits.

@@ -1,4 +1,4 @@
-/// A work record as clients submit it (DESIGN §5): an author's signed, nonced body. The ledger
+/// A work record as clients submit it (ARCHITECTURE §5): an author's signed, nonced body. The ledger
 /// issue defines the bodies (`register`, `transfer`, …); consensus and the node only need the
 /// envelope: who signed, which nonce, how big.
 public struct SignedRecord: Hashable, Sendable, CanonicalCodable {

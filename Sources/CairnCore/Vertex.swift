@@ -1,4 +1,4 @@
-/// A DAG-Rider vertex (DESIGN §4): one validator's proposal for one round.
+/// A DAG-Rider vertex (ARCHITECTURE §4): one validator's proposal for one round.
 ///
 /// Strong edges name ≥ 2f+1 certified vertices of round − 1; weak edges name certified vertices of
 /// older rounds that the strong edges do not reach (DAG-Rider Alg. 2, `set_weak_edges`). A vertex of

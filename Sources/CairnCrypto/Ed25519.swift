@@ -4,7 +4,7 @@ import CairnCore
 /// An Ed25519 signing key (libsodium). The 32-byte seed is what key files store.
 ///
 /// Verification uses libsodium 1.0.18's strict rules (canonical S, no small-order A or R); every
-/// validator links the same library, so all apply the same rules (DESIGN §3).
+/// validator links the same library, so all apply the same rules (ARCHITECTURE §3).
 public struct SigningKey: Sendable {
     public static let seedByteCount = 32
     /// libsodium's 64-byte secret key: seed ‖ public key.

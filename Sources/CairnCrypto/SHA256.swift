@@ -1,7 +1,7 @@
 import COpenSSL
 import CairnCore
 
-/// SHA-256 through OpenSSL libcrypto, which uses the CPU's SHA extensions (DESIGN §3: ~1.7 GB/s
+/// SHA-256 through OpenSSL libcrypto, which uses the CPU's SHA extensions (ARCHITECTURE §3: ~1.7 GB/s
 /// here, 5× libsodium's).
 public enum SHA256 {
     /// Fetched once: OpenSSL 3's implicit fetch (`SHA256()`, `EVP_sha256()`) takes a global lock on
@@ -64,7 +64,7 @@ public final class SHA256Hasher {
     }
 }
 
-/// Domain-separated digests: SHA-256(tag ‖ bytes) (DESIGN §3).
+/// Domain-separated digests: SHA-256(tag ‖ bytes) (ARCHITECTURE §3).
 public enum Hashing {
     public static func digest(_ tag: DomainTag, _ bytes: [UInt8]) -> Digest {
         var tagged = [UInt8]()

@@ -60,7 +60,7 @@ public struct CoinDeal: Sendable {
     public let commitments: [CurvePoint]
 }
 
-/// Cachin–Kursawe–Shoup threshold coin over ristretto255 (DESIGN §3).
+/// Cachin–Kursawe–Shoup threshold coin over ristretto255 (ARCHITECTURE §3).
 ///
 /// For wave w, Ĥ_w = from_hash(SHA-512(0x09 ‖ "cairn-coin" ‖ chain ‖ w)); validator i releases
 /// σ_i = x_i·Ĥ_w with a Chaum–Pedersen proof; any f+1 valid shares interpolate at 0 to σ = x·Ĥ_w,

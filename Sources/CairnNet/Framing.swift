@@ -8,7 +8,7 @@ public struct FrameTooLarge: Error, Hashable, Sendable, CustomStringConvertible 
     public var description: String { "frame of \(length) bytes exceeds the \(limit)-byte limit" }
 }
 
-/// `[u32 big-endian length][payload]` frames (DESIGN §9).
+/// `[u32 big-endian length][payload]` frames (ARCHITECTURE §9).
 struct FrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = ByteBuffer
     let maxFrameBytes: UInt32
@@ -27,7 +27,12 @@ struct FrameEncoder: MessageToByteEncoder {
     typealias OutboundIn = ByteBuffer
 
     func encode(data: ByteBuffer, out: inout ByteBuffer) throws {
-        out.writeInteger(UInt32(data.readableBytes))
+        // The mesh refuses payloads over the frame limit before they get here; this guard keeps
+        // a 4 GiB buffer from trapping in the conversion all the same.
+        guard let length = UInt32(exactly: data.readableBytes) else {
+            throw FrameTooLarge(length: .max, limit: .max)
+        }
+        out.writeInteger(length)
         out.writeImmutableBuffer(data)
     }
 }

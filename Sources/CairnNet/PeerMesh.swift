@@ -1,3 +1,4 @@
+import CairnCrypto
 import NIOConcurrencyHelpers
 
 /// Mesh settings.
@@ -6,6 +7,9 @@ public struct MeshSettings: Sendable {
     /// Payloads waiting for one peer; beyond this new ones are dropped and counted (the consensus
     /// core repeats what matters, so a slow peer cannot make this node buffer without bound).
     public var outboundQueueLimit = 4096
+    /// Bytes waiting for one peer; beyond this new payloads are dropped and counted too, so a
+    /// stalled peer costs at most this much memory whatever the payload sizes (D39).
+    public var outboundQueueBytes = 64 << 20
     /// Reconnect delay doubles from the first to the maximum while a peer is unreachable.
     public var reconnectInitialMs: Int64 = 50
     public var reconnectMaxMs: Int64 = 2_000
@@ -13,7 +17,7 @@ public struct MeshSettings: Sendable {
     public init() {}
 }
 
-/// Full mesh among validators (DESIGN §9). Each validator dials every other one and sends over
+/// Full mesh among validators (ARCHITECTURE §9). Each validator dials every other one and sends over
 /// that connection; it receives over the connections the others dial to it. One direction per TCP
 /// connection keeps the two sides independent: a restart on either end only breaks the
 /// connections that end owns, and each side reconnects on its own schedule.
@@ -25,6 +29,8 @@ public final class PeerMesh: Sendable {
     private let queues: [Int: (stream: AsyncStream<[UInt8]>, continuation: AsyncStream<[UInt8]>.Continuation)]
     private let connected = NIOLockedValueBox<Set<Int>>([])
     private let lastHeard = NIOLockedValueBox<[Int: ContinuousClock.Instant]>([:])
+    /// Bytes queued per peer (taken out when the dial loop dequeues them).
+    private let queuedBytes = NIOLockedValueBox<[Int: Int]>([:])
 
     public init(identity: PeerIdentity, addresses: [Int: (host: String, port: Int)], settings: MeshSettings = MeshSettings(),
                 counters: TransportCounters = TransportCounters()) {
@@ -58,12 +64,35 @@ public final class PeerMesh: Sendable {
     @discardableResult
     public func send(to peer: Int, _ payload: [UInt8]) -> Bool {
         guard let queue = queues[peer] else { return false }
+        // A payload whose sealed frame exceeds the receiver's limit would make it drop the
+        // connection, and a resend would do the same forever: refuse it here, once, and count it.
+        guard payload.count <= Int(settings.transport.maxFrameBytes) - ChannelSealer.overhead else {
+            counters.add("outbound_dropped_oversize")
+            return false
+        }
+        let admitted = queuedBytes.withLockedValue { queued -> Bool in
+            guard queued[peer, default: 0] + payload.count <= settings.outboundQueueBytes else { return false }
+            queued[peer, default: 0] += payload.count
+            return true
+        }
+        guard admitted else {
+            counters.add("outbound_dropped_queue_bytes")
+            return false
+        }
         if case .dropped = queue.continuation.yield(payload) {
+            dequeued(payload.count, from: peer)
             counters.add("outbound_dropped_queue_full")
             return false
         }
         return true
     }
+
+    private func dequeued(_ bytes: Int, from peer: Int) {
+        queuedBytes.withLockedValue { $0[peer, default: 0] -= bytes }
+    }
+
+    /// Bytes waiting for `peer` (tests and metrics).
+    public func queuedBytes(for peer: Int) -> Int { queuedBytes.withLockedValue { $0[peer, default: 0] } }
 
     public func broadcast(_ payload: [UInt8]) {
         for peer in queues.keys.sorted() { send(to: peer, payload) }
@@ -108,6 +137,7 @@ public final class PeerMesh: Sendable {
                             pending = nil
                         }
                         while let payload = await iterator.next() {
+                            dequeued(payload.count, from: peer)
                             pending = payload
                             try await session.send(payload)
                             pending = nil

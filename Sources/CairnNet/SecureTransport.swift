@@ -5,7 +5,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Counts of everything the transport refused, for `/metrics` (DESIGN §11).
+/// Counts of everything the transport refused, for `/metrics` (ARCHITECTURE §11).
 public final class TransportCounters: Sendable {
     private let state = Mutex<[String: Int]>([:])
 

@@ -8,7 +8,7 @@ import NIOConcurrencyHelpers
 import CairnStorage
 import CairnLedger
 
-/// The client API (DESIGN §9), JSON over HTTP. Errors are `{"error", "detail"}` with the right
+/// The client API (ARCHITECTURE §9), JSON over HTTP. Errors are `{"error", "detail"}` with the right
 /// status; request bodies are bounded.
 public enum NodeAPI {
     public static let version = "0.1.0"

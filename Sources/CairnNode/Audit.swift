@@ -5,7 +5,7 @@ import CairnStorage
 import DAGRider
 
 /// `cairn audit`: replays a node's stored sequence from genesis without trusting anything the
-/// node computed (DESIGN §1 "auditors replay and verify the ledger from genesis"). Every
+/// node computed (ARCHITECTURE §1 "auditors replay and verify the ledger from genesis"). Every
 /// certificate's votes and every record's signature are checked again, the sequence hash chain is
 /// recomputed, the ledger is re-executed leader by leader, and the results are compared with what
 /// the node stored: its sequence hashes, its state root at every window close, the checkpoint
@@ -71,7 +71,10 @@ public struct Auditor {
 
         // The committing wave's beacon, recomputed from the coin shares its round-4w+1 certificates
         // carry (each share checked), not taken from the node.
+        // A leader round that is not a wave's first round (damaged or forged storage) has no
+        // beacon: nil, reported as a mismatch, never an overflow.
         func beacon(leaderRound: UInt64) throws -> Digest? {
+            guard leaderRound >= 1, leaderRound % 4 == 1, leaderRound < UInt64.max - 8 else { return nil }
             let wave = (leaderRound - 1) / 4 + 1
             let shares = try store.certificates(rounds: 4 * wave + 1, to: 4 * wave + 1, limit: genesis.validators.count)
                 .compactMap(\.vertex.coinShare).filter { coin.verify($0, wave: wave) }
@@ -149,7 +152,8 @@ public struct Auditor {
         result.nodeStateRoot = progress.stateRoot.hex
         result.sequenceHash = sequenceHash.hex
         if state.root != progress.stateRoot {
-            return fail("after position \(progress.delivered - 1): the node's state root is \(progress.stateRoot.hex), the replay gives \(state.root.hex)")
+            let at = progress.delivered == 0 ? "before the first position" : "after position \(progress.delivered - 1)"
+            return fail("\(at): the node's state root is \(progress.stateRoot.hex), the replay gives \(state.root.hex)")
         }
         return result
     }

@@ -2,7 +2,7 @@ import CairnCore
 import CairnCrypto
 import CairnStorage
 
-/// Content-addressed blobs (DESIGN §8 `blobs`: id → bytes), where trainers upload compressed
+/// Content-addressed blobs (ARCHITECTURE §8 `blobs`: id → bytes), where trainers upload compressed
 /// pseudo-gradients and fetch models. The id is the domain-tagged digest SHA-256(0x03 ‖ bytes), so a
 /// blob can never be confused with a record or vertex of the same bytes.
 public struct BlobStore: Sendable {

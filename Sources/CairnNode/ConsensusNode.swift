@@ -5,7 +5,7 @@ import CairnNet
 import CairnStorage
 import DAGRider
 
-/// The shell around the consensus core (DESIGN §2, STYLE.md §1): one actor feeds network, timer
+/// The shell around the consensus core (ARCHITECTURE §2, STYLE.md §1): one actor feeds network, timer
 /// and record events into `DAGRiderCore` and executes its directives — persistence first (synced
 /// when a proposal or vote is among them), then messages. Messages are decoded and verified by
 /// the caller, off the actor and in parallel across connections; only verified messages enter.
@@ -18,6 +18,8 @@ public actor ConsensusNode {
     var progress: ConsensusStore.Progress
     let started = ContinuousClock.now
     var nextTickMs: UInt64 = 0
+    /// Per-peer budget and byte-split answers for catch-up requests served from storage (D39).
+    var fetchServing: FetchServing
     public private(set) var refused: [String: Int] = [:]
     public private(set) var metrics = NodeMetrics()
     /// When each of this validator's recent proposals was made (for commit latency).
@@ -52,13 +54,14 @@ public actor ConsensusNode {
                 payloadValidator: (@Sendable ([UInt8]) -> Bool)? = nil,
                 ledger: LedgerRuntime? = nil, genesisState: [(key: [UInt8], value: [UInt8])] = [], recordSigner: SigningKey? = nil) throws {
         self.settings = settings
+        fetchServing = FetchServing(settings: settings)
         self.verifier = MessageVerifier(settings: settings, verifier: verifier, coin: coinVerifier, payloadValidator: payloadValidator,
                                         cache: VerificationCache())
         store = ConsensusStore(database: database, ledger: ledger)
         if ledger != nil { try store.initializeLedger(genesisState) }
         self.recordSigner = recordSigner
         self.mesh = mesh
-        let (snapshot, progress) = try store.snapshot(gcDepth: settings.gcDepth)
+        let (snapshot, progress) = try store.snapshot(gcDepth: settings.gcDepth, validators: settings.committee.size)
         self.progress = progress
         core = DAGRiderCore.restore(settings: settings, signer: signer, coin: coin, from: snapshot)
     }
@@ -125,17 +128,23 @@ public actor ConsensusNode {
             refused[reason.rawValue, default: 0] += 1
         case let .success(.fetchCertificates(digests)):
             // Served from storage, which keeps full history: a peer that fell behind past this
-            // node's garbage-collection line can still catch up.
-            let found = try store.certificates(digests)
-            metrics.fetchesServed += 1
-            if !found.isEmpty { mesh.send(to: peer, ConsensusMessage.certificates(found).canonicalBytes) }
+            // node's garbage-collection line can still catch up. Budgeted per peer and split by
+            // bytes so every answer fits a frame (D39).
+            guard fetchServing.admit(peer: peer, nowMs: nowMs) else { refused[RejectReason.fetchFlood.rawValue, default: 0] += 1; return }
+            serve(try store.certificates(digests), to: peer)
         case let .success(.fetchRounds(from, to)):
-            let found = try store.certificates(rounds: from, to: to, limit: ConsensusMessage.maxCertificatesPerMessage)
-            metrics.fetchesServed += 1
-            if !found.isEmpty { mesh.send(to: peer, ConsensusMessage.certificates(found).canonicalBytes) }
+            guard fetchServing.admit(peer: peer, nowMs: nowMs) else { refused[RejectReason.fetchFlood.rawValue, default: 0] += 1; return }
+            serve(try store.certificates(rounds: from, to: to, limit: ConsensusMessage.maxCertificatesPerMessage), to: peer)
         case let .success(verified):
             try execute(core.onMessage(verified, from: peer, nowMs: nowMs))
         }
+    }
+
+    func serve(_ certificates: [Certificate], to peer: Int) {
+        metrics.fetchesServed += 1
+        let (answers, skipped) = fetchServing.answers(certificates)
+        if skipped > 0 { refused["fetch_answer_oversize", default: 0] += skipped }
+        for answer in answers { mesh.send(to: peer, answer.canonicalBytes) }
     }
 
     /// Persist first (one atomic batch, synced if it holds a proposal or vote), then send.
@@ -202,7 +211,7 @@ public actor ConsensusNode {
         }
     }
 
-    /// At each window close, votes for the state this validator computed (DESIGN §5): a signed
+    /// At each window close, votes for the state this validator computed (ARCHITECTURE §5): a signed
     /// `checkpointVote` record joins its next vertex like any submitted record.
     func castCheckpointVotes(_ closed: [ClosedWindow]) throws {
         guard let signer = recordSigner, let chain = store.ledger?.ledger.parameters.chain else { return }

@@ -4,7 +4,7 @@ import CairnStorage
 import CairnLedger
 import DAGRider
 
-/// The consensus part of a node's database (DESIGN §8), and the translation of core directives
+/// The consensus part of a node's database (ARCHITECTURE §8), and the translation of core directives
 /// into atomic RocksDB batches.
 ///
 /// - `certificates`: vertex digest → certificate
@@ -25,6 +25,9 @@ public struct ConsensusStore: Sendable {
     }
 
     static let progressKey = Array("consensus".utf8)
+    /// Round of the latest own proposal, written with it: restore reads this instead of every
+    /// proposal ever made (restart cost must not grow with the chain's age).
+    static let lastProposedKey = Array("last-proposed-round".utf8)
 
     static func proposalKey(_ round: UInt64) -> [UInt8] { Array("proposal/".utf8) + StorageKey.uint64(round) }
     static func voteKey(_ author: UInt32, _ round: UInt64) -> [UInt8] {
@@ -37,7 +40,7 @@ public struct ConsensusStore: Sendable {
         public var lastCommittedRound: UInt64 = 0
         public var committedLeaders: UInt64 = 0
         public var delivered: UInt64 = 0
-        /// Chained hash of every delivered digest (DESIGN §5 "sequence hash").
+        /// Chained hash of every delivered digest (ARCHITECTURE §5 "sequence hash").
         public var sequenceHash = Digest.zero
         /// Ledger state root after the last executed leader, and the open window.
         public var stateRoot = Digest.zero
@@ -94,13 +97,14 @@ public struct ConsensusStore: Sendable {
         return found
     }
 
-    /// Record ids carried by the vertices delivered at positions `from…`, at most `limit` vertices,
-    /// in sequence order; returns the next position to ask for.
-    public func committedRecords(from: UInt64, limit: Int) throws -> (ids: [Digest], next: UInt64) {
+    /// Record ids carried by the vertices delivered at positions `from…`, at most `limit` vertices
+    /// and (whole vertices) about `maxIDs` ids, in sequence order; returns the next position to
+    /// ask for. `from` is a client's number: compared by difference, never added to.
+    public func committedRecords(from: UInt64, limit: Int, maxIDs: Int = 10_000) throws -> (ids: [Digest], next: UInt64) {
         let delivered = try progress().delivered
         var position = from
         var ids: [Digest] = []
-        while position < delivered, position < from + UInt64(limit) {
+        while position < delivered, position - from < UInt64(max(0, limit)), ids.count < maxIDs {
             guard let entry = try sequenceEntry(position) else { break }
             guard let certificate = try database.get(Certificate.self, .certificates, entry.digest.bytes) else {
                 // Pruned by the operator: say so for the first position asked; else stop before it.
@@ -132,13 +136,18 @@ public struct ConsensusStore: Sendable {
         try database.get(Progress.self, .meta, Self.progressKey) ?? Progress()
     }
 
-    /// Everything needed to rebuild the core after a restart.
-    public func snapshot(gcDepth: UInt64) throws -> (ConsensusSnapshot, Progress) {
+    /// Everything needed to rebuild the core after a restart, and no more: certificates, own
+    /// proposals and votes at or above the GC floor, and the last proposed round. The reads seek
+    /// to the floor, so restart time and memory stay flat as history grows (D40).
+    public func snapshot(gcDepth: UInt64, validators: Int) throws -> (ConsensusSnapshot, Progress) {
         let progress = try progress()
         var snapshot = ConsensusSnapshot()
         snapshot.decidedWave = progress.decidedWave
         snapshot.lastCommittedRound = progress.lastCommittedRound
-        snapshot.committedLeaders = Int(progress.committedLeaders)
+        guard let committedLeaders = Int(exactly: progress.committedLeaders) else {
+            throw StorageError(operation: "read consensus progress", message: "committed leaders \(progress.committedLeaders) is out of range; the database is damaged")
+        }
+        snapshot.committedLeaders = committedLeaders
         let floor = progress.lastCommittedRound > gcDepth ? progress.lastCommittedRound - gcDepth : 0
         try database.scan(ColumnFamily.rounds.rawValue, from: StorageKey.uint64(floor)) { _, value in
             if let digest = try? Digest(canonicalBytes: value),
@@ -147,13 +156,31 @@ public struct ConsensusStore: Sendable {
             }
             return true
         }
-        try database.scan(ColumnFamily.meta.rawValue, prefix: Array("proposal/".utf8)) { _, value in
-            snapshot.ownProposals.append(try SignedVertex(canonicalBytes: value))
-            return true
+        let proposalsEnd = Database.prefixUpperBound(Array("proposal/".utf8))
+        if let stored = try database.get(ColumnFamily.meta.rawValue, Self.lastProposedKey) {
+            guard let round = StorageKey.uint64(from: stored) else {
+                throw StorageError(operation: "read the last proposed round", message: "malformed value; the database is damaged")
+            }
+            snapshot.lastProposedRound = round
+            try database.scan(ColumnFamily.meta.rawValue, from: Self.proposalKey(floor), below: proposalsEnd) { _, value in
+                snapshot.ownProposals.append(try SignedVertex(canonicalBytes: value))
+                return true
+            }
+        } else {
+            // A database from before the last-proposed-round key: one full pass, once (the key
+            // is written with the next proposal).
+            try database.scan(ColumnFamily.meta.rawValue, prefix: Array("proposal/".utf8)) { _, value in
+                let signed = try SignedVertex(canonicalBytes: value)
+                snapshot.lastProposedRound = max(snapshot.lastProposedRound, signed.vertex.round)
+                if signed.vertex.round >= floor { snapshot.ownProposals.append(signed) }
+                return true
+            }
         }
-        try database.scan(ColumnFamily.meta.rawValue, prefix: Array("vote/".utf8)) { _, value in
-            snapshot.votes.append(try Vote(canonicalBytes: value))
-            return true
+        for author in 0 ..< UInt32(validators) {
+            try database.scan(ColumnFamily.meta.rawValue, from: Self.voteKey(author, floor), below: Self.voteKey(author + 1, 0)) { _, value in
+                snapshot.votes.append(try Vote(canonicalBytes: value))
+                return true
+            }
         }
         // Recently delivered digests at or above the floor. Leaders commit in increasing round
         // order and a leader at round R delivers nothing below R − gcDepth, so walking back from
@@ -188,7 +215,7 @@ public struct ConsensusStore: Sendable {
     /// Applies the persistence directives of one core step in one batch; synced when it holds a
     /// proposal or a vote (they must be durable before the messages that follow are sent). Each
     /// committed leader is executed into ledger state in the same batch, so state and sequence
-    /// never get out of step (DESIGN §5).
+    /// never get out of step (ARCHITECTURE §5).
     public func apply(_ directives: [Directive], progress: Progress) throws -> Applied {
         var batch = WriteBatch()
         var sync = false
@@ -200,6 +227,7 @@ public struct ConsensusStore: Sendable {
             switch directive {
             case let .persistProposal(signed):
                 batch.put(signed, .meta, Self.proposalKey(signed.vertex.round))
+                batch.put(ColumnFamily.meta.rawValue, Self.lastProposedKey, StorageKey.uint64(signed.vertex.round))
                 sync = true
             case let .persistVote(vote):
                 batch.put(vote, .meta, Self.voteKey(vote.author, vote.round))

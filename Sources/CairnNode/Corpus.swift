@@ -2,7 +2,7 @@ import CairnCore
 import CairnCrypto
 import Foundation
 
-/// The reference task's corpus (DESIGN §6): the extension-less files of a fortunes directory, in
+/// The reference task's corpus (ARCHITECTURE §6): the extension-less files of a fortunes directory, in
 /// byte order of their names, concatenated. `.dat` indexes and `.u8` links have extensions and so
 /// are skipped; so are subdirectories (the `off/` collection) and symbolic links.
 public enum Corpus {

@@ -1,7 +1,7 @@
 import Foundation
 import TOMLKit
 
-/// `<home>/config/config.toml` (DESIGN §10). Unknown keys are refused, like genesis.json's.
+/// `<home>/config/config.toml` (ARCHITECTURE §10). Unknown keys are refused, like genesis.json's.
 public struct NodeConfig: Sendable, Hashable {
     public var name: String
     public var p2pListen: HostPort

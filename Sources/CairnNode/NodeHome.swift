@@ -2,7 +2,7 @@ import CairnCore
 import CairnCrypto
 import Foundation
 
-/// A validator's home directory (DESIGN §10):
+/// A validator's home directory (ARCHITECTURE §10):
 ///
 ///     <home>/config/config.toml   <home>/config/genesis.json
 ///     <home>/keys/validator.key   <home>/keys/coin.share      (mode 0600)

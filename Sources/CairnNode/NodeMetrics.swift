@@ -1,4 +1,4 @@
-/// What a node counts for `/metrics` (DESIGN §11), kept by the consensus actor.
+/// What a node counts for `/metrics` (ARCHITECTURE §11), kept by the consensus actor.
 public struct NodeMetrics: Sendable {
     public var certificates: UInt64 = 0
     public var votesCast: UInt64 = 0

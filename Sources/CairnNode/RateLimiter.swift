@@ -29,7 +29,7 @@ struct TokenBucket: Sendable, Equatable {
     }
 }
 
-/// Per-client request limits for the API (DESIGN §9 "rates are bounded"), keyed by the client's IP
+/// Per-client request limits for the API (ARCHITECTURE §9 "rates are bounded"), keyed by the client's IP
 /// address. Tracks at most `maxClients` buckets; when full, buckets that have refilled completely
 /// (clients that went quiet) are forgotten first, so a flood of new addresses cannot grow memory.
 final class RateLimiter: Sendable {

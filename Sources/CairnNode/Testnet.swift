@@ -87,8 +87,11 @@ public struct TestnetGenerator: Sendable {
         guard (0 ... 10_000).contains(s.trainers) else {
             throw Error(description: "--trainers \(s.trainers) must be between 0 and 10000")
         }
-        let lastPort = s.basePort + 10 * (s.validators - 1) + 1
-        guard s.basePort >= 1024, lastPort <= 65535 else {
+        guard (1024 ... 65535).contains(s.basePort) else {
+            throw Error(description: "--base-port \(s.basePort) must be between 1024 and 65535")
+        }
+        let lastPort = s.basePort + 10 * (s.validators - 1) + 1  // validators ≤ 3001 (checked above)
+        guard lastPort <= 65535 else {
             throw Error(description: "--base-port \(s.basePort) gives ports up to \(lastPort); choose a base between 1024 and \(65535 - 10 * (s.validators - 1) - 1)")
         }
 

@@ -18,7 +18,7 @@ public struct Validator: Sendable {
     public let mesh: PeerMesh
     public let database: Database
     /// Ids of records whose signatures this node checked (at submission or before voting), so
-    /// that neither the vote nor the ledger checks one again (DESIGN §3: verify once, cache).
+    /// that neither the vote nor the ledger checks one again (ARCHITECTURE §3: verify once, cache).
     public let verifiedRecords: RecentDigests
 
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {

@@ -1,6 +1,6 @@
 import CairnCore
 
-/// The column families of a node database (DESIGN §8).
+/// The column families of a node database (ARCHITECTURE §8).
 public enum ColumnFamily: String, CaseIterable, Sendable {
     /// Schema version, genesis hash, last proposed round, votes cast.
     case meta

@@ -1,7 +1,7 @@
 import CairnCore
 import DAGRider
 
-/// Checks a run from the outside (DESIGN §12): it looks only at messages on the simulated wire and
+/// Checks a run from the outside (ARCHITECTURE §12): it looks only at messages on the simulated wire and
 /// at the sequences validators delivered, never at a core's own bookkeeping.
 struct SafetyChecker {
     struct Certified {

@@ -2,7 +2,7 @@ import CairnCore
 import CairnCrypto
 import DAGRider
 
-/// A keyed-hash stand-in for Ed25519 (DESIGN §12 allows it in the simulator so thousands of runs
+/// A keyed-hash stand-in for Ed25519 (ARCHITECTURE §12 allows it in the simulator so thousands of runs
 /// fit in the test budget): signature = SHA-256(key ‖ message) ‖ SHA-256(message ‖ key). A wrong
 /// or corrupted signature fails the same `MessageVerifier` path an Ed25519 one would.
 public struct KeyedHashSignatures: ConsensusSigner, ConsensusVerifier {

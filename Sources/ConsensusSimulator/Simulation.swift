@@ -2,7 +2,7 @@ import CairnCore
 import CairnCrypto
 import DAGRider
 
-/// One simulated network of DAG-Rider validators, driven by a seed (DESIGN §12).
+/// One simulated network of DAG-Rider validators, driven by a seed (ARCHITECTURE §12).
 public struct SimulationConfig: Sendable {
     public var validators: Int
     public var byzantine: Int
@@ -94,12 +94,15 @@ struct SimStore {
     func snapshot(gcDepth: UInt64) -> ConsensusSnapshot {
         var snapshot = ConsensusSnapshot()
         snapshot.certificates = Array(certificates.values)
-        snapshot.ownProposals = Array(ownProposals.values)
-        snapshot.votes = votes
+        let line = lastCommittedRound > gcDepth ? lastCommittedRound - gcDepth : 0
+        // As the node's store reads it (D40): proposals and votes at or above the floor, and the
+        // last proposed round wherever it lies.
+        snapshot.ownProposals = ownProposals.values.filter { $0.vertex.round >= line }
+        snapshot.lastProposedRound = ownProposals.values.map(\.vertex.round).max() ?? 0
+        snapshot.votes = votes.filter { $0.round >= line }
         snapshot.decidedWave = decidedWave
         snapshot.lastCommittedRound = lastCommittedRound
         snapshot.committedLeaders = committedLeaders
-        let line = lastCommittedRound > gcDepth ? lastCommittedRound - gcDepth : 0
         snapshot.recentlyDelivered = delivered.filter { $0.round >= line }.map(\.digest)
         return snapshot
     }
@@ -281,7 +284,7 @@ public struct Simulation {
                     send(from: to, to: Int(signed.vertex.author), .vote(vote))
                 }
                 if node.isHonest, let answer = node.store.answer(verified) {
-                    // As a node does (DESIGN §8, D24): catch-up is served from storage, which
+                    // As a node does (ARCHITECTURE §8, D24): catch-up is served from storage, which
                     // keeps the full history, not from the core's garbage-collected memory.
                     if !answer.isEmpty { send(from: to, to: from, .certificates(answer)) }
                     return

@@ -93,10 +93,18 @@ struct DAG {
     }
 
     /// Removes every round below `newFloor`, returning the removed nodes.
+    /// Rounds in `from…through` that hold certificates, ascending.
+    func rounds(from: UInt64, through: UInt64) -> [UInt64] {
+        guard from <= through else { return [] }
+        return rounds.keys.filter { $0 >= from && $0 <= through }.sorted()
+    }
+
     mutating func raiseFloor(to newFloor: UInt64) -> [Node] {
         guard newFloor > floor else { return [] }
         var removed: [Node] = []
-        for round in floor ..< newFloor {
+        // The rounds held, not every round number below the new floor: a restore far into a
+        // chain (or a damaged progress record) must not walk billions of empty rounds.
+        for round in rounds.keys.filter({ $0 < newFloor }).sorted() {
             guard let slots = rounds.removeValue(forKey: round) else { continue }
             for digest in slots.values {
                 if let node = nodes.removeValue(forKey: digest) { removed.append(node) }

@@ -1,7 +1,7 @@
 import CairnCore
 
 /// DAG-Rider (Keidar et al., "All You Need is DAG", PODC'21) over certified vertices, as a pure
-/// state machine (DESIGN §4): every input returns the directives its shell must execute, in order.
+/// state machine (ARCHITECTURE §4): every input returns the directives its shell must execute, in order.
 /// No I/O, no clock (time is an input), no verification crypto (inputs are `VerifiedMessage`s);
 /// the injected signer and coin only produce this validator's own signatures and shares.
 ///
@@ -53,13 +53,22 @@ public struct DAGRiderCore: Sendable {
     /// and the certificate of the same vertex may both wait, so each waiter says which it is.
     struct Waiter: Hashable { let digest: Digest; let isCertificate: Bool }
     var waitingOn: [Digest: [Waiter]] = [:]
-    var bufferedCertificates: [Digest: (certificate: VerifiedCertificate, missing: Int)] = [:]
-    var bufferedProposals: [Digest: (signed: SignedVertex, from: Int, missing: Int)] = [:]
-    /// Digests known to be certified below the GC line: satisfy edges without being stored.
-    var belowFloor: Set<Digest> = []
+    /// Proposals and certificates waiting for parents, bounded per author and per slot (D39).
+    var buffer: MessageBuffer
+    /// Digests known to be certified below the GC line, with their round and author: they
+    /// satisfy edges without being in the DAG, and the edge rules are still checked against them,
+    /// so a validator whose floor is higher judges a vertex exactly as one that still holds the
+    /// parent (otherwise the two could disagree on a vertex and the stricter one block on it).
+    struct BelowFloorVertex: Hashable { let round: UInt64; let author: Int }
+    var belowFloor: [Digest: BelowFloorVertex] = [:]
+    /// Edges of restored certificates that lie below the floor, known only from this validator's
+    /// own storage (which held only checked certificates): trusted during `restore`, cleared after.
+    var restoredBelowFloor: Set<Digest> = []
 
     struct FetchState { var sinceMs: UInt64; var peer: Int; var attempts: Int }
     var fetching: [Digest: FetchState] = [:]
+    /// Budget and answer sizes for requests this validator serves (D39).
+    var fetchServing: FetchServing
     var lastRangeFetchMs: UInt64 = 0
 
     /// Verified coin shares per wave (from certified round-4w+1 vertices) and computed leaders.
@@ -81,6 +90,8 @@ public struct DAGRiderCore: Sendable {
     var unreferenced: Set<Digest> = []
     var pendingRecords: [[UInt8]] = []
     var pendingRecordsHead = 0
+    /// Bytes of the records in `pendingRecords[pendingRecordsHead...]`.
+    var pendingRecordBytes = 0
 
     // MARK: Init
 
@@ -89,6 +100,10 @@ public struct DAGRiderCore: Sendable {
         self.signer = signer
         self.coin = coin
         self.dag = DAG(quorum: settings.committee.quorum)
+        self.fetchServing = FetchServing(settings: settings)
+        self.buffer = MessageBuffer(limits: .init(
+            proposalsPerAuthor: settings.maxBufferedProposalsPerAuthor, certificatesPerAuthor: settings.maxBufferedCertificatesPerAuthor,
+            totalProposals: settings.maxBufferedProposalsPerAuthor * settings.committee.size, totalCertificates: settings.maxBufferedMessages))
     }
 
     public var dagSize: Int { dag.count }
@@ -96,18 +111,23 @@ public struct DAGRiderCore: Sendable {
     public var highestQuorumRound: UInt64 { dag.highestQuorumRound }
     public var pendingRecordCount: Int { pendingRecords.count - pendingRecordsHead }
     public var missingCertificates: Int { fetching.count }
+    /// Proposals and certificates waiting for parents (bounded per author, D39).
+    public var bufferedProposalCount: Int { buffer.proposals.count }
+    public var bufferedCertificateCount: Int { buffer.certificates.count }
+    /// Parents that buffered messages wait for (each waiter entry counted once).
+    public var waiterCount: Int { waitingOn.values.reduce(0) { $0 + $1.count } }
 
     /// Parents that buffered messages wait for and that have not arrived at all (the roots of
     /// what catch-up still has to fetch).
     var missingRoots: [Digest] {
-        waitingOn.keys.filter { bufferedCertificates[$0] == nil && !dag.contains($0) }.sorted()
+        waitingOn.keys.filter { buffer.certificates[$0] == nil && !dag.contains($0) }.sorted()
     }
 
     /// One line of internal state, for failure reports.
     public var diagnostics: String {
         "highest complete round \(dag.highestQuorumRound), floor \(dag.floor), \(dag.count) certificates, "
-            + "decided wave \(decidedWave), \(fetching.count) fetching, \(bufferedCertificates.count) buffered certificates, "
-            + "\(bufferedProposals.count) buffered proposals, \(missingRoots.count) missing parents never received, \(belowFloor.count) below floor, "
+            + "decided wave \(decidedWave), \(fetching.count) fetching, \(buffer.certificates.count) buffered certificates, "
+            + "\(buffer.proposals.count) buffered proposals, \(missingRoots.count) missing parents never received, \(belowFloor.count) below floor, "
             + "own proposal of round \(round): \(ownProposals[round].map { "\($0.votes.count) votes\($0.certified ? ", certified" : "")" } ?? "none")"
     }
 
@@ -134,11 +154,17 @@ public struct DAGRiderCore: Sendable {
     var tickInterval: UInt64 { max(1, min(settings.minRoundIntervalMs, settings.fetchRetryMs / 2)) }
 
     /// Records to include in this validator's next vertices. Returns how many were accepted.
+    /// Bounded by count and by bytes (D39): 100,000 records of 64 KiB would otherwise be 6.5 GB.
     public mutating func onRecords(_ records: [[UInt8]]) -> Int {
-        let room = max(0, settings.maxPendingRecords - pendingRecordCount)
-        let accepted = records.prefix(room).filter { $0.count <= settings.maxVertexBytes }
-        pendingRecords.append(contentsOf: accepted)
-        return accepted.count
+        var accepted = 0
+        for record in records {
+            guard pendingRecordCount < settings.maxPendingRecords, record.count <= settings.maxVertexBytes,
+                  pendingRecordBytes + record.count <= settings.maxPendingRecordBytes else { break }
+            pendingRecords.append(record)
+            pendingRecordBytes += record.count
+            accepted += 1
+        }
+        return accepted
     }
 
     public mutating func onTick(nowMs: UInt64) -> [Directive] {
@@ -175,16 +201,19 @@ public struct DAGRiderCore: Sendable {
         case let .certificate(certificate):
             onCertificate(certificate, from: sender, into: &out)
         case let .fetchCertificates(digests):
+            guard fetchServing.admit(peer: sender, nowMs: now) else { out.append(.rejected(.fetchFlood, from: sender)); break }
             let found = digests.compactMap { dag.node($0)?.certificate.certificate }
-            if !found.isEmpty { out.append(.send(to: sender, .certificates(Array(found.prefix(ConsensusMessage.maxCertificatesPerMessage))))) }
+            for answer in fetchServing.answers(found).messages { out.append(.send(to: sender, answer)) }
         case let .fetchRounds(from, to):
+            guard fetchServing.admit(peer: sender, nowMs: now) else { out.append(.rejected(.fetchFlood, from: sender)); break }
+            // Only rounds the DAG holds, so `to` near 2^64 − 1 neither wraps nor walks empty rounds.
             var found: [Certificate] = []
-            var r = max(from, dag.floor)
-            while r <= to, found.count < ConsensusMessage.maxCertificatesPerMessage {
+            for r in dag.rounds(from: max(from, dag.floor), through: to) where found.count < ConsensusMessage.maxCertificatesPerMessage {
                 found += dag.digests(round: r).compactMap { dag.node($0)?.certificate.certificate }
-                r += 1
             }
-            if !found.isEmpty { out.append(.send(to: sender, .certificates(Array(found.prefix(ConsensusMessage.maxCertificatesPerMessage))))) }
+            for answer in fetchServing.answers(Array(found.prefix(ConsensusMessage.maxCertificatesPerMessage))).messages {
+                out.append(.send(to: sender, answer))
+            }
         case let .certificates(certificates, _):
             // Parents first, so a batch that contains a whole chain inserts in one pass.
             for certificate in certificates.sorted(by: { ($0.vertex.round, $0.vertex.author) < ($1.vertex.round, $1.vertex.author) }) {
@@ -212,15 +241,14 @@ public struct DAGRiderCore: Sendable {
         }
         guard vertex.round >= dag.floor else { out.append(.rejected(.belowGarbageCollection, from: sender)); return }
         guard vertex.round <= farFutureLimit else { out.append(.rejected(.farFutureRound, from: sender)); return }
-        if dag.contains(digest) || bufferedProposals[digest] != nil { return }
+        if dag.contains(digest) || buffer.proposals[digest] != nil { return }
         let missing = missingParents(of: vertex)
         if missing.isEmpty {
             voteIfValid(signed, digest: digest, from: sender, into: &out)
         } else {
-            guard bufferedProposals.count + bufferedCertificates.count < settings.maxBufferedMessages else {
-                out.append(.rejected(.bufferFull, from: sender)); return
+            if let refusal = buffer.add(proposal: signed, digest: digest, from: sender, missing: missing.count) {
+                out.append(.rejected(Self.reason(refusal), from: sender)); return
             }
-            bufferedProposals[digest] = (signed, sender, missing.count)
             for parent in missing { waitingOn[parent, default: []].append(Waiter(digest: digest, isCertificate: false)) }
             requestMissing(missing, from: sender, referencingRound: vertex.round, into: &out)
         }
@@ -269,13 +297,13 @@ public struct DAGRiderCore: Sendable {
     mutating func onCertificate(_ certificate: VerifiedCertificate, from sender: Int, into out: inout [Directive]) {
         let vertex = certificate.vertex
         let digest = certificate.digest
-        if dag.contains(digest) || bufferedCertificates[digest] != nil { return }
+        if dag.contains(digest) || buffer.certificates[digest] != nil { return }
         if vertex.round < dag.floor {
             // Only useful as proof that an edge points below our floor. Stored all the same (not
             // in the DAG): a validator further behind, whose floor is lower, needs it in its DAG
             // and can fetch it only from validators that kept it.
             if fetching.removeValue(forKey: digest) != nil || waitingOn[digest] != nil {
-                belowFloor.insert(digest)
+                belowFloor[digest] = BelowFloorVertex(round: vertex.round, author: Int(vertex.author))
                 out.append(.storeCertificate(certificate))
                 // Certificates whose last missing parent this was are ready now.
                 for ready in resolveWaiters(of: digest, into: &out) { insert(ready, into: &out) }
@@ -297,10 +325,9 @@ public struct DAGRiderCore: Sendable {
         }
         let missing = missingParents(of: vertex)
         if !missing.isEmpty {
-            guard bufferedProposals.count + bufferedCertificates.count < settings.maxBufferedMessages else {
-                out.append(.rejected(.bufferFull, from: sender)); return
+            if let refusal = buffer.add(certificate: certificate, missing: missing.count) {
+                out.append(.rejected(Self.reason(refusal), from: sender)); return
             }
-            bufferedCertificates[digest] = (certificate, missing.count)
             fetching.removeValue(forKey: digest)  // it arrived; now its parents are fetched
             for parent in missing { waitingOn[parent, default: []].append(Waiter(digest: digest, isCertificate: true)) }
             requestMissing(missing, from: sender, referencingRound: vertex.round, into: &out)
@@ -309,8 +336,17 @@ public struct DAGRiderCore: Sendable {
         insert(certificate, into: &out)
     }
 
+    static func reason(_ refusal: MessageBuffer.Refusal) -> RejectReason {
+        switch refusal {
+        case .equivocation: .equivocation
+        case .conflictingCertificate: .conflictingCertificate
+        case .authorBudget: .authorBufferFull
+        case .full: .bufferFull
+        }
+    }
+
     func missingParents(of vertex: Vertex) -> [Digest] {
-        (vertex.strongEdges + vertex.weakEdges).filter { !dag.contains($0) && !belowFloor.contains($0) }
+        (vertex.strongEdges + vertex.weakEdges).filter { !dag.contains($0) && belowFloor[$0] == nil }
     }
 
     /// Strong edges point to distinct authors of round − 1; weak edges to older rounds (or below
@@ -319,14 +355,21 @@ public struct DAGRiderCore: Sendable {
         guard vertex.round > 1 else { return true }
         var authors = Set<Int>()
         for edge in vertex.strongEdges {
-            if belowFloor.contains(edge) { continue }
-            guard let parent = dag.node(edge), parent.round == vertex.round - 1, authors.insert(parent.author).inserted else { return false }
+            if restoring && restoredBelowFloor.contains(edge) { continue }
+            guard let (round, author) = parentPosition(edge), round == vertex.round - 1, authors.insert(author).inserted else { return false }
         }
         for edge in vertex.weakEdges {
-            if belowFloor.contains(edge) { continue }
-            guard let parent = dag.node(edge), parent.round + 1 < vertex.round else { return false }
+            if restoring && restoredBelowFloor.contains(edge) { continue }
+            guard let (round, _) = parentPosition(edge), round + 1 < vertex.round else { return false }
         }
         return true
+    }
+
+    /// Round and author of a parent, from the DAG or the below-floor record.
+    func parentPosition(_ digest: Digest) -> (round: UInt64, author: Int)? {
+        if let node = dag.node(digest) { return (node.round, node.author) }
+        if let below = belowFloor[digest] { return (below.round, below.author) }
+        return nil
     }
 
     mutating func insert(_ certificate: VerifiedCertificate, into out: inout [Directive]) {
@@ -363,26 +406,15 @@ public struct DAGRiderCore: Sendable {
         guard let dependents = waitingOn.removeValue(forKey: digest) else { return [] }
         var ready: [VerifiedCertificate] = []
         for dependent in dependents {
-            if dependent.isCertificate, var entry = bufferedCertificates[dependent.digest] {
-                entry.missing -= 1
-                if entry.missing == 0 {
-                    bufferedCertificates[dependent.digest] = nil
-                    if edgesValid(entry.certificate.vertex) {
-                        ready.append(entry.certificate)
-                    } else {
-                        out.append(.rejected(.malformedVertex, from: Int(entry.certificate.vertex.author)))
-                    }
+            if dependent.isCertificate {
+                guard let certificate = buffer.parentArrived(certificate: dependent.digest) else { continue }
+                if edgesValid(certificate.vertex) {
+                    ready.append(certificate)
                 } else {
-                    bufferedCertificates[dependent.digest] = entry
+                    out.append(.rejected(.malformedVertex, from: Int(certificate.vertex.author)))
                 }
-            } else if !dependent.isCertificate, var entry = bufferedProposals[dependent.digest] {
-                entry.missing -= 1
-                if entry.missing == 0 {
-                    bufferedProposals[dependent.digest] = nil
-                    voteIfValid(entry.signed, digest: dependent.digest, from: entry.from, into: &out)
-                } else {
-                    bufferedProposals[dependent.digest] = entry
-                }
+            } else if let entry = buffer.parentArrived(proposal: dependent.digest) {
+                voteIfValid(entry.signed, digest: dependent.digest, from: entry.from, into: &out)
             }
         }
         return ready
@@ -473,6 +505,7 @@ public struct DAGRiderCore: Sendable {
             if bytes + record.count > settings.maxVertexBytes { break }
             payload.append(record)
             bytes += record.count
+            pendingRecordBytes -= record.count
             pendingRecordsHead += 1
         }
         if pendingRecordsHead > 4096 && pendingRecordsHead * 2 > pendingRecords.count {
@@ -526,7 +559,8 @@ public struct DAGRiderCore: Sendable {
                 walk += node.weakEdges
             }
         }
-        return weak.sorted()
+        // Over the protocol's cap (D39) the rest stay unreferenced and go into the next vertices.
+        return Array(weak.prefix(committee.maxWeakEdges)).sorted()
     }
 
     mutating func markReferenced(_ edges: [Digest]) {
@@ -621,22 +655,21 @@ public struct DAGRiderCore: Sendable {
         if !dropped.isEmpty { out.append(.dropped(dropped.map(\.certificate))) }
         votedSlots = votedSlots.filter { $0.key.round >= floor }
         ownProposals = ownProposals.filter { $0.key >= floor }
-        for (digest, entry) in bufferedCertificates where entry.certificate.vertex.round < floor { bufferedCertificates[digest] = nil }
-        for (digest, entry) in bufferedProposals where entry.signed.vertex.round < floor { bufferedProposals[digest] = nil }
+        buffer.removeBelow(floor)
         // Waiters whose dependents are gone, and fetches nobody needs any more.
         waitingOn = waitingOn.compactMapValues { deps in
-            let alive = deps.filter { $0.isCertificate ? bufferedCertificates[$0.digest] != nil : bufferedProposals[$0.digest] != nil }
+            let alive = deps.filter { $0.isCertificate ? buffer.certificates[$0.digest] != nil : buffer.proposals[$0.digest] != nil }
             return alive.isEmpty ? nil : alive
         }
         fetching = fetching.filter { waitingOn[$0.key] != nil }
         // Edges of buffered messages that now point below the floor (some were in the DAG a
         // moment ago) must still count as satisfied, or the message fails its edge check once its
         // last parent arrives and a valid certificate is lost.
-        var bufferedEdges = Set<Digest>()
-        for entry in bufferedCertificates.values { bufferedEdges.formUnion(entry.certificate.vertex.strongEdges + entry.certificate.vertex.weakEdges) }
-        for entry in bufferedProposals.values { bufferedEdges.formUnion(entry.signed.vertex.strongEdges + entry.signed.vertex.weakEdges) }
-        belowFloor = belowFloor.filter { waitingOn[$0] != nil || bufferedEdges.contains($0) }
-        for node in removed where bufferedEdges.contains(node.digest) { belowFloor.insert(node.digest) }
+        let bufferedEdges = buffer.edges
+        belowFloor = belowFloor.filter { waitingOn[$0.key] != nil || bufferedEdges.contains($0.key) }
+        for node in removed where bufferedEdges.contains(node.digest) {
+            belowFloor[node.digest] = BelowFloorVertex(round: node.round, author: node.author)
+        }
         coinShares = coinShares.filter { $0.key > decidedWave }
         leaders = leaders.filter { $0.key > decidedWave }
         beacons = beacons.filter { $0.key > decidedWave }

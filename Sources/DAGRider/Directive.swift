@@ -14,7 +14,7 @@ public struct CommittedLeader: Sendable, Hashable {
 
 /// What the core asks its shell to do, in order. A `persist…` directive must be durable (synced)
 /// before the shell executes any directive after it: that is what makes a restarted validator
-/// unable to equivocate or double-vote (DESIGN §4, §8).
+/// unable to equivocate or double-vote (ARCHITECTURE §4, §8).
 public enum Directive: Sendable, Hashable {
     /// Make this own proposal durable (it fixes the last proposed round) before sending it.
     case persistProposal(SignedVertex)

@@ -18,6 +18,11 @@ public enum RejectReason: String, Error, Sendable, Hashable, CaseIterable {
     case equivocation
     case conflictingCertificate = "conflicting_certificate"
     case bufferFull = "buffer_full"
+    /// The author already has its share of the buffer (D39).
+    case authorBufferFull = "author_buffer_full"
+    /// A peer asked for more than its fetch budget (D39).
+    case fetchFlood = "fetch_flood"
+    case tooManyWeakEdges = "too_many_weak_edges"
     case invalidRecord = "invalid_record"
 }
 
@@ -47,7 +52,7 @@ public struct MessageVerifier: Sendable {
     public let settings: DAGRiderSettings
     let verifier: any ConsensusVerifier
     let coin: any CoinScheme
-    /// Checks each record of a proposal before this validator votes for it (DESIGN §4: vote only
+    /// Checks each record of a proposal before this validator votes for it (ARCHITECTURE §4: vote only
     /// if the payload is valid). Certificates need no check: 2f+1 voters, so at least f+1 honest
     /// ones, already made it.
     let payloadValidator: (@Sendable ([UInt8]) -> Bool)?
@@ -121,7 +126,7 @@ public struct MessageVerifier: Sendable {
     }
 
     /// Structural rules, the author's signature and the coin share of a signed vertex, and — for a
-    /// proposal this validator may vote for — every record of its payload (DESIGN §4: vote only if
+    /// proposal this validator may vote for — every record of its payload (ARCHITECTURE §4: vote only if
     /// the payload is valid; a certificate's payload was already vouched for by f+1 honest voters).
     func verifySigned(_ signed: SignedVertex, checkPayload: Bool) -> Result<Digest, RejectReason> {
         let vertex = signed.vertex
@@ -155,6 +160,7 @@ public struct MessageVerifier: Sendable {
             guard vertex.strongEdges.count >= committee.quorum, vertex.strongEdges.count <= committee.size else {
                 return .malformedVertex
             }
+            guard vertex.weakEdges.count <= committee.maxWeakEdges else { return .tooManyWeakEdges }
             let all = vertex.strongEdges + vertex.weakEdges
             guard Set(all).count == all.count else { return .malformedVertex }
         }

@@ -1,12 +1,15 @@
 import CairnCore
 
 /// What a validator's storage holds about consensus, enough to resume without equivocating,
-/// double-voting or re-delivering (DESIGN §4 "restoring a core from stored certificates and its
+/// double-voting or re-delivering (ARCHITECTURE §4 "restoring a core from stored certificates and its
 /// persisted last-proposed round and votes").
 public struct ConsensusSnapshot: Sendable {
     public var certificates: [Certificate] = []
-    /// Own proposals (at least the latest one).
+    /// Own proposals at or above the GC floor (older ones are never needed again).
     public var ownProposals: [SignedVertex] = []
+    /// Round of this validator's latest proposal, even when it lies below the floor: the core
+    /// must never propose at or below it again (no equivocation across restarts).
+    public var lastProposedRound: UInt64 = 0
     /// Own votes cast.
     public var votes: [Vote] = []
     public var decidedWave: UInt64 = 0
@@ -51,7 +54,7 @@ extension DAGRiderCore {
                 core.unrestorable += 1
                 continue
             }
-            core.belowFloor.formUnion(missing)
+            core.restoredBelowFloor.formUnion(missing)
             // Inserted directly: the far-future window and fetching are for live input, and the
             // window is relative to a round the restoring core does not know yet.
             core.insert(verified, into: &scratch)
@@ -66,7 +69,13 @@ extension DAGRiderCore {
             core.round = max(core.round, signed.vertex.round)
             core.markReferenced(signed.vertex.strongEdges + signed.vertex.weakEdges)
         }
+        // Even when every own proposal is below the floor (a validator that was down while the
+        // others went on), the next proposal must come after the last one.
+        core.round = max(core.round, snapshot.lastProposedRound, snapshot.ownProposals.map(\.vertex.round).max() ?? 0)
         core.restoring = false
+        // Later vertices that reference these are checked against the real parents, fetched
+        // again (peers serve them from storage) like any other missing edge.
+        core.restoredBelowFloor = []
         return core
     }
 }

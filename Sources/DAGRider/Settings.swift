@@ -1,6 +1,6 @@
 import CairnCore
 
-/// The validator set as consensus sees it: n = 3f+1 equal-stake validators (DESIGN §4).
+/// The validator set as consensus sees it: n = 3f+1 equal-stake validators (ARCHITECTURE §4).
 public struct Committee: Sendable, Hashable {
     public let size: Int
     /// The chain being agreed on (genesis hash); bound into every signature.
@@ -17,6 +17,10 @@ public struct Committee: Sendable, Hashable {
     public var quorum: Int { 2 * faults + 1 }
     /// f+1: coin shares that combine into a wave's coin.
     public var validity: Int { faults + 1 }
+    /// Most weak edges a vertex may carry (a protocol rule: every validator refuses more, D39).
+    /// Honest vertices carry the oldest unreferenced certificates first and leave the rest for
+    /// their next rounds; 16 rounds' worth per vertex is far more than a live network leaves behind.
+    public var maxWeakEdges: Int { 16 * size }
 }
 
 /// One validator's consensus settings. Genesis fixes the protocol values; the rest are local.
@@ -36,10 +40,21 @@ public struct DAGRiderSettings: Sendable {
     public var fetchRetryMs: UInt64 = 400
     /// Re-broadcast an own proposal that has not gathered a quorum after this long.
     public var proposalRetryMs: UInt64 = 500
-    /// Certificates and proposals held while their parents are fetched.
+    /// Certificates held while their parents are fetched, in all (D39).
     public var maxBufferedMessages = 20_000
-    /// Records waiting for the next vertex.
+    /// Proposals held while their parents are fetched, per author: one per slot, and an author has
+    /// at most a far-future window of slots above the floor.
+    public var maxBufferedProposalsPerAuthor = 128
+    /// Certificates held while their parents are fetched, per author (one per slot).
+    public var maxBufferedCertificatesPerAuthor = 512
+    /// Fetch requests served per peer per second; more are refused (`fetch_flood`). Catch-up
+    /// asks at most once per retry interval per missing digest batch, far below this.
+    public var maxFetchesServedPerPeerPerSecond = 100
+    /// Largest fetch answer, in encoded bytes: answers are split below the 16 MiB frame limit.
+    public var maxFetchAnswerBytes = 4 << 20
+    /// Records waiting for the next vertex, by count and by bytes.
     public var maxPendingRecords = 100_000
+    public var maxPendingRecordBytes = 64 << 20
 
     public init(committee: Committee, me: Int) {
         precondition((0 ..< committee.size).contains(me), "validator index \(me) outside the committee")

@@ -54,7 +54,7 @@ public struct Ed25519ConsensusKeys: ConsensusSigner, ConsensusVerifier {
     }
 }
 
-/// The ristretto255 threshold coin of CairnCrypto (DESIGN §3).
+/// The ristretto255 threshold coin of CairnCrypto (ARCHITECTURE §3).
 public struct ThresholdCoinScheme: CoinScheme {
     let coin: ThresholdCoin
     let secret: CoinSecretShare?

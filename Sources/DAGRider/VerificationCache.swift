@@ -3,7 +3,7 @@ import CairnCrypto
 
 /// Remembers what signature checks already proved, so a vertex that arrives again — a repeated
 /// proposal, its certificate, a fetch answer, a re-broadcast certificate — is not verified again
-/// (DESIGN §3: "verify each signature once, cache"). Ed25519 verification is the node's CPU
+/// (ARCHITECTURE §3: "verify each signature once, cache"). Ed25519 verification is the node's CPU
 /// ceiling (§12), and a proposal's check covers every record signature in its payload.
 ///
 /// Keys include the exact signature bytes (for a signed vertex) or the exact vote list (for a

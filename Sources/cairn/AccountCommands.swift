@@ -65,8 +65,10 @@ struct RecordSubmission {
         var nonce = explicit ?? 0
         if explicit == nil {
             let (code, account) = try await client.call("GET", "v1/accounts/\(signer.publicKey.hex)")
-            guard code == 200, let value = account["nonce"] as? Int else { throw CLIError(NodeClient.describe(account)) }
-            nonce = UInt64(value)
+            guard code == 200, let value = account["nonce"] as? Int, let next = UInt64(exactly: value) else {
+                throw CLIError("\(node) did not report a usable nonce: \(NodeClient.describe(account))")
+            }
+            nonce = next
         }
         let bytes = body.canonicalBytes
         let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: nonce, body: bytes))

@@ -4,7 +4,7 @@ import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure this machine's limits: crypto, storage and compute, each next to DESIGN §12's figure.",
+        abstract: "Measure this machine's limits: crypto, storage and compute, each next to ARCHITECTURE §12's figure.",
         subcommands: [Crypto.self, Storage.self, Compute.self, Consensus.self, Load.self, All.self])
 
     struct Options: ParsableArguments {
@@ -86,7 +86,7 @@ func report(_ results: [BenchmarkResult], json: Bool) throws {
          result.reference.map { "\(format($0)) \(result.unit)" } ?? "–",
          result.ratioToReference.map { String(format: "%.2f×", $0) } ?? "")
     }
-    let header = ("benchmark", "measured", "DESIGN §12", "ratio")
+    let header = ("benchmark", "measured", "ARCHITECTURE §12", "ratio")
     let widths = [\.0, \.1, \.2].map { (column: KeyPath<(String, String, String, String), String>) in
         ([header] + rows).map { $0[keyPath: column].count }.max() ?? 0
     }

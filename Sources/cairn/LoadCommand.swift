@@ -102,8 +102,8 @@ struct Load: AsyncParsableCommand {
             var nonce: UInt64 = 0
             if let (data, response) = try? await URLSession.shared.data(from: url.appendingPathComponent("v1/accounts/\(key.publicKey.hex)")),
                (response as? HTTPURLResponse)?.statusCode == 200,
-               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let next = object["nonce"] as? Int {
-                nonce = UInt64(next)
+               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let next = object["nonce"] as? Int, let value = UInt64(exactly: next) {
+                nonce = value
             }
             payers.append((key, nonce))
         }
@@ -158,16 +158,17 @@ struct Load: AsyncParsableCommand {
                     // Start at the node's current end: earlier records are not this run's.
                     if let (data, _) = try? await URLSession.shared.data(from: url.appendingPathComponent("status")),
                        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                       let delivered = object["delivered"] as? Int { next = UInt64(delivered) }
+                       let delivered = object["delivered"] as? Int, let value = UInt64(exactly: delivered) { next = value }
                     while ContinuousClock.now < deadline {
                         var components = URLComponents(url: url.appendingPathComponent("v1/committed"), resolvingAgainstBaseURL: false)!
                         components.queryItems = [URLQueryItem(name: "from", value: "\(next)"), URLQueryItem(name: "limit", value: "2000")]
                         if let (data, _) = try? await URLSession.shared.data(from: components.url!),
                            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                           let records = object["records"] as? [String], let after = object["next"] as? Int {
+                           let records = object["records"] as? [String], let reported = object["next"] as? Int,
+                           let after = UInt64(exactly: reported) {
                             await state.committed(records, node: index, at: ContinuousClock.now)
-                            if UInt64(after) > next {
-                                next = UInt64(after)
+                            if after > next {
+                                next = after
                                 continue  // more may be waiting
                             }
                         }

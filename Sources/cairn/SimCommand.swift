@@ -60,13 +60,18 @@ struct Sim: ParsableCommand {
         guard byzantine >= 0, byzantine <= f else {
             throw ValidationError("--byzantine \(byzantine) exceeds f = \(f) for \(validators) validators; DAG-Rider tolerates at most f")
         }
-        guard seeds >= 1, rounds >= 8, rounds <= 100_000 else { throw ValidationError("--seeds must be ≥ 1 and --rounds in 8…100000") }
-        guard (0 ..< 0.9).contains(loss), delayMs > 0 else { throw ValidationError("--loss must be in [0, 0.9) and --delay-ms > 0") }
+        guard seeds >= 1, seeds <= 10_000_000, rounds >= 8, rounds <= 100_000 else {
+            throw ValidationError("--seeds must be in 1…10000000 and --rounds in 8…100000")
+        }
+        guard firstSeed <= UInt64.max - UInt64(seeds) else { throw ValidationError("--first-seed \(firstSeed) + --seeds \(seeds) passes 2^64 − 1") }
+        guard (0 ..< 0.9).contains(loss), delayMs > 0, delayMs <= 60_000 else {
+            throw ValidationError("--loss must be in [0, 0.9) and --delay-ms in (0, 60000]")
+        }
         if exportDag != nil && seeds != 1 { throw ValidationError("--export-dag needs --seeds 1") }
     }
 
     var validatorProblem: String? {
-        validators >= 4 && (validators - 1) % 3 == 0 ? nil : "--validators \(validators) must be 3f+1 with f ≥ 1 (4, 7, 10, …)"
+        validators >= 4 && validators <= 301 && (validators - 1) % 3 == 0 ? nil : "--validators \(validators) must be 3f+1 with f ≥ 1 (4, 7, 10, …, at most 301)"
     }
 
     func run() throws {

@@ -168,7 +168,7 @@ struct MultiProcessTests {
                                                "--amount", "9000000000", "--wait"])
         #expect(broke.status != 0 && broke.stderr.contains("insufficient_balance"), "\(broke.stdout) \(broke.stderr)")
 
-        // Prometheus metrics (DESIGN §11): counters, the commit-latency histogram, RocksDB sizes,
+        // Prometheus metrics (ARCHITECTURE §11): counters, the commit-latency histogram, RocksDB sizes,
         // and the forged record counted by reason.
         let (metricsData, _) = try await URLSession.shared.data(from: net.url(1, "/metrics"))
         let metrics = String(decoding: metricsData, as: UTF8.self)
