@@ -45,7 +45,7 @@ public enum NodeAPI {
         var pending_records: Int
     }
 
-    public static func router(for validator: Validator) -> Router<APIRequestContext> {
+    public static func router(for validator: Validator, connections: APIConnections? = nil) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         let limits = validator.config.limits
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(requestsPerSecond: Double(limits.apiRequestsPerSecond),
@@ -111,6 +111,7 @@ public enum NodeAPI {
                 ("cairn_fetch_requests_served_total", "counter", m.fetchesServed),
                 ("cairn_records_committed_total", "counter", m.recordsCommitted),
                 ("cairn_vertices_dropped_below_gc_total", "counter", m.verticesDropped),
+                ("cairn_records_resubmitted_total", "counter", m.recordsResubmitted),
             ] {
                 lines += ["# TYPE \(name) \(type)", "\(name) \(value)"]
             }
@@ -123,6 +124,16 @@ public enum NodeAPI {
             lines += ["# TYPE cairn_checkpoints_certified_total counter", "cairn_checkpoints_certified_total \(m.checkpointsCertified)",
                       "# TYPE cairn_window gauge", "cairn_window \(status.progress.window)",
                       "# TYPE cairn_state_root_mismatch gauge", "cairn_state_root_mismatch \(status.divergence == nil ? 0 : 1)"]
+            if let connections {
+                let c = connections.snapshot
+                lines += ["# TYPE cairn_api_connections_open gauge", "cairn_api_connections_open \(c.open)",
+                          "# TYPE cairn_api_connection_clients gauge", "cairn_api_connection_clients \(c.clients)",
+                          "# TYPE cairn_api_connections_accepted_total counter", "cairn_api_connections_accepted_total \(c.accepted)",
+                          "# TYPE cairn_api_connections_refused_total counter",
+                          "cairn_api_connections_refused_total{reason=\"per_client\"} \(c.refusedPerClient)",
+                          "# TYPE cairn_api_accept_paused_total counter", "cairn_api_accept_paused_total \(c.acceptPaused)",
+                          "# TYPE cairn_api_connection_limit gauge", "cairn_api_connection_limit \(connections.maxTotal)"]
+            }
             lines.append("# TYPE cairn_records_rejected_total counter")
             for (reason, count) in rejections.snapshot.sorted(by: { $0.key < $1.key }) {
                 lines.append("cairn_records_rejected_total{reason=\"\(reason)\"} \(count)")
@@ -171,9 +182,21 @@ public enum NodeAPI {
                     return NodeAPI.error(.badRequest, "invalid_record", "record \(index): \(error)")
                 }
             }
-            guard await node.submit(accepted) == accepted.count else {
+            // Durable before the 202 (D42): a crash after the answer cannot lose what it promised.
+            do {
+                try validator.node.database.persistPending(accepted)
+            } catch {
+                rejections.add("storage_failure")
+                return NodeAPI.error(.serviceUnavailable, "storage_failure", "could not store the records durably (\(error)); nothing was accepted, retry later")
+            }
+            let taken = await node.submit(accepted)
+            guard taken == accepted.count else {
+                // The rest were not accepted: forget them here, the client resubmits.
+                try? validator.node.database.dropPending(Array(accepted[taken...]))
                 rejections.add("overloaded")
-                return NodeAPI.error(.serviceUnavailable, "overloaded", "the pending-record queue is full; retry later")
+                return NodeAPI.error(.serviceUnavailable, "overloaded",
+                                     taken == 0 ? "the pending-record queue is full; retry later"
+                                                : "the pending-record queue took only the first \(taken) of \(accepted.count) records (their ids are the first \(taken) of a full submission); resubmit the rest later")
             }
             return submit.records == nil ? json(["id": ids[0]], status: .accepted) : json(["ids": ids], status: .accepted)
         }

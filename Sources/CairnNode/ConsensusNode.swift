@@ -64,7 +64,28 @@ public actor ConsensusNode {
         let (snapshot, progress) = try store.snapshot(gcDepth: settings.gcDepth, validators: settings.committee.size)
         self.progress = progress
         core = DAGRiderCore.restore(settings: settings, signer: signer, coin: coin, from: snapshot)
+        // Records accepted before a crash or stop and not committed yet are proposed again (D42);
+        // the ledger ignores any that were committed meanwhile through another vertex.
+        // In (author, nonce) order, so one author's records execute in the order they were signed.
+        let pending = try store.pendingRecords().map { bytes in (bytes, try? SignedRecord(canonicalBytes: bytes)) }
+            .sorted { a, b in
+                guard let x = a.1 else { return false }
+                guard let y = b.1 else { return true }
+                return x.author.bytes.lexicographicallyPrecedes(y.author.bytes) || (x.author == y.author && x.nonce < y.nonce)
+            }.map(\.0)
+        _ = core.onRecords(pending)
+        if let signer = recordSigner {
+            for bytes in pending {
+                if let record = try? SignedRecord(canonicalBytes: bytes), record.author == signer.publicKey, record.nonce < .max {
+                    nextVoteNonce = max(nextVoteNonce, record.nonce + 1)
+                }
+            }
+        }
+        restoredPending = pending.count
     }
+
+    /// Records restored from the pending store at start (for logs and tests).
+    public private(set) var restoredPending = 0
 
     var nowMs: UInt64 {
         let elapsed = ContinuousClock.now - started
@@ -101,7 +122,28 @@ public actor ConsensusNode {
 
     /// Starts consensus (proposes, or re-sends the persisted proposal after a restart).
     public func start() throws {
+        try recastMissingCheckpointVote()
         try execute(core.onStart(nowMs: nowMs))
+    }
+
+    /// A crash between a window's close (one batch) and its vote reaching the pending store would
+    /// lose this validator's checkpoint vote: at start, vote again for the last closed window if
+    /// neither the state nor the pending store holds a vote of ours for it and it is not certified.
+    func recastMissingCheckpointVote() throws {
+        guard let signer = recordSigner, let ledger = store.ledger, progress.window > 0 else { return }
+        let window = progress.window - 1
+        guard let validator = ledger.ledger.parameters.validators.firstIndex(of: signer.publicKey),
+              try store.checkpoint(window) == nil,
+              try store.ledgerValue(StateKey.checkpointVote(window: window, validator: UInt32(validator))) == nil,
+              let closed = try store.closedWindow(window) else { return }
+        let ownPending = try store.pendingRecords().compactMap { try? SignedRecord(canonicalBytes: $0) }
+            .filter { $0.author == signer.publicKey }
+            .compactMap { record -> UInt64? in
+                guard case let .checkpointVote(vote)? = try? RecordBody(canonicalBytes: record.body) else { return nil }
+                return vote.window
+            }
+        guard !ownPending.contains(window) else { return }
+        try castCheckpointVotes([closed])
     }
 
     /// Called by the timer loop; runs the core's tick when it asked for one.
@@ -189,6 +231,10 @@ public actor ConsensusNode {
             case let .dropped(certificates):
                 refused["dropped_below_gc", default: 0] += 1
                 metrics.verticesDropped += UInt64(certificates.count)
+                // Own vertices that fell below the GC line uncommitted: their records are still in
+                // the pending store, so propose them again (ARCHITECTURE §4, D15, D42).
+                let own = certificates.filter { Int($0.vertex.author) == settings.me }.flatMap(\.vertex.payload)
+                if !own.isEmpty { metrics.recordsResubmitted += UInt64(core.onRecords(own)) }
             case .storeCertificate:
                 metrics.certificates += 1
             case .persistVote:
@@ -221,7 +267,10 @@ public actor ConsensusNode {
             let body = RecordBody.checkpointVote(CheckpointVote(window: window.window, sequenceHash: window.sequenceHash,
                                                                 stateRoot: window.stateRoot, modelHash: .zero)).canonicalBytes
             let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: nonce, body: body))
-            _ = core.onRecords([SignedRecord(author: signer.publicKey, nonce: nonce, body: body, signature: signature).canonicalBytes])
+            let record = SignedRecord(author: signer.publicKey, nonce: nonce, body: body, signature: signature).canonicalBytes
+            // Durable before it is proposed: a restart must not lose a checkpoint vote (D42).
+            try store.persistPending([record])
+            _ = core.onRecords([record])
             nextVoteNonce = nonce + 1
         }
     }

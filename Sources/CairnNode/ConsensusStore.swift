@@ -244,6 +244,7 @@ public struct ConsensusStore: Sendable {
                 progress.committedLeaders += 1
                 var vertices: [DeliveredVertex] = []
                 for certificate in committed.certificates {
+                    try clearPending(certificate.vertex.payload, in: &batch)
                     progress.sequenceHash = Hashing.digest(.sequence, progress.sequenceHash.bytes + certificate.digest.bytes)
                     batch.put(ColumnFamily.sequence.rawValue, StorageKey.uint64(progress.delivered),
                               certificate.digest.bytes + StorageKey.uint64(certificate.vertex.round)

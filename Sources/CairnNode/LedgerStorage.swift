@@ -140,6 +140,9 @@ extension ConsensusStore {
     }
 
     /// This validator's record of window `window` at its close.
+    /// One raw state entry.
+    public func ledgerValue(_ key: [UInt8]) throws -> [UInt8]? { try database.get(ColumnFamily.state.rawValue, key) }
+
     public func closedWindow(_ window: UInt64) throws -> ClosedWindow? {
         try database.get(ClosedWindow.self, .meta, Self.closedWindowKey(window))
     }

@@ -21,6 +21,13 @@ public struct NodeConfig: Sendable, Hashable {
         public var apiBurst = 1000
         /// Largest blob accepted by `PUT /v1/blobs/{id}`.
         public var maxBlobBytes = 64 << 20
+        /// Open API connections in all (further ones wait in the kernel's accept queue) and per
+        /// client address (further ones are closed at once); both are also capped by the
+        /// file-descriptor budget at start (D41).
+        public var apiMaxConnections = 1024
+        public var apiMaxConnectionsPerClient = 64
+        /// A connection that sends nothing for this long (mid-request included) is closed.
+        public var apiIdleTimeoutSeconds = 30
 
         public init() {}
     }
@@ -51,7 +58,8 @@ public struct NodeConfig: Sendable, Hashable {
 
     static let knownKeys: [String: Set<String>] = [
         "node": ["name"], "p2p": ["listen"], "api": ["listen"], "log": ["format", "level"],
-        "limits": ["api_requests_per_second", "api_burst", "max_blob_bytes"],
+        "limits": ["api_requests_per_second", "api_burst", "max_blob_bytes", "api_max_connections",
+                   "api_max_connections_per_client", "api_idle_timeout_seconds"],
         "consensus": ["min_round_interval_ms", "max_round_interval_ms"],
     ]
 
@@ -96,6 +104,9 @@ public struct NodeConfig: Sendable, Hashable {
         if let rate = try positive("api_requests_per_second", 1 ... 1_000_000) { config.limits.apiRequestsPerSecond = rate }
         if let burst = try positive("api_burst", 1 ... 10_000_000) { config.limits.apiBurst = burst }
         if let size = try positive("max_blob_bytes", 1 ... 1 << 30) { config.limits.maxBlobBytes = size }
+        if let count = try positive("api_max_connections", 1 ... 1_000_000) { config.limits.apiMaxConnections = count }
+        if let count = try positive("api_max_connections_per_client", 1 ... 1_000_000) { config.limits.apiMaxConnectionsPerClient = count }
+        if let seconds = try positive("api_idle_timeout_seconds", 1 ... 3600) { config.limits.apiIdleTimeoutSeconds = seconds }
         for (key, range) in [("min_round_interval_ms", 1 ... 60_000), ("max_round_interval_ms", 1 ... 600_000)] {
             guard let value = table["consensus"]?[key] else { continue }
             guard let int = value.int, range.contains(int) else {

@@ -7,6 +7,8 @@ public struct NodeMetrics: Sendable {
     public var fetchesServed: UInt64 = 0
     public var recordsCommitted: UInt64 = 0
     public var verticesDropped: UInt64 = 0
+    /// Records of own vertices dropped below the GC line and proposed again.
+    public var recordsResubmitted: UInt64 = 0
     /// Records the ledger executed, and those it rejected by reason.
     public var recordsExecuted: UInt64 = 0
     public var recordsRejectedInLedger: [String: UInt64] = [:]

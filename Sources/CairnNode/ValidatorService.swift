@@ -9,9 +9,12 @@ extension Validator {
     /// Runs consensus and the API until SIGTERM or SIGINT, then stops both and closes RocksDB.
     public func run(logger: Logger) async throws {
         let consensus = ConsensusService(validator: self)
-        let api = Application(router: NodeAPI.router(for: self),
+        let connections = try apiConnections(logger: logger)
+        let api = Application(router: NodeAPI.router(for: self, connections: connections),
+                              server: .http1(configuration: .init(additionalChannelHandlers: [connections.guardHandler()],
+                                                                  idleTimeout: .seconds(Int64(config.limits.apiIdleTimeoutSeconds)))),
                               configuration: .init(address: .hostname(config.apiListen.host, port: config.apiListen.port),
-                                                   serverName: "cairn"),
+                                                   serverName: "cairn", availableConnectionsDelegate: connections.acceptance),
                               logger: logger)
         let group = ServiceGroup(configuration: .init(services: [consensus, api], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
@@ -34,6 +37,23 @@ extension Validator {
         defer { database.close() }
         try await group.run()
         logger.info("validator stopped; database closed")
+    }
+}
+
+extension Validator {
+    /// The API's connection bounds within this process's file-descriptor budget (D41).
+    func apiConnections(logger: Logger) throws -> APIConnections {
+        let soft = DescriptorBudget.raiseSoftLimit()
+        let peers = genesis.validators.count - 1
+        let total = DescriptorBudget.apiConnections(softLimit: soft, peers: peers, configured: config.limits.apiMaxConnections)
+        guard total >= 8 else {
+            throw Error(description: "only \(soft) file descriptors (ulimit -n), and \(DescriptorBudget.reserved(peers: peers)) are needed for RocksDB and \(peers) peers before any API client; raise the limit (e.g. ulimit -n 4096) and start again")
+        }
+        logger.info("api connection limits", metadata: [
+            "api.max_connections": "\(total)", "api.max_connections_per_client": "\(config.limits.apiMaxConnectionsPerClient)",
+            "api.idle_timeout_s": "\(config.limits.apiIdleTimeoutSeconds)", "process.fd_limit": "\(soft)",
+        ])
+        return APIConnections(maxTotal: total, maxPerClient: min(config.limits.apiMaxConnectionsPerClient, total))
     }
 }
 

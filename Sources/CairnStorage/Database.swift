@@ -52,6 +52,7 @@ public final class Database: @unchecked Sendable {
         if mode == .readWrite {
             rocksdb_options_set_create_if_missing(options, 1)
             rocksdb_options_set_create_missing_column_families(options, 1)
+            Self.boundMemory(options)
         }
         if case .secondary = mode {
             // Secondaries must keep every file open to follow the primary's compactions.
@@ -105,6 +106,29 @@ public final class Database: @unchecked Sendable {
         close()
         pthread_rwlock_destroy(lock)
         lock.deallocate()
+    }
+
+    /// Memory and file descriptors that stay flat as the database grows (D41): RocksDB's default
+    /// keeps every SST file open with its index and filter blocks on the heap (memory grows
+    /// with the chain), and gives each of the nine column families 2 × 64 MiB of memtables.
+    /// Here: at most 512 open files, index and filter blocks inside one 64 MiB block cache, and
+    /// all memtables together within 128 MiB.
+    static let maxOpenFiles: Int32 = 512
+
+    private static func boundMemory(_ options: OpaquePointer) {
+        rocksdb_options_set_max_open_files(options, maxOpenFiles)
+        rocksdb_options_set_write_buffer_size(options, 16 << 20)
+        rocksdb_options_set_max_write_buffer_number(options, 2)
+        rocksdb_options_set_db_write_buffer_size(options, 128 << 20)
+        let table = rocksdb_block_based_options_create()
+        let cache = rocksdb_cache_create_lru(64 << 20)
+        rocksdb_block_based_options_set_block_cache(table, cache)
+        rocksdb_block_based_options_set_cache_index_and_filter_blocks(table, 1)
+        rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(table, 1)
+        rocksdb_options_set_block_based_table_factory(options, table)
+        // The table factory holds its own references to the cache and the table options.
+        rocksdb_cache_destroy(cache)
+        rocksdb_block_based_options_destroy(table)
     }
 
     private func freeOptions() {

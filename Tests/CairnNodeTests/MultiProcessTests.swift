@@ -26,10 +26,16 @@ final class LocalNetwork: @unchecked Sendable {
         guard result.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
     }
 
-    func start(_ i: Int) throws {
+    /// Starts node `i`; with `fileDescriptorLimit`, under `ulimit -n` (soft and hard) of that size.
+    func start(_ i: Int, fileDescriptorLimit: Int? = nil) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: cairn)
-        process.arguments = ["node", "--home", "\(directory)/node\(i)"]
+        if let limit = fileDescriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(limit) && exec \"$0\" node --home \"$1\"", cairn, "\(directory)/node\(i)"]
+        } else {
+            process.executableURL = URL(fileURLWithPath: cairn)
+            process.arguments = ["node", "--home", "\(directory)/node\(i)"]
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         // CAIRN_NODE_STDERR=/tmp/node keeps each node's log in /tmp/node<i> (for debugging a failure).
