@@ -23,8 +23,13 @@ public enum NodeAPI {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// Every error reply, by its `error` code (`cairn_api_errors_total{error}`): one place counts
+    /// all refusals, whichever route or middleware made them.
+    static let errors = RejectionCounter()
+
     static func error(_ status: HTTPResponse.Status, _ error: String, _ detail: String) -> Response {
-        json(ErrorBody(error: error, detail: detail), status: status)
+        errors.add(error)
+        return json(ErrorBody(error: error, detail: detail), status: status)
     }
 
     struct StatusBody: Encodable {
@@ -133,6 +138,10 @@ public enum NodeAPI {
                           "cairn_api_connections_refused_total{reason=\"per_client\"} \(c.refusedPerClient)",
                           "# TYPE cairn_api_accept_paused_total counter", "cairn_api_accept_paused_total \(c.acceptPaused)",
                           "# TYPE cairn_api_connection_limit gauge", "cairn_api_connection_limit \(connections.maxTotal)"]
+            }
+            lines.append("# TYPE cairn_api_errors_total counter")
+            for (code, count) in NodeAPI.errors.snapshot.sorted(by: { $0.key < $1.key }) {
+                lines.append("cairn_api_errors_total{error=\"\(code)\"} \(count)")
             }
             lines.append("# TYPE cairn_records_rejected_total counter")
             for (reason, count) in rejections.snapshot.sorted(by: { $0.key < $1.key }) {

@@ -178,6 +178,11 @@ public actor ConsensusNode {
             guard fetchServing.admit(peer: peer, nowMs: nowMs) else { refused[RejectReason.fetchFlood.rawValue, default: 0] += 1; return }
             serve(try store.certificates(rounds: from, to: to, limit: ConsensusMessage.maxCertificatesPerMessage), to: peer)
         case let .success(verified):
+            // Forged or invalid certificates inside a fetch answer are dropped by the verifier;
+            // count them, as every other refusal is counted (D39).
+            if case let .certificates(_, rejected) = verified, rejected > 0 {
+                refused["invalid_certificate_in_answer", default: 0] += rejected
+            }
             try execute(core.onMessage(verified, from: peer, nowMs: nowMs))
         }
     }

@@ -143,6 +143,19 @@ public final class Database: @unchecked Sendable {
         pthread_rwlock_wrlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         guard let db else { return }
+        if mode == .readWrite {
+            // Memtables to SST files before closing, so the next open does not replay up to
+            // 128 MiB of write-ahead log (a restart after SIGTERM stays fast, D40). A failure
+            // here loses nothing: the log still holds every write.
+            let flush = rocksdb_flushoptions_create()
+            rocksdb_flushoptions_set_wait(flush, 1)
+            for handle in handles.values {
+                var error: UnsafeMutablePointer<CChar>?
+                rocksdb_flush_cf(db, flush, handle, &error)
+                if let error { free(error) }
+            }
+            rocksdb_flushoptions_destroy(flush)
+        }
         for handle in handles.values { rocksdb_column_family_handle_destroy(handle) }
         handles = [:]
         rocksdb_close(db)

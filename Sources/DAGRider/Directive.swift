@@ -10,6 +10,15 @@ public struct CommittedLeader: Sendable, Hashable {
     public var beacon: Digest
     /// Newly delivered certificates, in delivery order: sorted by (round, author), the leader last.
     public var certificates: [VerifiedCertificate]
+
+    public init(wave: UInt64, leader: Digest, leaderRound: UInt64, leaderAuthor: Int, beacon: Digest, certificates: [VerifiedCertificate]) {
+        self.wave = wave
+        self.leader = leader
+        self.leaderRound = leaderRound
+        self.leaderAuthor = leaderAuthor
+        self.beacon = beacon
+        self.certificates = certificates
+    }
 }
 
 /// What the core asks its shell to do, in order. A `persist…` directive must be durable (synced)

@@ -5,7 +5,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure this machine's limits: crypto, storage and compute, each next to ARCHITECTURE §12's figure.",
-        subcommands: [Crypto.self, Storage.self, Compute.self, Consensus.self, Load.self, All.self])
+        subcommands: [Crypto.self, Storage.self, Compute.self, Consensus.self, Load.self, Restart.self, All.self])
 
     struct Options: ParsableArguments {
         @Option(help: "Seconds to run each measurement.")

@@ -101,9 +101,13 @@ struct LedgerTests {
             world.record(alice, .checkpointVote(CheckpointVote(window: 0, sequenceHash: .zero, stateRoot: .zero, modelHash: .zero)), nonce: 0),  // not a validator
             world.record(world.validators[0], .checkpointVote(CheckpointVote(window: 0, sequenceHash: .zero, stateRoot: .zero, modelHash: .zero)), nonce: 0),  // window 0 still open
             [1, 2, 3],                                                                              // malformed
+            // Correctly signed, but the body breaks the name rule: the API and the vote check
+            // look only at the envelope and signature, so only execution can refuse it.
+            world.record(alice, .register(Register(name: "Upper")), nonce: 0),
         ], in: &store)
         #expect(result.records.map { reason(result, result.records.firstIndex(of: $0)!) } == [
             .badSignature, .wrongNonce, .unknownAccount, .insufficientBalance, .unknownTrainer, .invalidAmount, .notValidator, .wrongWindow, .malformed,
+            .malformed,
         ])
         #expect(store.root == before)  // rejected records change no state
         #expect(store.state.count == world.genesis.count)

@@ -79,4 +79,22 @@ struct PeerMeshTests {
         #expect(mesh.counters.count("outbound_dropped_queue_full") == 15)
         #expect(!mesh.send(to: 7, [1]))  // not a validator
     }
+
+    @Test("queues are bounded by bytes too, and a payload that could never fit a frame is refused once")
+    func byteBounds() async throws {
+        let c = Committee4()
+        var settings = MeshSettings()
+        settings.outboundQueueBytes = 10_000
+        settings.transport.maxFrameBytes = 4_096
+        let mesh = PeerMesh(identity: c.identity(0), addresses: [:], settings: settings)
+        #expect(!mesh.send(to: 2, [UInt8](repeating: 0, count: 4_096)))  // + 16-byte tag > frame limit
+        #expect(mesh.counters.count("outbound_dropped_oversize") == 1)
+        var accepted = 0
+        for _ in 0 ..< 10 where mesh.send(to: 2, [UInt8](repeating: 1, count: 3_000)) { accepted += 1 }
+        #expect(accepted == 3)
+        #expect(mesh.queuedBytes(for: 2) == 9_000)
+        #expect(mesh.counters.count("outbound_dropped_queue_bytes") == 7)
+        // Another peer's queue is its own.
+        #expect(mesh.send(to: 3, [UInt8](repeating: 1, count: 3_000)))
+    }
 }

@@ -127,5 +127,10 @@ struct TransportTests {
         #expect(ContinuousClock.now - start < .seconds(3))
         try await waitUntil { server.counters.count("handshake_failed_timeout") == 1 }
         #expect(server.counters.count("handshake_failed_timeout") == 1)
+        // A truncated frame: the length prefix promises 100 bytes, 3 arrive, then nothing.
+        let truncated = ContinuousClock.now
+        try await rawConnection(port: server.port, bytes: [0, 0, 0, 100, 1, 2, 3])
+        #expect(ContinuousClock.now - truncated < .seconds(3))
+        try await waitUntil { server.counters.count("handshake_failed_timeout") == 2 }
     }
 }

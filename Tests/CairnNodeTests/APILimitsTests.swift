@@ -5,6 +5,9 @@ import CairnStorage
 import CairnTestKit
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -138,5 +141,93 @@ struct APILimitsTests {
         net.stopAll()
         let idle = try runProcess(net.cairn, ["prune", "--home", "\(net.directory)/node0", "--below-round", "5"])
         #expect(idle.status != 0 && idle.stderr.contains("at most 0"), "\(idle.stderr)")
+    }
+
+    @Test("malformed and oversize bodies, wrong content types, bad hex, unknown ids and idle partial requests are refused with their reasons and counted; the node keeps serving")
+    func badRequests() async throws {
+        let net = try LocalNetwork(validators: 4)
+        defer { net.stopAll(); try? FileManager.default.removeItem(atPath: net.directory) }
+        let configPath = "\(net.directory)/node0/config/config.toml"
+        let config = try String(contentsOfFile: configPath, encoding: .utf8)
+            .replacingOccurrences(of: "max_blob_bytes = 67108864", with: "max_blob_bytes = 4096\napi_idle_timeout_seconds = 1")
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        for i in 0 ..< 4 { try net.start(i) }
+        #expect(await net.eventually(seconds: 60) { await net.delivered(0) > 0 })
+
+        func request(_ method: String, _ path: String, _ body: [UInt8]? = nil, contentType: String? = nil) async throws -> (Int, String) {
+            var request = URLRequest(url: net.url(0, path))
+            request.httpMethod = method
+            request.httpBody = body.map { Data($0) }
+            if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
+        }
+        let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
+        let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
+        let body = RecordBody.transfer(Transfer(to: trainer.publicKey, amount: 1)).canonicalBytes
+        let record = SignedRecord(author: trainer.publicKey, nonce: 0, body: body,
+                                  signature: trainer.sign(SignedRecord.signingBytes(chain: genesis.hash, author: trainer.publicKey, nonce: 0, body: body)))
+        let valid = Array("{\"record\": \"\(Hex.encode(record.canonicalBytes))\"}".utf8)
+
+        // Bodies.
+        let big = try await request("POST", "/v1/records", [UInt8](repeating: 0x20, count: 300 * 1024))
+        #expect(big.0 == 413 && big.1.contains("too_large"), "\(big)")
+        let notJSON = try await request("POST", "/v1/records", Array("not json".utf8))
+        #expect(notJSON.0 == 400 && notJSON.1.contains("bad_request"), "\(notJSON)")
+        #expect(try await request("POST", "/v1/records", Array("{\"records\": []}".utf8)).0 == 400)
+        let tooMany = Array(("{\"records\": [" + Array(repeating: "\"00\"", count: 1001).joined(separator: ",") + "]}").utf8)
+        #expect(try await request("POST", "/v1/records", tooMany).0 == 400)
+        let notHex = try await request("POST", "/v1/records", Array("{\"record\": \"zz\"}".utf8))
+        #expect(notHex.0 == 400 && notHex.1.contains("not hexadecimal"), "\(notHex)")
+        let garbage = try await request("POST", "/v1/records", Array("{\"record\": \"0102\"}".utf8))
+        #expect(garbage.0 == 400 && garbage.1.contains("invalid_record"), "\(garbage)")
+        // The content type is not trusted either way: the body must be the JSON shape whatever the
+        // header says, and a JSON body under another header is judged by its content.
+        let wrongType = try await request("POST", "/v1/records", Array("record=zz".utf8), contentType: "application/x-www-form-urlencoded")
+        #expect(wrongType.0 == 400 && wrongType.1.contains("bad_request"), "\(wrongType)")
+        let plain = try await request("POST", "/v1/records", valid, contentType: "text/plain")
+        #expect(plain.0 == 202, "\(plain)")
+
+        // Ids and numbers in paths and queries.
+        let zeros = String(repeating: "0", count: 64)
+        for (path, status, code) in [("/v1/records/\(zeros)", 404, "unknown_record"), ("/v1/records/xyz", 400, "bad_request"),
+                                     ("/v1/accounts/zz", 400, "bad_request"), ("/v1/accounts/\(zeros)", 404, "unknown_account"),
+                                     ("/v1/sequence/-1", 400, "bad_request"), ("/v1/sequence/18446744073709551615", 404, "not_delivered"),
+                                     ("/v1/sequence/18446744073709551616", 400, "bad_request"),
+                                     ("/v1/checkpoints/18446744073709551615", 404, "not_certified"), ("/v1/committed", 400, "bad_request"),
+                                     ("/v1/committed?from=18446744073709551615&limit=5000", 200, "records"),
+                                     ("/v1/blobs/nothex", 400, "bad_request")] {
+            let reply = try await request("GET", path)
+            #expect(reply.0 == status && reply.1.contains(code), "\(path): \(reply)")
+        }
+        let status = try await request("POST", "/v1/records/status", Array("{\"ids\": 5}".utf8))
+        #expect(status.0 == 400, "\(status)")
+        // An oversize upload over an existing blob leaves it intact.
+        let blob = Array("kept".utf8)
+        let id = BlobStore.id(of: blob).hex
+        #expect(try await request("PUT", "/v1/blobs/\(id)", blob).0 == 201)
+        #expect(try await request("PUT", "/v1/blobs/\(id)", [UInt8](repeating: 1, count: 5000)).0 == 413)
+        #expect(try await request("GET", "/v1/blobs/\(id)").1 == "kept")
+
+        // A slow client: half a request line, then nothing. Closed after the idle timeout (1 s).
+        let fd = try #require(HostileInputProcessTests.partialRequest(from: "127.0.0.3", to: UInt16(net.basePort + 1)))
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let started = ContinuousClock.now
+        var byte: UInt8 = 0
+        let received = recv(fd, &byte, 1, 0)
+        #expect(received == 0, "the partial request was not closed (recv returned \(received))")
+        #expect(ContinuousClock.now - started < .seconds(4))
+
+        // Every refusal is counted by its code, and the node still serves and commits.
+        let metrics = try await request("GET", "/metrics").1
+        for code in ["too_large", "bad_request", "invalid_record", "unknown_record", "unknown_account", "not_delivered", "not_certified"] {
+            #expect(metrics.contains("cairn_api_errors_total{error=\"\(code)\"}"), "\(code) not counted")
+        }
+        #expect(metrics.contains("cairn_records_rejected_total{reason=\"not_hex\"} 1"))
+        let leaders = await net.leaders(0)
+        #expect(await net.eventually(seconds: 20) { await net.leaders(0) > leaders + 2 })
+        #expect(try await request("GET", "/health").0 == 200)
     }
 }

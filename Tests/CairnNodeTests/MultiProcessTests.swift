@@ -197,7 +197,15 @@ struct MultiProcessTests {
         let roundAtRestart = (await net.status(0)?["round"] as? Int) ?? 0
         try net.start(3)
         let target = await net.delivered(0)
-        #expect(await net.eventually(seconds: 90) { await net.delivered(3) >= target }, "restarted node did not catch up")
+        // While node 3 catches up, every recent position any node serves must keep its hash, and
+        // all nodes must serve the same hash for it (a disagreement was once seen mid-catch-up).
+        let watcher = SequenceWatcher()
+        #expect(await net.eventually(seconds: 90) {
+            await watcher.sample(net, nodes: 0 ..< 4)
+            return await net.delivered(3) >= target
+        }, "restarted node did not catch up")
+        #expect(watcher.conflicts.isEmpty, "sequence entries changed or disagreed during catch-up: \(watcher.conflicts.prefix(5))")
+        #expect(watcher.samples > 20, "only \(watcher.samples) positions sampled")
         #expect(target > before)
         print("kill -9: node 3 had delivered \(before); restarted when node 0 was at round \(roundAtRestart) with \(target) delivered; caught up")
         try await Self.expectAgreement(net, upTo: target - 1)
@@ -260,6 +268,34 @@ struct MultiProcessTests {
         net.stopAll()
         let stopped = try runProcess(net.cairn, ["audit", "--home", "\(net.directory)/node3"])
         #expect(stopped.status == 0 && stopped.stdout.contains("audit OK"), "\(stopped.stdout) \(stopped.stderr)")
+    }
+
+    /// Records what each node serves at its most recent positions, and every inconsistency: a
+    /// position whose hash changed on one node, or two nodes serving different hashes for it.
+    final class SequenceWatcher: @unchecked Sendable {
+        var seen: [Int: String] = [:]
+        var byNode: [Int: [Int: String]] = [:]
+        var conflicts: [String] = []
+        var samples = 0
+
+        func sample(_ net: LocalNetwork, nodes: Range<Int>) async {
+            for node in nodes {
+                let delivered = await net.delivered(node)
+                guard delivered > 0 else { continue }
+                for position in stride(from: delivered - 1, through: max(0, delivered - 40), by: -7) {
+                    guard let hash = await net.get(node, "/v1/sequence/\(position)")?.1["sequence_hash"] as? String else { continue }
+                    samples += 1
+                    if let earlier = byNode[node]?[position], earlier != hash {
+                        conflicts.append("node \(node) position \(position): \(earlier.prefix(12)) then \(hash.prefix(12))")
+                    }
+                    byNode[node, default: [:]][position] = hash
+                    if let other = seen[position], other != hash {
+                        conflicts.append("position \(position): node \(node) serves \(hash.prefix(12)), another node \(other.prefix(12))")
+                    }
+                    seen[position] = hash
+                }
+            }
+        }
     }
 
     /// Every node reports the same vertex and sequence hash at `position`.

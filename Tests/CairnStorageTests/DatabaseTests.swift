@@ -162,10 +162,35 @@ struct DatabaseTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let genesis = Digest(uncheckedBytes: [UInt8](repeating: 1, count: 32))
         try NodeDatabase.open(path: path, genesisHash: genesis).close()
-        try NodeDatabase.open(path: path, genesisHash: genesis).close()
+        let first = try NodeDatabase.open(path: path, genesisHash: genesis)
+        try first.write({ var b = WriteBatch(); b.put("state", [7], [42]); return b }(), sync: true)
+        first.close()
         let other = Digest(uncheckedBytes: [UInt8](repeating: 2, count: 32))
         let error = try #require(throws: StorageError.self) { try NodeDatabase.open(path: path, genesisHash: other) }
         #expect(error.description.contains(genesis.hex))
         #expect(error.description.contains(other.hex))
+        // The refusal wrote nothing: the original genesis opens it with its data intact.
+        let again = try NodeDatabase.open(path: path, genesisHash: genesis)
+        defer { again.close() }
+        #expect(try again.get("state", [7]) == [42])
+    }
+
+    @Test("a corrupt RocksDB file is refused at open with RocksDB's reason; restoring it brings the data back")
+    func corruptFiles() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let genesis = Digest(uncheckedBytes: [UInt8](repeating: 1, count: 32))
+        let database = try NodeDatabase.open(path: path, genesisHash: genesis)
+        try database.write({ var b = WriteBatch(); b.put("state", [1], [2, 3]); return b }(), sync: true)
+        database.close()
+        let current = path + "/CURRENT"
+        let saved = try Data(contentsOf: URL(fileURLWithPath: current))
+        try Data("MANIFEST-999999\n".utf8).write(to: URL(fileURLWithPath: current))
+        let error = try #require(throws: StorageError.self) { try NodeDatabase.open(path: path, genesisHash: genesis) }
+        #expect(error.description.contains("open"), "\(error)")
+        try saved.write(to: URL(fileURLWithPath: current))
+        let restored = try NodeDatabase.open(path: path, genesisHash: genesis)
+        defer { restored.close() }
+        #expect(try restored.get("state", [1]) == [2, 3])
     }
 }

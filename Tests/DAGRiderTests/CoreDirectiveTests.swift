@@ -285,6 +285,19 @@ struct MessageVerifierTests {
         #expect(verifier.verify(.proposal(early), from: 1) == .failure(.unexpectedCoinShare))
         let thin = f.signed(Vertex(round: 2, author: 1, strongEdges: Array(edges.prefix(2)), weakEdges: [], payload: [], coinShare: nil))
         #expect(verifier.verify(.proposal(thin), from: 1) == .failure(.malformedVertex))
+        // Duplicate edges (a strong edge twice; a weak edge repeating a strong one), round 0, a
+        // round-1 vertex with edges, and an oversized payload.
+        let twice = f.signed(Vertex(round: 2, author: 1, strongEdges: [edges[0], edges[0], edges[1]], weakEdges: [], payload: [], coinShare: nil))
+        #expect(verifier.verify(.proposal(twice), from: 1) == .failure(.malformedVertex))
+        let echo = f.signed(Vertex(round: 3, author: 1, strongEdges: edges, weakEdges: [edges[0]], payload: [], coinShare: nil))
+        #expect(verifier.verify(.proposal(echo), from: 1) == .failure(.malformedVertex))
+        let zero = f.signed(Vertex(round: 0, author: 1, strongEdges: [], weakEdges: [], payload: [], coinShare: nil))
+        #expect(verifier.verify(.proposal(zero), from: 1) == .failure(.malformedVertex))
+        let rootedOne = f.signed(Vertex(round: 1, author: 1, strongEdges: edges, weakEdges: [], payload: [], coinShare: nil))
+        #expect(verifier.verify(.proposal(rootedOne), from: 1) == .failure(.malformedVertex))
+        let stuffed = f.signed(Vertex(round: 1, author: 1, strongEdges: [], weakEdges: [],
+                                      payload: Array(repeating: [1], count: f.settings(0).maxRecordsPerVertex + 1), coinShare: nil))
+        #expect(verifier.verify(.proposal(stuffed), from: 1) == .failure(.oversizedPayload))
 
         let votes = [0, 2, 3].map { CertificateVote(voter: UInt32($0), signature: f.vote(good, by: $0).signature) }
         #expect(throws: Never.self) { try verifier.verify(Certificate(signedVertex: good, votes: votes)).get() }

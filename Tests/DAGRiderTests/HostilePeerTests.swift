@@ -153,6 +153,10 @@ struct HostilePeerTests {
         var core = DAGRiderCore.restore(settings: f.settings(0), signer: f.signer(0), coin: f.coin(0), from: snapshot)
         #expect(core.gcFloor == 100)
         _ = core.onStart(nowMs: 0)
+        // A proposal below the floor is refused before anything is buffered.
+        let old = f.signed(Vertex(round: 99, author: 3, strongEdges: (0 ..< 3).map { Self.digest($0, salt: 5) }, weakEdges: [], payload: [], coinShare: nil))
+        #expect(core.onMessage(try f.verified(.proposal(old), from: 3), from: 3, nowMs: 0) == [.rejected(.belowGarbageCollection, from: 3)])
+        #expect(core.bufferedProposalCount == 0)
         // X: a certified vertex of round 90 (below the floor). A Byzantine proposal of round 101
         // names X as a strong edge (strong edges must be of round 100).
         let x = Self.certificate(f, Vertex(round: 90, author: 2, strongEdges: (0 ..< 3).map { Self.digest($0, salt: 8) }, weakEdges: [], payload: [], coinShare: nil))
