@@ -147,6 +147,20 @@ public enum NodeAPI {
             for (reason, count) in rejections.snapshot.sorted(by: { $0.key < $1.key }) {
                 lines.append("cairn_records_rejected_total{reason=\"\(reason)\"} \(count)")
             }
+            // Where a node's memory goes (D41): RocksDB's memtables, block cache and table readers,
+            // the core's DAG and buffers, and the verified-record cache.
+            var memtables = 0, readers = 0
+            for family in ColumnFamily.allCases {
+                memtables += Int((try? validator.database.property("rocksdb.cur-size-all-mem-tables", family: family.rawValue)).flatMap { $0 }.flatMap { Int($0) } ?? 0)
+                readers += Int((try? validator.database.property("rocksdb.estimate-table-readers-mem", family: family.rawValue)).flatMap { $0 }.flatMap { Int($0) } ?? 0)
+            }
+            let cache = (try? validator.database.property("rocksdb.block-cache-usage", family: ColumnFamily.meta.rawValue)).flatMap { $0 }.flatMap { Int($0) } ?? 0
+            lines += ["# TYPE cairn_rocksdb_memtable_bytes gauge", "cairn_rocksdb_memtable_bytes \(memtables)",
+                      "# TYPE cairn_rocksdb_block_cache_bytes gauge", "cairn_rocksdb_block_cache_bytes \(cache)",
+                      "# TYPE cairn_rocksdb_table_readers_bytes gauge", "cairn_rocksdb_table_readers_bytes \(readers)",
+                      "# TYPE cairn_dag_certificates gauge", "cairn_dag_certificates \(status.dagSize)",
+                      "# TYPE cairn_buffered_messages gauge", "cairn_buffered_messages \(status.bufferedMessages)",
+                      "# TYPE cairn_verified_records_cached gauge", "cairn_verified_records_cached \(validator.verifiedRecords.count)"]
             lines += ["# TYPE cairn_rocksdb_sst_bytes gauge", "# TYPE cairn_rocksdb_estimated_keys gauge"]
             for family in ColumnFamily.allCases {
                 if let bytes = try? validator.database.property("rocksdb.total-sst-files-size", family: family.rawValue) {

@@ -108,6 +108,9 @@ public actor ConsensusNode {
         public var refused: [String: Int]
         public var metrics: NodeMetrics
         public var divergence: Divergence?
+        /// Certificates in memory and messages buffered for missing parents.
+        public var dagSize = 0
+        public var bufferedMessages = 0
         /// Behind when the DAG already holds complete rounds well past this validator's own.
         public var catchingUp: Bool { highestCompleteRound > round + 2 }
     }
@@ -115,7 +118,8 @@ public actor ConsensusNode {
     public var status: Status {
         Status(round: core.round, highestCompleteRound: core.highestQuorumRound, progress: progress,
                pendingRecords: core.pendingRecordCount, missingCertificates: core.missingCertificates, refused: refused,
-               metrics: metrics, divergence: divergence)
+               metrics: metrics, divergence: divergence, dagSize: core.dagSize,
+               bufferedMessages: core.bufferedProposalCount + core.bufferedCertificateCount)
     }
 
     public nonisolated var database: ConsensusStore { store }

@@ -53,7 +53,11 @@ public struct Validator: Sendable {
         guard settings.minRoundIntervalMs <= settings.maxRoundIntervalMs else {
             throw Error(description: "\(home.configFile): the round intervals (min \(settings.minRoundIntervalMs) ms, max \(settings.maxRoundIntervalMs) ms) are inverted once combined with genesis")
         }
-        let verifiedRecords = RecentDigests(capacity: 500_000)
+        // Records are looked up here seconds after their check (vote, then execution); 100,000 per
+        // generation covers minutes at the measured throughput. It was 500,000: two generations of
+        // that held ~80 MB and took half an hour to fill, most of the growth tools/soak-memory saw.
+        // An eviction costs one signature check again, never a wrong answer.
+        let verifiedRecords = RecentDigests(capacity: 100_000)
         let node = try ConsensusNode(
             settings: settings, signer: Ed25519ConsensusKeys(key: key, publicKeys: publicKeys),
             verifier: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys),

@@ -111,17 +111,19 @@ public final class Database: @unchecked Sendable {
     /// Memory and file descriptors that stay flat as the database grows (D41): RocksDB's default
     /// keeps every SST file open with its index and filter blocks on the heap (memory grows
     /// with the chain), and gives each of the nine column families 2 × 64 MiB of memtables.
-    /// Here: at most 512 open files, index and filter blocks inside one 64 MiB block cache, and
-    /// all memtables together within 128 MiB.
+    /// Here: at most 512 open files, index and filter blocks inside one 32 MiB block cache, all
+    /// memtables together within 64 MiB, and at most 64 MiB of write-ahead log (which makes a
+    /// rarely written column family flush instead of pinning old logs and its memtable).
     static let maxOpenFiles: Int32 = 512
 
     private static func boundMemory(_ options: OpaquePointer) {
         rocksdb_options_set_max_open_files(options, maxOpenFiles)
-        rocksdb_options_set_write_buffer_size(options, 16 << 20)
+        rocksdb_options_set_write_buffer_size(options, 8 << 20)
         rocksdb_options_set_max_write_buffer_number(options, 2)
-        rocksdb_options_set_db_write_buffer_size(options, 128 << 20)
+        rocksdb_options_set_db_write_buffer_size(options, 64 << 20)
+        rocksdb_options_set_max_total_wal_size(options, 64 << 20)
         let table = rocksdb_block_based_options_create()
-        let cache = rocksdb_cache_create_lru(64 << 20)
+        let cache = rocksdb_cache_create_lru(32 << 20)
         rocksdb_block_based_options_set_block_cache(table, cache)
         rocksdb_block_based_options_set_cache_index_and_filter_blocks(table, 1)
         rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(table, 1)
@@ -145,7 +147,7 @@ public final class Database: @unchecked Sendable {
         guard let db else { return }
         if mode == .readWrite {
             // Memtables to SST files before closing, so the next open does not replay up to
-            // 128 MiB of write-ahead log (a restart after SIGTERM stays fast, D40). A failure
+            // 64 MiB of write-ahead log (a restart after SIGTERM stays fast, D40). A failure
             // here loses nothing: the log still holds every write.
             let flush = rocksdb_flushoptions_create()
             rocksdb_flushoptions_set_wait(flush, 1)

@@ -152,7 +152,7 @@ struct APILimitsTests {
             .replacingOccurrences(of: "max_blob_bytes = 67108864", with: "max_blob_bytes = 4096\napi_idle_timeout_seconds = 1")
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         for i in 0 ..< 4 { try net.start(i) }
-        #expect(await net.eventually(seconds: 60) { await net.delivered(0) > 0 })
+        #expect(await net.eventually(seconds: 120) { await net.delivered(0) > 0 })
 
         func request(_ method: String, _ path: String, _ body: [UInt8]? = nil, contentType: String? = nil) async throws -> (Int, String) {
             var request = URLRequest(url: net.url(0, path))

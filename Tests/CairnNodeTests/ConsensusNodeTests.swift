@@ -196,3 +196,55 @@ extension Array {
         return out
     }
 }
+
+extension ConsensusNodeTests {
+    /// A crash between a window's close (its batch) and the moment its checkpoint vote became
+    /// durable lost the vote for good. At start a validator now votes again for its last closed
+    /// window when neither state nor its pending store holds its vote (D42).
+    @Test("a validator restarted after losing its checkpoint vote at a window close votes again; pending votes survive a restart")
+    func checkpointVoteAfterRestart() async throws {
+        let committee = LocalCommittee()
+        let base = FileManager.default.temporaryDirectory.path + "/cairn-vote-restart-\(UInt64.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        var nodes: [Running] = []
+        for i in 0 ..< 4 { nodes.append(try await launch(committee, i, path: "\(base)/node\(i)", genesisBalance: 1_000)) }
+        for r in nodes { for (j, other) in nodes.enumerated() { r.mesh.setAddress(j, host: "127.0.0.1", port: other.port) } }
+        for _ in 0 ..< 600 {
+            if await nodes[0].node.sequenceProgress.window >= 2 { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        for r in nodes { r.task.cancel() }
+        try await Task.sleep(for: .milliseconds(200))
+        for r in nodes[1...] { r.database.close() }
+        let database = nodes[0].database
+        let store = ConsensusStore(database: database)
+        let window = try store.progress().window
+        try #require(window >= 2, "windows did not close")
+        let last = window - 1
+        // The crash: the window closed (its batch is stored) but our vote never got anywhere.
+        var batch = WriteBatch()
+        batch.delete(ColumnFamily.state.rawValue, StateKey.checkpointVote(window: last, validator: 0))
+        batch.delete(ColumnFamily.state.rawValue, StateKey.checkpoint(last))
+        for record in try store.pendingRecords() { batch.delete(ColumnFamily.meta.rawValue, Array("pending/".utf8) + Hashing.digest(.record, record).bytes) }
+        try database.write(batch, sync: true)
+        #expect(try store.pendingRecords().isEmpty)
+
+        let restarted = try committee.node(0, database: database, mesh: committee.mesh(0), genesisBalance: 1_000)
+        try await restarted.start()
+        let votes = try store.pendingRecords().compactMap { bytes -> CheckpointVote? in
+            guard let record = try? SignedRecord(canonicalBytes: bytes), record.author == committee.keys[0].publicKey,
+                  case let .checkpointVote(vote)? = try? RecordBody(canonicalBytes: record.body) else { return nil }
+            return vote
+        }
+        #expect(votes.map(\.window) == [last], "pending after restart: \(votes)")
+        let closed = try #require(try store.closedWindow(last))
+        #expect(votes.first?.stateRoot == closed.stateRoot && votes.first?.sequenceHash == closed.sequenceHash)
+        // The vote is durable: a second restart finds it pending and does not vote twice.
+        let again = try committee.node(0, database: database, mesh: committee.mesh(0), genesisBalance: 1_000)
+        try await again.start()
+        #expect(try store.pendingRecords().count == 1)
+        #expect(await again.restoredPending == 1)
+        database.close()
+    }
+}

@@ -30,7 +30,7 @@ struct HostileInputProcessTests {
         let net = try LocalNetwork(validators: 4)
         defer { net.stopAll() }
         for i in 0 ..< 4 { try net.start(i) }
-        #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
+        #expect(await net.eventually(seconds: 120) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
         let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
         let signer = Signer(chain: genesis.hash)
         let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
@@ -94,7 +94,7 @@ struct HostileInputProcessTests {
         defer { net.stopAll() }
         try net.start(0, fileDescriptorLimit: 1024)
         for i in 1 ..< 4 { try net.start(i) }
-        #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
+        #expect(await net.eventually(seconds: 120) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
         let port = UInt16(net.basePort + 1)
 
         // 1,100 connections from 127.0.0.2, each holding a partial request; the node has 1,024
@@ -133,7 +133,7 @@ struct HostileInputProcessTests {
         let net = try LocalNetwork(validators: 4)
         defer { net.stopAll() }
         for i in 0 ..< 4 { try net.start(i) }
-        #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
+        #expect(await net.eventually(seconds: 120) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
         let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
         let signer = Signer(chain: genesis.hash)
         let payer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
