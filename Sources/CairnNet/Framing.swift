@@ -8,16 +8,31 @@ public struct FrameTooLarge: Error, Hashable, Sendable, CustomStringConvertible 
     public var description: String { "frame of \(length) bytes exceeds the \(limit)-byte limit" }
 }
 
-/// `[u32 big-endian length][payload]` frames (ARCHITECTURE §9).
+/// `[u32 big-endian length][payload]` frames (ARCHITECTURE §9). The first `handshakeFrames`
+/// frames — the peer's handshake messages, a few hundred bytes each — may be at most
+/// `handshakeFrameBytes`: before a peer has authenticated, it can make this node buffer no more
+/// than that per connection (D39). Counting frames rather than waiting for the handshake code to
+/// raise the limit means a session frame that arrives in the same read as the last handshake
+/// message is judged by the session limit, with no race.
 struct FrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = ByteBuffer
+    static let handshakeFrameBytes: UInt32 = 4096
     let maxFrameBytes: UInt32
+    let handshakeFrames: Int
+    var decoded = 0
+
+    init(maxFrameBytes: UInt32, handshakeFrames: Int) {
+        self.maxFrameBytes = maxFrameBytes
+        self.handshakeFrames = handshakeFrames
+    }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
-        guard length <= maxFrameBytes else { throw FrameTooLarge(length: length, limit: maxFrameBytes) }
+        let limit = decoded < handshakeFrames ? min(maxFrameBytes, Self.handshakeFrameBytes) : maxFrameBytes
+        guard length <= limit else { throw FrameTooLarge(length: length, limit: limit) }
         guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: 4)
+        if decoded < handshakeFrames { decoded += 1 }
         context.fireChannelRead(Self.wrapInboundOut(buffer.readSlice(length: Int(length))!))
         return .continue
     }
@@ -41,9 +56,10 @@ typealias FramedChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
 extension FramedChannel {
     /// Adds the framing handlers and wraps the channel; call from the bootstrap's initializer.
-    static func framed(_ channel: any Channel, maxFrameBytes: UInt32) -> EventLoopFuture<FramedChannel> {
+    /// `handshakeFrames`: how many frames the peer sends during the handshake (server 2, client 1).
+    static func framed(_ channel: any Channel, maxFrameBytes: UInt32, handshakeFrames: Int) -> EventLoopFuture<FramedChannel> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes, handshakeFrames: handshakeFrames)))
             try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
             return try FramedChannel(wrappingChannelSynchronously: channel)
         }

@@ -173,7 +173,10 @@ public struct SecureServer: Sendable {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in FramedChannel.framed(channel, maxFrameBytes: maxFrame) }
+            .bind(host: host, port: port) { channel in
+                // The client's hello and auth.
+                FramedChannel.framed(channel, maxFrameBytes: maxFrame, handshakeFrames: 2)
+            }
         onBound(server.channel.localAddress?.port ?? port)
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
@@ -199,7 +202,10 @@ public enum SecureClient {
         let maxFrame = settings.maxFrameBytes
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: host, port: port) { channel in FramedChannel.framed(channel, maxFrameBytes: maxFrame) }
+            .connect(host: host, port: port) { channel in
+                // The server's hello.
+                FramedChannel.framed(channel, maxFrameBytes: maxFrame, handshakeFrames: 1)
+            }
         return try await withSession(on: channel, handshake: Handshake(identity: identity, role: .client(dialling: peer)),
                                      settings: settings, counters: counters, body)
     }

@@ -49,8 +49,22 @@ public struct RecordStatus: Hashable, Sendable, CanonicalCodable {
         writer.write(rejection != nil)
         if let rejection {
             writer.write(rejection.reason.rawValue)
-            writer.write(rejection.detail)
+            // The reader accepts at most 4,096 bytes: a longer detail would make the record's
+            // status unreadable, so it is cut at a character boundary (the reason is what counts).
+            writer.write(Self.bounded(rejection.detail))
         }
+    }
+
+    static let maxDetailBytes = 4096
+
+    static func bounded(_ detail: String) -> String {
+        guard detail.utf8.count > maxDetailBytes else { return detail }
+        var cut = ""
+        for character in detail {
+            guard cut.utf8.count + character.utf8.count <= maxDetailBytes - 3 else { break }
+            cut.append(character)
+        }
+        return cut + "…"
     }
 
     public init(from reader: inout CanonicalReader) throws {
@@ -60,7 +74,7 @@ public struct RecordStatus: Hashable, Sendable, CanonicalCodable {
             let start = reader.offset
             let code = try reader.field("reason") { try $0.read(String.self, maxLength: 64) }
             guard let reason = Rejection.Reason(rawValue: code) else { throw reader.fail(.invalidValue("unknown rejection reason"), at: start) }
-            rejection = Rejection(reason, try reader.field("detail") { try $0.read(String.self, maxLength: 4096) })
+            rejection = Rejection(reason, try reader.field("detail") { try $0.read(String.self, maxLength: Self.maxDetailBytes) })
         } else {
             rejection = nil
         }

@@ -53,7 +53,9 @@ extension Validator {
             "api.max_connections": "\(total)", "api.max_connections_per_client": "\(config.limits.apiMaxConnectionsPerClient)",
             "api.idle_timeout_s": "\(config.limits.apiIdleTimeoutSeconds)", "process.fd_limit": "\(soft)",
         ])
-        return APIConnections(maxTotal: total, maxPerClient: min(config.limits.apiMaxConnectionsPerClient, total))
+        // One client may never hold more than a quarter of the total, so others are still served
+        // when the budget is small.
+        return APIConnections(maxTotal: total, maxPerClient: min(config.limits.apiMaxConnectionsPerClient, max(1, total / 4)))
     }
 }
 

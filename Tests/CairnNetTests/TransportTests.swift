@@ -92,6 +92,10 @@ struct TransportTests {
         try await rawConnection(port: server.port, bytes: [0xff, 0xff, 0xff, 0xff, 1, 2, 3])
         try await waitUntil { server.counters.count("frame_rejected_oversize") == 1 }
         #expect(server.counters.count("frame_rejected_oversize") == 1)
+        // Before authentication even a 5,000-byte frame is refused: an unauthenticated connection
+        // can make the server buffer at most 4 KiB (session frames may be up to 16 MiB).
+        try await rawConnection(port: server.port, bytes: [0, 0, 0x13, 0x88, 1, 2, 3])
+        try await waitUntil { server.counters.count("frame_rejected_oversize") == 2 }
 
         // 4. A replayed frame inside an authenticated session ends that session.
         await #expect(throws: (any Error).self) {

@@ -92,19 +92,22 @@ struct HostileInputProcessTests {
     func connectionFlood() async throws {
         let net = try LocalNetwork(validators: 4)
         defer { net.stopAll() }
-        try net.start(0, fileDescriptorLimit: 1024)
+        // 700 descriptors: 646 are kept for RocksDB (512), 3 peers (6) and slack (128), so the API
+        // may hold 54, at most 13 of them from one client address. The flood stays below 1,024 descriptors in this test process: libcurl
+        // (URLSession here) uses select(), which breaks on descriptors past FD_SETSIZE.
+        try net.start(0, fileDescriptorLimit: 700)
         for i in 1 ..< 4 { try net.start(i) }
         #expect(await net.eventually(seconds: 120) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
         let port = UInt16(net.basePort + 1)
 
-        // 1,100 connections from 127.0.0.2, each holding a partial request; the node has 1,024
+        // 800 connections from 127.0.0.2, each holding a partial request; the node has 700
         // descriptors in all (soft = hard limit), so it could never hold them.
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
-        for _ in 0 ..< 1_100 {
+        for _ in 0 ..< 800 {
             if let fd = Self.partialRequest(from: "127.0.0.2", to: port) { sockets.append(fd) }
         }
-        #expect(sockets.count > 1_000, "could only open \(sockets.count) connections")
+        #expect(sockets.count > 750, "could only open \(sockets.count) connections")
         let leaders = await net.leaders(0)
         // Served from another address while the flood holds its connections.
         for _ in 0 ..< 5 {
@@ -118,10 +121,9 @@ struct HostileInputProcessTests {
         func value(_ prefix: String) -> Int {
             Int(metrics.split(separator: "\n").first { $0.hasPrefix(prefix + " ") }?.split(separator: " ").last ?? "") ?? -1
         }
-        #expect(value("cairn_api_connections_refused_total{reason=\"per_client\"}") > 900, "\(metrics.split(separator: "\n").filter { $0.contains("api_") })")
-        let limit = value("cairn_api_connection_limit")
-        #expect(limit > 0 && limit < 1024 - 512, "connection limit \(limit) leaves no room for RocksDB and peers")
-        #expect(value("cairn_api_connections_open") <= 64 + 8)
+        #expect(value("cairn_api_connections_refused_total{reason=\"per_client\"}") > 650, "\(metrics.split(separator: "\n").filter { $0.contains("api_") })")
+        #expect(value("cairn_api_connection_limit") == 700 - 646, "the API's share must leave RocksDB's, the peers' and the slack")
+        #expect(value("cairn_api_connections_open") <= 13 + 8)
         // The process is alive and healthy after the flood goes away.
         for fd in sockets { close(fd) }
         sockets = []
@@ -159,20 +161,21 @@ struct HostileInputProcessTests {
         }, "records accepted before the crash were lost")
         let committed = await ids.asyncFilter { await net.get(2, "/v1/records/\($0)")?.1["status"] as? String == "committed" }
         #expect(committed.count == 300, "\(committed.count) of 300 transfers executed")
-        // Nothing is left pending once committed: a second restart proposes nothing again.
-        let pendingAfter = try await Self.pendingCount(net, node: 0)
-        #expect(pendingAfter == 0, "\(pendingAfter) records still pending")
+        // None of them is left pending once committed, so a later restart proposes none again.
+        // (The node's own checkpoint votes may be pending in flight; they are not counted.)
+        let pendingAfter = try await Self.pendingRecords(net, node: 0).filter { ids.contains(Hashing.digest(.record, $0).hex) }
+        #expect(pendingAfter.isEmpty, "\(pendingAfter.count) accepted records still pending after their commit")
     }
 
-    /// Pending records of a running node, read through a secondary instance of its database.
-    static func pendingCount(_ net: LocalNetwork, node: Int) async throws -> Int {
+    /// Pending records of node `node`, read from its database while it is stopped.
+    static func pendingRecords(_ net: LocalNetwork, node: Int) async throws -> [[UInt8]] {
         _ = await net.eventually(seconds: 10) { (await net.status(node)?["pending_records"] as? Int) == 0 }
         net.kill(node, signal: SIGTERM)
         defer { try? net.start(node) }
         let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
         let database = try NodeDatabase.open(path: "\(net.directory)/node\(node)/data/db", genesisHash: genesis.hash)
         defer { database.close() }
-        return try ConsensusStore(database: database).pendingRecords().count
+        return try ConsensusStore(database: database).pendingRecords()
     }
 
     /// A TCP connection from `source` to 127.0.0.1:`port` that sent half a request line, or nil.

@@ -18,12 +18,33 @@ final class LocalNetwork: @unchecked Sendable {
     init(validators: Int) throws {
         cairn = try builtExecutable("cairn")
         directory = FileManager.default.temporaryDirectory.path + "/cairn-localnet-\(UInt64.random(in: 0 ... .max))"
-        basePort = 30000 + 10 * Int.random(in: 0 ..< 2000)
+        basePort = Self.allocateBasePort(validators: validators)
         let corpus = try syntheticCorpus()
         let result = try runProcess(cairn, ["testnet", "--validators", "\(validators)", "--trainers", "2", "--output", directory,
                                             "--base-port", "\(basePort)", "--corpus", corpus,
                                             "--min-round-interval-ms", "20", "--max-round-interval-ms", "100"])
         guard result.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
+    }
+
+    /// Port blocks that never overlap within this test process: networks of different tests run
+    /// in parallel, and two that shared a port would talk to each other's nodes (another chain,
+    /// other sequence hashes) or fail to bind. Starts at a random block so that concurrent test
+    /// processes are unlikely to meet.
+    final class PortBlocks: @unchecked Sendable {  // guarded by `lock`
+        let lock = NSLock()
+        var next = Int.random(in: 0 ..< 400)
+        func take() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            let block = next
+            next = (next + 1) % 400
+            return block
+        }
+    }
+    static let portBlocks = PortBlocks()
+    static func allocateBasePort(validators: Int) -> Int {
+        precondition(validators <= 4, "port blocks hold 4 validators")
+        return 30000 + 50 * portBlocks.take()  // node i uses base + 10·i and + 1: 40 ports, 10 spare
     }
 
     /// Starts node `i`; with `fileDescriptorLimit`, under `ulimit -n` (soft and hard) of that size.
