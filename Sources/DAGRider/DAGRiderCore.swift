@@ -652,6 +652,10 @@ public struct DAGRiderCore: Sendable {
             referenced.remove(node.digest)
             unreferenced.remove(node.digest)
         }
+        // `markReferenced` also records the below-floor parents of the lowest rounds, which never
+        // enter the DAG and so were never removed above: a few digests per round, forever (found
+        // by tools/soak-memory). Only DAG members matter for weak-edge candidates.
+        if referenced.count > 2 * dag.count { referenced = referenced.filter { dag.contains($0) } }
         if !dropped.isEmpty { out.append(.dropped(dropped.map(\.certificate))) }
         votedSlots = votedSlots.filter { $0.key.round >= floor }
         ownProposals = ownProposals.filter { $0.key >= floor }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnNode
+import CairnStorage
 import Foundation
 import Logging
 
@@ -19,6 +20,7 @@ struct Node: AsyncParsableCommand {
     var home: String
 
     func run() async throws {
+        ProcessMemory.limitArenas()
         let validator = try Validator.open(home: NodeHome(home))
         let format = validator.config.logFormat
         let level = Logger.Level(rawValue: validator.config.logLevel) ?? .info
