@@ -18,6 +18,9 @@ struct HostileInputProcessTests {
     /// Signs records for the chain of `net`.
     struct Signer {
         let chain: Digest
+
+        init(_ net: LocalNetwork) throws { chain = try GenesisFile.load(path: "\(net.directory)/genesis.json").hash }
+
         func record(_ key: SigningKey, nonce: UInt64, _ body: RecordBody) -> [UInt8] {
             let bytes = body.canonicalBytes
             return SignedRecord(author: key.publicKey, nonce: nonce, body: bytes,
@@ -31,8 +34,7 @@ struct HostileInputProcessTests {
         defer { net.stopAll() }
         for i in 0 ..< 4 { try net.start(i) }
         #expect(await net.eventually(seconds: 120) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
-        let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
-        let signer = Signer(chain: genesis.hash)
+        let signer = try Signer(net)
         let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
         let other = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer1.key")
 
@@ -136,8 +138,7 @@ struct HostileInputProcessTests {
         defer { net.stopAll() }
         for i in 0 ..< 4 { try net.start(i) }
         #expect(await net.eventually(seconds: 120) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
-        let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
-        let signer = Signer(chain: genesis.hash)
+        let signer = try Signer(net)
         let payer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
         let payee = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer1.key")
         // Alone, node 0 cannot complete a round, so whatever it accepts stays pending in it.
