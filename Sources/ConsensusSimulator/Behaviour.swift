@@ -19,6 +19,15 @@ public enum Behaviour: String, CaseIterable, Sendable, Codable {
     case silent
     /// Honest, but crashes and restarts from its stored state (repeatedly).
     case crash
+    /// Also floods: several validly signed proposals per slot with the maximum weak edges (to
+    /// digests nobody holds), proposals for old rounds and for round 1 (below everyone's floor),
+    /// and fetch requests far over the per-peer budget.
+    case flood
+    /// Chooses strong and weak edges that leave out one honest validator's vertices (wherever a
+    /// quorum remains without them), so they get no support from it, and never votes for them;
+    /// the victim's links are also slowed (the adversary owns the schedule), so its vertices
+    /// arrive late and live on weak edges.
+    case adversarialEdges = "adversarial-edges"
     /// Each faulty validator draws one of the behaviours above.
     case mixed
 

@@ -26,6 +26,16 @@ public struct SimulationConfig: Sendable {
     public var recordsPerTick = 2
     /// Keep every validator's certified vertices and decisions for `--export-dag`.
     public var recordDAG = false
+    /// Messages a link holds in flight (sent, not yet delivered); more are lost, as the real
+    /// mesh drops when a peer's outbound queue is full. The mesh bounds its queues at 64 MiB;
+    /// 16 messages scales that down so overflow happens in ordinary runs (partitions, slow
+    /// links, n = 10), not only under floods, and recovery from it is exercised on most seeds.
+    public var linkQueueCapacity = 16
+    /// Replaces the ordering rules of every validator (the test suite plants wrong ones, D43).
+    public var orderingRules: (any OrderingRules)?
+    /// Replaces the coin validators' verifiers check shares with (a test shows that without the
+    /// share check, one Byzantine share splits the leader choice).
+    public var verifierCoin: (@Sendable (_ seed: UInt64, _ validators: Int, _ me: Int) -> any CoinScheme)?
 
     public init(validators: Int, byzantine: Int, behaviour: Behaviour, rounds: UInt64, seed: UInt64) {
         self.validators = validators
@@ -53,6 +63,15 @@ public struct RunResult: Sendable {
     public var virtualSeconds: Double
     public var rejected: [String: Int]
     public var export: [Int: [String]] = [:]
+    /// Most proposals and certificates any honest core held waiting for parents at once.
+    public var maxBufferedProposals = 0
+    public var maxBufferedCertificates = 0
+    /// Messages lost because a link's queue was full.
+    public var lostOnOverflow = 0
+    /// Honest vertices the validity check owed delivery, and those that reached 2f+1 honest
+    /// validators only when half a GC depth old (not owed).
+    public var obligations = 0
+    public var lateCertificates = 0
 }
 
 /// Simulator events.
@@ -71,6 +90,7 @@ struct SimStore {
     var ownProposals: [UInt64: SignedVertex] = [:]
     var votes: [Vote] = []
     var delivered: [(digest: Digest, round: UInt64, leaderRound: UInt64)] = []
+    var deliveredSet: Set<Digest> = []
     var decidedWave: UInt64 = 0
     var lastCommittedRound: UInt64 = 0
     var committedLeaders = 0
@@ -116,8 +136,11 @@ final class SimNode {
     var store = SimStore()
     var alive = true
     var nextTick: UInt64?
-    /// Set by a crash event: the node dies after this many directives of its next step.
-    var dieAfterDirectives: Int?
+    /// Set by a crash event: the node dies after a random number of the directives of its next
+    /// step (any of them, or none).
+    var crashInNextStep = false
+    /// Requests it serves from storage, budgeted per peer as the node does (D39).
+    var fetchServing: FetchServing
     var received: [ConsensusMessage] = []
     var equivocations: [UInt64: SignedVertex] = [:]
     var coreNanos: UInt64 = 0
@@ -125,12 +148,22 @@ final class SimNode {
     var latencyCount = 0
     var recordCounter: UInt64 = 0
     var commitTimes: [UInt64] = []
+    /// adversarial-edges: own proposals as re-signed without the victim's vertices (by the digest
+    /// the core made), and the votes gathered for them.
+    var rewritten: [Digest: SignedVertex] = [:]
+    var rewrittenVotes: [Digest: [UInt32: Signature]] = [:]
+    /// The independent ordering oracle, fed what this validator stores (it lives with the store).
+    var oracle: OrderingOracle
+    /// Oracle disagreements seen at commits.
+    var oracleViolation: String?
 
     init(index: Int, behaviour: Behaviour, core: DAGRiderCore, verifier: MessageVerifier) {
         self.index = index
         self.behaviour = behaviour
         self.core = core
         self.verifier = verifier
+        fetchServing = FetchServing(settings: core.settings)
+        oracle = OrderingOracle(validators: 4, gcDepth: 0) { _, _ in nil }
     }
 
     var isHonest: Bool { behaviour == .honest || behaviour == .crash }
@@ -151,6 +184,21 @@ public struct Simulation {
     var rejected: [String: Int] = [:]
     var crashWindow: (start: UInt64, end: UInt64)?
     var lastDisturbanceEnd: UInt64 = 0
+    /// adversarial-edges: the honest validator the Byzantine ones starve.
+    var victim: Int?
+    /// Messages in flight per link (from · n + to).
+    var inFlight: [Int]
+    var lostOnOverflow = 0
+    var maxBufferedProposals = 0
+    var maxBufferedCertificates = 0
+    /// Validity (issue 13): honest certificates and the honest validators that stored them; once
+    /// 2f+1 did so by `obligationDeadline`, every live honest validator must deliver it.
+    var storedBy: [Digest: Set<Int>] = [:]
+    var obligations: Set<Digest> = []
+    /// Honest certificates that reached 2f+1 honest validators only when too old to be owed delivery.
+    var lateCertificates = 0
+    var lastObligationCheck: UInt64 = 0
+    var obligationsMet = false
 
     public init(config: SimulationConfig) {
         precondition(config.byzantine <= config.faults || config.crashQuorum, "more faulty validators than f")
@@ -169,8 +217,10 @@ public struct Simulation {
             s.futureRoundWindow = 60
             s.fetchRetryMs = 300
             s.proposalRetryMs = 400
+            if let rules = config.orderingRules { s.orderingRules = rules }
             return s
         }
+        inFlight = Array(repeating: 0, count: config.validators * config.validators)
     }
 
     func makeCore(_ index: Int) -> DAGRiderCore {
@@ -180,7 +230,8 @@ public struct Simulation {
 
     func makeVerifier(_ index: Int) -> MessageVerifier {
         MessageVerifier(settings: settings[index], verifier: signatures,
-                        coin: SimulatedCoin(seed: config.seed, validators: config.validators, me: index))
+                        coin: config.verifierCoin?(config.seed, config.validators, index)
+                            ?? SimulatedCoin(seed: config.seed, validators: config.validators, me: index))
     }
 
     // MARK: Running
@@ -204,12 +255,24 @@ public struct Simulation {
     /// "Commits keep happening" is an eventual property: the coin may pick a silent validator's
     /// vertex several waves in a row (probability 4^-k at n = 4), so a run continues — bounded by
     /// the time limit — until every live honest validator has committed after the disturbance.
+    ///
+    /// Validity is eventual too: the run also waits (checking every 100 virtual ms) until every
+    /// live honest validator delivered every obligation.
     var finished: Bool {
-        guard now >= lastDisturbanceEnd + 3000 else { return false }
-        return nodes.filter { $0.isHonest && $0.alive }.allSatisfy {
-            $0.core.round >= config.rounds && $0.commitTimes.contains { $0 > lastDisturbanceEnd }
+        mutating get {
+            guard now >= lastDisturbanceEnd + 3000 else { return false }
+            let live = nodes.filter { $0.isHonest && $0.alive }
+            guard live.allSatisfy({ $0.core.round >= config.rounds && $0.commitTimes.contains { $0 > lastDisturbanceEnd } }) else { return false }
+            guard now >= lastObligationCheck + 100 else { return false }
+            lastObligationCheck = now
+            obligationsMet = live.allSatisfy { obligations.isSubset(of: $0.store.deliveredSet) }
+            return obligationsMet
         }
     }
+
+    /// Certificates that reached 2f+1 honest validators by then must be delivered: the later of
+    /// the last disturbance's end and one second in (so undisturbed runs have obligations too).
+    var obligationDeadline: UInt64 { max(lastDisturbanceEnd, 1000) }
 
     mutating func setUp() {
         let faulty = Set(rng.shuffled(Array(0 ..< config.validators)).prefix(config.byzantine))
@@ -218,7 +281,16 @@ public struct Simulation {
             if faulty.contains(index) {
                 behaviour = config.behaviour == .mixed ? Behaviour.faulty[rng.int(below: Behaviour.faulty.count)] : config.behaviour
             }
-            nodes.append(SimNode(index: index, behaviour: behaviour, core: makeCore(index), verifier: makeVerifier(index)))
+            let node = SimNode(index: index, behaviour: behaviour, core: makeCore(index), verifier: makeVerifier(index))
+            let coin = SimulatedCoin(seed: config.seed, validators: config.validators, me: index)
+            node.oracle = OrderingOracle(validators: config.validators, gcDepth: config.gcDepth) { wave, shares in
+                try? coin.combine(wave: wave, shares: shares).leader
+            }
+            nodes.append(node)
+        }
+        if nodes.contains(where: { $0.behaviour == .adversarialEdges }) {
+            let honest = nodes.filter(\.isHonest).map(\.index)
+            victim = honest.isEmpty ? nil : honest[rng.int(below: honest.count)]
         }
         for node in nodes {
             let start = UInt64(rng.int(below: 50))
@@ -270,9 +342,12 @@ public struct Simulation {
     mutating func handle(_ event: SimEvent) {
         switch event {
         case let .deliver(to, from, message):
+            inFlight[from * config.validators + to] -= 1
             let node = nodes[to]
             guard node.alive else { return }
             if node.behaviour == .replay, node.received.count < 400 { node.received.append(message) }
+            // A flooder ignores the answers it provoked (verifying them would only slow the run).
+            if node.behaviour == .flood, case .certificates = message { return }
             switch node.verifier.verify(message, from: from) {
             case let .failure(reason):
                 rejected[reason.rawValue, default: 0] += 1
@@ -285,12 +360,25 @@ public struct Simulation {
                 }
                 if node.isHonest, let answer = node.store.answer(verified) {
                     // As a node does (ARCHITECTURE §8, D24): catch-up is served from storage, which
-                    // keeps the full history, not from the core's garbage-collected memory.
-                    if !answer.isEmpty { send(from: to, to: from, .certificates(answer)) }
+                    // keeps the full history, not from the core's garbage-collected memory, within
+                    // a per-peer budget.
+                    guard node.fetchServing.admit(peer: from, nowMs: now) else {
+                        rejected[RejectReason.fetchFlood.rawValue, default: 0] += 1
+                        return
+                    }
+                    for message in node.fetchServing.answers(answer).messages { send(from: to, to: from, message) }
+                    return
+                }
+                if case let .vote(vote) = verified, node.rewrittenVotes[vote.digest] != nil {
+                    collectRewrittenVote(vote, at: node)
                     return
                 }
                 let directives = timed(node) { $0.onMessage(verified, from: from, nowMs: now) }
                 execute(directives, for: node)
+                if node.isHonest {
+                    maxBufferedProposals = max(maxBufferedProposals, node.core.bufferedProposalCount)
+                    maxBufferedCertificates = max(maxBufferedCertificates, node.core.bufferedCertificateCount)
+                }
             }
         case let .tick(index):
             let node = nodes[index]
@@ -310,16 +398,20 @@ public struct Simulation {
         case let .crash(index):
             let node = nodes[index]
             guard node.alive else { return }
-            // Half the time the crash lands in the middle of the node's next step.
+            // Half the time the crash lands in the middle of the node's next step, after any of
+            // its directives.
             if rng.double() < 0.5 {
-                node.dieAfterDirectives = rng.int(below: 4)
+                node.crashInNextStep = true
             } else {
                 node.alive = false
             }
         case let .restart(index):
             let node = nodes[index]
             node.alive = true
-            node.dieAfterDirectives = nil
+            node.crashInNextStep = false
+            node.fetchServing = FetchServing(settings: settings[index])
+            node.rewritten = [:]
+            node.rewrittenVotes = [:]
             node.core = DAGRiderCore.restore(settings: settings[index], signer: KeyedHashSignatures(keys: signatures.keys, me: index),
                                              coin: SimulatedCoin(seed: config.seed, validators: config.validators, me: index),
                                              from: node.store.snapshot(gcDepth: config.gcDepth))
@@ -344,12 +436,14 @@ public struct Simulation {
     // MARK: Directives
 
     mutating func execute(_ directives: [Directive], for node: SimNode) {
+        var limit = directives.count
+        let crashing = node.crashInNextStep
+        if crashing {
+            node.crashInNextStep = false
+            limit = rng.int(below: directives.count + 1)
+        }
         for (position, directive) in directives.enumerated() {
-            if let limit = node.dieAfterDirectives, position >= limit {
-                node.alive = false
-                node.dieAfterDirectives = nil
-                return
-            }
+            if position >= limit { break }
             switch directive {
             case let .persistProposal(signed):
                 node.store.ownProposals[signed.vertex.round] = signed
@@ -358,6 +452,8 @@ public struct Simulation {
             case let .storeCertificate(certificate):
                 node.store.certificates[certificate.digest] = certificate.certificate
                 checker.observe(certificate.certificate)
+                noteStored(certificate, by: node)
+                if node.isHonest { node.oracle.add(certificate.digest, certificate.certificate) }
             case let .send(to, message):
                 send(from: node.index, to: to, message)
             case let .broadcast(message):
@@ -370,8 +466,13 @@ public struct Simulation {
                 node.commitTimes.append(now)
                 for certificate in committed.certificates {
                     node.store.delivered.append((certificate.digest, certificate.vertex.round, committed.leaderRound))
+                    node.store.deliveredSet.insert(certificate.digest)
                     node.latencySum += Double(node.core.round >= certificate.vertex.round ? node.core.round - certificate.vertex.round : 0)
                     node.latencyCount += 1
+                }
+                if node.isHonest, node.oracleViolation == nil, !node.oracle.delivered.starts(with: node.store.delivered.lazy.map(\.digest)) {
+                    node.oracleViolation = "oracle: at \(now) ms validator \(node.index) had delivered \(node.store.delivered.count) vertices through wave \(committed.wave), "
+                        + "but DAG-Rider's rules over its DAG deliver \(node.oracle.delivered.count) through wave \(node.oracle.decided)"
                 }
             case .dropped:
                 rejected["dropped_below_gc", default: 0] += 1
@@ -384,9 +485,25 @@ public struct Simulation {
                 }
             }
         }
-        if node.dieAfterDirectives != nil {
-            node.alive = false
-            node.dieAfterDirectives = nil
+        if crashing { node.alive = false }
+    }
+
+    mutating func noteStored(_ certificate: VerifiedCertificate, by node: SimNode) {
+        let author = Int(certificate.vertex.author)
+        guard node.isHonest, nodes[author].isHonest, now <= obligationDeadline, !obligations.contains(certificate.digest) else { return }
+        storedBy[certificate.digest, default: []].insert(node.index)
+        if storedBy[certificate.digest]!.count >= settings[0].committee.quorum {
+            storedBy[certificate.digest] = nil
+            // With garbage collection, DAG-Rider delivers a vertex only while it lies within gcDepth
+            // rounds of the leader that commits it (ARCHITECTURE §4): one that became available
+            // when the honest frontier was already half a GC depth past it (e.g. a restarted
+            // validator's old proposal certified late) is not owed delivery.
+            let frontier = nodes.filter { $0.isHonest && $0.alive }.map(\.core.round).max() ?? 0
+            if certificate.vertex.round + config.gcDepth / 2 >= frontier {
+                obligations.insert(certificate.digest)
+            } else {
+                lateCertificates += 1
+            }
         }
     }
 
@@ -400,13 +517,16 @@ public struct Simulation {
             return
         case .withholdVotes:
             if case .vote = message { return }
+        case .adversarialEdges:
+            if case let .vote(vote) = message, Int(vote.author) == victim { return }
+            if case let .proposal(signed) = message, Int(signed.vertex.author) == from {
+                outgoing = .proposal(rewrite(signed, at: sender))
+            }
         case .invalidSignature:
             outgoing = corruptSignatures(message)
         case .invalidCoin:
-            if case let .proposal(signed) = message, signed.vertex.coinShare != nil {
-                var vertex = signed.vertex
-                vertex.coinShare?.share = CurvePoint(uncheckedBytes: [UInt8](repeating: 7, count: 32))
-                outgoing = .proposal(resign(vertex, as: from))
+            if case let .proposal(signed) = message, signed.vertex.coinShare != nil, Int(signed.vertex.author) == from {
+                outgoing = .proposal(rewrite(signed, at: sender))
             }
         case .equivocate:
             if case let .proposal(signed) = message {
@@ -431,12 +551,66 @@ public struct Simulation {
     }
 
     mutating func transmit(from: Int, to: Int, _ message: ConsensusMessage, extraDelayMs: UInt64 = 0) {
+        let link = from * config.validators + to
+        // Only honest senders have the mesh's bounded queues; a Byzantine one writes as it likes.
+        guard inFlight[link] < config.linkQueueCapacity || !nodes[from].isHonest else {
+            lostOnOverflow += 1
+            return
+        }
+        inFlight[link] += 1
         var at = now + 1 + extraDelayMs + UInt64(rng.exponential(mean: config.meanDelayMs))
+        // adversarial-edges: the adversary also owns the schedule and slows the victim's links, so
+        // its vertices arrive late and gather little strong support.
+        if from == victim { at += UInt64(rng.exponential(mean: 4 * config.meanDelayMs)) }
         while rng.double() < config.lossRate { at += config.retransmitMs }
         if let groups = partition, !groups.contains(where: { $0.contains(from) && $0.contains(to) }) {
             at = max(at, healAt + UInt64(rng.exponential(mean: config.meanDelayMs)))
         }
         queue.push(.deliver(to: to, from: from, message), at: at)
+    }
+
+    /// A Byzantine validator's own proposal as it really sends it, re-signed (and remembered, so a
+    /// repeated proposal stays the same vertex); the votes for it are gathered outside its core.
+    /// adversarial-edges: without edges to the victim's vertices, wherever 2f+1 strong edges
+    /// remain. invalid-coin: with a garbage coin share (certified only if verifiers fail to check).
+    mutating func rewrite(_ signed: SignedVertex, at node: SimNode) -> SignedVertex {
+        let original = SigningMessages.vertexDigest(signed.vertex)
+        if let known = node.rewritten[original] { return known }
+        var vertex = signed.vertex
+        if node.behaviour == .adversarialEdges {
+            let victimDigests = Set(node.store.certificates.filter { Int($0.value.vertex.author) == victim }.map(\.key))
+            let strong = vertex.strongEdges.filter { !victimDigests.contains($0) }
+            if strong.count >= settings[node.index].committee.quorum { vertex.strongEdges = strong }
+            vertex.weakEdges = vertex.weakEdges.filter { !victimDigests.contains($0) }
+        } else {
+            vertex.coinShare?.share = CurvePoint(uncheckedBytes: [UInt8](repeating: 7, count: 32))
+        }
+        let result = resign(vertex, as: node.index)
+        let digest = SigningMessages.vertexDigest(vertex)
+        node.rewritten[original] = result
+        if node.rewrittenVotes[digest] == nil {
+            // Its own vote first, as an honest author's core casts one for its own vertex.
+            let own = KeyedHashSignatures(keys: signatures.keys, me: node.index).sign(SigningMessages.vote(chain: settings[node.index].committee.chain, digest: digest))
+            node.rewrittenVotes[digest] = [UInt32(node.index): own]
+        }
+        return result
+    }
+
+    /// adversarial-edges: votes for a rewritten proposal, which its core does not know; at 2f+1
+    /// the certificate goes to every peer and, through its own verifier, into its own core.
+    mutating func collectRewrittenVote(_ vote: Vote, at node: SimNode) {
+        guard var votes = node.rewrittenVotes[vote.digest], votes.count < settings[node.index].committee.quorum else { return }
+        votes[vote.voter] = vote.signature
+        node.rewrittenVotes[vote.digest] = votes
+        guard votes.count >= settings[node.index].committee.quorum,
+              let signed = node.rewritten.values.first(where: { SigningMessages.vertexDigest($0.vertex) == vote.digest }) else { return }
+        let certificate = Certificate(signedVertex: signed, votes: votes.keys.sorted().map { CertificateVote(voter: $0, signature: votes[$0]!) })
+        for peer in 0 ..< config.validators where peer != node.index { send(from: node.index, to: peer, .certificate(certificate)) }
+        let someone = (node.index + 1) % config.validators
+        if case let .success(verified) = node.verifier.verify(.certificate(certificate), from: someone) {
+            let directives = timed(node) { $0.onMessage(verified, from: someone, nowMs: now) }
+            execute(directives, for: node)
+        }
     }
 
     func resign(_ vertex: Vertex, as author: Int) -> SignedVertex {
@@ -482,6 +656,38 @@ public struct Simulation {
                 transmit(from: node.index, to: peer, .proposal(signed))
                 transmit(from: node.index, to: peer, .certificate(forged))
             }
+        case .flood:
+            // About five bursts a second (ticks come every 20 ms).
+            guard rng.double() < 0.1 else { return }
+            let committee = settings[node.index].committee
+            let current = node.core.round
+            let coin = SimulatedCoin(seed: config.seed, validators: config.validators, me: node.index)
+            // Two distinct proposals for each of the next two slots, one for an old slot and one for
+            // round 1 — each with the most weak edges a vertex may carry, to digests nobody has.
+            for round in [current + 1, current + 2, current > 6 ? current - 5 : 2, 1] {
+                for copy in 0 ..< 2 {
+                    let strong = round == 1 ? [] : (0 ..< committee.quorum).map { _ in Digest(uncheckedBytes: rng.bytes(32)) }
+                    let weak = round <= 2 ? [] : (0 ..< committee.maxWeakEdges).map { _ in Digest(uncheckedBytes: rng.bytes(32)) }
+                    let vertex = Vertex(round: round, author: UInt32(node.index), strongEdges: strong, weakEdges: weak,
+                                        payload: [Array("flood-\(node.index)-\(round)-\(copy)-\(now)".utf8)],
+                                        coinShare: Wave.coinWave(carriedIn: round).map { try! coin.makeShare(wave: $0) })
+                    let signed = resign(vertex, as: node.index)
+                    for peer in 0 ..< config.validators where peer != node.index { transmit(from: node.index, to: peer, .proposal(signed)) }
+                }
+            }
+            // Catch-up requests far over the per-peer budget (about 200 a second): one whole window
+            // of history, single rounds (small answers keep the simulation fast; the budget counts
+            // requests), one range no validator serves, and unknown digests.
+            let window = settings[node.index].futureRoundWindow
+            for peer in 0 ..< config.validators where peer != node.index {
+                transmit(from: node.index, to: peer, .fetchRounds(from: 1, to: window))
+                for _ in 0 ..< 38 {
+                    let round = 1 + UInt64(rng.int(below: Int(max(1, current))))
+                    transmit(from: node.index, to: peer, .fetchRounds(from: round, to: round))
+                }
+                transmit(from: node.index, to: peer, .fetchRounds(from: 0, to: UInt64.max))
+                transmit(from: node.index, to: peer, .fetchCertificates((0 ..< 8).map { _ in Digest(uncheckedBytes: rng.bytes(32)) }))
+            }
         case .replay:
             guard !node.received.isEmpty, rng.double() < 0.5 else { return }
             for _ in 0 ..< 3 {
@@ -503,6 +709,28 @@ public struct Simulation {
         for node in honest { sequences[node.index] = node.store.delivered.map { ($0.digest, $0.leaderRound) } }
         checker.checkSequences(sequences)
         var violations = checker.violations
+        // The independent oracle: at every commit each honest validator's sequence was a prefix of
+        // what Alg. 3 derives from its DAG; at the end it is all of it (a prefix for one that died
+        // mid-step at the end).
+        for node in honest {
+            if let problem = node.oracleViolation { violations.append(problem) }
+            let expected = node.oracle.delivered
+            let actual = node.store.delivered.map(\.digest)
+            let agrees = node.alive ? actual == expected : expected.starts(with: actual)
+            if node.oracleViolation == nil && !agrees {
+                let at = zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(actual.count, expected.count)
+                violations.append("oracle: validator \(node.index) delivered \(actual.count) vertices, Alg. 3 over its DAG gives \(expected.count); first difference at position \(at)")
+            }
+        }
+        // Validity: honest certificates that 2f+1 honest validators stored by the deadline.
+        if !obligationsMet && config.byzantine <= config.faults {
+            for node in honest where node.alive {
+                let missing = obligations.subtracting(node.store.deliveredSet)
+                if let example = missing.min() {
+                    violations.append("validity: validator \(node.index) never delivered \(missing.count) honest certificates that 2f+1 honest validators stored by \(obligationDeadline) ms (e.g. \(example.short), round \(node.store.certificates[example]?.vertex.round ?? 0))")
+                }
+            }
+        }
         // Liveness: with ≤ f faulty and the network healed, every honest validator keeps committing.
         if config.byzantine <= config.faults {
             for node in honest where node.alive {
@@ -529,6 +757,11 @@ public struct Simulation {
             verticesDelivered: honest.map(\.store.delivered.count).reduce(0, +),
             coreSeconds: Double(nodes.map(\.coreNanos).reduce(0, +)) / 1e9, virtualSeconds: Double(now) / 1000,
             rejected: rejected)
+        result.maxBufferedProposals = maxBufferedProposals
+        result.maxBufferedCertificates = maxBufferedCertificates
+        result.lostOnOverflow = lostOnOverflow
+        result.obligations = obligations.count
+        result.lateCertificates = lateCertificates
         if config.recordDAG {
             for node in honest { result.export[node.index] = DAGExport.lines(store: node.store) }
         }

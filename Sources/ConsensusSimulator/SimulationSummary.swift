@@ -17,12 +17,23 @@ public struct SimulationSummary: Codable, Sendable {
     public var failingSeeds: [UInt64] = []
     public var violations: [String] = []
     public var rejected: [String: Int] = [:]
+    /// Most proposals / certificates one honest core held waiting for parents, over all runs.
+    public var maxBufferedProposals = 0
+    public var maxBufferedCertificates = 0
+    /// Messages lost to full link queues, over all runs.
+    public var lostOnOverflow = 0
+    /// Honest vertices the validity check required every honest validator to deliver (and did).
+    public var deliveryObligations = 0
+    /// Honest vertices that reached 2f+1 honest validators only when half a GC depth old.
+    public var lateCertificates = 0
 
     enum CodingKeys: String, CodingKey {
         case runs, safetyViolations = "safety_violations", commits, decidedWaves = "decided_waves",
              wavesPerCommit = "waves_per_commit", meanLatencyRounds = "latency_rounds",
              verticesDelivered = "vertices_delivered", coreSeconds = "core_seconds",
-             verticesPerSecond = "vertices_per_second", failingSeeds = "failing_seeds", violations, rejected
+             verticesPerSecond = "vertices_per_second", failingSeeds = "failing_seeds", violations, rejected,
+             maxBufferedProposals = "max_buffered_proposals", maxBufferedCertificates = "max_buffered_certificates",
+             lostOnOverflow = "lost_on_overflow", deliveryObligations = "delivery_obligations", lateCertificates = "late_certificates"
     }
 
     public init() {}
@@ -39,6 +50,11 @@ public struct SimulationSummary: Codable, Sendable {
         failingSeeds = try c.decode([UInt64].self, forKey: .failingSeeds)
         violations = try c.decode([String].self, forKey: .violations)
         rejected = try c.decode([String: Int].self, forKey: .rejected)
+        maxBufferedProposals = try c.decodeIfPresent(Int.self, forKey: .maxBufferedProposals) ?? 0
+        maxBufferedCertificates = try c.decodeIfPresent(Int.self, forKey: .maxBufferedCertificates) ?? 0
+        lostOnOverflow = try c.decodeIfPresent(Int.self, forKey: .lostOnOverflow) ?? 0
+        deliveryObligations = try c.decodeIfPresent(Int.self, forKey: .deliveryObligations) ?? 0
+        lateCertificates = try c.decodeIfPresent(Int.self, forKey: .lateCertificates) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -55,6 +71,11 @@ public struct SimulationSummary: Codable, Sendable {
         try c.encode(failingSeeds, forKey: .failingSeeds)
         try c.encode(violations, forKey: .violations)
         try c.encode(rejected, forKey: .rejected)
+        try c.encode(maxBufferedProposals, forKey: .maxBufferedProposals)
+        try c.encode(maxBufferedCertificates, forKey: .maxBufferedCertificates)
+        try c.encode(lostOnOverflow, forKey: .lostOnOverflow)
+        try c.encode(deliveryObligations, forKey: .deliveryObligations)
+        try c.encode(lateCertificates, forKey: .lateCertificates)
     }
 
     public mutating func add(_ result: RunResult) {
@@ -70,6 +91,11 @@ public struct SimulationSummary: Codable, Sendable {
         verticesDelivered += result.verticesDelivered
         coreSeconds += result.coreSeconds
         for (reason, count) in result.rejected { rejected[reason, default: 0] += count }
+        maxBufferedProposals = max(maxBufferedProposals, result.maxBufferedProposals)
+        maxBufferedCertificates = max(maxBufferedCertificates, result.maxBufferedCertificates)
+        lostOnOverflow += result.lostOnOverflow
+        deliveryObligations += result.obligations
+        lateCertificates += result.lateCertificates
     }
 
     /// Runs `seeds` seeds of `config` (seed replaced by each in turn).

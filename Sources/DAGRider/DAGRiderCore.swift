@@ -594,13 +594,14 @@ public struct DAGRiderCore: Sendable {
     mutating func tryCommit(wave: UInt64, into out: inout [Directive]) {
         guard wave > decidedWave, let leaderAuthor = leaders[wave],
               let leader = dag.digest(round: Wave.firstRound(wave), author: leaderAuthor) else { return }
-        guard dag.strongSupport(of: leader, through: Wave.lastRound(wave)) >= committee.quorum else { return }
+        let rules = settings.orderingRules
+        guard rules.support(of: leader, through: Wave.lastRound(wave), in: DAGView(dag: dag)) >= rules.commitQuorum(committee) else { return }
         var stack = [(wave, leader)]
         var current = leader
         var earlier = wave - 1
-        while earlier > decidedWave {
+        while rules.commitsRecursively && earlier > decidedWave {
             if let author = leaders[earlier], let candidate = dag.digest(round: Wave.firstRound(earlier), author: author),
-               dag.strongPath(from: current, to: candidate) {
+               rules.links(from: current, to: candidate, in: DAGView(dag: dag)) {
                 stack.append((earlier, candidate))
                 current = candidate
             }
@@ -629,7 +630,8 @@ public struct DAGRiderCore: Sendable {
                 if let parent = dag.node(edge), parent.round >= line { stack.append(edge) }
             }
         }
-        found.sort { ($0.round, $0.author) < ($1.round, $1.author) }
+        let rules = settings.orderingRules
+        found.sort { rules.deliveredBefore(DAGView.Vertex($0), DAGView.Vertex($1)) }
         for node in found {
             delivered.insert(node.digest)
             undeliveredPayload.remove(node.digest)

@@ -55,6 +55,8 @@ public struct DAGRiderSettings: Sendable {
     /// Records waiting for the next vertex, by count and by bytes.
     public var maxPendingRecords = 100_000
     public var maxPendingRecordBytes = 64 << 20
+    /// Always the standard rules outside the test suite, which plants wrong ones (D43).
+    public var orderingRules: any OrderingRules = StandardOrderingRules()
 
     public init(committee: Committee, me: Int) {
         precondition((0 ..< committee.size).contains(me), "validator index \(me) outside the committee")

@@ -1,5 +1,7 @@
 import ArgumentParser
+import CairnCore
 import ConsensusSimulator
+import DAGRider
 import Foundation
 
 struct Sim: ParsableCommand {
@@ -7,10 +9,13 @@ struct Sim: ParsableCommand {
         abstract: "Run DAG-Rider in a seeded, simulated network with Byzantine validators and check every run.",
         discussion: """
             Each seed simulates n validators over a virtual network with random delays, reordering, \
-            message loss with retransmission and (on about half the seeds) a partition that heals. \
-            Up to f validators misbehave as --behaviour says. Every run is checked from the outside: \
-            honest delivered sequences are prefixes of one another, nothing is delivered twice, every \
-            delivered vertex is certified and follows its causal history, and commits keep happening. \
+            message loss with retransmission, loss when a link's queue is full, and (on about half the \
+            seeds) a partition that heals. Up to f validators misbehave as --behaviour says. Every run \
+            is checked from the outside: honest delivered sequences are prefixes of one another, \
+            nothing is delivered twice, every delivered vertex is certified and follows its causal \
+            history, each honest sequence is exactly what an independent replay of DAG-Rider's \
+            ordering rules derives from that validator's DAG, every honest vertex that reached 2f+1 \
+            honest validators is delivered, and commits keep happening. \
             A failing seed is printed; rerun it with --seeds 1 --first-seed SEED. Exits non-zero when \
             any run violates safety or liveness.
             """)
@@ -38,6 +43,9 @@ struct Sim: ParsableCommand {
 
     @Option(help: "Probability that a transmission is lost and retransmitted.")
     var loss = 0.02
+
+    @Option(help: "Messages one link holds in flight; more are lost (as a full outbound queue drops).")
+    var linkQueue = 16
 
     @Flag(help: "Never inject a partition.")
     var noPartitions = false
@@ -67,6 +75,7 @@ struct Sim: ParsableCommand {
         guard (0 ..< 0.9).contains(loss), delayMs > 0, delayMs <= 60_000 else {
             throw ValidationError("--loss must be in [0, 0.9) and --delay-ms in (0, 60000]")
         }
+        guard linkQueue >= 1, linkQueue <= 1_000_000 else { throw ValidationError("--link-queue must be in 1…1000000") }
         if exportDag != nil && seeds != 1 { throw ValidationError("--export-dag needs --seeds 1") }
     }
 
@@ -80,6 +89,7 @@ struct Sim: ParsableCommand {
         config.meanDelayMs = delayMs
         config.lossRate = loss
         config.allowPartitions = !noPartitions
+        config.linkQueueCapacity = linkQueue
         config.crashQuorum = crashQuorum
         config.recordDAG = exportDag != nil
         let wall = ContinuousClock.now
@@ -108,6 +118,13 @@ struct Sim: ParsableCommand {
             print("waves per commit    \(String(format: "%.3f", summary.wavesPerCommit))")
             print("latency             \(String(format: "%.2f", summary.meanLatencyRounds)) rounds from a vertex's round to its delivery")
             print("ordered             \(String(format: "%.0f", summary.verticesPerSecond)) certified vertices per core-second")
+            let limits = DAGRiderSettings(committee: Committee(size: validators, chain: .zero), me: 0)
+            print("largest buffer      \(summary.maxBufferedProposals) proposals, \(summary.maxBufferedCertificates) certificates in one honest core "
+                + "(bounds: \(limits.maxBufferedProposalsPerAuthor) proposals and \(limits.maxBufferedCertificatesPerAuthor) certificates per author, "
+                + "\(limits.maxBufferedProposalsPerAuthor * validators) proposals and \(limits.maxBufferedMessages) certificates in all)")
+            print("lost on full queues \(summary.lostOnOverflow) messages")
+            print("validity            \(summary.deliveryObligations) honest vertices owed delivery by every live honest validator"
+                + (summary.lateCertificates > 0 ? " (\(summary.lateCertificates) more reached 2f+1 honest validators only when half a GC depth old)" : ""))
             if !summary.rejected.isEmpty {
                 print("refused             " + summary.rejected.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
             }

@@ -10,8 +10,13 @@ struct Fixture {
     let committee: Committee
     let keys: KeyedHashSignatures
 
-    init(n: Int = 4, seed: UInt64 = 1) {
+    /// Garbage-collection depth of every core (short in the random-order test, so its DAG is
+    /// many GC depths long).
+    var gcDepth: UInt64 = 50
+
+    init(n: Int = 4, seed: UInt64 = 1, gcDepth: UInt64 = 50) {
         self.n = n
+        self.gcDepth = gcDepth
         committee = Committee(size: n, chain: Hashing.digest(.genesis, [UInt8(seed)]))
         keys = KeyedHashSignatures(seed: seed, validators: n, me: 0)
     }
@@ -21,6 +26,7 @@ struct Fixture {
         s.minRoundIntervalMs = 10
         s.maxRoundIntervalMs = 100
         s.futureRoundWindow = futureRoundWindow
+        s.gcDepth = gcDepth
         return s
     }
 

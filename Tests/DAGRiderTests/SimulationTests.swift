@@ -14,8 +14,9 @@ struct Scenario: Sendable, CustomTestStringConvertible {
 
 @Suite("Byzantine simulator")
 struct SimulationTests {
-    /// 33 scenarios × 31 seeds = 1,023 seeded runs: every behaviour at n = 4, 7, 10 with f faulty
-    /// validators, random delays, loss, reordering and (on about half the seeds) a healing partition.
+    /// 39 scenarios, 31 seeds each (6 for flood): every behaviour at n = 4, 7, 10 with f faulty
+    /// validators, random delays, loss, full-queue loss, reordering and (on about half the seeds) a
+    /// healing partition; every run checked by the ordering oracle and for validity.
     @Test("safety and liveness hold for every behaviour", arguments: Scenario.all)
     func sweep(scenario: Scenario) {
         let f = (scenario.validators - 1) / 3
@@ -23,13 +24,23 @@ struct SimulationTests {
                                       behaviour: scenario.behaviour, rounds: 32, seed: 0)
         config.recordsPerTick = 1
         let first = UInt64(scenario.validators * 1000 + Behaviour.allCases.firstIndex(of: scenario.behaviour)! * 50)
-        let summary = SimulationSummary.run(config, seeds: first ..< first + 31)
-        #expect(summary.runs == 31)
+        // A flooding validator makes every run tens of times heavier; tools/soak-consensus runs many more.
+        let seeds: UInt64 = scenario.behaviour == .flood ? 6 : 31
+        let summary = SimulationSummary.run(config, seeds: first ..< first + seeds)
+        #expect(summary.runs == Int(seeds))
         #expect(summary.safetyViolations == 0, "failing seeds \(summary.failingSeeds): \(summary.violations.prefix(3))")
         #expect(summary.commits > 0)
         // DAG-Rider's bound is an expectation of ≤ 1.5 waves per commit; faults and partitions push
         // individual scenarios above it, never past 2 on average here.
         #expect(summary.wavesPerCommit < 2.0, "waves per commit \(summary.wavesPerCommit)")
+        // Buffers stay within the bounds D39 set, whatever the faulty validators send.
+        let limits = DAGRiderSettings(committee: Committee(size: scenario.validators, chain: .zero), me: 0)
+        #expect(summary.maxBufferedProposals <= limits.maxBufferedProposalsPerAuthor * scenario.validators)
+        #expect(summary.maxBufferedCertificates <= limits.maxBufferedCertificatesPerAuthor * scenario.validators)
+        if scenario.behaviour == .flood {
+            #expect(summary.rejected[RejectReason.fetchFlood.rawValue, default: 0] > 0)
+            #expect(summary.rejected[RejectReason.tooManyWeakEdges.rawValue, default: 0] == 0, "flood proposals carry exactly the maximum")
+        }
     }
 
     @Test("f+1 crashed: no commit while down, no safety violation, commits resume", arguments: [4, 7, 10])
@@ -61,6 +72,21 @@ struct SimulationTests {
         #expect(summary.commits / Double(summary.runs) > 40)
     }
 
+    /// Shares are combined for real (Shamir over a prime field), so the verifier's share check is
+    /// what keeps a Byzantine share from splitting the leader choice: with it switched off, the
+    /// invalid-coin behaviour must make the checker report a violation.
+    @Test("an unchecked invalid coin share splits the leader choice, and the checker sees it")
+    func invalidShareMatters() {
+        var config = SimulationConfig(validators: 4, byzantine: 1, behaviour: .invalidCoin, rounds: 32, seed: 0)
+        config.recordsPerTick = 1
+        let checked = SimulationSummary.run(config, seeds: 300 ..< 306)
+        #expect(checked.safetyViolations == 0, "\(checked.violations.prefix(2))")
+        #expect(checked.rejected[RejectReason.invalidCoinShare.rawValue, default: 0] > 0)
+        config.verifierCoin = { seed, validators, me in AcceptingCoin(real: SimulatedCoin(seed: seed, validators: validators, me: me)) }
+        let unchecked = SimulationSummary.run(config, seeds: 300 ..< 306)
+        #expect(unchecked.safetyViolations > 0, "a garbage share changed nothing: the simulated coin ignores share values")
+    }
+
     @Test("a failing seed reproduces exactly")
     func reproducible() {
         var config = SimulationConfig(validators: 7, byzantine: 2, behaviour: .mixed, rounds: 24, seed: 77)
@@ -78,15 +104,18 @@ struct SimulationTests {
 @Suite("Deterministic ordering")
 struct OrderingTests {
     /// Feeds one validator's certified DAG, in many random orders, to fresh cores (which never
-    /// propose): every order must deliver the identical sequence.
+    /// propose): every order must deliver the identical sequence. The DAG is many GC depths long
+    /// (depth 8, 30 commits), so garbage collection, below-floor parents and buffered
+    /// certificates whose parents fell below the floor are all exercised.
     @Test("the same certified DAG in random delivery orders gives one sequence", arguments: [4, 7])
     func randomOrders(validators: Int) throws {
-        let fixture = Fixture(n: validators)
+        let fixture = Fixture(n: validators, gcDepth: 8)
         // Build a DAG with a real run of cores on a lossless, in-order loopback network.
         var network = LoopbackNetwork(fixture: fixture)
-        network.run(untilCommits: 6)
+        network.run(untilCommits: 30)
         let certificates = network.allCertificates()
-        #expect(certificates.count >= validators * 20)
+        #expect(certificates.count >= validators * 100)
+        #expect(certificates.map(\.vertex.round).max()! > 10 * fixture.gcDepth)
         var reference: (digests: [Digest], waves: [UInt64])?
         var generator = SystemRandomNumberGenerator()
         for trial in 0 ..< 30 {
@@ -164,4 +193,12 @@ struct OrderingTests {
             #expect(!delivered.isEmpty)
         }
     }
+}
+
+/// A coin whose verifier accepts every share (the missing check the test above plants).
+struct AcceptingCoin: CoinScheme {
+    let real: SimulatedCoin
+    func makeShare(wave: UInt64) throws -> CoinShare { try real.makeShare(wave: wave) }
+    func verify(_ share: CoinShare, wave: UInt64) -> Bool { share.wave == wave }
+    func combine(wave: UInt64, shares: [CoinShare]) throws -> (leader: Int, beacon: Digest) { try real.combine(wave: wave, shares: shares) }
 }
