@@ -152,6 +152,8 @@ final class SimNode {
     /// the core made), and the votes gathered for them.
     var rewritten: [Digest: SignedVertex] = [:]
     var rewrittenVotes: [Digest: [UInt32: Signature]] = [:]
+    /// The rewritten proposals by their own digest (what votes name).
+    var rewrittenByDigest: [Digest: SignedVertex] = [:]
     /// The independent ordering oracle, fed what this validator stores (it lives with the store).
     var oracle: OrderingOracle
     /// Oracle disagreements seen at commits.
@@ -412,6 +414,7 @@ public struct Simulation {
             node.fetchServing = FetchServing(settings: settings[index])
             node.rewritten = [:]
             node.rewrittenVotes = [:]
+            node.rewrittenByDigest = [:]
             node.core = DAGRiderCore.restore(settings: settings[index], signer: KeyedHashSignatures(keys: signatures.keys, me: index),
                                              coin: SimulatedCoin(seed: config.seed, validators: config.validators, me: index),
                                              from: node.store.snapshot(gcDepth: config.gcDepth))
@@ -588,6 +591,7 @@ public struct Simulation {
         let result = resign(vertex, as: node.index)
         let digest = SigningMessages.vertexDigest(vertex)
         node.rewritten[original] = result
+        node.rewrittenByDigest[digest] = result
         if node.rewrittenVotes[digest] == nil {
             // Its own vote first, as an honest author's core casts one for its own vertex.
             let own = KeyedHashSignatures(keys: signatures.keys, me: node.index).sign(SigningMessages.vote(chain: settings[node.index].committee.chain, digest: digest))
@@ -602,8 +606,7 @@ public struct Simulation {
         guard var votes = node.rewrittenVotes[vote.digest], votes.count < settings[node.index].committee.quorum else { return }
         votes[vote.voter] = vote.signature
         node.rewrittenVotes[vote.digest] = votes
-        guard votes.count >= settings[node.index].committee.quorum,
-              let signed = node.rewritten.values.first(where: { SigningMessages.vertexDigest($0.vertex) == vote.digest }) else { return }
+        guard votes.count >= settings[node.index].committee.quorum, let signed = node.rewrittenByDigest[vote.digest] else { return }
         let certificate = Certificate(signedVertex: signed, votes: votes.keys.sorted().map { CertificateVote(voter: $0, signature: votes[$0]!) })
         for peer in 0 ..< config.validators where peer != node.index { send(from: node.index, to: peer, .certificate(certificate)) }
         let someone = (node.index + 1) % config.validators

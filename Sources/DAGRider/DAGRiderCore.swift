@@ -630,8 +630,9 @@ public struct DAGRiderCore: Sendable {
                 if let parent = dag.node(edge), parent.round >= line { stack.append(edge) }
             }
         }
+        // Each node's view is built once, not twice per comparison (this runs on every commit).
         let rules = settings.orderingRules
-        found.sort { rules.deliveredBefore(DAGView.Vertex($0), DAGView.Vertex($1)) }
+        found = zip(found, found.map(DAGView.Vertex.init)).sorted { rules.deliveredBefore($0.1, $1.1) }.map(\.0)
         for node in found {
             delivered.insert(node.digest)
             undeliveredPayload.remove(node.digest)
