@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "DAGRider", targets: ["DAGRider"]),
         .library(name: "OpenSkill", targets: ["OpenSkill"]),
         .library(name: "CairnLedger", targets: ["CairnLedger"]),
+        .library(name: "CairnTraining", targets: ["CairnTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -44,6 +45,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: Libraries
+        // jemalloc as the process allocator (D44), with its statistics for /metrics.
+        .target(name: "CairnAllocator", linkerSettings: [.linkedLibrary("jemalloc")]),
         .target(name: "CairnCore", swiftSettings: optimisedSettings),
         .target(name: "CairnCrypto", dependencies: ["CairnCore", "CSodium", "COpenSSL"],
                 swiftSettings: optimisedSettings),
@@ -69,8 +72,11 @@ let package = Package(
         .target(name: "CairnLedger",
                 dependencies: ["CairnCore", "CairnCrypto"],
                 swiftSettings: sharedSettings),
+        // The reference training task: byte MLP, AdamW, data assignment (OpenBLAS for products).
+        .target(name: "CairnTraining", dependencies: ["CairnCore", "CairnCrypto", "CBLAS"],
+                swiftSettings: optimisedSettings),
         .target(name: "CairnNode",
-                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "CairnNet", "CairnLedger",
+                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "CairnNet", "CairnLedger", "CairnTraining", "CairnAllocator",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -80,14 +86,14 @@ let package = Package(
                                .product(name: "UnixSignals", package: "swift-service-lifecycle")],
                 swiftSettings: sharedSettings),
         .target(name: "CairnBench",
-                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "ConsensusSimulator", "CBLAS"],
+                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "ConsensusSimulator", "CairnTraining", "CBLAS"],
                 swiftSettings: sharedSettings),
 
         // MARK: Executables
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnCore", "CairnCrypto", "CairnStorage", "CairnNode", "CairnBench", "DAGRider", "ConsensusSimulator", "OpenSkill", "OpenSkillVectors",
+                "CairnCore", "CairnCrypto", "CairnStorage", "CairnNode", "CairnBench", "CairnTraining", "DAGRider", "ConsensusSimulator", "OpenSkill", "OpenSkillVectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -120,6 +126,8 @@ let package = Package(
         .testTarget(name: "OpenSkillTests", dependencies: ["OpenSkill", "OpenSkillVectors"], exclude: ["Fixtures"],
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnLedgerTests", dependencies: ["CairnCore", "CairnCrypto", "CairnLedger", "CairnTestKit"],
+                    swiftSettings: sharedSettings),
+        .testTarget(name: "CairnTrainingTests", dependencies: ["CairnCore", "CairnCrypto", "CairnTraining"],
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnNodeTests",
                     dependencies: ["CairnCore", "CairnCrypto", "CairnNode", "CairnStorage", "CairnBench", "cairn", "CairnTestKit",

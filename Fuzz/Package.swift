@@ -21,5 +21,9 @@ let package = Package(
             dependencies: [.product(name: "CairnCore", package: "Cairn"), .product(name: "CairnCrypto", package: "Cairn"),
                            .product(name: "CairnLedger", package: "Cairn")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(
+            name: "FuzzBlob",
+            dependencies: [.product(name: "CairnCore", package: "Cairn"), .product(name: "CairnTraining", package: "Cairn")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ]
 )

@@ -17,4 +17,6 @@ public enum DomainTag: UInt8, Sendable, CaseIterable {
     case channel = 0x0e
     /// Signature message of a proposer over its vertex digest (votes use `vote`).
     case proposal = 0x0f
+    /// Seeds of the training task: data assignment, initial model, evaluation batches, hyperplanes.
+    case training = 0x10
 }

@@ -1,18 +1,23 @@
-/// The reference training task (ARCHITECTURE §6) as genesis fixes it. Fields that the training issue
-/// has not yet defined are listed in `Genesis.placeholders`, not invented here.
+/// The reference training task (ARCHITECTURE §6) as genesis fixes it (format version 2 added
+/// `training` and `evaluation`).
 public struct TrainingTaskSpec: Codable, Hashable, Sendable, CanonicalCodable {
     public var name: String
     public var corpus: CorpusSpec
     public var model: ModelSpec
     public var compression: CompressionSpec
     public var lsh: LSHSpec
+    public var training: TrainingSpec
+    public var evaluation: EvaluationSpec
 
-    public init(name: String, corpus: CorpusSpec, model: ModelSpec, compression: CompressionSpec, lsh: LSHSpec) {
+    public init(name: String, corpus: CorpusSpec, model: ModelSpec, compression: CompressionSpec, lsh: LSHSpec,
+                training: TrainingSpec, evaluation: EvaluationSpec) {
         self.name = name
         self.corpus = corpus
         self.model = model
         self.compression = compression
         self.lsh = lsh
+        self.training = training
+        self.evaluation = evaluation
     }
 
     public func encode(to writer: inout CanonicalWriter) {
@@ -21,6 +26,8 @@ public struct TrainingTaskSpec: Codable, Hashable, Sendable, CanonicalCodable {
         writer.write(model)
         writer.write(compression)
         writer.write(lsh)
+        writer.write(training)
+        writer.write(evaluation)
     }
 
     public init(from reader: inout CanonicalReader) throws {
@@ -29,7 +36,113 @@ public struct TrainingTaskSpec: Codable, Hashable, Sendable, CanonicalCodable {
         model = try reader.field("model") { try $0.read(ModelSpec.self) }
         compression = try reader.field("compression") { try $0.read(CompressionSpec.self) }
         lsh = try reader.field("lsh") { try $0.read(LSHSpec.self) }
+        training = try reader.field("training") { try $0.read(TrainingSpec.self) }
+        evaluation = try reader.field("evaluation") { try $0.read(EvaluationSpec.self) }
     }
+}
+
+/// How trainers train (ARCHITECTURE §6): the inner loop each window and the outer step.
+public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
+    /// Inner AdamW steps per window (H).
+    public var innerSteps: UInt32
+    /// Contexts per inner step; a trainer's shard is inner_steps × batch_size contexts.
+    public var batchSize: UInt32
+    /// Inner learning rate: cosine from `learningRate` to `learningRateFloor` after a linear warm-up.
+    public var learningRate: Double
+    public var learningRateFloor: Double
+    public var warmupSteps: UInt32
+    public var weightDecay: Double
+    /// θ_next = θ − outer_learning_rate · mean of the clipped accepted Δs.
+    public var outerLearningRate: Double
+    /// At most this many accepted contributions are aggregated per window (top-G).
+    public var maxAggregated: UInt32
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case innerSteps = "inner_steps", batchSize = "batch_size", learningRate = "learning_rate",
+             learningRateFloor = "learning_rate_floor", warmupSteps = "warmup_steps", weightDecay = "weight_decay",
+             outerLearningRate = "outer_learning_rate", maxAggregated = "max_aggregated"
+    }
+
+    public init(innerSteps: UInt32, batchSize: UInt32, learningRate: Double, learningRateFloor: Double, warmupSteps: UInt32,
+                weightDecay: Double, outerLearningRate: Double, maxAggregated: UInt32) {
+        self.innerSteps = innerSteps
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.learningRateFloor = learningRateFloor
+        self.warmupSteps = warmupSteps
+        self.weightDecay = weightDecay
+        self.outerLearningRate = outerLearningRate
+        self.maxAggregated = maxAggregated
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(innerSteps)
+        writer.write(batchSize)
+        writer.write(learningRate)
+        writer.write(learningRateFloor)
+        writer.write(warmupSteps)
+        writer.write(weightDecay)
+        writer.write(outerLearningRate)
+        writer.write(maxAggregated)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        innerSteps = try reader.field("inner_steps") { try $0.read(UInt32.self) }
+        batchSize = try reader.field("batch_size") { try $0.read(UInt32.self) }
+        learningRate = try reader.field("learning_rate") { try $0.read(Double.self) }
+        learningRateFloor = try reader.field("learning_rate_floor") { try $0.read(Double.self) }
+        warmupSteps = try reader.field("warmup_steps") { try $0.read(UInt32.self) }
+        weightDecay = try reader.field("weight_decay") { try $0.read(Double.self) }
+        outerLearningRate = try reader.field("outer_learning_rate") { try $0.read(Double.self) }
+        maxAggregated = try reader.field("max_aggregated") { try $0.read(UInt32.self) }
+    }
+
+    public static var minimumEncodedSize: Int { 4 * 4 + 4 * 8 }
+}
+
+/// How validators evaluate a contribution (ARCHITECTURE §6).
+public struct EvaluationSpec: Codable, Hashable, Sendable, CanonicalCodable {
+    /// Contexts of the trainer's shard for the own-data losses.
+    public var ownContexts: UInt32
+    /// Contexts drawn from the evaluation seed for the random-data losses (the score).
+    public var randomContexts: UInt32
+    /// θ' = θ − step · Δ.
+    public var step: Double
+    /// Contexts whose logit change is hashed.
+    public var probeContexts: UInt32
+    /// Held-out contexts for the model's reported loss.
+    public var heldOutContexts: UInt32
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case ownContexts = "own_contexts", randomContexts = "random_contexts", step,
+             probeContexts = "probe_contexts", heldOutContexts = "held_out_contexts"
+    }
+
+    public init(ownContexts: UInt32, randomContexts: UInt32, step: Double, probeContexts: UInt32, heldOutContexts: UInt32) {
+        self.ownContexts = ownContexts
+        self.randomContexts = randomContexts
+        self.step = step
+        self.probeContexts = probeContexts
+        self.heldOutContexts = heldOutContexts
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(ownContexts)
+        writer.write(randomContexts)
+        writer.write(step)
+        writer.write(probeContexts)
+        writer.write(heldOutContexts)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        ownContexts = try reader.field("own_contexts") { try $0.read(UInt32.self) }
+        randomContexts = try reader.field("random_contexts") { try $0.read(UInt32.self) }
+        step = try reader.field("step") { try $0.read(Double.self) }
+        probeContexts = try reader.field("probe_contexts") { try $0.read(UInt32.self) }
+        heldOutContexts = try reader.field("held_out_contexts") { try $0.read(UInt32.self) }
+    }
+
+    public static var minimumEncodedSize: Int { 4 * 4 + 8 }
 }
 
 /// Which text the model trains on, pinned by hash: a node refuses to evaluate with another corpus.

@@ -169,8 +169,28 @@ extension TrainingTaskSpec {
             || compression.topK > compression.chunkSize {
             problems.append("task.compression needs 0 < top_k ≤ chunk_size ≤ 65536 (indices are uint16)")
         }
-        if lsh.bits == 0 || lsh.bits % 64 != 0 || lsh.hammingThreshold >= lsh.bits {
-            problems.append("task.lsh needs bits a positive multiple of 64 and hamming_threshold < bits")
+        if lsh.bits == 0 || lsh.bits % 64 != 0 || lsh.bits > 4096 || lsh.hammingThreshold >= lsh.bits {
+            problems.append("task.lsh needs bits a positive multiple of 64 up to 4096 and hamming_threshold < bits")
+        }
+        let t = training
+        if !(1...10_000).contains(t.innerSteps) || !(1...4096).contains(t.batchSize) || UInt64(t.innerSteps) * UInt64(t.batchSize) > 1 << 24 {
+            problems.append("task.training needs inner_steps 1…10000, batch_size 1…4096 and inner_steps × batch_size ≤ 2^24 contexts per shard")
+        }
+        if !(t.learningRate.isFinite && t.learningRate > 0 && t.learningRate < 1)
+            || !(t.learningRateFloor.isFinite && t.learningRateFloor >= 0 && t.learningRateFloor <= t.learningRate) {
+            problems.append("task.training needs 0 < learning_rate < 1 and 0 ≤ learning_rate_floor ≤ learning_rate")
+        }
+        if t.warmupSteps > 1_000_000 || !(t.weightDecay.isFinite && t.weightDecay >= 0 && t.weightDecay < 1)
+            || !(t.outerLearningRate.isFinite && t.outerLearningRate > 0 && t.outerLearningRate <= 4) || !(1...1000).contains(t.maxAggregated) {
+            problems.append("task.training needs warmup_steps ≤ 1000000, 0 ≤ weight_decay < 1, 0 < outer_learning_rate ≤ 4 and max_aggregated 1…1000")
+        }
+        let e = evaluation
+        if !(1...65_536).contains(e.ownContexts) || !(1...65_536).contains(e.randomContexts) || !(1...4096).contains(e.probeContexts)
+            || !(1...1_000_000).contains(e.heldOutContexts) {
+            problems.append("task.evaluation needs own_contexts and random_contexts 1…65536, probe_contexts 1…4096, held_out_contexts 1…1000000")
+        }
+        if !(e.step.isFinite && e.step > 0 && e.step <= 16) {
+            problems.append("task.evaluation.step must be finite and in (0, 16]")
         }
         return problems
     }

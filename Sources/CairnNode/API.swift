@@ -161,6 +161,10 @@ public enum NodeAPI {
                       "# TYPE cairn_dag_certificates gauge", "cairn_dag_certificates \(status.dagSize)",
                       "# TYPE cairn_buffered_messages gauge", "cairn_buffered_messages \(status.bufferedMessages)",
                       "# TYPE cairn_verified_records_cached gauge", "cairn_verified_records_cached \(validator.verifiedRecords.count)"]
+            if let heap = ProcessMemory.stats() {
+                lines += ["# TYPE cairn_heap_allocated_bytes gauge", "cairn_heap_allocated_bytes \(heap.allocated)",
+                          "# TYPE cairn_heap_resident_bytes gauge", "cairn_heap_resident_bytes \(heap.resident)"]
+            }
             lines += ["# TYPE cairn_rocksdb_sst_bytes gauge", "# TYPE cairn_rocksdb_estimated_keys gauge"]
             for family in ColumnFamily.allCases {
                 if let bytes = try? validator.database.property("rocksdb.total-sst-files-size", family: family.rawValue) {

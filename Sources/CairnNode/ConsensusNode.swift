@@ -296,14 +296,9 @@ public actor ConsensusNode {
             }
             group.addTask {
                 // Also the watchdog: a storage failure in any step ends the run (and the process).
-                var lastTrim = ContinuousClock.now
                 while !Task.isCancelled {
                     try await Task.sleep(for: .milliseconds(5))
                     try await self.tick()
-                    if ContinuousClock.now - lastTrim > .seconds(60) {
-                        ProcessMemory.releaseFreePages()
-                        lastTrim = ContinuousClock.now
-                    }
                 }
             }
         }

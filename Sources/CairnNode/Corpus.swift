@@ -1,35 +1,23 @@
 import CairnCore
 import CairnCrypto
+import CairnTraining
 import Foundation
 
-/// The reference task's corpus (ARCHITECTURE §6): the extension-less files of a fortunes directory, in
-/// byte order of their names, concatenated. `.dat` indexes and `.u8` links have extensions and so
-/// are skipped; so are subdirectories (the `off/` collection) and symbolic links.
+/// The reference task's corpus (ARCHITECTURE §6) as `cairn testnet` measures it for genesis: the
+/// files `CorpusFiles` lists, concatenated, hashed as a stream.
 public enum Corpus {
-    public static let defaultDirectory = "/usr/share/games/fortunes"
-    public static let source = "debian-fortunes"
+    public static let defaultDirectory = CorpusFiles.defaultDirectory
+    public static let source = CorpusFiles.source
 
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {
         public var description: String
     }
 
-    /// The files that make up the corpus, full paths in corpus order.
+    /// The files that make up the corpus, full paths in corpus order (`CorpusFiles`' rule).
     public static func files(in directory: String) throws -> [String] {
-        let fm = FileManager.default
-        guard let names = try? fm.contentsOfDirectory(atPath: directory) else {
-            throw Error(description: "corpus directory \(directory) cannot be read; install Debian's fortunes package (tools/setup does) or pass --corpus DIR")
+        do { return try CorpusFiles.list(in: directory) } catch let error as CorpusText.Error {
+            throw Error(description: error.description)
         }
-        let files = names.filter { !$0.contains(".") }
-            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-            .map { directory + "/" + $0 }
-            .filter { path in
-                guard let attributes = try? fm.attributesOfItem(atPath: path) else { return false }
-                return attributes[.type] as? FileAttributeType == .typeRegular
-            }
-        guard !files.isEmpty else {
-            throw Error(description: "corpus directory \(directory) holds no extension-less text files")
-        }
-        return files
     }
 
     /// SHA-256 (domain `corpus`) and size of the concatenated corpus, streamed file by file.

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnCrypto
+import CairnTraining
 import Foundation
 
 #if canImport(Glibc)
@@ -60,12 +61,12 @@ public struct TestnetGenerator: Sendable {
 
     public init(settings: Settings) { self.settings = settings }
 
+    /// The reference task with the values measured for it (genesis/README.md, BENCHMARKS.md).
     public static func defaultTask(corpus: CorpusSpec) -> TrainingTaskSpec {
         TrainingTaskSpec(
-            name: "byte-lm-v1", corpus: corpus,
-            model: ModelSpec(contextBytes: 16, embeddingDim: 32, hiddenUnits: [512, 512], vocabulary: 256),
-            compression: CompressionSpec(chunkSize: 4096, topK: 64),
-            lsh: LSHSpec(bits: 256, hammingThreshold: 8))
+            name: ReferenceSpec.name, corpus: corpus, model: ReferenceSpec.model,
+            compression: ReferenceSpec.compression, lsh: ReferenceSpec.lsh,
+            training: ReferenceSpec.training, evaluation: ReferenceSpec.evaluation)
     }
 
     public static let defaultRewards = RewardParameters(
@@ -74,8 +75,6 @@ public struct TestnetGenerator: Sendable {
 
     /// Fields later issues define; recorded in genesis so nobody mistakes them for settled.
     public static let placeholders = [
-        "task.training: inner steps, batch size and learning rates (training issue)",
-        "task.evaluation: batch counts, evaluation step size, probe batch (training issue)",
         "rewards.penalties: copycat, laggard and slash rules (ratings and rewards issue)",
     ]
 

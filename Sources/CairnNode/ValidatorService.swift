@@ -21,6 +21,7 @@ extension Validator {
         logger.info("validator starting", metadata: [
             "node.name": "\(config.name)", "node.index": "\(index)", "p2p.listen": "\(config.p2pListen)",
             "api.listen": "\(config.apiListen)", "genesis.hash": "\(genesisHash.hex)",
+            "process.allocator": "\(ProcessMemory.allocator)",
         ])
         await node.setDivergenceHandler { divergence in
             logger.critical("state diverges from a certified checkpoint", metadata: [

@@ -1,11 +1,12 @@
 import ArgumentParser
 import CairnBench
+import CairnTraining
 import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure this machine's limits: crypto, storage and compute, each next to ARCHITECTURE §12's figure.",
-        subcommands: [Crypto.self, Storage.self, Compute.self, Consensus.self, Load.self, Restart.self, All.self])
+        subcommands: [Crypto.self, Storage.self, Compute.self, Training.self, Consensus.self, Load.self, Restart.self, All.self])
 
     struct Options: ParsableArguments {
         @Option(help: "Seconds to run each measurement.")
@@ -39,6 +40,22 @@ struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "OpenBLAS sgemm on one thread.")
         @OptionGroup var options: Options
         func run() throws { try report(Benchmarks(seconds: options.seconds).compute(), json: options.json) }
+    }
+
+    struct Training: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The training task's speed: evaluation forward passes and whole evaluations on one thread, training steps, blob size — next to OpenBLAS sgemm measured in the same run.")
+        @OptionGroup var options: Options
+        @Option(help: "Corpus directory (Debian's fortunes files).")
+        var corpus = CorpusFiles.defaultDirectory
+        @Option(help: "Threads for the second training measurement (default: every core).")
+        var threads: Int?
+        func run() throws {
+            let train = try Train.parse(["--corpus", corpus])
+            let task = try train.loadTask()
+            try report(Benchmarks(seconds: options.seconds).training(task: task, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount),
+                       json: options.json)
+        }
     }
 
     struct Consensus: ParsableCommand {

@@ -37,6 +37,9 @@ struct GenesisCommand: ParsableCommand {
             print("validators    \(genesis.validators.count) (f = \(genesis.faultTolerance), quorum \(genesis.quorum), coin threshold \(genesis.coin.threshold))")
             print("accounts      \(genesis.accounts.count) holding \(total) base units")
             print("task          \(genesis.task.name), \(genesis.task.model.parameterCount) parameters, corpus \(genesis.task.corpus.sha256.short)…")
+            let t = genesis.task.training, e = genesis.task.evaluation
+            print("training      H = \(t.innerSteps) inner steps of \(t.batchSize), lr \(t.learningRate) → \(t.learningRateFloor), outer rate \(t.outerLearningRate), top \(t.maxAggregated) aggregated")
+            print("evaluation    \(e.ownContexts) own + \(e.randomContexts) random contexts, step \(e.step), \(e.probeContexts)-context probe, \(genesis.task.lsh.bits)-bit hash, T = \(genesis.task.lsh.hammingThreshold)")
             for placeholder in genesis.placeholders {
                 print("placeholder   \(placeholder)")
             }

@@ -20,7 +20,6 @@ struct Node: AsyncParsableCommand {
     var home: String
 
     func run() async throws {
-        ProcessMemory.limitArenas()
         let validator = try Validator.open(home: NodeHome(home))
         let format = validator.config.logFormat
         let level = Logger.Level(rawValue: validator.config.logLevel) ?? .info

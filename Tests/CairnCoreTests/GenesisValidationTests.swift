@@ -19,10 +19,13 @@ func structurallyValidGenesis(validators n: Int, seed: UInt64 = 1) -> Genesis {
         task: TrainingTaskSpec(
             name: "byte-lm-v1", corpus: CorpusSpec(source: "synthetic", sha256: g.fixed(Digest.self), byteCount: 10),
             model: ModelSpec(contextBytes: 16, embeddingDim: 32, hiddenUnits: [512, 512], vocabulary: 256),
-            compression: CompressionSpec(chunkSize: 4096, topK: 64), lsh: LSHSpec(bits: 256, hammingThreshold: 8)),
+            compression: CompressionSpec(chunkSize: 4096, topK: 64), lsh: LSHSpec(bits: 256, hammingThreshold: 8),
+            training: TrainingSpec(innerSteps: 30, batchSize: 256, learningRate: 2e-3, learningRateFloor: 2e-4, warmupSteps: 100,
+                                   weightDecay: 0, outerLearningRate: 1, maxAggregated: 20),
+            evaluation: EvaluationSpec(ownContexts: 2048, randomContexts: 2048, step: 1, probeContexts: 64, heldOutContexts: 16_384)),
         rewards: RewardParameters(registrationFee: 1, emissionPerWindow: 1000, validatorShareBps: 1000, payoutExponent: 2,
                                   rating: RatingParameters(mu: 25, sigma: 25.0 / 3, beta: 25.0 / 6, tau: 25.0 / 300)),
-        placeholders: ["task.training"])
+        placeholders: ["rewards.penalties"])
 }
 
 @Suite("Genesis structure")

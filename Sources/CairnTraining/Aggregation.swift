@@ -1,0 +1,68 @@
+import CairnCore
+
+/// The outer step (ARCHITECTURE §6): the next global model from the accepted pseudo-gradients of a
+/// window. Its result enters ledger state by hash, so it must be bit-identical on every validator:
+/// no BLAS, no Dictionary iteration, no transcendental function, no fused multiply-add (Swift never
+/// contracts `a * b + c`), and the order of every sum is fixed here:
+///
+/// 1. Contributions are sorted by id (byte order) and the first `maxContributions` kept.
+/// 2. Each Δ's L2 norm is `PseudoGradient.l2Norm` (Double, index order). The clipping norm is the
+///    lower median of those norms; Δ_i is scaled by c_i = min(1, median / norm_i), computed in
+///    Double and rounded once to Float (1 when the norm is 0).
+/// 3. For each contribution in id order and each entry in index order: acc[j] += c_i · value.
+/// 4. θ_next[j] = θ[j] − (rate / G) · acc[j], with G the number of contributions kept.
+///
+/// Clipping to the median bounds what one Byzantine Δ can move the model by the norm of a typical
+/// honest one (Templar clips the same way).
+public enum Aggregation {
+    public struct Contribution: Sendable {
+        public var id: Digest
+        public var delta: PseudoGradient
+        public init(id: Digest, delta: PseudoGradient) {
+            self.id = id
+            self.delta = delta
+        }
+    }
+
+    public struct Result: Sendable {
+        public var parameters: [Float]
+        /// Ids of the contributions applied, in the order applied.
+        public var applied: [Digest]
+        public var clipNorm: Double
+        public var clipFactors: [Float]
+    }
+
+    public static func apply(_ contributions: [Contribution], to base: [Float], rate: Float, maxContributions: Int) -> Result {
+        precondition(maxContributions > 0)
+        let ordered = Array(contributions.sorted { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }.prefix(maxContributions))
+        guard !ordered.isEmpty else { return Result(parameters: base, applied: [], clipNorm: 0, clipFactors: []) }
+        for c in ordered { precondition(c.delta.parameterCount == base.count, "contribution for another model") }
+        let norms = ordered.map(\.delta.l2Norm)
+        let sorted = norms.sorted()
+        let median = sorted[(sorted.count - 1) / 2]
+        let factors = norms.map { norm -> Float in norm > median ? Float(median / norm) : 1 }
+        var accumulator = [Float](repeating: 0, count: base.count)
+        for (contribution, factor) in zip(ordered, factors) {
+            contribution.delta.forEachEntry { index, value in accumulator[index] += factor * value }
+        }
+        let step = rate / Float(ordered.count)
+        var next = base
+        for j in next.indices where accumulator[j] != 0 { next[j] = base[j] - step * accumulator[j] }
+        return Result(parameters: next, applied: ordered.map(\.id), clipNorm: median, clipFactors: factors)
+    }
+}
+
+/// Copycat measure (ARCHITECTURE §6): how much two contributions' kept index sets overlap,
+/// |A ∩ B| / min(|A|, |B|), 0 when either is empty. Honest trainers on different shards overlap
+/// little; a copied or lightly perturbed Δ overlaps almost fully.
+public enum Copycat {
+    public static func overlap(_ a: PseudoGradient, _ b: PseudoGradient) -> Double {
+        let x = a.flatIndices, y = b.flatIndices
+        guard !x.isEmpty, !y.isEmpty else { return 0 }
+        var i = 0, j = 0, common = 0
+        while i < x.count && j < y.count {
+            if x[i] == y[j] { common += 1; i += 1; j += 1 } else if x[i] < y[j] { i += 1 } else { j += 1 }
+        }
+        return Double(common) / Double(min(x.count, y.count))
+    }
+}

@@ -1,0 +1,139 @@
+import CairnCore
+
+/// How a validator scores a contribution (genesis `task.evaluation`, ARCHITECTURE §6).
+public struct EvaluationParameters: Hashable, Sendable {
+    /// Contexts of the trainer's own shard used for the own-data losses.
+    public var ownContexts: Int
+    /// Contexts drawn from the evaluation seed for the random-data losses (the score).
+    public var randomContexts: Int
+    /// θ' = θ − step · Δ.
+    public var step: Float
+    /// Contexts whose logit change is hashed.
+    public var probeContexts: Int
+    /// SimHash width (genesis `task.lsh.bits`).
+    public var bits: Int
+
+    public init(ownContexts: Int, randomContexts: Int, step: Float, probeContexts: Int, bits: Int) {
+        self.ownContexts = ownContexts
+        self.randomContexts = randomContexts
+        self.step = step
+        self.probeContexts = probeContexts
+        self.bits = bits
+    }
+}
+
+/// One validator's evaluation of one contribution.
+public struct Evaluation: Hashable, Sendable {
+    public struct Flags: OptionSet, Hashable, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        /// A loss or an updated parameter was not finite.
+        public static let nonFinite = Flags(rawValue: 1 << 0)
+        /// The blob failed validation (set by the caller that decoded it; nothing else is computed).
+        public static let invalidBlob = Flags(rawValue: 1 << 1)
+    }
+
+    public var lossBeforeOwn: Double
+    public var lossAfterOwn: Double
+    public var lossBeforeRandom: Double
+    public var lossAfterRandom: Double
+    /// Relative improvement on random data: (before − after) / before.
+    public var score: Double
+    /// +1 when the own-data relative improvement exceeds the random-data one, else −1.
+    public var indicator: Int8
+    /// SimHash of Δy = y(θ') − y(θ) on the probe contexts.
+    public var outputHash: [UInt64]
+    public var flags: Flags
+
+    /// Relative improvement on the trainer's own data.
+    public var ownImprovement: Double { (lossBeforeOwn - lossAfterOwn) / lossBeforeOwn }
+}
+
+/// The evaluator: a pure function of (base model θ, Δ, the trainer's shard, a seed). Losses before
+/// and after are computed on identical contexts (paired), so the batch's sampling noise cancels
+/// in the difference.
+public struct Evaluator: Sendable {
+    public let task: ReferenceTask
+    public let parameters: EvaluationParameters
+
+    public init(task: ReferenceTask, parameters: EvaluationParameters) {
+        precondition(parameters.ownContexts > 0 && parameters.randomContexts > 0 && parameters.probeContexts > 0)
+        self.task = task
+        self.parameters = parameters
+    }
+
+    /// Random-data and probe positions for a seed (the coin of the wave that committed the
+    /// contribution): the same on every validator, unknown to the trainer when it trained.
+    public func randomPositions(seed: Digest) -> [Int] {
+        task.split.trainingPositions(seed: DataSplit.seed("evaluation-random", seed.bytes), count: parameters.randomContexts)
+    }
+
+    public func probePositions(seed: Digest) -> [Int] {
+        task.split.trainingPositions(seed: DataSplit.seed("evaluation-probe", seed.bytes), count: parameters.probeContexts)
+    }
+
+    public func hyperplaneSeed(_ seed: Digest) -> UInt64 {
+        var rng = SplitMix64(digest: DataSplit.seed("evaluation-hyperplanes", seed.bytes))
+        return rng.next()
+    }
+
+    /// θ' = θ − step · Δ, touching only Δ's entries.
+    public func apply(_ delta: PseudoGradient, to base: [Float], step: Float? = nil) -> [Float] {
+        precondition(delta.parameterCount == base.count)
+        let s = step ?? parameters.step
+        var updated = base
+        delta.forEachEntry { index, value in updated[index] = base[index] - s * value }
+        return updated
+    }
+
+    public func evaluate(base: [Float], delta: PseudoGradient, ownPositions: [Int], seed: Digest,
+                         workspace: ByteMLP.Workspace) -> Evaluation {
+        evaluate(base: base, updated: apply(delta, to: base), ownPositions: ownPositions, seed: seed, workspace: workspace)
+    }
+
+    /// Scores an already-updated model θ' against θ (the noise bench uses this to evaluate wrong
+    /// or differently computed updates the same way).
+    public func evaluate(base: [Float], updated: [Float], ownPositions: [Int], seed: Digest,
+                         workspace: ByteMLP.Workspace) -> Evaluation {
+        let own = Array(ownPositions.prefix(parameters.ownContexts))
+        let random = randomPositions(seed: seed)
+        var flags: Evaluation.Flags = updated.allSatisfy(\.isFinite) ? [] : .nonFinite
+        let beforeOwn = own.isEmpty ? 0 : task.loss(base, positions: own, workspace: workspace)
+        let afterOwn = own.isEmpty ? 0 : task.loss(updated, positions: own, workspace: workspace)
+        let beforeRandom = task.loss(base, positions: random, workspace: workspace)
+        let afterRandom = task.loss(updated, positions: random, workspace: workspace)
+        if ![beforeOwn, afterOwn, beforeRandom, afterRandom].allSatisfy(\.isFinite) { flags.insert(.nonFinite) }
+        let score = (beforeRandom - afterRandom) / beforeRandom
+        let ownImprovement = own.isEmpty ? -Double.infinity : (beforeOwn - afterOwn) / beforeOwn
+        let change = outputChange(base: base, updated: updated, seed: seed, workspace: workspace)
+        let hash = SimHash.hash(change, bits: parameters.bits, seed: hyperplaneSeed(seed))
+        return Evaluation(lossBeforeOwn: beforeOwn, lossAfterOwn: afterOwn, lossBeforeRandom: beforeRandom,
+                          lossAfterRandom: afterRandom, score: score.isFinite ? score : 0,
+                          indicator: ownImprovement > score ? 1 : -1, outputHash: hash, flags: flags)
+    }
+
+    /// Δy = y(θ') − y(θ): the change of the logits on the probe contexts, Float32.
+    public func outputChange(base: [Float], updated: [Float], seed: Digest, workspace: ByteMLP.Workspace) -> [Float] {
+        let before = logits(base, positions: probePositions(seed: seed), workspace: workspace)
+        let after = logits(updated, positions: probePositions(seed: seed), workspace: workspace)
+        return zip(after, before).map { $0 - $1 }
+    }
+
+    /// Logits `[positions × vocabulary]`, in batches of the workspace's capacity.
+    public func logits(_ theta: [Float], positions: [Int], workspace: ByteMLP.Workspace) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(positions.count * task.layout.vocabulary)
+        theta.withUnsafeBufferPointer { t in
+            task.corpus.bytes.withUnsafeBufferPointer { text in
+                var start = 0
+                while start < positions.count {
+                    let end = min(start + workspace.capacity, positions.count)
+                    task.model.forward(t, text: text, positions: positions[start..<end], workspace: workspace)
+                    out += task.model.logits(of: workspace, batch: end - start)
+                    start = end
+                }
+            }
+        }
+        return out
+    }
+}

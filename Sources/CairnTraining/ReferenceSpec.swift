@@ -1,0 +1,31 @@
+import CairnCore
+
+/// The reference task as `cairn testnet` writes it into genesis (ARCHITECTURE §6): 16 context bytes
+/// → 32-d embeddings → 512 → 512 tanh → 256 logits (664,832 parameters), top-64 of 4096, and the
+/// training and evaluation values measured for it (BENCHMARKS.md, "Training task").
+public enum ReferenceSpec {
+    public static let name = "byte-lm-v1"
+    public static let model = ModelSpec(contextBytes: 16, embeddingDim: 32, hiddenUnits: [512, 512], vocabulary: 256)
+    public static let compression = CompressionSpec(chunkSize: 4096, topK: 64)
+    public static let lsh = LSHSpec(bits: 256, hammingThreshold: 7)
+    public static let training = TrainingSpec(innerSteps: 30, batchSize: 256, learningRate: 2e-3, learningRateFloor: 2e-4, warmupSteps: 100,
+                                              weightDecay: 0, outerLearningRate: 3, maxAggregated: 20)
+    public static let evaluation = EvaluationSpec(ownContexts: 2048, randomContexts: 2048, step: 1, probeContexts: 64, heldOutContexts: 16_384)
+}
+
+extension TrainingParameters {
+    /// The genesis values.
+    public init(_ spec: TrainingSpec) {
+        self.init(innerSteps: Int(spec.innerSteps), batchSize: Int(spec.batchSize), learningRate: Float(spec.learningRate),
+                  learningRateFloor: Float(spec.learningRateFloor), warmupSteps: Int(spec.warmupSteps), weightDecay: Float(spec.weightDecay),
+                  outerRate: Float(spec.outerLearningRate), maxAggregated: Int(spec.maxAggregated))
+    }
+}
+
+extension EvaluationParameters {
+    /// The genesis values (`bits` from `task.lsh`).
+    public init(_ spec: EvaluationSpec, lsh: LSHSpec) {
+        self.init(ownContexts: Int(spec.ownContexts), randomContexts: Int(spec.randomContexts), step: Float(spec.step),
+                  probeContexts: Int(spec.probeContexts), bits: Int(lsh.bits))
+    }
+}

@@ -1,0 +1,279 @@
+import ArgumentParser
+import CairnCore
+import CairnCrypto
+import CairnTraining
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the reference task's model on this machine (no network).",
+        discussion: """
+            `cairn train --steps S` trains one byte-level model with AdamW on the corpus, from the \
+            genesis initial model, and prints the held-out loss (nats per byte, on the last 5% of the \
+            corpus, never trained on) as it goes. A progress line (step, loss, tokens/s, ETA) is \
+            redrawn on a terminal; otherwise a line is printed at each held-out evaluation. \
+            --curve FILE writes step, seconds, training and held-out loss as CSV.
+
+            `cairn train --local --trainers N --windows W` simulates the network's training in one \
+            process: each window, N honest trainers start from the global model, train --inner-steps \
+            on their assigned shards, send top-k compressed pseudo-gradients (with error feedback), \
+            and the outer step aggregates them (median-norm clipping, fixed order). It prints the \
+            held-out loss per window, then trains one model for the same total inner steps (N × H × \
+            W) and prints the ratio of the two final losses (goal ≤ 1.10).
+
+            `cairn train noise` measures the output hash's Hamming distances between honest \
+            evaluations that differ in summation order and wrong ones (see its --help).
+            """,
+        subcommands: [TrainNoise.self])
+
+    @Option(help: "Optimizer steps (single-model mode).")
+    var steps = 12_000
+
+    @Flag(help: "Simulate N trainers and the outer step (see --trainers, --windows).")
+    var local = false
+
+    @Option(help: "Trainers in --local mode.")
+    var trainers = 3
+
+    @Option(help: "Windows in --local mode.")
+    var windows = 20
+
+    @Option(help: "Inner steps per window (H) in --local mode.")
+    var innerSteps = 30
+
+    @Option(help: "Outer learning rate: θ ← θ − rate · mean(clipped Δ) (genesis: 3, measured in BENCHMARKS.md).")
+    var outerLr: Float = 3
+
+    @Option(help: "Pseudo-gradient chunk size.")
+    var chunkSize = 4096
+
+    @Option(help: "Entries kept per chunk.")
+    var topK = 64
+
+    @Flag(help: "In --local mode, skip the single-model baseline.")
+    var noBaseline = false
+
+    @Option(help: "Contexts per step.")
+    var batch = 256
+
+    @Option(help: "Peak learning rate (cosine decay to --lr-floor).")
+    var lr: Float = 2e-3
+
+    @Option(help: "Learning rate at the last step.")
+    var lrFloor: Float = 2e-4
+
+    @Option(help: "Linear warm-up steps.")
+    var warmup = 100
+
+    @Option(help: "AdamW decoupled weight decay.")
+    var weightDecay: Float = 0
+
+    @Option(help: "Held-out contexts per evaluation.")
+    var heldOut = 16_384
+
+    @Option(help: "Steps between held-out evaluations (default: steps/12).")
+    var evalEvery: Int?
+
+    @Option(help: "Seed of the initial model and the batch order (any text).")
+    var seed = "cairn"
+
+    @Option(help: "OpenBLAS threads (default: every core).")
+    var threads: Int?
+
+    @Option(help: "Corpus directory (Debian's fortunes files).")
+    var corpus = CorpusFiles.defaultDirectory
+
+    @Option(help: "Write the loss curve as CSV to this file.")
+    var curve: String?
+
+    func validate() throws {
+        guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1…10000000") }
+        guard (1...4096).contains(batch) else { throw ValidationError("--batch must be in 1…4096") }
+        guard lr.isFinite, lr > 0, lr < 1, lrFloor.isFinite, lrFloor >= 0, lrFloor <= lr else {
+            throw ValidationError("--lr must be in (0, 1) and --lr-floor in [0, --lr]")
+        }
+        guard weightDecay.isFinite, (0..<1).contains(weightDecay) else { throw ValidationError("--weight-decay must be in [0, 1)") }
+        guard (0...steps).contains(warmup) else { throw ValidationError("--warmup must be in 0…--steps") }
+        guard (1...1_000_000).contains(heldOut) else { throw ValidationError("--held-out must be in 1…1000000") }
+        if let evalEvery, !(1...steps).contains(evalEvery) { throw ValidationError("--eval-every must be in 1…--steps") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1…256") }
+        guard (1...1000).contains(trainers), (1...100_000).contains(windows), (1...100_000).contains(innerSteps) else {
+            throw ValidationError("--trainers must be in 1…1000, --windows and --inner-steps in 1…100000")
+        }
+        guard outerLr.isFinite, outerLr > 0, outerLr <= 4 else { throw ValidationError("--outer-lr must be in (0, 4]") }
+        guard (1...65536).contains(chunkSize), (1...chunkSize).contains(topK) else {
+            throw ValidationError("--chunk-size must be in 1…65536 and --top-k in 1…--chunk-size")
+        }
+    }
+
+    func loadTask() throws -> ReferenceTask {
+        let bytes = try CorpusFiles.list(in: corpus).reduce(into: [UInt8]()) { text, path in
+            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read corpus file \(path)") }
+            text += data
+        }
+        let text = try CorpusText(bytes: bytes, expected: CorpusText.spec(of: bytes, source: CorpusFiles.source), origin: corpus)
+        return try ReferenceTask(corpus: text, model: ReferenceSpec.model)
+    }
+
+    func run() throws {
+        let task = try loadTask()
+        BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        if local {
+            try runLocal(task: task)
+            return
+        }
+        _ = try trainSingle(task: task, steps: steps, label: "")
+    }
+
+    /// Trains one model for `steps` steps, printing held-out losses; returns the final held-out loss.
+    func trainSingle(task: ReferenceTask, steps: Int, label: String) throws -> Double {
+        let text = task.corpus
+        let seedDigest = DataSplit.seed("cairn-train", Array(seed.utf8))
+        var training = LocalTraining(task: task, parameters: task.initialParameters(seed: seedDigest),
+                                     batchSize: batch, weightDecay: weightDecay)
+        let schedule = LearningSchedule(peak: lr, floor: lrFloor, warmupSteps: warmup, total: steps)
+        let every = evalEvery ?? max(1, steps / 12)
+        let evaluation = ByteMLP.Workspace(layout: task.layout, capacity: ReferenceTask.batchCapacity)
+        let heldOutPositions = task.split.heldOutPositions(count: heldOut)
+        var batches = SplitMix64(digest: DataSplit.seed("batches", seedDigest.bytes))
+        var batchPositions = [Int](repeating: 0, count: batch)
+
+        say("cairn train\(label): \(task.layout.parameterCount) parameters, corpus \(text.bytes.count) bytes (\(task.split.trainingCount) training contexts, \(task.split.heldOutCount) held out), \(steps) steps of \(batch), AdamW lr \(lr) → \(lrFloor)")
+        var rows = ["step,seconds,train_loss,held_out_loss"]
+        let initial = task.loss(training.parameters, positions: heldOutPositions, workspace: evaluation)
+        say(String(format: "step %6d  held-out %.4f nats/byte", 0, initial))
+        rows.append("0,0,,\(initial)")
+        let progress = ProgressLine(total: steps, unit: "tok/s")
+        let start = ContinuousClock.now
+        var recentLoss = 0.0, recentCount = 0
+        var final = initial
+        for step in 0..<steps {
+            for i in 0..<batch { batchPositions[i] = Int(batches.below(UInt64(task.split.trainingCount))) }
+            let loss = training.step(positions: batchPositions[...], rate: schedule.rate(at: step))
+            guard loss.isFinite else { throw CLIError("training diverged at step \(step + 1) (loss \(loss)); lower --lr") }
+            recentLoss += loss
+            recentCount += 1
+            let seconds = start.duration(to: .now).seconds
+            progress.update(done: step + 1, rate: Double((step + 1) * batch) / max(seconds, 1e-9),
+                            detail: String(format: "loss %.3f", loss))
+            if (step + 1) % every == 0 || step + 1 == steps {
+                final = task.loss(training.parameters, positions: heldOutPositions, workspace: evaluation)
+                let trainLoss = recentLoss / Double(recentCount)
+                progress.clear()
+                say(String(format: "step %6d  train %.4f  held-out %.4f nats/byte  %.0f tokens/s  %@", step + 1, trainLoss, final,
+                             Double((step + 1) * batch) / max(seconds, 1e-9), ProgressLine.clock(seconds)))
+                rows.append(String(format: "%d,%.1f,%.5f,%.5f", step + 1, seconds, trainLoss, final))
+                recentLoss = 0
+                recentCount = 0
+            }
+        }
+        progress.clear()
+        let seconds = start.duration(to: .now).seconds
+        say(String(format: "done: held-out %.4f nats/byte after %d steps (%@, %.0f tokens/s)", final, steps,
+                     ProgressLine.clock(seconds), Double(steps * batch) / seconds))
+        if let curve, label.isEmpty {
+            try (rows.joined(separator: "\n") + "\n").write(toFile: curve, atomically: true, encoding: .utf8)
+        }
+        return final
+    }
+
+    func runLocal(task: ReferenceTask) throws {
+        let settings = TrainingParameters(innerSteps: innerSteps, batchSize: batch, learningRate: lr, learningRateFloor: lrFloor,
+                                          warmupSteps: warmup, weightDecay: weightDecay, outerRate: outerLr, maxAggregated: trainers)
+        let compression = CompressionSpec(chunkSize: UInt32(chunkSize), topK: UInt32(topK))
+        let seedDigest = DataSplit.seed("cairn-train", Array(seed.utf8))
+        var global = task.initialParameters(seed: seedDigest)
+        let schedule = LearningSchedule(peak: lr, floor: lrFloor, warmupSteps: warmup, total: windows * innerSteps)
+        var group = try (0..<trainers).map { i in
+            WindowTrainer(key: try PublicKey(bytes: DataSplit.seed("local-trainer", seedDigest.bytes, [], UInt64(i)).bytes),
+                          task: task, initial: global, settings: settings, compression: compression)
+        }
+        let evaluation = ByteMLP.Workspace(layout: task.layout, capacity: ReferenceTask.batchCapacity)
+        let heldOutPositions = task.split.heldOutPositions(count: heldOut)
+        let dense = 4 * task.parameterCount
+        say("cairn train --local: \(trainers) trainers × \(windows) windows × \(innerSteps) inner steps of \(batch); top-\(topK)/\(chunkSize) with error feedback; outer rate \(outerLr)")
+        var rows = ["window,seconds,trainer_loss,held_out_loss,blob_bytes"]
+        var final = task.loss(global, positions: heldOutPositions, workspace: evaluation)
+        say(String(format: "window %4d  held-out %.4f nats/byte", 0, final))
+        let start = ContinuousClock.now
+        let progress = ProgressLine(total: windows * trainers, unit: "tok/s")
+        for window in 0..<windows {
+            let beacon = DataSplit.seed("local-beacon", seedDigest.bytes, [], UInt64(window))
+            var contributions: [Aggregation.Contribution] = []
+            var losses = 0.0, blobBytes = 0
+            for t in group.indices {
+                let (delta, loss) = group[t].train(window: UInt64(window), beacon: beacon, global: global, schedule: schedule)
+                guard loss.isFinite else { throw CLIError("trainer \(t) diverged in window \(window) (loss \(loss)); lower --lr") }
+                let blob = PseudoGradientBlob.encode(delta, topK: topK)
+                blobBytes = blob.count
+                contributions.append(.init(id: Hashing.digest(.blob, blob), delta: delta))
+                losses += loss
+                let done = window * trainers + t + 1
+                let seconds = start.duration(to: .now).seconds
+                progress.update(done: done, rate: Double(done * innerSteps * batch) / max(seconds, 1e-9), detail: String(format: "loss %.3f", loss))
+            }
+            global = Aggregation.apply(contributions, to: global, rate: outerLr, maxContributions: trainers).parameters
+            final = task.loss(global, positions: heldOutPositions, workspace: evaluation)
+            let seconds = start.duration(to: .now).seconds
+            progress.clear()
+            say(String(format: "window %4d  trainers %.4f  held-out %.4f nats/byte  blob %d bytes (dense %d, %.0f× smaller)  %@",
+                         window + 1, losses / Double(trainers), final, blobBytes, dense, Double(dense) / Double(blobBytes), ProgressLine.clock(seconds)))
+            rows.append(String(format: "%d,%.1f,%.5f,%.5f,%d", window + 1, seconds, losses / Double(trainers), final, blobBytes))
+        }
+        progress.clear()
+        if let curve {
+            try (rows.joined(separator: "\n") + "\n").write(toFile: curve, atomically: true, encoding: .utf8)
+        }
+        say(String(format: "network: held-out %.4f nats/byte after %d windows", final, windows))
+        guard !noBaseline else { return }
+        let baseline = try trainSingle(task: task, steps: trainers * windows * innerSteps, label: " (baseline, same total inner steps)")
+        say(String(format: "ratio network / single model: %.4f / %.4f = %.3f (goal ≤ 1.10)", final, baseline, final / baseline))
+    }
+}
+
+/// Writes one line to stdout unbuffered, so a long run shows its progress as it goes even when
+/// its output goes to a file or a pipe (where `print` would hold it until exit).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
+
+/// A one-line progress display on a terminal (redrawn in place on stderr, at most 10 times a
+/// second); silent when stderr is not a terminal, where the caller's periodic lines suffice.
+final class ProgressLine {
+    let total: Int
+    let unit: String
+    let enabled = isatty(STDERR_FILENO) == 1
+    private var lastDraw = ContinuousClock.now - .seconds(1)
+    private let start = ContinuousClock.now
+
+    init(total: Int, unit: String) {
+        self.total = total
+        self.unit = unit
+    }
+
+    func update(done: Int, rate: Double, detail: String) {
+        guard enabled, lastDraw.duration(to: .now) >= .milliseconds(100) || done == total else { return }
+        lastDraw = .now
+        let elapsed = start.duration(to: .now).seconds
+        let remaining = done > 0 ? elapsed * Double(total - done) / Double(done) : 0
+        let width = 24
+        let filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let line = String(format: "\r[%@] %d/%d  %@  %.0f %@  ETA %@\u{1B}[K", bar, done, total, detail, rate, unit, Self.clock(remaining))
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func clear() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%dh%02dm%02ds", s / 3600, s / 60 % 60, s % 60) : String(format: "%dm%02ds", s / 60, s % 60)
+    }
+}
