@@ -20,6 +20,11 @@ public struct ReferenceTask: TrainingTask {
 
     public init(corpus: CorpusText, model spec: ModelSpec) throws {
         layout = try ModelLayout(spec)
+        // DataSplit needs room for the held-out slice and training contexts; a genesis with a
+        // context longer than the corpus allows is refused here rather than trapping there.
+        guard corpus.bytes.count > 40 * (layout.contextBytes + 1) else {
+            throw ModelLayout.Error(description: "task.model.context_bytes \(layout.contextBytes) is too long for a corpus of \(corpus.bytes.count) bytes (needs more than \(40 * (layout.contextBytes + 1)))")
+        }
         model = ByteMLP(layout: layout)
         self.corpus = corpus
         split = DataSplit(textCount: corpus.bytes.count, contextBytes: layout.contextBytes)

@@ -27,6 +27,15 @@ struct TrainingTests {
         }
     }
 
+    @Test("a context too long for the corpus is refused, not trapped on")
+    func contextTooLong() throws {
+        let bytes = Tiny.corpus()
+        let text = try CorpusText(bytes: bytes, expected: CorpusText.spec(of: bytes, source: "synthetic"))
+        #expect(throws: ModelLayout.Error.self) {
+            try ReferenceTask(corpus: text, model: ModelSpec(contextBytes: 16384, embeddingDim: 1, hiddenUnits: [1], vocabulary: 256))
+        }
+    }
+
     @Test("the initial model is a pure function of the seed")
     func initialModel() throws {
         let layout = try ModelLayout(ReferenceSpec.model)
