@@ -18,17 +18,7 @@ public struct CorpusText: Sendable {
         guard expected.byteCount <= UInt64(Self.maxBytes) else {
             throw Error(description: "genesis task.corpus.byte_count \(expected.byteCount) exceeds the \(Self.maxBytes)-byte limit of the reference task")
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(expected.byteCount))
-        for path in try CorpusFiles.list(in: directory) {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw Error(description: "cannot read corpus file \(path)")
-            }
-            guard bytes.count + data.count <= Self.maxBytes else {
-                throw Error(description: "corpus in \(directory) is larger than \(Self.maxBytes) bytes")
-            }
-            bytes.append(contentsOf: data)
-        }
+        let bytes = try Self.read(directory: directory, capacity: Int(expected.byteCount))
         try self.init(bytes: bytes, expected: expected, origin: directory)
     }
 
@@ -46,6 +36,23 @@ public struct CorpusText: Sendable {
     }
 
     public static let maxBytes = 1 << 30
+
+    /// The concatenated corpus files of `directory` (at most `maxBytes`), unchecked: callers compare
+    /// them with genesis (`init(directory:expected:)`) or measure them (`spec(of:source:)`).
+    public static func read(directory: String, capacity: Int = 0) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(max(0, capacity), maxBytes))
+        for path in try CorpusFiles.list(in: directory) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw Error(description: "cannot read corpus file \(path)")
+            }
+            guard bytes.count + data.count <= maxBytes else {
+                throw Error(description: "corpus in \(directory) is larger than \(maxBytes) bytes")
+            }
+            bytes.append(contentsOf: data)
+        }
+        return bytes
+    }
 
     /// The genesis entry for these bytes: SHA-256 with the corpus domain tag.
     public static func spec(of bytes: [UInt8], source: String) -> CorpusSpec {

@@ -114,8 +114,9 @@ public struct Evaluator: Sendable {
 
     /// Δy = y(θ') − y(θ): the change of the logits on the probe contexts, Float32.
     public func outputChange(base: [Float], updated: [Float], seed: Digest, workspace: ByteMLP.Workspace) -> [Float] {
-        let before = logits(base, positions: probePositions(seed: seed), workspace: workspace)
-        let after = logits(updated, positions: probePositions(seed: seed), workspace: workspace)
+        let positions = probePositions(seed: seed)
+        let before = logits(base, positions: positions, workspace: workspace)
+        let after = logits(updated, positions: positions, workspace: workspace)
         return zip(after, before).map { $0 - $1 }
     }
 

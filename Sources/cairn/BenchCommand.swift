@@ -51,8 +51,7 @@ struct Bench: ParsableCommand {
         @Option(help: "Threads for the second training measurement (default: every core).")
         var threads: Int?
         func run() throws {
-            let train = try Train.parse(["--corpus", corpus])
-            let task = try train.loadTask()
+            let task = try Train.loadTask(corpus: corpus)
             try report(Benchmarks(seconds: options.seconds).training(task: task, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount),
                        json: options.json)
         }

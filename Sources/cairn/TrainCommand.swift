@@ -62,8 +62,11 @@ struct Train: ParsableCommand {
     @Option(help: "Learning rate at the last step.")
     var lrFloor: Float = 2e-4
 
-    @Option(help: "Linear warm-up steps.")
-    var warmup = 100
+    @Option(help: "Linear warm-up steps (default 100, at most the run).")
+    var warmup: Int?
+
+    /// Warm-up steps of a schedule over `total` steps: --warmup (default 100, genesis's value), at most the run.
+    func warmupSteps(total: Int) -> Int { min(warmup ?? 100, total) }
 
     @Option(help: "AdamW decoupled weight decay.")
     var weightDecay: Float = 0
@@ -93,7 +96,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--lr must be in (0, 1) and --lr-floor in [0, --lr]")
         }
         guard weightDecay.isFinite, (0..<1).contains(weightDecay) else { throw ValidationError("--weight-decay must be in [0, 1)") }
-        guard (0...steps).contains(warmup) else { throw ValidationError("--warmup must be in 0…--steps") }
+        if let warmup, !(0...1_000_000).contains(warmup) { throw ValidationError("--warmup must be in 0…1000000") }
         guard (1...1_000_000).contains(heldOut) else { throw ValidationError("--held-out must be in 1…1000000") }
         if let evalEvery, !(1...steps).contains(evalEvery) { throw ValidationError("--eval-every must be in 1…--steps") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1…256") }
@@ -106,17 +109,16 @@ struct Train: ParsableCommand {
         }
     }
 
-    func loadTask() throws -> ReferenceTask {
-        let bytes = try CorpusFiles.list(in: corpus).reduce(into: [UInt8]()) { text, path in
-            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read corpus file \(path)") }
-            text += data
-        }
-        let text = try CorpusText(bytes: bytes, expected: CorpusText.spec(of: bytes, source: CorpusFiles.source), origin: corpus)
+    /// The reference task on the corpus in `directory`, measured as it is (a local run has no
+    /// genesis to check it against).
+    static func loadTask(corpus directory: String) throws -> ReferenceTask {
+        let bytes = try CorpusText.read(directory: directory)
+        let text = try CorpusText(bytes: bytes, expected: CorpusText.spec(of: bytes, source: CorpusFiles.source), origin: directory)
         return try ReferenceTask(corpus: text, model: ReferenceSpec.model)
     }
 
     func run() throws {
-        let task = try loadTask()
+        let task = try Self.loadTask(corpus: corpus)
         BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         if local {
             try runLocal(task: task)
@@ -131,7 +133,7 @@ struct Train: ParsableCommand {
         let seedDigest = DataSplit.seed("cairn-train", Array(seed.utf8))
         var training = LocalTraining(task: task, parameters: task.initialParameters(seed: seedDigest),
                                      batchSize: batch, weightDecay: weightDecay)
-        let schedule = LearningSchedule(peak: lr, floor: lrFloor, warmupSteps: warmup, total: steps)
+        let schedule = LearningSchedule(peak: lr, floor: lrFloor, warmupSteps: warmupSteps(total: steps), total: steps)
         let every = evalEvery ?? max(1, steps / 12)
         let evaluation = ByteMLP.Workspace(layout: task.layout, capacity: ReferenceTask.batchCapacity)
         let heldOutPositions = task.split.heldOutPositions(count: heldOut)
@@ -179,11 +181,11 @@ struct Train: ParsableCommand {
 
     func runLocal(task: ReferenceTask) throws {
         let settings = TrainingParameters(innerSteps: innerSteps, batchSize: batch, learningRate: lr, learningRateFloor: lrFloor,
-                                          warmupSteps: warmup, weightDecay: weightDecay, outerRate: outerLr, maxAggregated: trainers)
+                                          warmupSteps: warmupSteps(total: windows * innerSteps), weightDecay: weightDecay, outerRate: outerLr, maxAggregated: trainers)
         let compression = CompressionSpec(chunkSize: UInt32(chunkSize), topK: UInt32(topK))
         let seedDigest = DataSplit.seed("cairn-train", Array(seed.utf8))
         var global = task.initialParameters(seed: seedDigest)
-        let schedule = LearningSchedule(peak: lr, floor: lrFloor, warmupSteps: warmup, total: windows * innerSteps)
+        let schedule = LearningSchedule(peak: lr, floor: lrFloor, warmupSteps: warmupSteps(total: windows * innerSteps), total: windows * innerSteps)
         var group = try (0..<trainers).map { i in
             WindowTrainer(key: try PublicKey(bytes: DataSplit.seed("local-trainer", seedDigest.bytes, [], UInt64(i)).bytes),
                           task: task, initial: global, settings: settings, compression: compression)

@@ -69,8 +69,7 @@ struct TrainNoise: ParsableCommand {
 
     func run() throws {
         let widths = try widths()
-        let train = try Train.parse(["--corpus", corpus, "--batch", "\(batch)"])
-        let task = try train.loadTask()
+        let task = try Train.loadTask(corpus: corpus)
         BLASThreads.set(1)
         let seed = DataSplit.seed("cairn-noise", [])
         say("cairn train noise: pretraining \(pretrainSteps) steps of \(batch)…")

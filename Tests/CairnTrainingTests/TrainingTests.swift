@@ -83,6 +83,23 @@ struct TrainingTests {
         #expect(error?.description.contains("does not match genesis") == true)
     }
 
+    @Test("a corpus directory is read in byte order of name, skipping names with extensions, and checked against genesis")
+    func corpusDirectory() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-corpus-\(UInt32.random(in: 0 ... .max))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let parts = [Array(Tiny.corpus(count: 3000, seed: 1)), Array(Tiny.corpus(count: 3000, seed: 2))]
+        try Data(parts[1]).write(to: URL(fileURLWithPath: directory + "/b"))
+        try Data(parts[0]).write(to: URL(fileURLWithPath: directory + "/a"))
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: directory + "/a.dat"))
+        #expect(try CorpusText.read(directory: directory) == parts[0] + parts[1])
+        let spec = CorpusText.spec(of: parts[0] + parts[1], source: "synthetic")
+        #expect(try CorpusText(directory: directory, expected: spec).bytes.count == 6000)
+        #expect(throws: CorpusText.Error.self) {
+            try CorpusText(directory: directory, expected: CorpusText.spec(of: parts[1] + parts[0], source: "synthetic"))
+        }
+    }
+
     @Test("AdamW follows its documented expression for three steps")
     func adamW() {
         var optimizer = AdamW(parameterCount: 3, weightDecay: 0.1)
