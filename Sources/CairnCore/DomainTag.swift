@@ -19,4 +19,6 @@ public enum DomainTag: UInt8, Sendable, CaseIterable {
     case proposal = 0x0f
     /// Seeds of the training task: data assignment, initial model, evaluation batches, hyperplanes.
     case training = 0x10
+    /// Commitment to an evaluation before its reveal (ARCHITECTURE §6).
+    case evaluationCommitment = 0x11
 }

@@ -8,7 +8,7 @@ import Foundation
 /// the JSON was formatted.
 public struct Genesis: Codable, Hashable, Sendable, CanonicalCodable {
     /// Version of the genesis format; bumped when a later issue adds fields.
-    public static let formatVersion: UInt8 = 2
+    public static let formatVersion: UInt8 = 3
 
     public var formatVersion: UInt8
     public var chainID: String
@@ -94,8 +94,9 @@ public struct Genesis: Codable, Hashable, Sendable, CanonicalCodable {
 
 /// Consensus settings every validator must share (ARCHITECTURE §4).
 public struct ConsensusParameters: Codable, Hashable, Sendable, CanonicalCodable {
-    /// Window k closes at the first committed leader whose round ≥ (k+1)·roundsPerWindow (ARCHITECTURE §5).
-    public var roundsPerWindow: UInt32
+    /// Length of a training window in consensus time (ARCHITECTURE §5, DECISIONS D46): a window
+    /// closes at the first committed leader whose consensus time is ≥ its opening time + this.
+    public var windowMs: UInt32
     /// Rounds kept in memory below the last committed leader round.
     public var gcDepth: UInt32
     public var minRoundIntervalMs: UInt32
@@ -106,20 +107,20 @@ public struct ConsensusParameters: Codable, Hashable, Sendable, CanonicalCodable
     public var futureRoundWindow: UInt32
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case roundsPerWindow = "rounds_per_window", gcDepth = "gc_depth",
+        case windowMs = "window_ms", gcDepth = "gc_depth",
              minRoundIntervalMs = "min_round_interval_ms", maxRoundIntervalMs = "max_round_interval_ms",
              maxRecordsPerVertex = "max_records_per_vertex", maxVertexBytes = "max_vertex_bytes",
              futureRoundWindow = "future_round_window"
     }
 
     public static let defaults = ConsensusParameters(
-        roundsPerWindow: 40, gcDepth: 50, minRoundIntervalMs: 25, maxRoundIntervalMs: 1000,
+        windowMs: 30_000, gcDepth: 50, minRoundIntervalMs: 25, maxRoundIntervalMs: 1000,
         maxRecordsPerVertex: 1000, maxVertexBytes: 1 << 20, futureRoundWindow: 100)
 
-    public init(roundsPerWindow: UInt32, gcDepth: UInt32, minRoundIntervalMs: UInt32,
+    public init(windowMs: UInt32, gcDepth: UInt32, minRoundIntervalMs: UInt32,
                 maxRoundIntervalMs: UInt32, maxRecordsPerVertex: UInt32, maxVertexBytes: UInt32,
                 futureRoundWindow: UInt32) {
-        self.roundsPerWindow = roundsPerWindow
+        self.windowMs = windowMs
         self.gcDepth = gcDepth
         self.minRoundIntervalMs = minRoundIntervalMs
         self.maxRoundIntervalMs = maxRoundIntervalMs
@@ -129,14 +130,14 @@ public struct ConsensusParameters: Codable, Hashable, Sendable, CanonicalCodable
     }
 
     public func encode(to writer: inout CanonicalWriter) {
-        for value in [roundsPerWindow, gcDepth, minRoundIntervalMs, maxRoundIntervalMs,
+        for value in [windowMs, gcDepth, minRoundIntervalMs, maxRoundIntervalMs,
                       maxRecordsPerVertex, maxVertexBytes, futureRoundWindow] {
             writer.write(value)
         }
     }
 
     public init(from reader: inout CanonicalReader) throws {
-        roundsPerWindow = try reader.read(UInt32.self)
+        windowMs = try reader.read(UInt32.self)
         gcDepth = try reader.read(UInt32.self)
         minRoundIntervalMs = try reader.read(UInt32.self)
         maxRoundIntervalMs = try reader.read(UInt32.self)

@@ -128,11 +128,13 @@ extension Genesis {
 
 extension ConsensusParameters {
     public static let maxVertexBytesLimit: UInt32 = 4 << 20
+    /// Windows shorter than a commit close at every leader; longer than a day is surely a typo.
+    public static let windowMsRange: ClosedRange<UInt32> = 100...86_400_000
 
     func problems() -> [String] {
         var problems: [String] = []
-        if roundsPerWindow < 4 || roundsPerWindow % 4 != 0 {
-            problems.append("consensus.rounds_per_window is \(roundsPerWindow); it must be a positive multiple of 4 (one wave is 4 rounds)")
+        if !(Self.windowMsRange).contains(windowMs) {
+            problems.append("consensus.window_ms is \(windowMs); it must be between \(Self.windowMsRange.lowerBound) (0.1 s) and \(Self.windowMsRange.upperBound) (one day)")
         }
         if gcDepth < 8 {
             problems.append("consensus.gc_depth is \(gcDepth); keep at least 8 rounds (two waves) below the last commit")

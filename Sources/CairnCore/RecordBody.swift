@@ -7,11 +7,13 @@ public enum RecordBody: Hashable, Sendable, CanonicalCodable {
     case contribution(Contribution)
     case evaluation(Evaluation)
     case checkpointVote(CheckpointVote)
+    case evaluationCommit(EvaluationCommit)
 
-    public static let version: UInt8 = 1
+    /// 2: evaluations carry the salt of their commitment, and `evaluationCommit` exists (issue 15).
+    public static let version: UInt8 = 2
 
     public enum Kind: UInt8, Sendable, CaseIterable {
-        case register = 1, transfer = 2, contribution = 3, evaluation = 4, checkpointVote = 5
+        case register = 1, transfer = 2, contribution = 3, evaluation = 4, checkpointVote = 5, evaluationCommit = 6
 
         public var name: String {
             switch self {
@@ -20,6 +22,7 @@ public enum RecordBody: Hashable, Sendable, CanonicalCodable {
             case .contribution: "contribution"
             case .evaluation: "evaluation"
             case .checkpointVote: "checkpoint_vote"
+            case .evaluationCommit: "evaluation_commit"
             }
         }
     }
@@ -31,6 +34,7 @@ public enum RecordBody: Hashable, Sendable, CanonicalCodable {
         case .contribution: .contribution
         case .evaluation: .evaluation
         case .checkpointVote: .checkpointVote
+        case .evaluationCommit: .evaluationCommit
         }
     }
 
@@ -43,6 +47,7 @@ public enum RecordBody: Hashable, Sendable, CanonicalCodable {
         case let .contribution(value): writer.write(value)
         case let .evaluation(value): writer.write(value)
         case let .checkpointVote(value): writer.write(value)
+        case let .evaluationCommit(value): writer.write(value)
         }
     }
 
@@ -56,6 +61,7 @@ public enum RecordBody: Hashable, Sendable, CanonicalCodable {
         case .contribution: self = .contribution(try reader.field("contribution") { try $0.read(Contribution.self) })
         case .evaluation: self = .evaluation(try reader.field("evaluation") { try $0.read(Evaluation.self) })
         case .checkpointVote: self = .checkpointVote(try reader.field("checkpoint_vote") { try $0.read(CheckpointVote.self) })
+        case .evaluationCommit: self = .evaluationCommit(try reader.field("evaluation_commit") { try $0.read(EvaluationCommit.self) })
         }
     }
 }
@@ -192,7 +198,9 @@ public struct LossPair: Hashable, Sendable, CanonicalCodable {
 }
 
 /// A validator's evaluation of one contribution (ARCHITECTURE §6): losses on the trainer's own data and
-/// on randomly seeded data, the SimHash of the updated model's outputs, and flags.
+/// on randomly seeded data, the SimHash of the change of the model's outputs, and flags. As a record
+/// it is the *reveal* of an earlier `EvaluationCommit`: `salt` opens the commitment
+/// (`commitment`, in CairnCrypto), so no validator can copy another's hash or losses from the DAG.
 public struct Evaluation: Hashable, Sendable, CanonicalCodable {
     /// Longest SimHash accepted: 1024 bits.
     public static let maxSimHashBytes = 128
@@ -217,13 +225,16 @@ public struct Evaluation: Hashable, Sendable, CanonicalCodable {
     public var random: LossPair
     public var simHash: [UInt8]
     public var flags: Flags
+    /// Secret chosen by the validator for its commitment; revealed with the evaluation.
+    public var salt: Digest
 
-    public init(contribution: Digest, own: LossPair, random: LossPair, simHash: [UInt8], flags: Flags) {
+    public init(contribution: Digest, own: LossPair, random: LossPair, simHash: [UInt8], flags: Flags, salt: Digest = .zero) {
         self.contribution = contribution
         self.own = own
         self.random = random
         self.simHash = simHash
         self.flags = flags
+        self.salt = salt
     }
 
     public func encode(to writer: inout CanonicalWriter) {
@@ -232,6 +243,7 @@ public struct Evaluation: Hashable, Sendable, CanonicalCodable {
         writer.write(random)
         writer.writeBytes(simHash)
         writer.write(flags.rawValue)
+        writer.write(salt)
     }
 
     public init(from reader: inout CanonicalReader) throws {
@@ -242,7 +254,32 @@ public struct Evaluation: Hashable, Sendable, CanonicalCodable {
         let start = reader.offset
         flags = Flags(rawValue: try reader.field("flags") { try $0.read(UInt32.self) })
         guard Flags.known.isSuperset(of: flags) else { throw reader.fail(.invalidValue("unknown evaluation flag bits"), at: start) }
+        salt = try reader.field("salt") { try $0.read(Digest.self) }
     }
+}
+
+/// A validator's commitment to its evaluation of `contribution` (ARCHITECTURE §6): the
+/// `Evaluation.commitment` of the evaluation it will reveal after the commit deadline.
+public struct EvaluationCommit: Hashable, Sendable, CanonicalCodable {
+    public var contribution: Digest
+    public var commitment: Digest
+
+    public init(contribution: Digest, commitment: Digest) {
+        self.contribution = contribution
+        self.commitment = commitment
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(contribution)
+        writer.write(commitment)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        contribution = try reader.field("contribution") { try $0.read(Digest.self) }
+        commitment = try reader.field("commitment") { try $0.read(Digest.self) }
+    }
+
+    public static var minimumEncodedSize: Int { 64 }
 }
 
 /// A validator's vote on the ledger at the close of `window`: 2f+1 matching votes certify it.

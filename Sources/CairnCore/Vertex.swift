@@ -3,8 +3,11 @@
 /// Strong edges name ≥ 2f+1 certified vertices of round − 1; weak edges name certified vertices of
 /// older rounds that the strong edges do not reach (DAG-Rider Alg. 2, `set_weak_edges`). A vertex of
 /// round 4w+1 carries its author's coin share for wave w. Edges are vertex digests.
+///
+/// Version 2 adds the proposer's wall-clock timestamp; the ledger's windows run on the consensus
+/// time derived from them (`ConsensusTime`, DECISIONS D46).
 public struct Vertex: Hashable, Sendable, CanonicalCodable {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     /// Decoding bounds; the committee's own (smaller) limits are checked by the core.
     public static let maxEdges = 4096
     public static let maxRecords = 100_000
@@ -13,6 +16,9 @@ public struct Vertex: Hashable, Sendable, CanonicalCodable {
     public var round: UInt64
     /// 0-based position of the author in genesis.
     public var author: UInt32
+    /// The proposer's clock when it proposed, ms since the Unix epoch. Untrusted: only the median
+    /// over a leader's strong parents counts (`ConsensusTime`).
+    public var timestampMs: UInt64
     public var strongEdges: [Digest]
     public var weakEdges: [Digest]
     /// Opaque work records (the ledger issue defines their encoding).
@@ -20,9 +26,10 @@ public struct Vertex: Hashable, Sendable, CanonicalCodable {
     public var coinShare: CoinShare?
 
     public init(round: UInt64, author: UInt32, strongEdges: [Digest], weakEdges: [Digest],
-                payload: [[UInt8]], coinShare: CoinShare?) {
+                payload: [[UInt8]], coinShare: CoinShare?, timestampMs: UInt64 = 0) {
         self.round = round
         self.author = author
+        self.timestampMs = timestampMs
         self.strongEdges = strongEdges
         self.weakEdges = weakEdges
         self.payload = payload
@@ -35,6 +42,7 @@ public struct Vertex: Hashable, Sendable, CanonicalCodable {
         writer.write(Self.version)
         writer.write(round)
         writer.write(author)
+        writer.write(timestampMs)
         writer.write(strongEdges)
         writer.write(weakEdges)
         writer.write(UInt32(payload.count))
@@ -46,6 +54,7 @@ public struct Vertex: Hashable, Sendable, CanonicalCodable {
         try reader.expectVersion(Self.version)
         round = try reader.read(UInt64.self)
         author = try reader.read(UInt32.self)
+        timestampMs = try reader.read(UInt64.self)
         strongEdges = try reader.field("strong_edges") { try $0.read([Digest].self, maxCount: Self.maxEdges) }
         weakEdges = try reader.field("weak_edges") { try $0.read([Digest].self, maxCount: Self.maxEdges) }
         payload = try reader.field("payload") { reader in

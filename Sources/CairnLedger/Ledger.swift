@@ -57,6 +57,10 @@ public struct Rejection: Hashable, Sendable, Error, CustomStringConvertible {
         case unknownContribution = "unknown_contribution"
         case duplicateEvaluation = "duplicate_evaluation"
         case duplicateVote = "duplicate_vote"
+        case wrongPhase = "wrong_phase"
+        case duplicateCommitment = "duplicate_commitment"
+        case noCommitment = "no_commitment"
+        case revealMismatch = "reveal_mismatch"
     }
 
     public var reason: Reason
@@ -111,15 +115,19 @@ public struct Ledger: Sendable {
         public var chain: Digest
         public var validators: [PublicKey]
         public var registrationFee: UInt64
-        public var roundsPerWindow: UInt64
+        /// Window length in consensus time (genesis `consensus.window_ms`).
+        public var windowMs: UInt64
         /// Largest blob a contribution may name.
         public var maxContributionBytes: UInt64 = 64 << 20
+        /// Genesis `task.lsh`: SimHash length and the agreement threshold of the evaluation quorum.
+        public var lshBits: UInt32 = 256
+        public var hammingThreshold: UInt32 = 7
 
-        public init(chain: Digest, validators: [PublicKey], registrationFee: UInt64, roundsPerWindow: UInt64) {
+        public init(chain: Digest, validators: [PublicKey], registrationFee: UInt64, windowMs: UInt64) {
             self.chain = chain
             self.validators = validators
             self.registrationFee = registrationFee
-            self.roundsPerWindow = roundsPerWindow
+            self.windowMs = windowMs
         }
 
         public var quorum: Int { 2 * ((validators.count - 1) / 3) + 1 }
@@ -138,9 +146,11 @@ public struct Ledger: Sendable {
     }
 
     public init(genesis: Genesis, genesisHash: Digest) {
-        self.init(parameters: Parameters(chain: genesisHash, validators: genesis.validators.map(\.publicKey),
-                                         registrationFee: genesis.rewards.registrationFee,
-                                         roundsPerWindow: UInt64(genesis.consensus.roundsPerWindow)))
+        var parameters = Parameters(chain: genesisHash, validators: genesis.validators.map(\.publicKey),
+                                    registrationFee: genesis.rewards.registrationFee, windowMs: UInt64(genesis.consensus.windowMs))
+        parameters.lshBits = genesis.task.lsh.bits
+        parameters.hammingThreshold = genesis.task.lsh.hammingThreshold
+        self.init(parameters: parameters)
     }
 
     /// The state before the first record: genesis balances, an account (balance 0) for every
@@ -165,12 +175,12 @@ public struct Ledger: Sendable {
         return entries.sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 
-    /// Executes the vertices one committed leader delivered, in order, then closes every window
-    /// whose boundary the leader's round reached. `beacon` is the committing wave's coin beacon
-    /// (stored with contributions as their evaluation seed, and with each window it closes).
-    /// `verify` checks a record's signature (the node passes one that remembers records it
-    /// already verified).
-    public func execute(_ vertices: [DeliveredVertex], leaderRound: UInt64, beacon: Digest, store: some LedgerStore,
+    /// Executes the vertices one committed leader delivered, in order, then advances the consensus
+    /// clock to the leader's time and closes the open window if the clock passed its end
+    /// (`WindowState.advanced`). `beacon` is the committing wave's coin beacon (stored with
+    /// contributions as their evaluation seed, and with the window it closes). `verify` checks a
+    /// record's signature (the node passes one that remembers records it already verified).
+    public func execute(_ vertices: [DeliveredVertex], leaderTimeMs: UInt64, beacon: Digest, store: some LedgerStore,
                         overlay: inout Overlay, verify: (SignedRecord) -> Bool) throws -> LeaderExecution {
         var result = LeaderExecution()
         var context = Context(ledger: self, store: store, overlay: overlay, beacon: beacon)
@@ -183,27 +193,16 @@ public struct Ledger: Sendable {
                 result.records.append(ExecutedRecord(id: id, position: vertex.position, kind: kind, outcome: outcome))
             }
         }
-        var window = try context.window()
+        let window = try context.window()
         let nextPosition = (vertices.last?.position).map { $0 &+ 1 } ?? window.openedAtPosition
-        // Overflow-reporting (DECISIONS D38): a boundary past 2^64 − 1 is never reached, so no
-        // window closes rather than the executor trapping.
-        while let boundary = Ledger.windowBoundary(after: window.current, roundsPerWindow: parameters.roundsPerWindow),
-              leaderRound >= boundary {
-            context.closeWindow(window.current)
-            result.closedWindows.append(window.current)
-            window = WindowState(current: window.current + 1, openedAtPosition: nextPosition)  // < boundary ≤ 2^64 − 1
+        let (advanced, closed) = window.advanced(leaderTimeMs: leaderTimeMs, windowMs: parameters.windowMs, nextPosition: nextPosition)
+        if let closed {
+            try context.closeWindow(closed)
+            result.closedWindows.append(closed)
         }
-        if !result.closedWindows.isEmpty { context.overlay.set(StateKey.window, window.canonicalBytes) }
+        if advanced != window { context.overlay.set(StateKey.window, advanced.canonicalBytes) }
         overlay = context.overlay
         return result
-    }
-
-    /// First round of window `window + 1`, or nil when that is beyond 2^64 − 1 (or the genesis
-    /// value is 0, which genesis validation refuses): (window + 1) · roundsPerWindow.
-    public static func windowBoundary(after window: UInt64, roundsPerWindow: UInt64) -> UInt64? {
-        guard roundsPerWindow > 0, window < UInt64.max else { return nil }
-        let (boundary, overflow) = (window + 1).multipliedReportingOverflow(by: roundsPerWindow)
-        return overflow ? nil : boundary
     }
 
     /// SHA-256 over every state entry in key order (ARCHITECTURE §5), each as length-prefixed key and
@@ -244,10 +243,12 @@ struct Context<Store: LedgerStore> {
     func window() throws -> WindowState { try read(WindowState.self, StateKey.window) ?? WindowState() }
 
     /// The window-close hook, run in committed order before the next window opens: records the
-    /// closing wave's beacon as the window's randomness. Scoring, ratings, payouts and the model
-    /// update (later issues) run here, reading the window's contributions and evaluations.
-    mutating func closeWindow(_ window: UInt64) {
+    /// closing wave's beacon as the window's randomness and finalizes the evaluations of the
+    /// previous window's contributions, whose reveal phase this close ends. Ratings, payouts and
+    /// the model update (later issues) run here too.
+    mutating func closeWindow(_ window: UInt64) throws {
         overlay.set(StateKey.windowBeacon(window), beacon.bytes)
+        if window > 0 { try finalizeEvaluations(of: window - 1) }
     }
 
     /// Checks and applies one record. A rejected record changes nothing (its nonce is not used).
@@ -295,6 +296,19 @@ struct Context<Store: LedgerStore> {
         updated.nonce = record.nonce + 1
         write(accountKey, updated)
         return (body.kind, .accepted)
+    }
+
+    /// The validator index of `author` and the window `contribution` was made in, or the rejection
+    /// an evaluation record gets when either is missing.
+    func evaluator(_ author: PublicKey, of contribution: Digest) throws -> (UInt32, UInt64) {
+        guard let validator = ledger.validatorIndex[author] else {
+            throw Rejection(.notValidator, "\(author.short)… is not a validator")
+        }
+        guard let windowBytes = try overlay.value(StateKey.contributionWindow(contribution), in: store),
+              let contributionWindow = try? UInt64(canonicalBytes: windowBytes) else {
+            throw Rejection(.unknownContribution, "no contribution \(contribution.short)…")
+        }
+        return (validator, contributionWindow)
     }
 
     mutating func apply(_ body: RecordBody, record: SignedRecord, account: inout Account,
@@ -349,13 +363,31 @@ struct Context<Store: LedgerStore> {
             write(StateKey.contribution(window: window.current, id: id), StoredContribution(author: record.author, contribution: contribution, beacon: beacon))
             overlay.set(StateKey.contributionWindow(id), window.current.canonicalBytes)
 
-        case let .evaluation(evaluation):
-            guard let validator = ledger.validatorIndex[record.author] else {
-                throw Rejection(.notValidator, "\(record.author.short)… is not a validator")
+        case let .evaluationCommit(commit):
+            let (validator, contributionWindow) = try evaluator(record.author, of: commit.contribution)
+            let phase = window.evaluationPhase(contributionWindow: contributionWindow, windowMs: parameters.windowMs)
+            guard phase == .commit else {
+                throw Rejection(.wrongPhase, "commitments for window \(contributionWindow)'s contributions closed at consensus time \(window.commitDeadlineMs(windowMs: parameters.windowMs)) of window \(contributionWindow &+ 1) (now window \(window.current), time \(window.clockMs))")
             }
-            guard let windowBytes = try overlay.value(StateKey.contributionWindow(evaluation.contribution), in: store),
-                  let contributionWindow = try? UInt64(canonicalBytes: windowBytes) else {
-                throw Rejection(.unknownContribution, "no contribution \(evaluation.contribution.short)…")
+            let key = StateKey.evaluationCommitment(contribution: commit.contribution, validator: validator)
+            guard try overlay.value(key, in: store) == nil else {
+                throw Rejection(.duplicateCommitment, "validator \(validator) already committed to an evaluation of \(commit.contribution.short)…")
+            }
+            write(key, StoredCommitment(commitment: commit.commitment, window: contributionWindow))
+
+        case let .evaluation(evaluation):
+            let (validator, contributionWindow) = try evaluator(record.author, of: evaluation.contribution)
+            let phase = window.evaluationPhase(contributionWindow: contributionWindow, windowMs: parameters.windowMs)
+            guard phase == .reveal else {
+                throw Rejection(.wrongPhase, phase == .commit
+                    ? "reveals for window \(contributionWindow)'s contributions open half-way through window \(contributionWindow &+ 1) (now window \(window.current), time \(window.clockMs))"
+                    : "window \(contributionWindow)'s evaluations closed with window \(contributionWindow &+ 1)")
+            }
+            guard let committed = try read(StoredCommitment.self, StateKey.evaluationCommitment(contribution: evaluation.contribution, validator: validator)) else {
+                throw Rejection(.noCommitment, "validator \(validator) committed to no evaluation of \(evaluation.contribution.short)… before the deadline")
+            }
+            guard committed.commitment == evaluation.commitment else {
+                throw Rejection(.revealMismatch, "the evaluation and salt do not hash to validator \(validator)'s commitment \(committed.commitment.short)…")
             }
             let key = StateKey.evaluation(contribution: evaluation.contribution, validator: validator)
             guard try overlay.value(key, in: store) == nil else {

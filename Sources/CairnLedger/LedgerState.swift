@@ -9,7 +9,10 @@ import CairnCore
 /// | `a/` ‖ public key | `Account` |
 /// | `t/` ‖ public key | `Trainer` |
 /// | `c/` ‖ window ‖ record id | `StoredContribution` |
-/// | `e/` ‖ contribution id ‖ validator index | `StoredEvaluation` |
+/// | `ec/` ‖ contribution id ‖ validator index | `StoredCommitment` |
+/// | `e/` ‖ contribution id ‖ validator index | `StoredEvaluation` (a revealed evaluation) |
+/// | `cr/` ‖ contribution id | `EvaluationQuorum.Outcome` (written when its window is finalized) |
+/// | `vf/` ‖ window ‖ validator index | `ValidatorFlags` (only validators flagged for that window's evaluations) |
 /// | `v/` ‖ window ‖ validator index | `StoredCheckpointVote` |
 /// | `k/` ‖ window | `CheckpointCertificate` |
 /// | `wb/` ‖ window | beacon (32 bytes) of the wave that closed it |
@@ -22,6 +25,16 @@ public enum StateKey {
     public static func contribution(window: UInt64, id: Digest) -> [UInt8] { Array("c/".utf8) + window.canonicalBytes + id.bytes }
     public static func evaluation(contribution: Digest, validator: UInt32) -> [UInt8] {
         Array("e/".utf8) + contribution.bytes + validator.canonicalBytes
+    }
+    public static func evaluationCommitment(contribution: Digest, validator: UInt32) -> [UInt8] {
+        Array("ec/".utf8) + contribution.bytes + validator.canonicalBytes
+    }
+    public static func contributionPrefix(window: UInt64) -> [UInt8] { Array("c/".utf8) + window.canonicalBytes }
+    public static func evaluations(contribution: Digest) -> [UInt8] { Array("e/".utf8) + contribution.bytes }
+    public static func evaluationCommitments(contribution: Digest) -> [UInt8] { Array("ec/".utf8) + contribution.bytes }
+    public static func contributionOutcome(_ id: Digest) -> [UInt8] { Array("cr/".utf8) + id.bytes }
+    public static func validatorFlags(window: UInt64, validator: UInt32) -> [UInt8] {
+        Array("vf/".utf8) + window.canonicalBytes + validator.canonicalBytes
     }
     public static func checkpointVote(window: UInt64, validator: UInt32) -> [UInt8] {
         Array("v/".utf8) + window.canonicalBytes + validator.canonicalBytes
@@ -108,29 +121,86 @@ public struct Supply: Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// The open window (ARCHITECTURE §5): window k closes at the first committed leader whose round is
-/// ≥ (k+1)·roundsPerWindow.
+/// The open window and the consensus clock (ARCHITECTURE §5, DECISIONS D46).
+///
+/// The clock is the largest consensus time of any committed leader so far (`ConsensusTime`), so it
+/// never goes back. Window 0 opens at the first nonzero clock; window k closes at the first
+/// committed leader at which the clock is ≥ its opening time + `windowMs`. The next window opens at
+/// that boundary, so a late close does not lengthen the windows after it — unless the clock is
+/// already a whole window past it (the network stalled), when the next window opens at the clock
+/// instead of closing a string of empty windows. At most one window closes per leader.
 public struct WindowState: Hashable, Sendable, CanonicalCodable {
     public var current: UInt64
     /// Sequence position at which the current window opened (0 for window 0).
     public var openedAtPosition: UInt64
+    /// Consensus time at which the current window opened; 0 until the clock first moves.
+    public var openedAtMs: UInt64
+    /// The consensus clock: the largest leader time committed so far.
+    public var clockMs: UInt64
 
-    public init(current: UInt64 = 0, openedAtPosition: UInt64 = 0) {
+    public init(current: UInt64 = 0, openedAtPosition: UInt64 = 0, openedAtMs: UInt64 = 0, clockMs: UInt64 = 0) {
         self.current = current
         self.openedAtPosition = openedAtPosition
+        self.openedAtMs = openedAtMs
+        self.clockMs = clockMs
+    }
+
+    /// The state after a committed leader with consensus time `leaderTimeMs`, and the window it
+    /// closed, if any. `nextPosition` is the sequence position after the leader's vertices. Every
+    /// sum is overflow-checked (D38): a boundary past 2^64 − 1 is never reached.
+    public func advanced(leaderTimeMs: UInt64, windowMs: UInt64, nextPosition: UInt64) -> (state: WindowState, closed: UInt64?) {
+        var next = self
+        next.clockMs = max(clockMs, leaderTimeMs)
+        guard openedAtMs != 0 else {
+            next.openedAtMs = next.clockMs  // window 0 opens with the first consensus time
+            return (next, nil)
+        }
+        let (end, overflow) = openedAtMs.addingReportingOverflow(windowMs)
+        guard windowMs > 0, !overflow, next.clockMs >= end, current < .max else { return (next, nil) }
+        let (restart, late) = end.addingReportingOverflow(windowMs)
+        next.current = current + 1
+        next.openedAtPosition = nextPosition
+        next.openedAtMs = !late && next.clockMs >= restart ? next.clockMs : end
+        return (next, current)
+    }
+
+    /// The commit deadline inside the current window: its opening time + windowMs / 2 (2^64 − 1 if
+    /// that overflows, so the reveal phase never opens rather than trapping).
+    public func commitDeadlineMs(windowMs: UInt64) -> UInt64 {
+        let (deadline, overflow) = openedAtMs.addingReportingOverflow(windowMs / 2)
+        return overflow ? .max : deadline
+    }
+
+    /// The evaluation phase for contributions made in `window` (ARCHITECTURE §6, D47): commitments
+    /// during that window and the first half of the next; reveals in the second half of the next;
+    /// nothing before or after (finalization at the next window's close).
+    public func evaluationPhase(contributionWindow window: UInt64, windowMs: UInt64) -> EvaluationPhase {
+        if current == window { return .commit }
+        // Written without `window + 1` (D38): the window comes from state, but stays unbounded.
+        guard current > 0, current - 1 == window else { return current < window ? .commit : .closed }
+        return clockMs < commitDeadlineMs(windowMs: windowMs) ? .commit : .reveal
     }
 
     public func encode(to writer: inout CanonicalWriter) {
-        writer.write(UInt8(1))
+        writer.write(UInt8(2))
         writer.write(current)
         writer.write(openedAtPosition)
+        writer.write(openedAtMs)
+        writer.write(clockMs)
     }
 
     public init(from reader: inout CanonicalReader) throws {
-        try reader.expectVersion(1)
+        try reader.expectVersion(2)
         current = try reader.field("current") { try $0.read(UInt64.self) }
         openedAtPosition = try reader.field("opened_at_position") { try $0.read(UInt64.self) }
+        openedAtMs = try reader.field("opened_at_ms") { try $0.read(UInt64.self) }
+        clockMs = try reader.field("clock_ms") { try $0.read(UInt64.self) }
     }
+}
+
+/// Where the evaluations of one window's contributions stand (`WindowState.evaluationPhase`).
+public enum EvaluationPhase: Hashable, Sendable {
+    case commit, reveal, closed
 }
 
 public struct StoredContribution: Hashable, Sendable, CanonicalCodable {
@@ -157,6 +227,53 @@ public struct StoredContribution: Hashable, Sendable, CanonicalCodable {
         author = try reader.field("author") { try $0.read(PublicKey.self) }
         contribution = try reader.field("contribution") { try $0.read(Contribution.self) }
         beacon = try reader.field("beacon") { try $0.read(Digest.self) }
+    }
+}
+
+/// How a validator's evaluations of one window's contributions went, when anything went wrong:
+/// commitments never revealed (or revealed wrongly), and reveals outside a quorum that formed.
+public struct ValidatorFlags: Hashable, Sendable, CanonicalCodable {
+    public var unrevealed: UInt32
+    public var outsideQuorum: UInt32
+
+    public init(unrevealed: UInt32 = 0, outsideQuorum: UInt32 = 0) {
+        self.unrevealed = unrevealed
+        self.outsideQuorum = outsideQuorum
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(UInt8(1))
+        writer.write(unrevealed)
+        writer.write(outsideQuorum)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        try reader.expectVersion(1)
+        unrevealed = try reader.field("unrevealed") { try $0.read(UInt32.self) }
+        outsideQuorum = try reader.field("outside_quorum") { try $0.read(UInt32.self) }
+    }
+}
+
+/// A validator's commitment to its evaluation of a contribution made in `window`.
+public struct StoredCommitment: Hashable, Sendable, CanonicalCodable {
+    public var commitment: Digest
+    public var window: UInt64
+
+    public init(commitment: Digest, window: UInt64) {
+        self.commitment = commitment
+        self.window = window
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(UInt8(1))
+        writer.write(commitment)
+        writer.write(window)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        try reader.expectVersion(1)
+        commitment = try reader.field("commitment") { try $0.read(Digest.self) }
+        window = try reader.field("window") { try $0.read(UInt64.self) }
     }
 }
 

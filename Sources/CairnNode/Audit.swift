@@ -61,6 +61,8 @@ public struct Auditor {
         var sequenceHash = Digest.zero
         var pending: [DeliveredVertex] = []
         var pendingLeaderRound: UInt64?
+        // The last certificate of a leader's group is the leader itself (delivery sorts by round).
+        var pendingLeader: Vertex?
 
         func fail(_ problem: String) -> Report {
             var failed = result
@@ -81,13 +83,26 @@ public struct Auditor {
             return try? coin.combine(wave: wave, shares: Array(shares.prefix(genesis.faultTolerance + 1))).beacon
         }
 
+        // The leader's consensus time, recomputed from its strong parents' stored certificates.
+        func consensusTime(of leader: Vertex) throws -> UInt64? {
+            let parents = try store.certificates(leader.strongEdges)
+            guard parents.count == leader.strongEdges.count else { return nil }
+            return ConsensusTime.median(parents.map(\.vertex.timestampMs)) ?? 0
+        }
+
         // Executes the vertices of one committed leader and checks every window it closed.
-        func executeLeader(_ vertices: [DeliveredVertex], leaderRound: UInt64) throws -> String? {
+        func executeLeader(_ vertices: [DeliveredVertex], leaderRound: UInt64, leader: Vertex) throws -> String? {
+            guard leader.round == leaderRound else {
+                return "leader round \(leaderRound): the last vertex delivered with this leader is of round \(leader.round); a leader is delivered last"
+            }
             guard let beacon = try beacon(leaderRound: leaderRound) else {
                 return "leader round \(leaderRound): fewer than f+1 valid coin shares stored for its wave; the beacon cannot be recomputed"
             }
+            guard let timeMs = try consensusTime(of: leader) else {
+                return "leader round \(leaderRound): a strong parent's certificate is missing from storage; its consensus time cannot be recomputed"
+            }
             var overlay = Overlay()
-            let execution = try ledger.execute(vertices, leaderRound: leaderRound, beacon: beacon, store: state, overlay: &overlay) { record in
+            let execution = try ledger.execute(vertices, leaderTimeMs: timeMs, beacon: beacon, store: state, overlay: &overlay) { record in
                 record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
                                                                                     nonce: record.nonce, body: record.body))
             }
@@ -124,8 +139,8 @@ public struct Auditor {
             }
             // A new leader round: the previous leader's vertices are complete; execute them with
             // the sequence hash as it stood after its last vertex.
-            if let current = pendingLeaderRound, current != leaderRound {
-                if let problem = try executeLeader(pending, leaderRound: current) { return fail(problem) }
+            if let current = pendingLeaderRound, current != leaderRound, let leader = pendingLeader {
+                if let problem = try executeLeader(pending, leaderRound: current, leader: leader) { return fail(problem) }
                 pending = []
             }
             sequenceHash = Hashing.digest(.sequence, sequenceHash.bytes + digest.bytes)
@@ -133,12 +148,14 @@ public struct Auditor {
                 return fail("position \(position): stored sequence hash \(storedHash.hex), recomputed \(sequenceHash.hex)")
             }
             pendingLeaderRound = leaderRound
+            pendingLeader = certificate.vertex
             pending.append(DeliveredVertex(position: position, payload: certificate.vertex.payload))
             position += 1
             result.positions = position
             if position % 1000 == 0 { report(position) }
         }
-        if let current = pendingLeaderRound, let problem = try executeLeader(pending, leaderRound: current) { return fail(problem) }
+        if let current = pendingLeaderRound, let leader = pendingLeader,
+           let problem = try executeLeader(pending, leaderRound: current, leader: leader) { return fail(problem) }
 
         // Checkpoint certificates in the replayed state must match the node's own window closes.
         for (key, value) in try state.entries(prefix: Array("k/".utf8)) {

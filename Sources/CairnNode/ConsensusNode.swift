@@ -4,6 +4,7 @@ import CairnLedger
 import CairnNet
 import CairnStorage
 import DAGRider
+import Foundation
 
 /// The shell around the consensus core (ARCHITECTURE §2, STYLE.md §1): one actor feeds network, timer
 /// and record events into `DAGRiderCore` and executes its directives — persistence first (synced
@@ -64,6 +65,9 @@ public actor ConsensusNode {
         let (snapshot, progress) = try store.snapshot(gcDepth: settings.gcDepth, validators: settings.committee.size)
         self.progress = progress
         core = DAGRiderCore.restore(settings: settings, signer: signer, coin: coin, from: snapshot)
+        // Proposals carry wall-clock timestamps (the ledger's windows run on their median, D46);
+        // anchoring once keeps the core's intervals on the monotonic clock.
+        core.clockOriginMs = Self.unixTimeMs() &- Self.elapsedMs(since: started)
         // Records accepted before a crash or stop and not committed yet are proposed again (D42);
         // the ledger ignores any that were committed meanwhile through another vertex.
         // In (author, nonce) order, so one author's records execute in the order they were signed.
@@ -87,7 +91,15 @@ public actor ConsensusNode {
     /// Records restored from the pending store at start (for logs and tests).
     public private(set) var restoredPending = 0
 
-    var nowMs: UInt64 {
+    /// Wall-clock ms since the Unix epoch (0 for a clock set before 1970).
+    static func unixTimeMs() -> UInt64 {
+        let ms = Date().timeIntervalSince1970 * 1000
+        return ms.isFinite && ms > 0 && ms < 1e18 ? UInt64(ms) : 0
+    }
+
+    var nowMs: UInt64 { Self.elapsedMs(since: started) }
+
+    static func elapsedMs(since started: ContinuousClock.Instant) -> UInt64 {
         let elapsed = ContinuousClock.now - started
         return UInt64(elapsed.components.seconds) * 1000 + UInt64(elapsed.components.attoseconds / 1_000_000_000_000_000)
     }

@@ -264,7 +264,7 @@ public struct ConsensusStore: Sendable {
                     applied.delivered.append(certificate.digest)
                 }
                 if let ledger {
-                    let execution = try ledger.ledger.execute(vertices, leaderRound: committed.leaderRound, beacon: committed.beacon,
+                    let execution = try ledger.ledger.execute(vertices, leaderTimeMs: committed.timeMs, beacon: committed.beacon,
                                                               store: ledgerStore, overlay: &overlay, verify: ledger.verify)
                     for record in execution.records {
                         var rejection: Rejection?

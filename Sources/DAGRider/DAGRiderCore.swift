@@ -29,6 +29,9 @@ public struct DAGRiderCore: Sendable {
     var lastProposalMs: UInt64 = 0
     var lastProposalBroadcastMs: UInt64 = 0
     var now: UInt64 = 0
+    /// Wall-clock time (ms since the Unix epoch) at `now` = 0: the shell anchors its monotonic
+    /// clock here so proposals carry wall-clock timestamps while intervals stay monotonic.
+    public var clockOriginMs: UInt64 = 0
     var started = false
     /// While rebuilding from storage: no commits (they run once, in `onStart`).
     var restoring = false
@@ -518,7 +521,9 @@ public struct DAGRiderCore: Sendable {
             // flipped only once the wave is complete), so nobody learns the leader earlier.
             share = try? coin.makeShare(wave: wave)
         }
-        let vertex = Vertex(round: next, author: UInt32(me), strongEdges: strong, weakEdges: weak, payload: payload, coinShare: share)
+        let (stamp, overflow) = clockOriginMs.addingReportingOverflow(now)
+        let vertex = Vertex(round: next, author: UInt32(me), strongEdges: strong, weakEdges: weak, payload: payload, coinShare: share,
+                            timestampMs: overflow ? .max : stamp)
         let digest = SigningMessages.vertexDigest(vertex)
         let signed = SignedVertex(vertex: vertex, signature: signer.sign(SigningMessages.proposal(chain: committee.chain, digest: digest)))
         round = next
@@ -639,8 +644,10 @@ public struct DAGRiderCore: Sendable {
         }
         lastCommittedRound = max(lastCommittedRound, leader.round)
         committedLeaders += 1
+        let parentTimes = leader.strongEdges.compactMap { dag.node($0)?.certificate.vertex.timestampMs }
         out.append(.commit(CommittedLeader(wave: wave, leader: digest, leaderRound: leader.round, leaderAuthor: leader.author,
-                                           beacon: beacons[wave] ?? .zero, certificates: found.map(\.certificate))))
+                                           beacon: beacons[wave] ?? .zero, timeMs: ConsensusTime.median(parentTimes) ?? 0,
+                                           certificates: found.map(\.certificate))))
     }
 
     /// Drops rounds below lastCommittedRound − gcDepth from memory, reporting undelivered vertices.

@@ -8,15 +8,20 @@ public struct CommittedLeader: Sendable, Hashable {
     public var leaderAuthor: Int
     /// The wave's coin beacon (public randomness fixed only after the wave completed).
     public var beacon: Digest
+    /// Consensus time of the leader: lower median of its strong parents' timestamps (0 for a
+    /// round-1 leader, which has none). See `ConsensusTime`.
+    public var timeMs: UInt64
     /// Newly delivered certificates, in delivery order: sorted by (round, author), the leader last.
     public var certificates: [VerifiedCertificate]
 
-    public init(wave: UInt64, leader: Digest, leaderRound: UInt64, leaderAuthor: Int, beacon: Digest, certificates: [VerifiedCertificate]) {
+    public init(wave: UInt64, leader: Digest, leaderRound: UInt64, leaderAuthor: Int, beacon: Digest, timeMs: UInt64 = 0,
+                certificates: [VerifiedCertificate]) {
         self.wave = wave
         self.leader = leader
         self.leaderRound = leaderRound
         self.leaderAuthor = leaderAuthor
         self.beacon = beacon
+        self.timeMs = timeMs
         self.certificates = certificates
     }
 }

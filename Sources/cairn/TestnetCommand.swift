@@ -42,6 +42,15 @@ struct Testnet: ParsableCommand {
     @Option(help: "Genesis consensus.max_round_interval_ms: an empty vertex after this long keeps waves completing when idle.")
     var maxRoundIntervalMs: UInt32 = ConsensusParameters.defaults.maxRoundIntervalMs
 
+    @Option(help: "Genesis consensus.window_ms: length of a training window in consensus time (100 ms … 1 day).")
+    var windowMs: UInt32 = ConsensusParameters.defaults.windowMs
+
+    func validate() throws {
+        guard ConsensusParameters.windowMsRange.contains(windowMs) else {
+            throw ValidationError("--window-ms must be between \(ConsensusParameters.windowMsRange.lowerBound) and \(ConsensusParameters.windowMsRange.upperBound)")
+        }
+    }
+
     func run() throws {
         var settings = TestnetGenerator.Settings(validators: validators, trainers: trainers, output: output)
         settings.force = force
@@ -51,12 +60,14 @@ struct Testnet: ParsableCommand {
         settings.corpusDirectory = corpus
         settings.consensus.minRoundIntervalMs = minRoundIntervalMs
         settings.consensus.maxRoundIntervalMs = maxRoundIntervalMs
+        settings.consensus.windowMs = windowMs
         let summary = try TestnetGenerator(settings: settings).generate()
         let f = summary.genesis.faultTolerance
         print("wrote \(summary.output): \(summary.nodes.count) validators (f = \(f), quorum \(2 * f + 1)), \(summary.trainerKeyFiles.count) trainers")
         print("chain_id      \(summary.genesis.chainID)")
         print("genesis_hash  \(summary.genesisHash.hex)")
         print("corpus        \(summary.genesis.task.corpus.sha256.hex) (\(summary.genesis.task.corpus.byteCount) bytes)")
+        print("window        \(summary.genesis.consensus.windowMs) ms of consensus time")
         for node in summary.nodes {
             print("\(node.name)  peer \(node.peerAddress)  api \(node.apiURL)  key \(node.publicKey.short)…  home \(node.home)")
         }

@@ -32,8 +32,8 @@ struct WireCodecTests {
         var vertex = RandomValues.vertex(&g)
         vertex.payload = []
         var bytes = vertex.canonicalBytes
-        // Payload count sits after version, round, author and the two edge lists.
-        let countOffset = 1 + 8 + 4 + 4 + 32 * vertex.strongEdges.count + 4 + 32 * vertex.weakEdges.count
+        // Payload count sits after version, round, author, timestamp and the two edge lists.
+        let countOffset = 1 + 8 + 4 + 8 + 4 + 32 * vertex.strongEdges.count + 4 + 32 * vertex.weakEdges.count
         bytes.replaceSubrange(countOffset ..< countOffset + 4, with: [0xff, 0xff, 0xff, 0xff])
         let error = try #require(throws: CodecError.self) { try Vertex(canonicalBytes: bytes) }
         #expect(error.path.contains("payload"))

@@ -18,11 +18,13 @@ struct ExtremeValueTests {
         var store = MemoryStore(entries: world.genesis)
         let trainer = world.users[0]
         _ = try world.execute([world.record(trainer, .register(Register(name: "trainer-\(seed)")))], in: &store)
-        _ = try world.execute([], position: 1, leaderRound: 3 * 8, in: &store)  // windows 0–2 close
+        for (i, time) in [9, 17, 25].enumerated() {  // window 0 opened at 1; windows 0–2 close
+            #expect(try world.execute([], position: UInt64(1 + i), time: UInt64(time), in: &store).closedWindows == [UInt64(i)])
+        }
         let contribution = world.record(trainer, .contribution(Contribution(
             baseWindow: 3, blob: Digest.zero, blobSize: 1000,
             compression: CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16), assignment: Digest.zero)))
-        let result = try world.execute([contribution], position: 2, leaderRound: 3 * 8 + 1, in: &store)
+        let result = try world.execute([contribution], position: 4, time: 26, in: &store)
         #expect(outcome(result, 0) == .accepted)
         return (world, store, Hashing.digest(.record, contribution))
     }
@@ -64,6 +66,11 @@ struct ExtremeValueTests {
             bodies.append(.evaluation(Evaluation(contribution: contribution, own: LossPair(before: 2, after: 1), random: LossPair(before: 2, after: 1),
                                                  simHash: [], flags: Evaluation.Flags(rawValue: flags))))
         }
+        for target in [contribution, Digest.zero] {
+            for commitment in [Digest.zero, try! Digest(bytes: [UInt8](repeating: 0xff, count: 32))] {
+                bodies.append(.evaluationCommit(EvaluationCommit(contribution: target, commitment: commitment)))
+            }
+        }
         bodies.append(.register(Register(name: String(repeating: "a", count: Register.maxNameBytes))))
         return bodies
     }
@@ -82,9 +89,9 @@ struct ExtremeValueTests {
                     var world = base
                     let bytes = world.record(author, body, nonce: nonce)
                     var first = baseStore, second = baseStore
-                    let round = UInt64.random(in: 3 * 8 + 1 ... 3 * 8 + 40, using: &g)
-                    let a = try world.execute([bytes], position: 3, leaderRound: round, in: &first)
-                    let b = try world.execute([bytes], position: 3, leaderRound: round, in: &second)
+                    let time = UInt64.random(in: 26 ... 66, using: &g)
+                    let a = try world.execute([bytes], position: 5, time: time, in: &first)
+                    let b = try world.execute([bytes], position: 5, time: time, in: &second)
                     #expect(first.root == second.root, "seed \(seed): \(body) nonce \(nonce) executed twice gave different roots")
                     #expect(a.records.count == 1 && a.records == b.records)
                     if case let .rejected(rejection) = a.records[0].outcome {
@@ -102,14 +109,14 @@ struct ExtremeValueTests {
         let hostile = world.record(trainer, .contribution(Contribution(
             baseWindow: .max, blob: Digest.zero, blobSize: 10,
             compression: CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16), assignment: Digest.zero)))
-        let result = try world.execute([hostile], position: 3, leaderRound: 3 * 8 + 2, in: &store)
+        let result = try world.execute([hostile], position: 5, time: 27, in: &store)
         #expect(reason(result, 0) == .wrongWindow)
         // The same trainer's next record still executes: the rejected one did not use its nonce.
         let next = world.record(trainer, .transfer(Transfer(to: world.users[1].publicKey, amount: 1)), nonce: world.nonces[trainer.publicKey]! - 1)
-        #expect(outcome(try world.execute([next], position: 4, leaderRound: 3 * 8 + 3, in: &store), 0) == .accepted)
+        #expect(outcome(try world.execute([next], position: 6, time: 28, in: &store), 0) == .accepted)
     }
 
-    @Test("nonce 2^64 − 1 is refused (it has no successor); a window boundary past 2^64 − 1 never closes")
+    @Test("nonce 2^64 − 1 is refused (it has no successor); a window end past 2^64 − 1 never closes")
     func maximalCounters() throws {
         var world = World(seed: 7)
         var store = MemoryStore(entries: world.genesis)
@@ -117,12 +124,16 @@ struct ExtremeValueTests {
         // Reachable only through gaps; the gap bound keeps it from this fresh account.
         let far = world.record(alice, .transfer(Transfer(to: world.users[1].publicKey, amount: 1)), nonce: .max)
         #expect(reason(try world.execute([far], in: &store), 0) == .wrongNonce)
-        // Window boundaries near the top of the range are computed without trapping; one past
-        // 2^64 − 1 is never reached (leader rounds come from consensus and stay far below).
-        #expect(Ledger.windowBoundary(after: 0, roundsPerWindow: 8) == 8)
-        #expect(Ledger.windowBoundary(after: UInt64.max / 8 - 1, roundsPerWindow: 8) == UInt64.max / 8 * 8)
-        #expect(Ledger.windowBoundary(after: UInt64.max / 8, roundsPerWindow: 8) == nil)
-        #expect(Ledger.windowBoundary(after: .max, roundsPerWindow: 8) == nil)
-        #expect(Ledger.windowBoundary(after: 5, roundsPerWindow: 0) == nil)
+        // Window ends near the top of the range are computed without trapping; one past 2^64 − 1
+        // is never reached, and neither is a window number past 2^64 − 1.
+        let late = WindowState(current: 5, openedAtPosition: 1, openedAtMs: .max - 3, clockMs: .max - 3)
+        #expect(late.advanced(leaderTimeMs: .max, windowMs: 8, nextPosition: 2).closed == nil)
+        #expect(late.advanced(leaderTimeMs: .max, windowMs: 8, nextPosition: 2).state.clockMs == .max)
+        let edge = WindowState(current: 5, openedAtPosition: 1, openedAtMs: .max - 10, clockMs: .max - 10)
+        let closed = edge.advanced(leaderTimeMs: .max - 1, windowMs: 8, nextPosition: 2)
+        #expect(closed.closed == 5 && closed.state.openedAtMs == .max - 2)  // restart point overflows: stays on the grid
+        let last = WindowState(current: .max, openedAtPosition: 1, openedAtMs: 10, clockMs: 10)
+        #expect(last.advanced(leaderTimeMs: 100, windowMs: 8, nextPosition: 2).closed == nil)
+        #expect(WindowState(current: 0, openedAtPosition: 0, openedAtMs: 10, clockMs: 10).advanced(leaderTimeMs: 100, windowMs: 0, nextPosition: 1).closed == nil)
     }
 }

@@ -19,13 +19,13 @@ struct World {
     let genesis: [(key: [UInt8], value: [UInt8])]
     var nonces: [PublicKey: UInt64] = [:]
 
-    init(seed: UInt64, users: Int = 4, fee: UInt64 = 100, roundsPerWindow: UInt64 = 8) {
+    init(seed: UInt64, users: Int = 4, fee: UInt64 = 100, windowMs: UInt64 = 8) {
         func key(_ label: String, _ i: Int) -> SigningKey {
             try! SigningKey(seed: Array(SHA256.hash(Array("\(label)-\(seed)-\(i)".utf8)).bytes))
         }
         validators = (0 ..< 4).map { key("validator", $0) }
         self.users = (0 ..< users).map { key("user", $0) }
-        var parameters = Ledger.Parameters(chain: chain, validators: validators.map(\.publicKey), registrationFee: fee, roundsPerWindow: roundsPerWindow)
+        var parameters = Ledger.Parameters(chain: chain, validators: validators.map(\.publicKey), registrationFee: fee, windowMs: windowMs)
         parameters.maxContributionBytes = 1 << 20
         ledger = Ledger(parameters: parameters)
         genesis = try! Ledger.genesisState(accounts: self.users.map { ($0.publicKey, 10_000) }, validators: validators.map(\.publicKey))
@@ -44,10 +44,11 @@ struct World {
         return SignedRecord(author: author.publicKey, nonce: n, body: bytes, signature: signature).canonicalBytes
     }
 
-    func execute(_ payload: [[UInt8]], position: UInt64 = 0, leaderRound: UInt64 = 1, in store: inout MemoryStore) throws -> LeaderExecution {
+    /// Executes one leader's payload at consensus time `time` (its beacon derived from the time).
+    func execute(_ payload: [[UInt8]], position: UInt64 = 0, time: UInt64 = 1, in store: inout MemoryStore) throws -> LeaderExecution {
         var overlay = Overlay()
-        let result = try ledger.execute([DeliveredVertex(position: position, payload: payload)], leaderRound: leaderRound,
-                                        beacon: Hashing.digest(.coinLeader, leaderRound.canonicalBytes), store: store, overlay: &overlay, verify: verify)
+        let result = try ledger.execute([DeliveredVertex(position: position, payload: payload)], leaderTimeMs: time,
+                                        beacon: Hashing.digest(.coinLeader, time.canonicalBytes), store: store, overlay: &overlay, verify: verify)
         store.commit(overlay)
         return result
     }
@@ -68,15 +69,17 @@ struct LedgerTests {
             .contribution(Contribution(baseWindow: 3, blob: Digest.zero, blobSize: 1234,
                                        compression: CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16), assignment: Digest.zero)),
             .evaluation(Evaluation(contribution: Digest.zero, own: LossPair(before: 2.5, after: 2.25), random: LossPair(before: 2.5, after: 2.4),
-                                   simHash: [UInt8](repeating: 0xa5, count: 32), flags: [.outOfSync])),
+                                   simHash: [UInt8](repeating: 0xa5, count: 32), flags: [.outOfSync], salt: Hashing.digest(.evaluationCommitment, [7]))),
             .checkpointVote(CheckpointVote(window: 9, sequenceHash: Digest.zero, stateRoot: Digest.zero, modelHash: Digest.zero)),
+            .evaluationCommit(EvaluationCommit(contribution: Hashing.digest(.record, [1]), commitment: Hashing.digest(.evaluationCommitment, [2]))),
         ]
         for body in bodies { #expect(try RecordBody(canonicalBytes: body.canonicalBytes) == body) }
         #expect(Set(bodies.map(\.kind)) == Set(RecordBody.Kind.allCases))
-        #expect(throws: CodecError.self) { try RecordBody(canonicalBytes: [1, 99]) }
+        #expect(throws: CodecError.self) { try RecordBody(canonicalBytes: [RecordBody.version, 99]) }
+        #expect(throws: CodecError.self) { try RecordBody(canonicalBytes: [1, 1]) }  // version 1 bodies are no longer read
         #expect(throws: CodecError.self) { try RecordBody(canonicalBytes: RecordBody.register(Register(name: "Upper")).canonicalBytes) }
         var badFlags = bodies[3].canonicalBytes
-        badFlags[badFlags.count - 1] = 0x80
+        badFlags[badFlags.count - 32 - 1] = 0x80  // the flags' last byte, before the 32-byte salt
         #expect(throws: CodecError.self) { try RecordBody(canonicalBytes: badFlags) }
     }
 
@@ -104,7 +107,7 @@ struct LedgerTests {
             // Correctly signed, but the body breaks the name rule: the API and the vote check
             // look only at the envelope and signature, so only execution can refuse it.
             world.record(alice, .register(Register(name: "Upper")), nonce: 0),
-        ], in: &store)
+        ], time: 0, in: &store)  // time 0: the consensus clock does not move either
         #expect(result.records.map { reason(result, result.records.firstIndex(of: $0)!) } == [
             .badSignature, .wrongNonce, .unknownAccount, .insufficientBalance, .unknownTrainer, .invalidAmount, .notValidator, .wrongWindow, .malformed,
             .malformed,
@@ -152,16 +155,24 @@ struct LedgerTests {
         #expect(store.account(world.users[1].publicKey)?.balance == 10_007)
     }
 
-    @Test("windows close at (k+1)·roundsPerWindow; 2f+1 matching votes certify a checkpoint, a dissenting vote does not count")
+    @Test("windows close on consensus time: one per leader, on a grid, restarting after a stall; the clock never goes back; 2f+1 matching votes certify a checkpoint, a dissenting vote does not count")
     func checkpoints() throws {
-        var world = World(seed: 3, roundsPerWindow: 8)
+        var world = World(seed: 3, windowMs: 8)
         var store = MemoryStore(entries: world.genesis)
-        #expect(try world.execute([], leaderRound: 5, in: &store).closedWindows == [])
-        #expect(try world.execute([], position: 1, leaderRound: 9, in: &store).closedWindows == [0])
-        #expect(try world.execute([], position: 2, leaderRound: 33, in: &store).closedWindows == [1, 2, 3])
+        func window() throws -> WindowState { try WindowState(canonicalBytes: #require(store.state[StateKey.window])) }
+        #expect(try world.execute([], time: 0, in: &store).closedWindows == [])       // a round-1 leader: no time yet
+        #expect(try world.execute([], time: 5, in: &store).closedWindows == [])       // window 0 opens at 5
+        #expect(try window() == WindowState(current: 0, openedAtPosition: 0, openedAtMs: 5, clockMs: 5))
+        #expect(try world.execute([], position: 1, time: 12, in: &store).closedWindows == [])
+        #expect(try world.execute([], position: 2, time: 14, in: &store).closedWindows == [0])   // 5 + 8 ≤ 14
+        #expect(try window() == WindowState(current: 1, openedAtPosition: 3, openedAtMs: 13, clockMs: 14))  // on the grid
+        #expect(try world.execute([], position: 3, time: 3, in: &store).closedWindows == [])      // a stale leader time
+        #expect(try window().clockMs == 14)
+        #expect(try world.execute([], position: 4, time: 40, in: &store).closedWindows == [1])    // one close per leader
+        #expect(try window() == WindowState(current: 2, openedAtPosition: 5, openedAtMs: 40, clockMs: 40))  // stalled: restart
         // Each closed window keeps the beacon of the wave that closed it.
-        #expect(store.state[StateKey.windowBeacon(0)] == Hashing.digest(.coinLeader, UInt64(9).canonicalBytes).bytes)
-        #expect(store.state[StateKey.windowBeacon(3)] == Hashing.digest(.coinLeader, UInt64(33).canonicalBytes).bytes)
+        #expect(store.state[StateKey.windowBeacon(0)] == Hashing.digest(.coinLeader, UInt64(14).canonicalBytes).bytes)
+        #expect(store.state[StateKey.windowBeacon(1)] == Hashing.digest(.coinLeader, UInt64(40).canonicalBytes).bytes)
         let good = CheckpointVote(window: 0, sequenceHash: Hashing.digest(.sequence, [1]), stateRoot: Hashing.digest(.stateRoot, [2]), modelHash: .zero)
         var bad = good
         bad.stateRoot = Hashing.digest(.stateRoot, [3])
@@ -170,10 +181,10 @@ struct LedgerTests {
             world.record(world.validators[1], .checkpointVote(bad)),
             world.record(world.validators[2], .checkpointVote(good)),
             world.record(world.validators[2], .checkpointVote(good)),
-        ], position: 3, leaderRound: 34, in: &store)
+        ], position: 5, time: 41, in: &store)
         #expect(votes.records.indices.map { reason(votes, $0) } == [nil, nil, nil, .duplicateVote])
         #expect(votes.certified.isEmpty)
-        let last = try world.execute([world.record(world.validators[3], .checkpointVote(good))], position: 4, leaderRound: 35, in: &store)
+        let last = try world.execute([world.record(world.validators[3], .checkpointVote(good))], position: 6, time: 42, in: &store)
         let certificate = try #require(last.certified.first)
         #expect(certificate.vote == good && certificate.signers.map(\.validator) == [0, 2, 3])
         // Anyone can check the signatures again from the certificate alone.
@@ -191,7 +202,7 @@ struct LedgerTests {
     @Test("random record streams: same root twice, across a restart, and in a replay; balances add up", arguments: 0 ..< 12)
     func property(seed: UInt64) throws {
         var rng = SeededGenerator(seed: 0xC0FFEE + seed)
-        var world = World(seed: seed, users: 5, fee: 50, roundsPerWindow: 6)
+        var world = World(seed: seed, users: 5, fee: 50, windowMs: 6)
         var leaders: [(vertices: [DeliveredVertex], round: UInt64)] = []
         var position: UInt64 = 0
         let everyone = world.users + [try SigningKey(seed: [UInt8](repeating: 7, count: 32))]  // one unknown account
@@ -239,7 +250,7 @@ struct LedgerTests {
                     overlay = Overlay()
                     ledger = Ledger(parameters: world.ledger.parameters)
                 }
-                _ = try ledger.execute(leader.vertices, leaderRound: leader.round, beacon: Hashing.digest(.coinLeader, leader.round.canonicalBytes),
+                _ = try ledger.execute(leader.vertices, leaderTimeMs: leader.round, beacon: Hashing.digest(.coinLeader, leader.round.canonicalBytes),
                                        store: store, overlay: &overlay, verify: world.verify)
                 roots.append(try Ledger.stateRoot(store: store, overlay: overlay))
                 if Bool.random(using: &rng) {  // batches of one or several leaders

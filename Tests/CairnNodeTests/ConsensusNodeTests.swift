@@ -24,7 +24,7 @@ struct LocalCommittee {
         return s
     }
 
-    /// With `genesisBalance`, the node runs the ledger (8 rounds per window) from a genesis that
+    /// With `genesisBalance`, the node runs the ledger (300 ms windows) from a genesis that
     /// gives the first validator that balance, and casts checkpoint votes.
     func node(_ i: Int, database: Database, mesh: PeerMesh, genesisBalance: UInt64? = nil) throws -> ConsensusNode {
         let publicKeys = keys.map(\.publicKey)
@@ -32,7 +32,7 @@ struct LocalCommittee {
         var state: [(key: [UInt8], value: [UInt8])] = []
         if let genesisBalance {
             runtime = LedgerRuntime(ledger: Ledger(parameters: Ledger.Parameters(chain: chain, validators: publicKeys, registrationFee: 10,
-                                                                                 roundsPerWindow: 8))) { _ in true }
+                                                                                 windowMs: 300))) { _ in true }
             state = try Ledger.genesisState(accounts: [(publicKeys[0], genesisBalance)], validators: publicKeys)
         }
         return try ConsensusNode(settings: settings(i), signer: Ed25519ConsensusKeys(key: keys[i], publicKeys: publicKeys),

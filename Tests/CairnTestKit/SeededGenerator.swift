@@ -49,7 +49,7 @@ public enum RandomValues {
             GenesisAccount(name: g.string(maxLength: 10), publicKey: g.fixed(PublicKey.self), balance: g.next())
         }
         let consensus = ConsensusParameters(
-            roundsPerWindow: UInt32.random(in: 0 ... .max, using: &g), gcDepth: UInt32.random(in: 0 ... .max, using: &g),
+            windowMs: UInt32.random(in: 0 ... .max, using: &g), gcDepth: UInt32.random(in: 0 ... .max, using: &g),
             minRoundIntervalMs: UInt32.random(in: 0 ... .max, using: &g), maxRoundIntervalMs: UInt32.random(in: 0 ... .max, using: &g),
             maxRecordsPerVertex: UInt32.random(in: 0 ... .max, using: &g), maxVertexBytes: UInt32.random(in: 0 ... .max, using: &g),
             futureRoundWindow: UInt32.random(in: 0 ... .max, using: &g))
@@ -90,7 +90,7 @@ extension RandomValues {
                strongEdges: (0 ..< Int.random(in: 0 ... 5, using: &g)).map { _ in g.fixed(Digest.self) },
                weakEdges: (0 ..< Int.random(in: 0 ... 2, using: &g)).map { _ in g.fixed(Digest.self) },
                payload: (0 ..< Int.random(in: 0 ... 4, using: &g)).map { _ in g.bytes(Int.random(in: 0 ... 40, using: &g)) },
-               coinShare: Bool.random(using: &g) ? coinShare(&g) : nil)
+               coinShare: Bool.random(using: &g) ? coinShare(&g) : nil, timestampMs: g.next())
     }
 
     public static func certificate(_ g: inout SeededGenerator) -> Certificate {

@@ -28,9 +28,9 @@ public func fuzzExecutor(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let signature = signer.sign(SignedRecord.signingBytes(chain: fixture.chain, author: signer.publicKey, nonce: nonce, body: body))
         record = SignedRecord(author: signer.publicKey, nonce: nonce, body: body, signature: signature).canonicalBytes
     }
-    let round = 3 * fixture.roundsPerWindow + UInt64(nonceChoice)
-    let first = fixture.execute(record, leaderRound: round)
-    let second = fixture.execute(record, leaderRound: round)
+    let time = 3 * fixture.windowMs + 1 + UInt64(nonceChoice)
+    let first = fixture.execute(record, leaderTimeMs: time)
+    let second = fixture.execute(record, leaderTimeMs: time)
     guard first.root == second.root, first.records == second.records else {
         fatalError("executing the same record twice from the same state gave different results")
     }
@@ -55,7 +55,7 @@ func structuredBody(_ bytes: [UInt8], fixture: ExecutorFixture) -> RecordBody {
         return value
     }
     let digests = [Digest.zero, fixture.contribution, Hashing.digest(.record, [UInt8(take(1))])]
-    switch (bytes.first ?? 0) % 5 {
+    switch (bytes.first ?? 0) % 6 {
     case 0:
         return .register(Register(name: ["t", "fuzz-trainer", "a-b", String(repeating: "z", count: Register.maxNameBytes)][Int(take(1) % 4)]))
     case 1:
@@ -71,7 +71,10 @@ func structuredBody(_ bytes: [UInt8], fixture: ExecutorFixture) -> RecordBody {
         return .evaluation(Evaluation(contribution: digests[Int(take(1)) % 3], own: LossPair(before: loss(), after: loss()),
                                       random: LossPair(before: loss(), after: loss()),
                                       simHash: [UInt8](repeating: UInt8(take(1)), count: Int(take(1)) % (Evaluation.maxSimHashBytes + 1)),
-                                      flags: Evaluation.Flags(rawValue: UInt32(take(4)) & Evaluation.Flags.known.rawValue)))
+                                      flags: Evaluation.Flags(rawValue: UInt32(take(4)) & Evaluation.Flags.known.rawValue),
+                                      salt: digests[Int(take(1)) % 3]))
+    case 4:
+        return .evaluationCommit(EvaluationCommit(contribution: digests[Int(take(1)) % 3], commitment: digests[Int(take(1)) % 3]))
     default:
         return .checkpointVote(CheckpointVote(window: take(8), sequenceHash: digests[Int(take(1)) % 3], stateRoot: Digest.zero, modelHash: Digest.zero))
     }
@@ -82,7 +85,7 @@ final class ExecutorFixture: @unchecked Sendable {  // immutable after init
     static let shared = ExecutorFixture()
 
     let chain: Digest
-    let roundsPerWindow: UInt64
+    let windowMs: UInt64
     let signers: [SigningKey]
     let ledger: Ledger
     let store: InMemoryLedgerStore
@@ -92,14 +95,14 @@ final class ExecutorFixture: @unchecked Sendable {  // immutable after init
 
     init() {
         let chain = Hashing.digest(.genesis, Array("fuzz-executor".utf8))
-        let roundsPerWindow: UInt64 = 8
+        let windowMs: UInt64 = 8
         self.chain = chain
-        self.roundsPerWindow = roundsPerWindow
+        self.windowMs = windowMs
         func key(_ label: String) -> SigningKey { try! SigningKey(seed: SHA256.hash(Array(label.utf8)).bytes) }
         let validators = (0 ..< 4).map { key("validator-\($0)") }
         let trainer = key("trainer"), account = key("account")
         signers = [trainer, account, validators[0]]
-        var parameters = Ledger.Parameters(chain: chain, validators: validators.map(\.publicKey), registrationFee: 100, roundsPerWindow: roundsPerWindow)
+        var parameters = Ledger.Parameters(chain: chain, validators: validators.map(\.publicKey), registrationFee: 100, windowMs: windowMs)
         parameters.maxContributionBytes = 1 << 20
         ledger = Ledger(parameters: parameters)
         var store = InMemoryLedgerStore(entries: try! Ledger.genesisState(accounts: [(trainer.publicKey, 1_000_000), (account.publicKey, UInt64.max / 2)],
@@ -118,14 +121,14 @@ final class ExecutorFixture: @unchecked Sendable {  // immutable after init
             compression: CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16), assignment: Digest.zero)))
         contribution = Hashing.digest(.record, contributionRecord)
         let setup: [(UInt64, [[UInt8]])] = [
-            (1, [registration]),
-            (3 * roundsPerWindow, []),  // windows 0–2 close
-            (3 * roundsPerWindow, [contributionRecord]),
-            (3 * roundsPerWindow, [signed(validators[1], .checkpointVote(CheckpointVote(window: 1, sequenceHash: Digest.zero, stateRoot: Digest.zero, modelHash: Digest.zero)))]),
+            (1, [registration]),  // window 0 opens at consensus time 1
+            (1 + windowMs, []), (1 + 2 * windowMs, []), (1 + 3 * windowMs, []),  // windows 0–2 close, one per leader
+            (1 + 3 * windowMs, [contributionRecord]),
+            (1 + 3 * windowMs, [signed(validators[1], .checkpointVote(CheckpointVote(window: 1, sequenceHash: Digest.zero, stateRoot: Digest.zero, modelHash: Digest.zero)))]),
         ]
-        for (position, (round, payload)) in setup.enumerated() {
+        for (position, (time, payload)) in setup.enumerated() {
             var overlay = Overlay()
-            let result = try! ledger.execute([DeliveredVertex(position: UInt64(position), payload: payload)], leaderRound: round,
+            let result = try! ledger.execute([DeliveredVertex(position: UInt64(position), payload: payload)], leaderTimeMs: time,
                                     beacon: Digest.zero, store: store, overlay: &overlay, verify: { _ in true })
             store.commit(overlay)
             precondition(result.records.allSatisfy { $0.outcome == .accepted }, "fixture record rejected: \(result.records)")
@@ -134,11 +137,11 @@ final class ExecutorFixture: @unchecked Sendable {  // immutable after init
         nextNonce = nonces
     }
 
-    func execute(_ record: [UInt8], leaderRound: UInt64) -> (root: Digest, records: [ExecutedRecord]) {
+    func execute(_ record: [UInt8], leaderTimeMs: UInt64) -> (root: Digest, records: [ExecutedRecord]) {
         var overlay = Overlay()
         let chain = self.chain
         do {
-            let result = try ledger.execute([DeliveredVertex(position: 10, payload: [record])], leaderRound: leaderRound,
+            let result = try ledger.execute([DeliveredVertex(position: 10, payload: [record])], leaderTimeMs: leaderTimeMs,
                                             beacon: Digest.zero, store: store, overlay: &overlay, verify: { record in
                 record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: chain, author: record.author, nonce: record.nonce, body: record.body))
             })
