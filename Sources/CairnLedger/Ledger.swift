@@ -122,6 +122,8 @@ public struct Ledger: Sendable {
         /// Genesis `task.lsh`: SimHash length and the agreement threshold of the evaluation quorum.
         public var lshBits: UInt32 = 256
         public var hammingThreshold: UInt32 = 7
+        /// Genesis `task.training.max_aggregated`: at most this many contributions per outer step.
+        public var maxAggregated: Int = 20
 
         public init(chain: Digest, validators: [PublicKey], registrationFee: UInt64, windowMs: UInt64) {
             self.chain = chain
@@ -138,28 +140,35 @@ public struct Ledger: Sendable {
     /// How far past an account's next nonce a record may jump (so a typo cannot lock an account).
     public static let maxNonceGap: UInt64 = 1 << 20
 
-    public init(parameters: Parameters) {
+    /// Computes the next model at finalization; nil where the state holds no model or none is
+    /// computed (then the model carries over, which a validator that computes it would not accept).
+    public let transition: (any ModelTransition)?
+
+    public init(parameters: Parameters, transition: (any ModelTransition)? = nil) {
         self.parameters = parameters
+        self.transition = transition
         var index: [PublicKey: UInt32] = [:]
         for (i, key) in parameters.validators.enumerated() { index[key] = UInt32(i) }
         validatorIndex = index
     }
 
-    public init(genesis: Genesis, genesisHash: Digest) {
+    public init(genesis: Genesis, genesisHash: Digest, transition: (any ModelTransition)? = nil) {
         var parameters = Parameters(chain: genesisHash, validators: genesis.validators.map(\.publicKey),
                                     registrationFee: genesis.rewards.registrationFee, windowMs: UInt64(genesis.consensus.windowMs))
         parameters.lshBits = genesis.task.lsh.bits
         parameters.hammingThreshold = genesis.task.lsh.hammingThreshold
-        self.init(parameters: parameters)
+        parameters.maxAggregated = Int(genesis.task.training.maxAggregated)
+        self.init(parameters: parameters, transition: transition)
     }
 
     /// The state before the first record: genesis balances, an account (balance 0) for every
     /// validator that has none (their checkpoint votes need nonces), the supply, window 0.
-    public static func genesisState(_ genesis: Genesis) throws -> [(key: [UInt8], value: [UInt8])] {
-        try genesisState(accounts: genesis.accounts.map { ($0.publicKey, $0.balance) }, validators: genesis.validators.map(\.publicKey))
+    /// `model` is θ_0, the model window 0's trainers start from (the node derives it from genesis).
+    public static func genesisState(_ genesis: Genesis, model: ModelRecord? = nil) throws -> [(key: [UInt8], value: [UInt8])] {
+        try genesisState(accounts: genesis.accounts.map { ($0.publicKey, $0.balance) }, validators: genesis.validators.map(\.publicKey), model: model)
     }
 
-    public static func genesisState(accounts: [(PublicKey, UInt64)], validators: [PublicKey]) throws -> [(key: [UInt8], value: [UInt8])] {
+    public static func genesisState(accounts: [(PublicKey, UInt64)], validators: [PublicKey], model: ModelRecord? = nil) throws -> [(key: [UInt8], value: [UInt8])] {
         var balances: [PublicKey: UInt64] = [:]
         var created: UInt64 = 0
         for (key, amount) in accounts {
@@ -172,6 +181,7 @@ public struct Ledger: Sendable {
         var entries = balances.map { (key: StateKey.account($0.key), value: Account(balance: $0.value).canonicalBytes) }
         entries.append((StateKey.supply, Supply(created: created).canonicalBytes))
         entries.append((StateKey.window, WindowState().canonicalBytes))
+        if let model { entries.append((StateKey.model(0), model.canonicalBytes)) }
         return entries.sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 
@@ -248,7 +258,8 @@ struct Context<Store: LedgerStore> {
     /// the model update (later issues) run here too.
     mutating func closeWindow(_ window: UInt64) throws {
         overlay.set(StateKey.windowBeacon(window), beacon.bytes)
-        if window > 0 { try finalizeEvaluations(of: window - 1) }
+        let accepted = window > 0 ? try finalizeEvaluations(of: window - 1) : []
+        try advanceModel(closing: window, accepted: accepted)
     }
 
     /// Checks and applies one record. A rejected record changes nothing (its nonce is not used).

@@ -16,6 +16,7 @@ import CairnCore
 /// | `v/` ‖ window ‖ validator index | `StoredCheckpointVote` |
 /// | `k/` ‖ window | `CheckpointCertificate` |
 /// | `wb/` ‖ window | beacon (32 bytes) of the wave that closed it |
+/// | `m/` ‖ window | `ModelRecord` of the model that window's trainers start from |
 /// | `ci/` ‖ contribution id | window it was made in |
 /// | `supply` | `Supply` |
 /// | `window` | `WindowState` |
@@ -45,6 +46,7 @@ public enum StateKey {
     public static func contributionWindow(_ id: Digest) -> [UInt8] { Array("ci/".utf8) + id.bytes }
     /// The beacon of the wave whose leader closed window k: the window's public randomness.
     public static func windowBeacon(_ window: UInt64) -> [UInt8] { Array("wb/".utf8) + window.canonicalBytes }
+    public static func model(_ window: UInt64) -> [UInt8] { Array("m/".utf8) + window.canonicalBytes }
     public static let supply = Array("supply".utf8)
     public static let window = Array("window".utf8)
 }

@@ -55,8 +55,10 @@ public struct Auditor {
         let verifier = MessageVerifier(settings: DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: 0),
                                        verifier: Ed25519ConsensusKeys(key: nil, publicKeys: genesis.validators.map(\.publicKey)),
                                        coin: coin)
-        let ledger = Ledger(genesis: genesis, genesisHash: genesisHash)
-        var state = InMemoryLedgerStore(entries: try Ledger.genesisState(genesis))
+        // The outer step is recomputed from the stored pseudo-gradient blobs, never read from the node.
+        let updater = try ModelUpdater(blobs: BlobStore(database: store.database), task: genesis.task, storesModels: false)
+        let ledger = Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater)
+        var state = InMemoryLedgerStore(entries: try Ledger.genesisState(genesis, model: try ModelUpdater.initialModel(genesis: genesis, blobs: nil)))
         var result = Report()
         var sequenceHash = Digest.zero
         var pending: [DeliveredVertex] = []

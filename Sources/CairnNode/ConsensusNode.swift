@@ -284,9 +284,10 @@ public actor ConsensusNode {
         guard let signer = recordSigner, let chain = store.ledger?.ledger.parameters.chain else { return }
         for window in closed {
             let nonce = max(try store.account(signer.publicKey)?.nonce ?? 0, nextVoteNonce)
-            // The model hash joins the vote once training exists (the model issue); zero until then.
+            // The model this close produced (the one window + 1 trains from, D48); zero on a chain without one.
+            let model = try store.model(window: window.window &+ 1)?.hash ?? .zero
             let body = RecordBody.checkpointVote(CheckpointVote(window: window.window, sequenceHash: window.sequenceHash,
-                                                                stateRoot: window.stateRoot, modelHash: .zero)).canonicalBytes
+                                                                stateRoot: window.stateRoot, modelHash: model)).canonicalBytes
             let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: nonce, body: body))
             let record = SignedRecord(author: signer.publicKey, nonce: nonce, body: body, signature: signature).canonicalBytes
             // Durable before it is proposed: a restart must not lose a checkpoint vote (D42).

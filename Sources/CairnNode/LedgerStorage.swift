@@ -149,6 +149,11 @@ extension ConsensusStore {
         try database.get(Account.self, .state, StateKey.account(key))
     }
 
+    /// The model window `window`'s trainers start from (D48), once the close before it happened.
+    public func model(window: UInt64) throws -> ModelRecord? {
+        try database.get(ModelRecord.self, .state, StateKey.model(window))
+    }
+
     public func checkpoint(_ window: UInt64) throws -> CheckpointCertificate? {
         try database.get(CheckpointCertificate.self, .state, StateKey.checkpoint(window))
     }

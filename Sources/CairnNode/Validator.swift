@@ -58,6 +58,10 @@ public struct Validator: Sendable {
         // that held ~80 MB and took half an hour to fill, most of the growth tools/soak-memory saw.
         // An eviction costs one signature check again, never a wrong answer.
         let verifiedRecords = RecentDigests(capacity: 100_000)
+        // θ_0 and the outer step (D48): the model lives in the blob store, its record in state.
+        let blobs = BlobStore(database: database)
+        let initialModel = try ModelUpdater.initialModel(genesis: genesis, blobs: blobs)
+        let updater = try ModelUpdater(blobs: blobs, task: genesis.task)
         let node = try ConsensusNode(
             settings: settings, signer: Ed25519ConsensusKeys(key: key, publicKeys: publicKeys),
             verifier: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys),
@@ -70,12 +74,12 @@ public struct Validator: Sendable {
                 verifiedRecords.insert(id)
                 return true
             },
-            ledger: LedgerRuntime(ledger: Ledger(genesis: genesis, genesisHash: genesisHash)) { record in
+            ledger: LedgerRuntime(ledger: Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater)) { record in
                 verifiedRecords.contains(Hashing.digest(.record, record.canonicalBytes))
                     || record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
                                                                                         nonce: record.nonce, body: record.body))
             },
-            genesisState: try Ledger.genesisState(genesis), recordSigner: key)
+            genesisState: try Ledger.genesisState(genesis, model: initialModel), recordSigner: key)
         return Validator(home: home, config: config, genesis: genesis, genesisHash: genesisHash, index: index, node: node,
                          mesh: mesh, database: database, verifiedRecords: verifiedRecords)
     }

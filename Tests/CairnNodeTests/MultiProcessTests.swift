@@ -22,7 +22,8 @@ final class LocalNetwork: @unchecked Sendable {
         let corpus = try syntheticCorpus()
         let result = try runProcess(cairn, ["testnet", "--validators", "\(validators)", "--trainers", "2", "--output", directory,
                                             "--base-port", "\(basePort)", "--corpus", corpus,
-                                            "--min-round-interval-ms", "20", "--max-round-interval-ms", "100"])
+                                            "--min-round-interval-ms", "20", "--max-round-interval-ms", "100",
+                                            "--window-ms", "1000"])  // windows about once a second, as the tests expect
         guard result.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
     }
 

@@ -1,0 +1,67 @@
+import CairnCore
+
+/// The global model a window's trainers start from, as state holds it (`m/` ‖ window): its model
+/// hash (SHA-256(0x04 ‖ model blob)) and the blob id (0x03) under which validators serve it.
+public struct ModelRecord: Hashable, Sendable, CanonicalCodable {
+    public var hash: Digest
+    public var blob: Digest
+
+    public init(hash: Digest, blob: Digest) {
+        self.hash = hash
+        self.blob = blob
+    }
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(UInt8(1))
+        writer.write(hash)
+        writer.write(blob)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        try reader.expectVersion(1)
+        hash = try reader.field("hash") { try $0.read(Digest.self) }
+        blob = try reader.field("blob") { try $0.read(Digest.self) }
+    }
+}
+
+/// A contribution whose evaluation quorum accepted a positive score, as the outer step receives it.
+public struct AcceptedContribution: Hashable, Sendable {
+    public var id: Digest
+    public var blob: Digest
+    public var score: Int64
+
+    public init(id: Digest, blob: Digest, score: Int64) {
+        self.id = id
+        self.blob = blob
+        self.score = score
+    }
+}
+
+/// The outer step as the ledger sees it (ARCHITECTURE §6, D48). The ledger decides *which*
+/// contributions are applied and *when*; the shell, which holds blobs and models, computes the next
+/// model — a pure function of the base model and the pseudo-gradients, bit-identical everywhere
+/// (CairnTraining's `Aggregation`) — stores it and returns its record. A transition that cannot
+/// compute (a blob it does not hold) throws: the executor stops rather than diverge.
+public protocol ModelTransition: Sendable {
+    /// The model after applying `contributions` (already chosen, in id order) to `base`, for the
+    /// contributions made in `window`.
+    func next(from base: ModelRecord, applying contributions: [AcceptedContribution], window: UInt64) throws -> ModelRecord
+}
+
+extension Context {
+    /// At the close of `window`: θ_{window+1} from θ_window and the accepted contributions of
+    /// window − 1 (finalized at this close). The top `maxAggregated` by score (ties: lower id) are
+    /// applied, in id order; with none, the model carries over. Chains whose genesis state holds no
+    /// model (ledger tests) have none to advance.
+    mutating func advanceModel(closing window: UInt64, accepted: [AcceptedContribution]) throws {
+        guard window < .max, let base = try read(ModelRecord.self, StateKey.model(window)) else { return }
+        let chosen = accepted.sorted { $0.score != $1.score ? $0.score > $1.score : $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
+            .prefix(max(1, parameters.maxAggregated))
+            .sorted { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
+        var next = base
+        if !chosen.isEmpty, window > 0, let transition = ledger.transition {
+            next = try transition.next(from: base, applying: chosen, window: window - 1)
+        }
+        write(StateKey.model(window + 1), next)
+    }
+}

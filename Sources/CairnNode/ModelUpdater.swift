@@ -1,0 +1,88 @@
+import CairnCore
+import CairnLedger
+import CairnTraining
+import NIOConcurrencyHelpers
+
+/// The validator's side of the outer step (ARCHITECTURE §6, D48): the ledger chooses the accepted
+/// contributions at finalization, this computes the next model with `Aggregation` (fixed order,
+/// Float32, no BLAS or FMA, so every validator and auditor gets the same bits), stores the model
+/// blob and returns its record. The last model stays in memory; older ones are read back from the
+/// blob store.
+public final class ModelUpdater: ModelTransition {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    let blobs: BlobStore
+    let task: TrainingTaskSpec
+    let layout: ModelLayout
+    /// False for an auditor on a read-only database: it recomputes models without storing them.
+    let storesModels: Bool
+    let last = NIOLockedValueBox<(hash: Digest, parameters: [Float])?>(nil)
+
+    public init(blobs: BlobStore, task: TrainingTaskSpec, storesModels: Bool = true) throws {
+        self.blobs = blobs
+        self.task = task
+        self.storesModels = storesModels
+        do { layout = try ModelLayout(task.model) } catch { throw Failure(description: "genesis task.model: \(error)") }
+    }
+
+    /// θ_0 for a chain: InitialModel from the seed SHA-256(0x10 ‖ "initial-model" ‖ 0 ‖ chain id), so
+    /// every validator derives the same model from genesis alone. Stored in `blobs` when given.
+    public static func initialModel(chainID: String, task: TrainingTaskSpec, blobs: BlobStore?) throws -> ModelRecord {
+        let layout: ModelLayout
+        do { layout = try ModelLayout(task.model) } catch { throw Failure(description: "genesis task.model: \(error)") }
+        let parameters = InitialModel.parameters(layout: layout, seed: DataSplit.seed("initial-model", Array(chainID.utf8)))
+        let blob = ModelBlob.encode(parameters, task: task.name, spec: task.model)
+        let id = BlobStore.id(of: blob)
+        try blobs?.put(blob, expected: id)
+        return ModelRecord(hash: ModelBlob.hash(blob), blob: id)
+    }
+
+    public static func initialModel(genesis: Genesis, blobs: BlobStore?) throws -> ModelRecord {
+        try initialModel(chainID: genesis.chainID, task: genesis.task, blobs: blobs)
+    }
+
+    /// The parameters of `record`, from memory or the blob store (checked against its hash).
+    public func parameters(of record: ModelRecord) throws -> [Float] {
+        if let cached = last.withLockedValue({ $0 }), cached.hash == record.hash { return cached.parameters }
+        guard let bytes = try blobs.get(record.blob) else {
+            throw Failure(description: "model \(record.hash.hex) (blob \(record.blob.hex)) is not in this validator's blob store; restore the blobs column from a backup or resync from genesis")
+        }
+        guard ModelBlob.hash(bytes) == record.hash else {
+            throw Failure(description: "blob \(record.blob.hex) does not hash to model \(record.hash.hex): the blob store is damaged")
+        }
+        do {
+            return try ModelBlob.decode(bytes, task: task.name, spec: task.model)
+        } catch {
+            throw Failure(description: "model blob \(record.blob.hex): \(error)")
+        }
+    }
+
+    public func next(from base: ModelRecord, applying accepted: [AcceptedContribution], window: UInt64) throws -> ModelRecord {
+        let theta = try parameters(of: base)
+        var contributions: [Aggregation.Contribution] = []
+        for contribution in accepted {
+            guard let bytes = try blobs.get(contribution.blob) else {
+                throw Failure(description: "the outer step of window \(window) needs blob \(contribution.blob.hex) of contribution \(contribution.id.hex), which this validator does not hold; fetch it from a peer (GET /v1/blobs/{id} there, PUT here) and restart")
+            }
+            do {
+                let delta = try PseudoGradientBlob.decode(bytes, parameterCount: layout.parameterCount,
+                                                          chunkSize: Int(task.compression.chunkSize), topK: Int(task.compression.topK))
+                contributions.append(Aggregation.Contribution(id: contribution.id, delta: delta))
+            } catch {
+                // A quorum of 2f+1 accepted it, so at least f+1 honest validators decoded it with
+                // this same decoder: failing here means this validator's blob store is damaged.
+                throw Failure(description: "blob \(contribution.blob.hex) of accepted contribution \(contribution.id.hex) does not decode here (\(error)); the blob store may be damaged")
+            }
+        }
+        let result = Aggregation.apply(contributions, to: theta, rate: Float(task.training.outerLearningRate),
+                                       maxContributions: max(1, Int(task.training.maxAggregated)))
+        let blob = ModelBlob.encode(result.parameters, task: task.name, spec: task.model)
+        let id = BlobStore.id(of: blob)
+        if storesModels { try blobs.put(blob, expected: id) }
+        let record = ModelRecord(hash: ModelBlob.hash(blob), blob: id)
+        last.withLockedValue { $0 = (record.hash, result.parameters) }
+        return record
+    }
+}

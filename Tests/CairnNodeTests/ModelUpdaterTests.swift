@@ -1,0 +1,78 @@
+import CairnCore
+import CairnCrypto
+import CairnLedger
+import CairnNode
+import CairnStorage
+import CairnTraining
+import Foundation
+import Testing
+
+@Suite("Node: the outer step over stored blobs")
+struct ModelUpdaterTests {
+    /// A small model (4 → 8-d → 16 → 256) so a test can hold several of them.
+    static let task = TrainingTaskSpec(
+        name: "byte-lm-test", corpus: CorpusSpec(source: "test", sha256: .zero, byteCount: 1),
+        model: ModelSpec(contextBytes: 4, embeddingDim: 8, hiddenUnits: [16], vocabulary: 256),
+        compression: CompressionSpec(chunkSize: 256, topK: 8), lsh: ReferenceSpec.lsh,
+        training: ReferenceSpec.training, evaluation: ReferenceSpec.evaluation)
+
+    static func database() throws -> (Database, String) {
+        let path = FileManager.default.temporaryDirectory.path + "/cairn-model-\(UInt64.random(in: 0 ... .max))"
+        return (try Database(nodePath: path), path)
+    }
+
+    @Test("the next model is Aggregation over the decoded blobs, stored as a model blob that decodes back; a missing blob is named")
+    func outerStep() throws {
+        let (database, path) = try Self.database()
+        defer { database.close(); try? FileManager.default.removeItem(atPath: path) }
+        let blobs = BlobStore(database: database)
+        let updater = try ModelUpdater(blobs: blobs, task: Self.task)
+        let layout = try ModelLayout(Self.task.model)
+        let theta = InitialModel.parameters(layout: layout, seed: DataSplit.seed("model-test", [1]))
+        let base = ModelBlob.encode(theta, task: Self.task.name, spec: Self.task.model)
+        let baseRecord = ModelRecord(hash: ModelBlob.hash(base), blob: BlobStore.id(of: base))
+        try blobs.put(base, expected: baseRecord.blob)
+
+        var accepted: [AcceptedContribution] = []
+        var contributions: [Aggregation.Contribution] = []
+        for i in 0 ..< 3 {
+            var feedback = ErrorFeedback(parameterCount: layout.parameterCount)
+            let dense = (0 ..< layout.parameterCount).map { j in Float(((j * 7 + i * 13) % 23) - 11) * 1e-3 }
+            let delta = feedback.compress(dense, chunkSize: 256, topK: 8)
+            let blob = PseudoGradientBlob.encode(delta, topK: 8)
+            let id = BlobStore.id(of: blob)
+            try blobs.put(blob, expected: id)
+            let contribution = Hashing.digest(.record, [UInt8(i)])
+            accepted.append(AcceptedContribution(id: contribution, blob: id, score: Int64(100 + i)))
+            contributions.append(Aggregation.Contribution(id: contribution, delta: delta))
+        }
+        accepted.sort { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
+        let next = try updater.next(from: baseRecord, applying: accepted, window: 4)
+        let expected = Aggregation.apply(contributions, to: theta, rate: Float(Self.task.training.outerLearningRate),
+                                         maxContributions: Int(Self.task.training.maxAggregated)).parameters
+        let stored = try #require(try blobs.get(next.blob))
+        #expect(ModelBlob.hash(stored) == next.hash)
+        #expect(try ModelBlob.decode(stored, task: Self.task.name, spec: Self.task.model) == expected)
+        // A fresh updater (nothing in memory) reads the model back from the blob store.
+        #expect(try ModelUpdater(blobs: blobs, task: Self.task).parameters(of: next) == expected)
+
+        let missing = AcceptedContribution(id: Hashing.digest(.record, [9]), blob: Hashing.digest(.blob, [9]), score: 1)
+        do {
+            _ = try updater.next(from: next, applying: [missing], window: 5)
+            Issue.record("a missing blob was not reported")
+        } catch {
+            #expect("\(error)".contains(missing.blob.hex) && "\(error)".contains("window 5"))
+        }
+    }
+
+    @Test("θ_0 is a pure function of genesis: the same record from two derivations, different for another chain id")
+    func initialModel() throws {
+        let a = try ModelUpdater.initialModel(chainID: "cairn-test", task: Self.task, blobs: nil)
+        #expect(try ModelUpdater.initialModel(chainID: "cairn-test", task: Self.task, blobs: nil) == a)
+        #expect(try ModelUpdater.initialModel(chainID: "another-chain", task: Self.task, blobs: nil) != a)
+        let layout = try ModelLayout(Self.task.model)
+        let blob = ModelBlob.encode(InitialModel.parameters(layout: layout, seed: DataSplit.seed("initial-model", Array("cairn-test".utf8))),
+                                    task: Self.task.name, spec: Self.task.model)
+        #expect(a == ModelRecord(hash: ModelBlob.hash(blob), blob: BlobStore.id(of: blob)))
+    }
+}
