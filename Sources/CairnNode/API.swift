@@ -129,6 +129,13 @@ public enum NodeAPI {
             lines += ["# TYPE cairn_checkpoints_certified_total counter", "cairn_checkpoints_certified_total \(m.checkpointsCertified)",
                       "# TYPE cairn_window gauge", "cairn_window \(status.progress.window)",
                       "# TYPE cairn_state_root_mismatch gauge", "cairn_state_root_mismatch \(status.divergence == nil ? 0 : 1)"]
+            let evaluation = validator.evaluationMetrics.withLockedValue { $0 }
+            lines += ["# TYPE cairn_evaluations_total counter",
+                      "cairn_evaluations_total{step=\"evaluated\"} \(evaluation.evaluated)",
+                      "cairn_evaluations_total{step=\"committed\"} \(evaluation.committed)",
+                      "cairn_evaluations_total{step=\"revealed\"} \(evaluation.revealed)",
+                      "cairn_evaluations_total{step=\"failed\"} \(evaluation.failed)"]
+            lines += evaluation.seconds.lines("cairn_evaluation_seconds")
             if let connections {
                 let c = connections.snapshot
                 lines += ["# TYPE cairn_api_connections_open gauge", "cairn_api_connections_open \(c.open)",
@@ -305,6 +312,8 @@ public enum NodeAPI {
                                         signers: certificate.signers.map { Int($0.validator) }, nonces: certificate.signers.map(\.nonce),
                                         signatures: certificate.signers.map(\.signature.hex)))
         }
+
+        addTrainingRoutes(to: router, validator: validator)
 
         // Content-addressed blobs: the id is SHA-256(0x03 ‖ bytes), checked before anything is stored.
         router.put("/v1/blobs/{id}") { request, context -> Response in

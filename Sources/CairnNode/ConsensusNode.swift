@@ -281,20 +281,31 @@ public actor ConsensusNode {
     /// At each window close, votes for the state this validator computed (ARCHITECTURE §5): a signed
     /// `checkpointVote` record joins its next vertex like any submitted record.
     func castCheckpointVotes(_ closed: [ClosedWindow]) throws {
-        guard let signer = recordSigner, let chain = store.ledger?.ledger.parameters.chain else { return }
         for window in closed {
-            let nonce = max(try store.account(signer.publicKey)?.nonce ?? 0, nextVoteNonce)
             // The model this close produced (the one window + 1 trains from, D48); zero on a chain without one.
             let model = try store.model(window: window.window &+ 1)?.hash ?? .zero
-            let body = RecordBody.checkpointVote(CheckpointVote(window: window.window, sequenceHash: window.sequenceHash,
-                                                                stateRoot: window.stateRoot, modelHash: model)).canonicalBytes
-            let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: nonce, body: body))
-            let record = SignedRecord(author: signer.publicKey, nonce: nonce, body: body, signature: signature).canonicalBytes
-            // Durable before it is proposed: a restart must not lose a checkpoint vote (D42).
-            try store.persistPending([record])
-            _ = core.onRecords([record])
-            nextVoteNonce = nonce + 1
+            _ = try submitOwnRecord(.checkpointVote(CheckpointVote(window: window.window, sequenceHash: window.sequenceHash,
+                                                                  stateRoot: window.stateRoot, modelHash: model)))
         }
+    }
+
+    /// Signs `body` with this validator's record key and the next nonce of its account, makes it
+    /// durable in the pending store (a restart must not lose it, D42) and hands it to the core for
+    /// the next own vertex. Checkpoint votes and evaluation commitments and reveals go this way, so
+    /// they share one nonce sequence. Returns the record id, or nil when the node signs no records.
+    @discardableResult
+    public func submitOwnRecord(_ body: RecordBody) throws -> Digest? {
+        guard let signer = recordSigner, let chain = store.ledger?.ledger.parameters.chain else { return nil }
+        let nonce = max(try store.account(signer.publicKey)?.nonce ?? 0, nextVoteNonce)
+        // 2^64 − 1 has no successor (the ledger refuses it); never reached by counting.
+        guard nonce < .max else { return nil }
+        let bytes = body.canonicalBytes
+        let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: nonce, body: bytes))
+        let record = SignedRecord(author: signer.publicKey, nonce: nonce, body: bytes, signature: signature).canonicalBytes
+        try store.persistPending([record])
+        _ = core.onRecords([record])
+        nextVoteNonce = nonce + 1
+        return Hashing.digest(.record, record)
     }
 
     /// Runs the mesh and the timer until cancelled.

@@ -32,12 +32,14 @@ public final class ModelUpdater: ModelTransition {
     public static func initialModel(chainID: String, task: TrainingTaskSpec, blobs: BlobStore?) throws -> ModelRecord {
         let layout: ModelLayout
         do { layout = try ModelLayout(task.model) } catch { throw Failure(description: "genesis task.model: \(error)") }
-        let parameters = InitialModel.parameters(layout: layout, seed: DataSplit.seed("initial-model", Array(chainID.utf8)))
+        let parameters = InitialModel.parameters(layout: layout, seed: initialSeed(chainID: chainID))
         let blob = ModelBlob.encode(parameters, task: task.name, spec: task.model)
         let id = BlobStore.id(of: blob)
         try blobs?.put(blob, expected: id)
         return ModelRecord(hash: ModelBlob.hash(blob), blob: id)
     }
+
+    public static func initialSeed(chainID: String) -> Digest { DataSplit.seed("initial-model", Array(chainID.utf8)) }
 
     public static func initialModel(genesis: Genesis, blobs: BlobStore?) throws -> ModelRecord {
         try initialModel(chainID: genesis.chainID, task: genesis.task, blobs: blobs)

@@ -9,6 +9,10 @@ public struct NodeConfig: Sendable, Hashable {
     public var logFormat: String = "plain"
     public var logLevel: String = "info"
     public var limits = Limits()
+    /// `[training]`: where the corpus genesis hashes lives, and whether this validator evaluates
+    /// contributions (one that does not earns no validator share once rewards exist).
+    public var corpusDirectory: String = "/usr/share/games/fortunes"
+    public var evaluate = true
     /// `[consensus]`: this validator's own round pacing, overriding genesis' defaults (pacing is
     /// local: validators with different intervals still agree, they only propose at other times).
     public var minRoundIntervalMs: UInt64?
@@ -61,6 +65,7 @@ public struct NodeConfig: Sendable, Hashable {
         "limits": ["api_requests_per_second", "api_burst", "max_blob_bytes", "api_max_connections",
                    "api_max_connections_per_client", "api_idle_timeout_seconds"],
         "consensus": ["min_round_interval_ms", "max_round_interval_ms"],
+        "training": ["corpus", "evaluate"],
     ]
 
     public static func load(path: String) throws -> NodeConfig {
@@ -94,6 +99,14 @@ public struct NodeConfig: Sendable, Hashable {
             config.logFormat = format
         }
         if let level = table["log"]?["level"]?.string { config.logLevel = level }
+        if let value = table["training"]?["corpus"] {
+            guard let corpus = value.string, !corpus.isEmpty else { throw Error(description: "\(path): training.corpus must be a directory path (a string)") }
+            config.corpusDirectory = corpus
+        }
+        if let value = table["training"]?["evaluate"] {
+            guard let evaluate = value.bool else { throw Error(description: "\(path): training.evaluate must be true or false") }
+            config.evaluate = evaluate
+        }
         func positive(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
             guard let value = table["limits"]?[key] else { return nil }
             guard let int = value.int, range.contains(int) else {

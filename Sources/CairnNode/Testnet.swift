@@ -171,7 +171,8 @@ public struct TestnetGenerator: Sendable {
             try home.createDirectories()
             try genesisJSON.write(to: URL(fileURLWithPath: home.genesisFile))
             try Data(Self.configTOML(name: "node\(i)", peer: nodes[i].peerAddress,
-                                     api: String(nodes[i].apiURL.dropFirst("http://".count))).utf8)
+                                     api: String(nodes[i].apiURL.dropFirst("http://".count)),
+                                     corpus: URL(fileURLWithPath: s.corpusDirectory).standardizedFileURL.path).utf8)
                 .write(to: URL(fileURLWithPath: home.configFile))
             try KeyFiles.writeSigningKey(validatorKeys[i], to: home.validatorKeyFile)
             try KeyFiles.writeCoinShare(deal.secretShares[i], to: home.coinShareFile)
@@ -222,7 +223,7 @@ public struct TestnetGenerator: Sendable {
         }
     }
 
-    static func configTOML(name: String, peer: String, api: String) -> String {
+    static func configTOML(name: String, peer: String, api: String, corpus: String) -> String {
         """
         # Cairn node configuration, written by `cairn testnet`.
         [node]
@@ -245,6 +246,12 @@ public struct TestnetGenerator: Sendable {
         # This validator's round pacing; genesis' values apply when these are absent.
         # min_round_interval_ms = 25
         # max_round_interval_ms = 1000
+
+        [training]
+        # The corpus genesis hashes (task.corpus); the node refuses one whose hash differs.
+        corpus = "\(corpus.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))"
+        # Evaluate every committed contribution (commit, then reveal; ARCHITECTURE §6).
+        evaluate = true
 
         [limits]
         # Per client IP address: API requests per second, and the burst allowed above it.

@@ -4,7 +4,9 @@ import CairnCrypto
 import CairnNet
 import CairnStorage
 import DAGRider
+import CairnTraining
 import Foundation
+import NIOConcurrencyHelpers
 
 /// A validator assembled from its home directory: genesis, keys, config, database, mesh and the
 /// consensus node. `cairn node --home DIR` runs one.
@@ -20,6 +22,11 @@ public struct Validator: Sendable {
     /// Ids of records whose signatures this node checked (at submission or before voting), so
     /// that neither the vote nor the ledger checks one again (ARCHITECTURE §3: verify once, cache).
     public let verifiedRecords: RecentDigests
+    /// The outer step and the model cache (D48), shared with the evaluation service.
+    public let modelUpdater: ModelUpdater
+    /// The reference task over the genesis corpus, when this validator evaluates (`[training]`).
+    public let task: ReferenceTask?
+    public let evaluationMetrics = NIOLockedValueBox(EvaluationMetrics())
 
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -61,6 +68,16 @@ public struct Validator: Sendable {
         // θ_0 and the outer step (D48): the model lives in the blob store, its record in state.
         let blobs = BlobStore(database: database)
         let initialModel = try ModelUpdater.initialModel(genesis: genesis, blobs: blobs)
+        // A validator that evaluates needs the corpus genesis names, byte for byte.
+        var task: ReferenceTask?
+        if config.evaluate {
+            do {
+                task = try ReferenceTask(corpus: try CorpusText(directory: config.corpusDirectory, expected: genesis.task.corpus), model: genesis.task.model)
+            } catch {
+                throw Error(description: "\(home.configFile) [training]: \(error); install the corpus genesis names (tools/setup installs Debian's fortunes) and point training.corpus at it, or set training.evaluate = false to run without evaluating")
+            }
+            BLASThreads.set(1)  // one thread per evaluation (ARCHITECTURE §6)
+        }
         let updater = try ModelUpdater(blobs: blobs, task: genesis.task)
         let node = try ConsensusNode(
             settings: settings, signer: Ed25519ConsensusKeys(key: key, publicKeys: publicKeys),
@@ -81,7 +98,7 @@ public struct Validator: Sendable {
             },
             genesisState: try Ledger.genesisState(genesis, model: initialModel), recordSigner: key)
         return Validator(home: home, config: config, genesis: genesis, genesisHash: genesisHash, index: index, node: node,
-                         mesh: mesh, database: database, verifiedRecords: verifiedRecords)
+                         mesh: mesh, database: database, verifiedRecords: verifiedRecords, modelUpdater: updater, task: task)
     }
 
     /// Checks a submitted record: canonical envelope, size, signature over this chain.

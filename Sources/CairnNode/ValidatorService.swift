@@ -16,7 +16,13 @@ extension Validator {
                               configuration: .init(address: .hostname(config.apiListen.host, port: config.apiListen.port),
                                                    serverName: "cairn", availableConnectionsDelegate: connections.acceptance),
                               logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [consensus, api], gracefulShutdownSignals: [.sigterm, .sigint],
+        var services: [any Service] = [consensus, api]
+        if let task {
+            services.append(EvaluationLoop(service: EvaluationService(validator: self, task: task, logger: logger)))
+        } else {
+            logger.warning("this validator does not evaluate contributions ([training] evaluate = false)")
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         logger.info("validator starting", metadata: [
             "node.name": "\(config.name)", "node.index": "\(index)", "p2p.listen": "\(config.p2pListen)",
@@ -70,6 +76,17 @@ struct ConsensusService: Service {
             }
         } catch is CancellationError {
             // SIGTERM/SIGINT: a requested stop, not a failure.
+        }
+    }
+}
+
+/// Runs the evaluation service beside consensus until the validator stops.
+struct EvaluationLoop: Service {
+    let service: EvaluationService
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            await service.run()
         }
     }
 }

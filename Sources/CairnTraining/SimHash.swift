@@ -48,6 +48,11 @@ public enum SimHash {
     }
 
     /// Number of differing bits.
+    /// The hash as record bytes (`Evaluation.simHash`): each 64-bit word big-endian, words in order.
+    public static func bytes(_ words: [UInt64]) -> [UInt8] {
+        words.flatMap { word in (0 ..< 8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64($0))) } }
+    }
+
     public static func distance(_ a: [UInt64], _ b: [UInt64]) -> Int {
         precondition(a.count == b.count)
         return zip(a, b).reduce(0) { $0 + ($1.0 ^ $1.1).nonzeroBitCount }

@@ -14,16 +14,18 @@ final class LocalNetwork: @unchecked Sendable {
     let directory: String
     let basePort: Int
     var processes: [Int: Process] = [:]
+    /// The corpus genesis hashes (the validators evaluate over it).
+    let corpus: String
 
-    init(validators: Int) throws {
+    init(validators: Int, windowMs: Int = 1000) throws {
         cairn = try builtExecutable("cairn")
         directory = FileManager.default.temporaryDirectory.path + "/cairn-localnet-\(UInt64.random(in: 0 ... .max))"
         basePort = Self.allocateBasePort(validators: validators)
-        let corpus = try syntheticCorpus()
+        corpus = try syntheticCorpus()
         let result = try runProcess(cairn, ["testnet", "--validators", "\(validators)", "--trainers", "2", "--output", directory,
                                             "--base-port", "\(basePort)", "--corpus", corpus,
                                             "--min-round-interval-ms", "20", "--max-round-interval-ms", "100",
-                                            "--window-ms", "1000"])  // windows about once a second, as the tests expect
+                                            "--window-ms", "\(windowMs)"])  // by default about once a second, as most tests expect
         guard result.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
     }
 
@@ -90,6 +92,14 @@ final class LocalNetwork: @unchecked Sendable {
     func delivered(_ i: Int) async -> Int { (await status(i)?["delivered"] as? Int) ?? -1 }
     func leaders(_ i: Int) async -> Int { (await status(i)?["committed_leaders"] as? Int) ?? -1 }
 
+    /// One sample of `/metrics`, by its full name with labels.
+    func metric(_ i: Int, _ name: String) async -> Double? {
+        guard let (data, _) = try? await URLSession.shared.data(from: url(i, "/metrics")),
+              let text = String(data: data, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") { return Double(line.split(separator: " ").last ?? "") }
+        return nil
+    }
+
     func post(_ i: Int, record: [UInt8]) async -> (Int, [String: Any])? {
         var request = URLRequest(url: url(i, "/v1/records"))
         request.httpMethod = "POST"
@@ -112,6 +122,7 @@ final class LocalNetwork: @unchecked Sendable {
     deinit {
         stopAll()
         try? FileManager.default.removeItem(atPath: directory)
+        try? FileManager.default.removeItem(atPath: corpus)
     }
 }
 

@@ -9,7 +9,14 @@ import Testing
 func syntheticCorpus() throws -> String {
     let dir = FileManager.default.temporaryDirectory.path + "/cairn-corpus-\(UInt64.random(in: 0 ... .max))"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    try Data("Q: Why?\nA: Because.\n%\n".utf8).write(to: URL(fileURLWithPath: dir + "/b"))
+    // Large enough for the reference task's data split (a validator that evaluates loads it):
+    // ~60 KB of fortune-like lines, deterministic, so every test network hashes the same corpus.
+    var text = ""
+    let subjects = ["The cat", "A fool", "Every program", "The wise", "Nobody", "A bug", "Time", "The moon"]
+    let verbs = ["waits for", "forgets", "loves", "finds", "breaks", "writes", "reads", "follows"]
+    let objects = ["the answer.", "a better day.", "its own tail.", "the last byte.", "no one.", "the night.", "what it seeks.", "a fortune."]
+    for i in 0 ..< 2000 { text += "\(subjects[i % 8]) \(verbs[(i / 8) % 8]) \(objects[(i / 64) % 8])\n%\n" }
+    try Data("Q: Why?\nA: Because.\n%\n\(text)".utf8).write(to: URL(fileURLWithPath: dir + "/b"))
     try Data("All that glitters\n%\n".utf8).write(to: URL(fileURLWithPath: dir + "/a"))
     try Data("index".utf8).write(to: URL(fileURLWithPath: dir + "/a.dat"))
     try FileManager.default.createDirectory(atPath: dir + "/off", withIntermediateDirectories: true)
@@ -63,7 +70,9 @@ struct TestnetTests {
         #expect(network?["genesis_hash"] as? String == genesis.hash.hex)
         #expect((network?["nodes"] as? [Any])?.count == n)
         // Corpus: a then b, .dat and the subdirectory skipped.
-        let expected = Hashing.digest(.corpus, Array("All that glitters\n%\nQ: Why?\nA: Because.\n%\n".utf8))
+        let b = Array(try Data(contentsOf: URL(fileURLWithPath: corpus + "/b")))
+        #expect(b.starts(with: Array("Q: Why?\nA: Because.\n%\n".utf8)))
+        let expected = Hashing.digest(.corpus, Array("All that glitters\n%\n".utf8) + b)
         #expect(genesis.task.corpus.sha256 == expected)
     }
 

@@ -1,0 +1,213 @@
+import CairnCore
+import CairnCrypto
+import CairnLedger
+import CairnStorage
+import CairnTraining
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// What the evaluation service does next for one contribution (pure; D47's phases): evaluate it,
+/// submit the commitment to an evaluation already computed, reveal it, or nothing.
+public enum EvaluationStep: Equatable, Sendable {
+    case evaluate
+    case commit
+    case reveal
+    case none
+
+    /// `journaled`: an evaluation (with its salt) is stored locally; `committed`/`revealed`: state
+    /// holds this validator's commitment/reveal; `inFlight*`: submitted, not yet in state.
+    public static func next(phase: EvaluationPhase, journaled: Bool, committed: Bool, revealed: Bool,
+                            inFlightCommit: Bool, inFlightReveal: Bool) -> EvaluationStep {
+        switch phase {
+        case .closed: return .none
+        case .commit:
+            if committed || inFlightCommit { return .none }
+            return journaled ? .commit : .evaluate
+        case .reveal:
+            // Without a commitment in state a reveal is rejected (`no_commitment`): nothing to do.
+            guard committed, journaled, !revealed, !inFlightReveal else { return .none }
+            return .reveal
+        }
+    }
+}
+
+/// Counters for `/metrics`, shared between the service and the API.
+public struct EvaluationMetrics: Sendable {
+    public var evaluated: UInt64 = 0
+    public var committed: UInt64 = 0
+    public var revealed: UInt64 = 0
+    public var failed: UInt64 = 0
+    public var seconds = Histogram(bounds: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30])
+}
+
+/// The evaluation service of a validator (ARCHITECTURE §6, D47): off the consensus actor, it
+/// evaluates every contribution committed in the current or previous window — once, one at a time
+/// (bounded memory: one model copy and one workspace) — journals the evaluation and its salt in the
+/// `meta` column family before committing to it, and reveals it once the commit deadline passed.
+/// It reads state through RocksDB (safe beside the consensus actor's writes) and submits its
+/// records through `ConsensusNode.submitOwnRecord`, so they share the validator's nonce sequence.
+public actor EvaluationService {
+    let validator: Validator
+    let evaluator: Evaluator
+    let updater: ModelUpdater
+    let me: UInt32
+    let logger: Logger
+    public nonisolated let metrics: NIOLockedValueBox<EvaluationMetrics>
+    var inFlightCommits: Set<Digest> = []
+    var inFlightReveals: Set<Digest> = []
+    /// Contributions this service gave up on (their blob missing beyond its window, an error).
+    var failed: Set<Digest> = []
+
+    public init(validator: Validator, task: ReferenceTask, logger: Logger) {
+        self.validator = validator
+        metrics = validator.evaluationMetrics
+        let spec = validator.genesis.task
+        evaluator = Evaluator(task: task, parameters: EvaluationParameters(
+            ownContexts: Int(spec.evaluation.ownContexts), randomContexts: Int(spec.evaluation.randomContexts),
+            step: Float(spec.evaluation.step), probeContexts: Int(spec.evaluation.probeContexts), bits: Int(spec.lsh.bits)))
+        updater = validator.modelUpdater
+        me = UInt32(validator.index)
+        self.logger = logger
+    }
+
+    static func journalKey(_ contribution: Digest) -> [UInt8] { Array("evaluation/".utf8) + contribution.bytes }
+
+    /// Polls state every `interval` until cancelled.
+    public func run(interval: Duration = .milliseconds(250)) async {
+        while !Task.isCancelled {
+            do {
+                try await pass()
+            } catch {
+                logger.error("evaluation pass failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// One look at state: every contribution of the current and previous window gets its next step.
+    public func pass() async throws {
+        let database = validator.database
+        let windowMs = UInt64(validator.genesis.consensus.windowMs)
+        guard let window = try database.get(WindowState.self, .state, StateKey.window) else { return }
+        for contributionWindow in [window.current > 0 ? window.current - 1 : nil, window.current].compactMap({ $0 }) {
+            let prefix = StateKey.contributionPrefix(window: contributionWindow)
+            var entries: [(key: [UInt8], value: [UInt8])] = []
+            try database.scan(ColumnFamily.state.rawValue, prefix: prefix) { key, value in
+                entries.append((key, value))
+                return true
+            }
+            for entry in entries {
+                guard entry.key.count == prefix.count + Digest.byteCount,
+                      let id = try? Digest(bytes: entry.key.suffix(Digest.byteCount)),
+                      let stored = try? StoredContribution(canonicalBytes: entry.value), !failed.contains(id) else { continue }
+                // The phase as of the latest state (it may have moved on since the window was read).
+                let current = try database.get(WindowState.self, .state, StateKey.window) ?? window
+                let phase = current.evaluationPhase(contributionWindow: contributionWindow, windowMs: windowMs)
+                let committed = try database.get(ColumnFamily.state.rawValue, StateKey.evaluationCommitment(contribution: id, validator: me)) != nil
+                let revealed = try database.get(ColumnFamily.state.rawValue, StateKey.evaluation(contribution: id, validator: me)) != nil
+                if committed { inFlightCommits.remove(id) }
+                if revealed { inFlightReveals.remove(id) }
+                let journal = try database.get(ColumnFamily.meta.rawValue, Self.journalKey(id)).flatMap { try? CairnCore.Evaluation(canonicalBytes: $0) }
+                switch EvaluationStep.next(phase: phase, journaled: journal != nil, committed: committed, revealed: revealed,
+                                           inFlightCommit: inFlightCommits.contains(id), inFlightReveal: inFlightReveals.contains(id)) {
+                case .none:
+                    continue
+                case .evaluate:
+                    do {
+                        let evaluation = try await evaluate(id: id, stored: stored)
+                        try database.put(ColumnFamily.meta.rawValue, Self.journalKey(id), evaluation.canonicalBytes)
+                        try await commit(evaluation)
+                    } catch {
+                        failed.insert(id)
+                        metrics.withLockedValue { $0.failed += 1 }
+                        logger.error("evaluation failed", metadata: ["contribution": "\(id.hex)", "error": "\(error)"])
+                    }
+                case .commit:
+                    if let journal { try await commit(journal) }
+                case .reveal:
+                    if let journal {
+                        try await validator.node.submitOwnRecord(.evaluation(journal))
+                        inFlightReveals.insert(id)
+                        metrics.withLockedValue { $0.revealed += 1 }
+                        logger.debug("evaluation revealed", metadata: ["contribution": "\(id.hex)"])
+                    }
+                }
+            }
+        }
+    }
+
+    func commit(_ evaluation: CairnCore.Evaluation) async throws {
+        try await validator.node.submitOwnRecord(.evaluationCommit(EvaluationCommit(contribution: evaluation.contribution,
+                                                                                   commitment: evaluation.commitment)))
+        inFlightCommits.insert(evaluation.contribution)
+        metrics.withLockedValue { $0.committed += 1 }
+    }
+
+    /// Evaluates one contribution on a background thread: losses before/after on the trainer's
+    /// shard and on seed-drawn data, and the SimHash of Δy (CairnTraining's `Evaluator`), with a
+    /// fresh 32-byte salt for the commitment. Problems with the blob become flags, not errors.
+    func evaluate(id: Digest, stored: StoredContribution) async throws -> CairnCore.Evaluation {
+        let database = validator.database
+        let contribution = stored.contribution
+        guard let model = try database.get(ModelRecord.self, .state, StateKey.model(contribution.baseWindow)) else {
+            throw ModelUpdater.Failure(description: "state holds no model for base window \(contribution.baseWindow)")
+        }
+        let base = try updater.parameters(of: model)
+        let assignment = try Self.assignmentBeacon(window: contribution.baseWindow, chain: validator.genesisHash, database: database)
+        let blob = try BlobStore(database: database).get(contribution.blob)
+        let spec = validator.genesis.task
+        let evaluator = evaluator
+        let salt = try Digest(bytes: secureRandomBytes(Digest.byteCount))
+        let started = ContinuousClock.now
+        let result = await Task.detached(priority: .utility) { () -> CairnCore.Evaluation in
+            var flags: CairnCore.Evaluation.Flags = []
+            var delta: PseudoGradient?
+            if let blob, UInt64(blob.count) == contribution.blobSize {
+                delta = try? PseudoGradientBlob.decode(blob, parameterCount: evaluator.task.parameterCount,
+                                                       chunkSize: Int(spec.compression.chunkSize), topK: Int(spec.compression.topK))
+                if delta == nil { flags.insert(.invalidBlob) }
+            } else {
+                flags.insert(blob == nil ? .unavailable : .invalidBlob)
+            }
+            guard let delta else {
+                return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),
+                                            simHash: [], flags: flags, salt: salt)
+            }
+            let shard = evaluator.task.split.shard(beacon: assignment, trainer: stored.author, window: contribution.baseWindow,
+                                                   count: Int(spec.training.innerSteps) * Int(spec.training.batchSize))
+            let workspace = ByteMLP.Workspace(layout: evaluator.task.layout, capacity: ReferenceTask.batchCapacity)
+            let e = evaluator.evaluate(base: base, delta: delta, ownPositions: shard, seed: stored.beacon, workspace: workspace)
+            if e.flags.contains(.nonFinite) { flags.insert(.nonFinite) }
+            if !flags.isEmpty {
+                return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),
+                                            simHash: [], flags: flags, salt: salt)
+            }
+            return CairnCore.Evaluation(contribution: id, own: LossPair(before: Float(e.lossBeforeOwn), after: Float(e.lossAfterOwn)),
+                                        random: LossPair(before: Float(e.lossBeforeRandom), after: Float(e.lossAfterRandom)),
+                                        simHash: SimHash.bytes(e.outputHash), flags: [], salt: salt)
+        }.value
+        let elapsed = started.duration(to: .now).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        metrics.withLockedValue {
+            $0.evaluated += 1
+            $0.seconds.observe(seconds)
+        }
+        logger.info("contribution evaluated", metadata: [
+            "contribution": "\(id.hex)", "flags": "\(result.flags.rawValue)", "random.before": "\(result.random.before)",
+            "random.after": "\(result.random.after)", "seconds": "\(String(format: "%.3f", seconds))",
+        ])
+        return result
+    }
+
+    /// β_k, the beacon a trainer's assignment in window k derives from: the beacon of the wave that
+    /// closed window k − 1 (state `wb/`), or the genesis hash for window 0.
+    public static func assignmentBeacon(window: UInt64, chain: Digest, database: Database) throws -> Digest {
+        guard window > 0 else { return chain }
+        guard let bytes = try database.get(ColumnFamily.state.rawValue, StateKey.windowBeacon(window - 1)),
+              let beacon = try? Digest(bytes: bytes) else {
+            throw ModelUpdater.Failure(description: "state holds no beacon for window \(window - 1)")
+        }
+        return beacon
+    }
+}

@@ -1,0 +1,165 @@
+import CairnCore
+import CairnLedger
+import CairnStorage
+import Foundation
+import Hummingbird
+
+/// The training part of the API (ARCHITECTURE §9, issue 15): what trainers need to plan and submit
+/// work, and what anyone needs to see how a window was judged. Everything is read from ledger
+/// state, so every honest validator answers the same.
+extension NodeAPI {
+    struct ModelReply: Encodable {
+        var window: UInt64
+        var model_hash: String
+        var blob: String
+        var window_opened_at_ms: UInt64
+        var window_ms: UInt64
+        var consensus_time_ms: UInt64
+    }
+
+    struct AssignmentReply: Encodable {
+        var window: UInt64
+        var trainer: String
+        var beacon: String
+        /// Contexts in the shard: inner steps × batch size (genesis `task.training`).
+        var contexts: Int
+    }
+
+    struct EvaluationReply: Encodable {
+        var validator: Int
+        var committed: Bool
+        var revealed: Bool
+        var flags: UInt32?
+        var own_before: Float?
+        var own_after: Float?
+        var random_before: Float?
+        var random_after: Float?
+        var sim_hash: String?
+    }
+
+    struct OutcomeReply: Encodable {
+        var members: [Int]
+        /// Fixed point, parts per 10^9 of the loss before (the accepted score).
+        var score_ppb: Int64?
+        var own_score_ppb: Int64?
+        var indicator: Int
+        var no_score: String?
+        var flags: UInt32
+    }
+
+    struct ContributionReply: Encodable {
+        var id: String
+        var author: String
+        var base_window: UInt64
+        var blob: String
+        var blob_size: UInt64
+        var beacon: String
+        var evaluations: [EvaluationReply]
+        /// Null until the close of the next window finalizes it.
+        var outcome: OutcomeReply?
+    }
+
+    struct FlagReply: Encodable {
+        var validator: Int
+        var unrevealed: UInt32
+        var outside_quorum: UInt32
+    }
+
+    struct WindowReply: Encodable {
+        var window: UInt64
+        var status: String
+        var model_hash: String?
+        var closing_beacon: String?
+        var contributions: [ContributionReply]
+        var validator_flags: [FlagReply]
+        /// Held-out loss of the model this window trains from (not computed by validators yet).
+        var heldout_loss: Double?
+    }
+
+    static func addTrainingRoutes(to router: Router<APIRequestContext>, validator: Validator) {
+        let database = validator.database
+        let windowMs = UInt64(validator.genesis.consensus.windowMs)
+
+        router.get("/v1/task") { _, _ -> Response in
+            json(validator.genesis.task)
+        }
+
+        router.get("/v1/model") { _, _ -> Response in
+            let window = try database.get(WindowState.self, .state, StateKey.window) ?? WindowState()
+            guard let model = try database.get(ModelRecord.self, .state, StateKey.model(window.current)) else {
+                return NodeAPI.error(.notFound, "no_model", "state holds no model for window \(window.current) (a chain whose genesis state has none)")
+            }
+            return json(ModelReply(window: window.current, model_hash: model.hash.hex, blob: model.blob.hex,
+                                   window_opened_at_ms: window.openedAtMs, window_ms: windowMs, consensus_time_ms: window.clockMs))
+        }
+
+        router.get("/v1/assignment/{trainer}") { request, context -> Response in
+            guard let text = context.parameters.get("trainer"), let bytes = Hex.decode(text), bytes.count == 32 else {
+                return NodeAPI.error(.badRequest, "bad_request", "trainer must be a 64-hex-character Ed25519 public key")
+            }
+            let current = (try database.get(WindowState.self, .state, StateKey.window) ?? WindowState()).current
+            var window = current
+            if let query = request.uri.queryParameters.get("window") {
+                guard let value = UInt64(query) else { return NodeAPI.error(.badRequest, "bad_request", "window must be a non-negative integer") }
+                window = value
+            }
+            guard window <= current else {
+                return NodeAPI.error(.notFound, "not_open", "window \(window) has not opened yet (current window \(current)); its beacon is drawn when window \(window - 1) closes")
+            }
+            let beacon = try EvaluationService.assignmentBeacon(window: window, chain: validator.genesisHash, database: database)
+            let training = validator.genesis.task.training
+            return json(AssignmentReply(window: window, trainer: Hex.encode(bytes), beacon: beacon.hex,
+                                        contexts: Int(training.innerSteps) * Int(training.batchSize)))
+        }
+
+        router.get("/v1/windows/{window}") { _, context -> Response in
+            guard let text = context.parameters.get("window"), let window = UInt64(text) else {
+                return NodeAPI.error(.badRequest, "bad_request", "window must be a non-negative integer")
+            }
+            let state = try database.get(WindowState.self, .state, StateKey.window) ?? WindowState()
+            guard window <= state.current else {
+                return NodeAPI.error(.notFound, "not_open", "window \(window) has not opened yet (current window \(state.current))")
+            }
+            let status = window == state.current ? "open" : (window + 1 == state.current ? "closed" : "finalized")
+            var contributions: [ContributionReply] = []
+            let prefix = StateKey.contributionPrefix(window: window)
+            var entries: [([UInt8], [UInt8])] = []
+            try database.scan(ColumnFamily.state.rawValue, prefix: prefix) { key, value in
+                entries.append((key, value))
+                return entries.count < 10_000  // a window's answer stays bounded
+            }
+            for (key, value) in entries {
+                guard key.count == prefix.count + Digest.byteCount, let id = try? Digest(bytes: key.suffix(Digest.byteCount)),
+                      let stored = try? StoredContribution(canonicalBytes: value) else { continue }
+                var evaluations: [EvaluationReply] = []
+                for v in validator.genesis.validators.indices {
+                    let index = UInt32(v)
+                    let committed = try database.get(ColumnFamily.state.rawValue, StateKey.evaluationCommitment(contribution: id, validator: index)) != nil
+                    let revealed = try database.get(StoredEvaluation.self, .state, StateKey.evaluation(contribution: id, validator: index))?.evaluation
+                    guard committed || revealed != nil else { continue }
+                    evaluations.append(EvaluationReply(validator: v, committed: committed, revealed: revealed != nil, flags: revealed?.flags.rawValue,
+                                                       own_before: revealed?.own.before, own_after: revealed?.own.after,
+                                                       random_before: revealed?.random.before, random_after: revealed?.random.after,
+                                                       sim_hash: revealed.map { Hex.encode($0.simHash) }))
+                }
+                let outcome = try database.get(EvaluationQuorum.Outcome.self, .state, StateKey.contributionOutcome(id)).map {
+                    OutcomeReply(members: $0.members.map(Int.init), score_ppb: $0.score, own_score_ppb: $0.ownScore, indicator: Int($0.indicator),
+                                 no_score: $0.noScore?.name, flags: $0.flags.rawValue)
+                }
+                contributions.append(ContributionReply(id: id.hex, author: stored.author.hex, base_window: stored.contribution.baseWindow,
+                                                       blob: stored.contribution.blob.hex, blob_size: stored.contribution.blobSize,
+                                                       beacon: stored.beacon.hex, evaluations: evaluations, outcome: outcome))
+            }
+            var flags: [FlagReply] = []
+            for v in validator.genesis.validators.indices {
+                if let f = try database.get(ValidatorFlags.self, .state, StateKey.validatorFlags(window: window, validator: UInt32(v))) {
+                    flags.append(FlagReply(validator: v, unrevealed: f.unrevealed, outside_quorum: f.outsideQuorum))
+                }
+            }
+            let model = try database.get(ModelRecord.self, .state, StateKey.model(window))
+            let beacon = try database.get(ColumnFamily.state.rawValue, StateKey.windowBeacon(window)).map { Hex.encode($0) }
+            return json(WindowReply(window: window, status: status, model_hash: model?.hash.hex, closing_beacon: beacon,
+                                    contributions: contributions, validator_flags: flags, heldout_loss: nil))
+        }
+    }
+}
