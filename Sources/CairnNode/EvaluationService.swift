@@ -32,6 +32,17 @@ public enum EvaluationStep: Equatable, Sendable {
     }
 }
 
+/// How a validator evaluates. Anything but `honest` exists to show that the ledger catches it, in
+/// tests and demonstrations only (`[testing] evaluator` in config.toml; README).
+public enum EvaluatorBehaviour: String, Sendable, CaseIterable {
+    case honest
+    /// Commits and reveals an evaluation computed without applying Δ (Δy = 0).
+    case lazy
+    /// Commits to nothing it computed, then reveals another validator's evaluation, copied from
+    /// state, under its own salt (the ledger rejects it: `reveal_mismatch`).
+    case copy
+}
+
 /// Counters for `/metrics`, shared between the service and the API.
 public struct EvaluationMetrics: Sendable {
     public var evaluated: UInt64 = 0
@@ -53,6 +64,7 @@ public actor EvaluationService {
     let updater: ModelUpdater
     let me: UInt32
     let logger: Logger
+    let behaviour: EvaluatorBehaviour
     public nonisolated let metrics: NIOLockedValueBox<EvaluationMetrics>
     var inFlightCommits: Set<Digest> = []
     var inFlightReveals: Set<Digest> = []
@@ -69,6 +81,7 @@ public actor EvaluationService {
         updater = validator.modelUpdater
         me = UInt32(validator.index)
         self.logger = logger
+        behaviour = validator.config.evaluatorBehaviour
     }
 
     static func journalKey(_ contribution: Digest) -> [UInt8] { Array("evaluation/".utf8) + contribution.bytes }
@@ -109,6 +122,10 @@ public actor EvaluationService {
                 if committed { inFlightCommits.remove(id) }
                 if revealed { inFlightReveals.remove(id) }
                 let journal = try database.get(ColumnFamily.meta.rawValue, Self.journalKey(id)).flatMap { try? CairnCore.Evaluation(canonicalBytes: $0) }
+                if behaviour == .copy {
+                    try await copy(id: id, phase: phase, committed: committed, revealed: revealed)
+                    continue
+                }
                 switch EvaluationStep.next(phase: phase, journaled: journal != nil, committed: committed, revealed: revealed,
                                            inFlightCommit: inFlightCommits.contains(id), inFlightReveal: inFlightReveals.contains(id)) {
                 case .none:
@@ -137,6 +154,30 @@ public actor EvaluationService {
         }
     }
 
+    /// The `copy` behaviour: a commitment to random bytes in the commit phase, then, in the reveal
+    /// phase, another validator's revealed evaluation under a fresh salt.
+    func copy(id: Digest, phase: EvaluationPhase, committed: Bool, revealed: Bool) async throws {
+        switch phase {
+        case .commit where !committed && !inFlightCommits.contains(id):
+            try await validator.node.submitOwnRecord(.evaluationCommit(EvaluationCommit(contribution: id,
+                                                                                       commitment: try Digest(bytes: secureRandomBytes(Digest.byteCount)))))
+            inFlightCommits.insert(id)
+        case .reveal where committed && !revealed && !inFlightReveals.contains(id):
+            var other: CairnCore.Evaluation?
+            try validator.database.scan(ColumnFamily.state.rawValue, prefix: StateKey.evaluations(contribution: id)) { _, value in
+                other = try? StoredEvaluation(canonicalBytes: value).evaluation
+                return other == nil
+            }
+            guard var copied = other else { return }  // nobody revealed yet: look again next pass
+            copied.salt = try Digest(bytes: secureRandomBytes(Digest.byteCount))
+            try await validator.node.submitOwnRecord(.evaluation(copied))
+            inFlightReveals.insert(id)
+            logger.warning("testing.evaluator = copy: revealed another validator's evaluation", metadata: ["contribution": "\(id.hex)"])
+        default:
+            break
+        }
+    }
+
     func commit(_ evaluation: CairnCore.Evaluation) async throws {
         try await validator.node.submitOwnRecord(.evaluationCommit(EvaluationCommit(contribution: evaluation.contribution,
                                                                                    commitment: evaluation.commitment)))
@@ -158,6 +199,7 @@ public actor EvaluationService {
         let blob = try BlobStore(database: database).get(contribution.blob)
         let spec = validator.genesis.task
         let evaluator = evaluator
+        let behaviour = behaviour
         let salt = try Digest(bytes: secureRandomBytes(Digest.byteCount))
         let started = ContinuousClock.now
         let result = await Task.detached(priority: .utility) { () -> CairnCore.Evaluation in
@@ -177,7 +219,10 @@ public actor EvaluationService {
             let shard = evaluator.task.split.shard(beacon: assignment, trainer: stored.author, window: contribution.baseWindow,
                                                    count: Int(spec.training.innerSteps) * Int(spec.training.batchSize))
             let workspace = ByteMLP.Workspace(layout: evaluator.task.layout, capacity: ReferenceTask.batchCapacity)
-            let e = evaluator.evaluate(base: base, delta: delta, ownPositions: shard, seed: stored.beacon, workspace: workspace)
+            // `lazy` never applies Δ: the losses do not move and Δy is zero.
+            let e = behaviour == .lazy
+                ? evaluator.evaluate(base: base, updated: base, ownPositions: shard, seed: stored.beacon, workspace: workspace)
+                : evaluator.evaluate(base: base, delta: delta, ownPositions: shard, seed: stored.beacon, workspace: workspace)
             if e.flags.contains(.nonFinite) { flags.insert(.nonFinite) }
             if !flags.isEmpty {
                 return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),

@@ -13,6 +13,8 @@ public struct NodeConfig: Sendable, Hashable {
     /// contributions (one that does not earns no validator share once rewards exist).
     public var corpusDirectory: String = "/usr/share/games/fortunes"
     public var evaluate = true
+    /// `[testing] evaluator`: a dishonest evaluator, for tests and demonstrations only (README).
+    public var evaluatorBehaviour: EvaluatorBehaviour = .honest
     /// `[consensus]`: this validator's own round pacing, overriding genesis' defaults (pacing is
     /// local: validators with different intervals still agree, they only propose at other times).
     public var minRoundIntervalMs: UInt64?
@@ -66,6 +68,7 @@ public struct NodeConfig: Sendable, Hashable {
                    "api_max_connections_per_client", "api_idle_timeout_seconds"],
         "consensus": ["min_round_interval_ms", "max_round_interval_ms"],
         "training": ["corpus", "evaluate"],
+        "testing": ["evaluator"],
     ]
 
     public static func load(path: String) throws -> NodeConfig {
@@ -102,6 +105,12 @@ public struct NodeConfig: Sendable, Hashable {
         if let value = table["training"]?["corpus"] {
             guard let corpus = value.string, !corpus.isEmpty else { throw Error(description: "\(path): training.corpus must be a directory path (a string)") }
             config.corpusDirectory = corpus
+        }
+        if let value = table["testing"]?["evaluator"] {
+            guard let name = value.string, let behaviour = EvaluatorBehaviour(rawValue: name) else {
+                throw Error(description: "\(path): testing.evaluator must be one of \(EvaluatorBehaviour.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            config.evaluatorBehaviour = behaviour
         }
         if let value = table["training"]?["evaluate"] {
             guard let evaluate = value.bool else { throw Error(description: "\(path): training.evaluate must be true or false") }

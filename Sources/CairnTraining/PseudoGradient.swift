@@ -118,6 +118,9 @@ public struct ErrorFeedback: Sendable {
 
     public init(parameterCount: Int) { residual = [Float](repeating: 0, count: parameterCount) }
 
+    /// Resumes from a residual saved earlier (`TrainerState`).
+    public init(residual: [Float]) { self.residual = residual }
+
     public mutating func compress(_ delta: [Float], chunkSize: Int, topK: Int) -> PseudoGradient {
         precondition(delta.count == residual.count)
         var corrected = delta

@@ -15,9 +15,15 @@ struct NodeClient {
         base = url
     }
 
+    /// `path` under the base URL; a query (`?…`) stays a query.
+    func url(_ path: String) -> URL {
+        guard path.contains("?") else { return base.appendingPathComponent(path) }
+        return URL(string: base.absoluteString + "/" + path) ?? base.appendingPathComponent(path)
+    }
+
     /// (HTTP status, decoded JSON object) for `method path` with an optional JSON body.
     func call(_ method: String, _ path: String, json body: Any? = nil) async throws -> (Int, [String: Any]) {
-        var request = URLRequest(url: base.appendingPathComponent(path))
+        var request = URLRequest(url: url(path))
         request.httpMethod = method
         if let body {
             request.httpBody = try JSONSerialization.data(withJSONObject: body)

@@ -12,222 +12,224 @@ import Glibc
 import FoundationNetworking
 #endif
 
-@Suite("API limits and blobs")
-struct APILimitsTests {
-    @Test("a token bucket admits the burst, then the rate, and says how long to wait")
-    func tokenBucket() {
-        var bucket = TokenBucket(rate: 10, burst: 5, nowNanos: 0)
-        for _ in 0 ..< 5 { #expect(bucket.take(nowNanos: 0) == nil) }
-        let wait = bucket.take(nowNanos: 0)
-        #expect(wait != nil && abs(wait! - 0.1) < 1e-9)
-        // 0.25 s later: 2.5 tokens back, two requests pass, the third waits 0.05 s.
-        #expect(bucket.take(nowNanos: 250_000_000) == nil)
-        #expect(bucket.take(nowNanos: 250_000_000) == nil)
-        let next = bucket.take(nowNanos: 250_000_000)
-        #expect(next != nil && abs(next! - 0.05) < 1e-9)
-        // Never more than the burst, however long the client was quiet.
-        for _ in 0 ..< 5 { #expect(bucket.take(nowNanos: 100_000_000_000) == nil) }
-        #expect(bucket.take(nowNanos: 100_000_000_000) != nil)
-    }
+extension NodeProcesses {
+    @Suite("API limits and blobs")
+    struct APILimitsTests {
+        @Test("a token bucket admits the burst, then the rate, and says how long to wait")
+        func tokenBucket() {
+            var bucket = TokenBucket(rate: 10, burst: 5, nowNanos: 0)
+            for _ in 0 ..< 5 { #expect(bucket.take(nowNanos: 0) == nil) }
+            let wait = bucket.take(nowNanos: 0)
+            #expect(wait != nil && abs(wait! - 0.1) < 1e-9)
+            // 0.25 s later: 2.5 tokens back, two requests pass, the third waits 0.05 s.
+            #expect(bucket.take(nowNanos: 250_000_000) == nil)
+            #expect(bucket.take(nowNanos: 250_000_000) == nil)
+            let next = bucket.take(nowNanos: 250_000_000)
+            #expect(next != nil && abs(next! - 0.05) < 1e-9)
+            // Never more than the burst, however long the client was quiet.
+            for _ in 0 ..< 5 { #expect(bucket.take(nowNanos: 100_000_000_000) == nil) }
+            #expect(bucket.take(nowNanos: 100_000_000_000) != nil)
+        }
 
-    @Test("the limiter keeps clients apart and bounds how many it tracks")
-    func limiter() {
-        let limiter = RateLimiter(requestsPerSecond: 1, burst: 2, maxClients: 3)
-        #expect(limiter.admit(client: "a", nowNanos: 0) == nil)
-        #expect(limiter.admit(client: "a", nowNanos: 0) == nil)
-        #expect(limiter.admit(client: "a", nowNanos: 0) != nil)
-        #expect(limiter.admit(client: "b", nowNanos: 0) == nil)  // b has its own bucket
-        #expect(limiter.admit(client: "c", nowNanos: 0) == nil)
-        // Full of active clients: a newcomer waits rather than evicting a busy one.
-        #expect(limiter.admit(client: "d", nowNanos: 0) != nil)
-        #expect(limiter.trackedClients == 3)
-        // Ten seconds on, everyone has refilled: idle buckets are forgotten to make room.
-        #expect(limiter.admit(client: "d", nowNanos: 10_000_000_000) == nil)
-        #expect(limiter.trackedClients == 1)
-    }
+        @Test("the limiter keeps clients apart and bounds how many it tracks")
+        func limiter() {
+            let limiter = RateLimiter(requestsPerSecond: 1, burst: 2, maxClients: 3)
+            #expect(limiter.admit(client: "a", nowNanos: 0) == nil)
+            #expect(limiter.admit(client: "a", nowNanos: 0) == nil)
+            #expect(limiter.admit(client: "a", nowNanos: 0) != nil)
+            #expect(limiter.admit(client: "b", nowNanos: 0) == nil)  // b has its own bucket
+            #expect(limiter.admit(client: "c", nowNanos: 0) == nil)
+            // Full of active clients: a newcomer waits rather than evicting a busy one.
+            #expect(limiter.admit(client: "d", nowNanos: 0) != nil)
+            #expect(limiter.trackedClients == 3)
+            // Ten seconds on, everyone has refilled: idle buckets are forgotten to make room.
+            #expect(limiter.admit(client: "d", nowNanos: 10_000_000_000) == nil)
+            #expect(limiter.trackedClients == 1)
+        }
 
-    @Test("blobs are stored under their domain-tagged hash, idempotently; a wrong hash stores nothing")
-    func blobStore() throws {
-        let path = FileManager.default.temporaryDirectory.path + "/cairn-blobs-\(UInt64.random(in: 0 ... .max))"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let database = try NodeDatabase.open(path: path, genesisHash: Hashing.digest(.genesis, [1]))
-        defer { database.close() }
-        let store = BlobStore(database: database)
-        let bytes = (0 ..< 100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        let id = BlobStore.id(of: bytes)
-        #expect(id == SHA256.hash([DomainTag.blob.rawValue] + bytes))
-        #expect(try store.put(bytes, expected: id))
-        #expect(try !store.put(bytes, expected: id))
-        #expect(try store.get(id) == bytes)
-        let wrong = SHA256.hash(bytes)  // the untagged hash is not the id
-        #expect(throws: BlobStore.PutError.hashMismatch(expected: wrong, actual: id)) { try store.put(bytes, expected: wrong) }
-        #expect(try store.get(wrong) == nil)
-    }
+        @Test("blobs are stored under their domain-tagged hash, idempotently; a wrong hash stores nothing")
+        func blobStore() throws {
+            let path = FileManager.default.temporaryDirectory.path + "/cairn-blobs-\(UInt64.random(in: 0 ... .max))"
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let database = try NodeDatabase.open(path: path, genesisHash: Hashing.digest(.genesis, [1]))
+            defer { database.close() }
+            let store = BlobStore(database: database)
+            let bytes = (0 ..< 100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let id = BlobStore.id(of: bytes)
+            #expect(id == SHA256.hash([DomainTag.blob.rawValue] + bytes))
+            #expect(try store.put(bytes, expected: id))
+            #expect(try !store.put(bytes, expected: id))
+            #expect(try store.get(id) == bytes)
+            let wrong = SHA256.hash(bytes)  // the untagged hash is not the id
+            #expect(throws: BlobStore.PutError.hashMismatch(expected: wrong, actual: id)) { try store.put(bytes, expected: wrong) }
+            #expect(try store.get(wrong) == nil)
+        }
 
-    @Test("config.toml [limits] is read, and bad values are refused with the key named")
-    func configLimits() throws {
-        let path = FileManager.default.temporaryDirectory.path + "/cairn-config-\(UInt64.random(in: 0 ... .max)).toml"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let base = "[node]\nname = \"n\"\n[p2p]\nlisten = \"127.0.0.1:1\"\n[api]\nlisten = \"127.0.0.1:2\"\n"
-        try Data((base + "[limits]\napi_requests_per_second = 7\napi_burst = 9\nmax_blob_bytes = 1024\n").utf8).write(to: URL(fileURLWithPath: path))
-        let config = try NodeConfig.load(path: path)
-        #expect(config.limits.apiRequestsPerSecond == 7 && config.limits.apiBurst == 9 && config.limits.maxBlobBytes == 1024)
-        try Data((base + "[consensus]\nmin_round_interval_ms = 10\nmax_round_interval_ms = 500\n").utf8).write(to: URL(fileURLWithPath: path))
-        let paced = try NodeConfig.load(path: path)
-        #expect(paced.minRoundIntervalMs == 10 && paced.maxRoundIntervalMs == 500)
-        for (line, key) in [("[limits]\napi_burst = 0", "limits.api_burst"), ("[limits]\nmax_blob_bytes = \"big\"", "limits.max_blob_bytes"),
-                            ("[limits]\nrate = 1", "limits.rate"), ("[consensus]\nmin_round_interval_ms = 0", "consensus.min_round_interval_ms"),
-                            ("[consensus]\nmin_round_interval_ms = 90\nmax_round_interval_ms = 80", "consensus.min_round_interval_ms")] {
-            try Data((base + "\(line)\n").utf8).write(to: URL(fileURLWithPath: path))
-            do {
-                _ = try NodeConfig.load(path: path)
-                Issue.record("\(line) was accepted")
-            } catch {
-                #expect("\(error)".contains(key), "\(error)")
+        @Test("config.toml [limits] is read, and bad values are refused with the key named")
+        func configLimits() throws {
+            let path = FileManager.default.temporaryDirectory.path + "/cairn-config-\(UInt64.random(in: 0 ... .max)).toml"
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let base = "[node]\nname = \"n\"\n[p2p]\nlisten = \"127.0.0.1:1\"\n[api]\nlisten = \"127.0.0.1:2\"\n"
+            try Data((base + "[limits]\napi_requests_per_second = 7\napi_burst = 9\nmax_blob_bytes = 1024\n").utf8).write(to: URL(fileURLWithPath: path))
+            let config = try NodeConfig.load(path: path)
+            #expect(config.limits.apiRequestsPerSecond == 7 && config.limits.apiBurst == 9 && config.limits.maxBlobBytes == 1024)
+            try Data((base + "[consensus]\nmin_round_interval_ms = 10\nmax_round_interval_ms = 500\n").utf8).write(to: URL(fileURLWithPath: path))
+            let paced = try NodeConfig.load(path: path)
+            #expect(paced.minRoundIntervalMs == 10 && paced.maxRoundIntervalMs == 500)
+            for (line, key) in [("[limits]\napi_burst = 0", "limits.api_burst"), ("[limits]\nmax_blob_bytes = \"big\"", "limits.max_blob_bytes"),
+                                ("[limits]\nrate = 1", "limits.rate"), ("[consensus]\nmin_round_interval_ms = 0", "consensus.min_round_interval_ms"),
+                                ("[consensus]\nmin_round_interval_ms = 90\nmax_round_interval_ms = 80", "consensus.min_round_interval_ms")] {
+                try Data((base + "\(line)\n").utf8).write(to: URL(fileURLWithPath: path))
+                do {
+                    _ = try NodeConfig.load(path: path)
+                    Issue.record("\(line) was accepted")
+                } catch {
+                    #expect("\(error)".contains(key), "\(error)")
+                }
             }
         }
-    }
 
-    /// One real `cairn node` process (its peers absent: the API serves regardless).
-    @Test("a node serves PUT/GET /v1/blobs and answers 429 with Retry-After past its rate limit")
-    func nodeAPI() async throws {
-        let net = try LocalNetwork(validators: 4)
-        defer { net.stopAll(); try? FileManager.default.removeItem(atPath: net.directory) }
-        let configPath = "\(net.directory)/node0/config/config.toml"
-        var config = try String(contentsOfFile: configPath, encoding: .utf8)
-        config = config.replacingOccurrences(of: "api_requests_per_second = 500", with: "api_requests_per_second = 2")
-            .replacingOccurrences(of: "api_burst = 1000", with: "api_burst = 12")
-            .replacingOccurrences(of: "max_blob_bytes = 67108864", with: "max_blob_bytes = 4096")
-        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        try net.start(0)
-        #expect(await net.eventually(seconds: 30) { await net.get(0, "/status") != nil })  // 1 request or more
+        /// One real `cairn node` process (its peers absent: the API serves regardless).
+        @Test("a node serves PUT/GET /v1/blobs and answers 429 with Retry-After past its rate limit")
+        func nodeAPI() async throws {
+            let net = try LocalNetwork(validators: 4)
+            defer { net.stopAll(); try? FileManager.default.removeItem(atPath: net.directory) }
+            let configPath = "\(net.directory)/node0/config/config.toml"
+            var config = try String(contentsOfFile: configPath, encoding: .utf8)
+            config = config.replacingOccurrences(of: "api_requests_per_second = 500", with: "api_requests_per_second = 2")
+                .replacingOccurrences(of: "api_burst = 1000", with: "api_burst = 12")
+                .replacingOccurrences(of: "max_blob_bytes = 67108864", with: "max_blob_bytes = 4096")
+            try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+            try net.start(0)
+            #expect(await net.eventually(seconds: 30) { await net.get(0, "/status") != nil })  // 1 request or more
 
-        func request(_ method: String, _ path: String, _ body: [UInt8]? = nil) async throws -> (Int, Data, HTTPURLResponse) {
-            var request = URLRequest(url: net.url(0, path))
-            request.httpMethod = method
-            request.httpBody = body.map { Data($0) }
-            let (data, response) = try await URLSession.shared.data(for: request)
-            let http = response as! HTTPURLResponse
-            return (http.statusCode, data, http)
-        }
-        let blob = Array("a compressed pseudo-gradient".utf8)
-        let id = BlobStore.id(of: blob).hex
-        #expect(try await request("PUT", "/v1/blobs/\(id)", blob).0 == 201)
-        #expect(try await request("PUT", "/v1/blobs/\(id)", blob).0 == 200)
-        let (status, data, _) = try await request("GET", "/v1/blobs/\(id)")
-        #expect(status == 200 && Array(data) == blob)
-        let mismatch = try await request("PUT", "/v1/blobs/\(SHA256.hash(blob).hex)", blob)
-        #expect(mismatch.0 == 400 && String(decoding: mismatch.1, as: UTF8.self).contains("hash_mismatch"))
-        #expect(try await request("PUT", "/v1/blobs/\(id)", [UInt8](repeating: 1, count: 5000)).0 == 413)
-        #expect(try await request("GET", "/v1/blobs/\(String(repeating: "0", count: 64))").0 == 404)
-        #expect(try await request("GET", "/v1/blobs/nothex").0 == 400)
-
-        // The burst is spent by now: further requests are refused until tokens come back.
-        var limited: HTTPURLResponse?
-        for _ in 0 ..< 20 {
-            let (code, body, response) = try await request("GET", "/status")
-            if code == 429 {
-                #expect(String(decoding: body, as: UTF8.self).contains("rate_limited"))
-                limited = response
-                break
+            func request(_ method: String, _ path: String, _ body: [UInt8]? = nil) async throws -> (Int, Data, HTTPURLResponse) {
+                var request = URLRequest(url: net.url(0, path))
+                request.httpMethod = method
+                request.httpBody = body.map { Data($0) }
+                let (data, response) = try await URLSession.shared.data(for: request)
+                let http = response as! HTTPURLResponse
+                return (http.statusCode, data, http)
             }
+            let blob = Array("a compressed pseudo-gradient".utf8)
+            let id = BlobStore.id(of: blob).hex
+            #expect(try await request("PUT", "/v1/blobs/\(id)", blob).0 == 201)
+            #expect(try await request("PUT", "/v1/blobs/\(id)", blob).0 == 200)
+            let (status, data, _) = try await request("GET", "/v1/blobs/\(id)")
+            #expect(status == 200 && Array(data) == blob)
+            let mismatch = try await request("PUT", "/v1/blobs/\(SHA256.hash(blob).hex)", blob)
+            #expect(mismatch.0 == 400 && String(decoding: mismatch.1, as: UTF8.self).contains("hash_mismatch"))
+            #expect(try await request("PUT", "/v1/blobs/\(id)", [UInt8](repeating: 1, count: 5000)).0 == 413)
+            #expect(try await request("GET", "/v1/blobs/\(String(repeating: "0", count: 64))").0 == 404)
+            #expect(try await request("GET", "/v1/blobs/nothex").0 == 400)
+
+            // The burst is spent by now: further requests are refused until tokens come back.
+            var limited: HTTPURLResponse?
+            for _ in 0 ..< 20 {
+                let (code, body, response) = try await request("GET", "/status")
+                if code == 429 {
+                    #expect(String(decoding: body, as: UTF8.self).contains("rate_limited"))
+                    limited = response
+                    break
+                }
+            }
+            let retryAfter = try #require(limited?.value(forHTTPHeaderField: "Retry-After"))
+            #expect((Int(retryAfter) ?? 0) >= 1)
+
+            // Pruning is offline: refused, with the reason, while the node holds its database.
+            let prune = try runProcess(net.cairn, ["prune", "--home", "\(net.directory)/node0", "--below-round", "1"])
+            #expect(prune.status != 0 && prune.stderr.contains("stop it first"), "\(prune.stderr)")
+            net.stopAll()
+            let idle = try runProcess(net.cairn, ["prune", "--home", "\(net.directory)/node0", "--below-round", "5"])
+            #expect(idle.status != 0 && idle.stderr.contains("at most 0"), "\(idle.stderr)")
         }
-        let retryAfter = try #require(limited?.value(forHTTPHeaderField: "Retry-After"))
-        #expect((Int(retryAfter) ?? 0) >= 1)
 
-        // Pruning is offline: refused, with the reason, while the node holds its database.
-        let prune = try runProcess(net.cairn, ["prune", "--home", "\(net.directory)/node0", "--below-round", "1"])
-        #expect(prune.status != 0 && prune.stderr.contains("stop it first"), "\(prune.stderr)")
-        net.stopAll()
-        let idle = try runProcess(net.cairn, ["prune", "--home", "\(net.directory)/node0", "--below-round", "5"])
-        #expect(idle.status != 0 && idle.stderr.contains("at most 0"), "\(idle.stderr)")
-    }
+        @Test("malformed and oversize bodies, wrong content types, bad hex, unknown ids and idle partial requests are refused with their reasons and counted; the node keeps serving")
+        func badRequests() async throws {
+            let net = try LocalNetwork(validators: 4)
+            defer { net.stopAll(); try? FileManager.default.removeItem(atPath: net.directory) }
+            let configPath = "\(net.directory)/node0/config/config.toml"
+            let config = try String(contentsOfFile: configPath, encoding: .utf8)
+                .replacingOccurrences(of: "max_blob_bytes = 67108864", with: "max_blob_bytes = 4096\napi_idle_timeout_seconds = 1")
+            try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+            for i in 0 ..< 4 { try net.start(i) }
+            #expect(await net.eventually(seconds: 120) { await net.delivered(0) > 0 })
 
-    @Test("malformed and oversize bodies, wrong content types, bad hex, unknown ids and idle partial requests are refused with their reasons and counted; the node keeps serving")
-    func badRequests() async throws {
-        let net = try LocalNetwork(validators: 4)
-        defer { net.stopAll(); try? FileManager.default.removeItem(atPath: net.directory) }
-        let configPath = "\(net.directory)/node0/config/config.toml"
-        let config = try String(contentsOfFile: configPath, encoding: .utf8)
-            .replacingOccurrences(of: "max_blob_bytes = 67108864", with: "max_blob_bytes = 4096\napi_idle_timeout_seconds = 1")
-        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        for i in 0 ..< 4 { try net.start(i) }
-        #expect(await net.eventually(seconds: 120) { await net.delivered(0) > 0 })
+            func request(_ method: String, _ path: String, _ body: [UInt8]? = nil, contentType: String? = nil) async throws -> (Int, String) {
+                var request = URLRequest(url: net.url(0, path))
+                request.httpMethod = method
+                request.httpBody = body.map { Data($0) }
+                if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+                let (data, response) = try await URLSession.shared.data(for: request)
+                return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
+            }
+            let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
+            let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
+            let body = RecordBody.transfer(Transfer(to: trainer.publicKey, amount: 1)).canonicalBytes
+            let record = SignedRecord(author: trainer.publicKey, nonce: 0, body: body,
+                                      signature: trainer.sign(SignedRecord.signingBytes(chain: genesis.hash, author: trainer.publicKey, nonce: 0, body: body)))
+            let valid = Array("{\"record\": \"\(Hex.encode(record.canonicalBytes))\"}".utf8)
 
-        func request(_ method: String, _ path: String, _ body: [UInt8]? = nil, contentType: String? = nil) async throws -> (Int, String) {
-            var request = URLRequest(url: net.url(0, path))
-            request.httpMethod = method
-            request.httpBody = body.map { Data($0) }
-            if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-            let (data, response) = try await URLSession.shared.data(for: request)
-            return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
+            // Bodies.
+            let big = try await request("POST", "/v1/records", [UInt8](repeating: 0x20, count: 300 * 1024))
+            #expect(big.0 == 413 && big.1.contains("too_large"), "\(big)")
+            let notJSON = try await request("POST", "/v1/records", Array("not json".utf8))
+            #expect(notJSON.0 == 400 && notJSON.1.contains("bad_request"), "\(notJSON)")
+            #expect(try await request("POST", "/v1/records", Array("{\"records\": []}".utf8)).0 == 400)
+            let tooMany = Array(("{\"records\": [" + Array(repeating: "\"00\"", count: 1001).joined(separator: ",") + "]}").utf8)
+            #expect(try await request("POST", "/v1/records", tooMany).0 == 400)
+            let notHex = try await request("POST", "/v1/records", Array("{\"record\": \"zz\"}".utf8))
+            #expect(notHex.0 == 400 && notHex.1.contains("not hexadecimal"), "\(notHex)")
+            let garbage = try await request("POST", "/v1/records", Array("{\"record\": \"0102\"}".utf8))
+            #expect(garbage.0 == 400 && garbage.1.contains("invalid_record"), "\(garbage)")
+            // The content type is not trusted either way: the body must be the JSON shape whatever the
+            // header says, and a JSON body under another header is judged by its content.
+            let wrongType = try await request("POST", "/v1/records", Array("record=zz".utf8), contentType: "application/x-www-form-urlencoded")
+            #expect(wrongType.0 == 400 && wrongType.1.contains("bad_request"), "\(wrongType)")
+            let plain = try await request("POST", "/v1/records", valid, contentType: "text/plain")
+            #expect(plain.0 == 202, "\(plain)")
+
+            // Ids and numbers in paths and queries.
+            let zeros = String(repeating: "0", count: 64)
+            for (path, status, code) in [("/v1/records/\(zeros)", 404, "unknown_record"), ("/v1/records/xyz", 400, "bad_request"),
+                                         ("/v1/accounts/zz", 400, "bad_request"), ("/v1/accounts/\(zeros)", 404, "unknown_account"),
+                                         ("/v1/sequence/-1", 400, "bad_request"), ("/v1/sequence/18446744073709551615", 404, "not_delivered"),
+                                         ("/v1/sequence/18446744073709551616", 400, "bad_request"),
+                                         ("/v1/checkpoints/18446744073709551615", 404, "not_certified"), ("/v1/committed", 400, "bad_request"),
+                                         ("/v1/committed?from=18446744073709551615&limit=5000", 200, "records"),
+                                         ("/v1/blobs/nothex", 400, "bad_request")] {
+                let reply = try await request("GET", path)
+                #expect(reply.0 == status && reply.1.contains(code), "\(path): \(reply)")
+            }
+            let status = try await request("POST", "/v1/records/status", Array("{\"ids\": 5}".utf8))
+            #expect(status.0 == 400, "\(status)")
+            // An oversize upload over an existing blob leaves it intact.
+            let blob = Array("kept".utf8)
+            let id = BlobStore.id(of: blob).hex
+            #expect(try await request("PUT", "/v1/blobs/\(id)", blob).0 == 201)
+            #expect(try await request("PUT", "/v1/blobs/\(id)", [UInt8](repeating: 1, count: 5000)).0 == 413)
+            #expect(try await request("GET", "/v1/blobs/\(id)").1 == "kept")
+
+            // A slow client: half a request line, then nothing. Closed after the idle timeout (1 s).
+            let fd = try #require(HostileInputProcessTests.partialRequest(from: "127.0.0.3", to: UInt16(net.basePort + 1)))
+            defer { close(fd) }
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let started = ContinuousClock.now
+            var byte: UInt8 = 0
+            let received = recv(fd, &byte, 1, 0)
+            #expect(received == 0, "the partial request was not closed (recv returned \(received))")
+            #expect(ContinuousClock.now - started < .seconds(4))
+
+            // Every refusal is counted by its code, and the node still serves and commits.
+            let metrics = try await request("GET", "/metrics").1
+            for code in ["too_large", "bad_request", "invalid_record", "unknown_record", "unknown_account", "not_delivered", "not_certified"] {
+                #expect(metrics.contains("cairn_api_errors_total{error=\"\(code)\"}"), "\(code) not counted")
+            }
+            #expect(metrics.contains("cairn_records_rejected_total{reason=\"not_hex\"} 1"))
+            let leaders = await net.leaders(0)
+            #expect(await net.eventually(seconds: 20) { await net.leaders(0) > leaders + 2 })
+            #expect(try await request("GET", "/health").0 == 200)
         }
-        let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
-        let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
-        let body = RecordBody.transfer(Transfer(to: trainer.publicKey, amount: 1)).canonicalBytes
-        let record = SignedRecord(author: trainer.publicKey, nonce: 0, body: body,
-                                  signature: trainer.sign(SignedRecord.signingBytes(chain: genesis.hash, author: trainer.publicKey, nonce: 0, body: body)))
-        let valid = Array("{\"record\": \"\(Hex.encode(record.canonicalBytes))\"}".utf8)
-
-        // Bodies.
-        let big = try await request("POST", "/v1/records", [UInt8](repeating: 0x20, count: 300 * 1024))
-        #expect(big.0 == 413 && big.1.contains("too_large"), "\(big)")
-        let notJSON = try await request("POST", "/v1/records", Array("not json".utf8))
-        #expect(notJSON.0 == 400 && notJSON.1.contains("bad_request"), "\(notJSON)")
-        #expect(try await request("POST", "/v1/records", Array("{\"records\": []}".utf8)).0 == 400)
-        let tooMany = Array(("{\"records\": [" + Array(repeating: "\"00\"", count: 1001).joined(separator: ",") + "]}").utf8)
-        #expect(try await request("POST", "/v1/records", tooMany).0 == 400)
-        let notHex = try await request("POST", "/v1/records", Array("{\"record\": \"zz\"}".utf8))
-        #expect(notHex.0 == 400 && notHex.1.contains("not hexadecimal"), "\(notHex)")
-        let garbage = try await request("POST", "/v1/records", Array("{\"record\": \"0102\"}".utf8))
-        #expect(garbage.0 == 400 && garbage.1.contains("invalid_record"), "\(garbage)")
-        // The content type is not trusted either way: the body must be the JSON shape whatever the
-        // header says, and a JSON body under another header is judged by its content.
-        let wrongType = try await request("POST", "/v1/records", Array("record=zz".utf8), contentType: "application/x-www-form-urlencoded")
-        #expect(wrongType.0 == 400 && wrongType.1.contains("bad_request"), "\(wrongType)")
-        let plain = try await request("POST", "/v1/records", valid, contentType: "text/plain")
-        #expect(plain.0 == 202, "\(plain)")
-
-        // Ids and numbers in paths and queries.
-        let zeros = String(repeating: "0", count: 64)
-        for (path, status, code) in [("/v1/records/\(zeros)", 404, "unknown_record"), ("/v1/records/xyz", 400, "bad_request"),
-                                     ("/v1/accounts/zz", 400, "bad_request"), ("/v1/accounts/\(zeros)", 404, "unknown_account"),
-                                     ("/v1/sequence/-1", 400, "bad_request"), ("/v1/sequence/18446744073709551615", 404, "not_delivered"),
-                                     ("/v1/sequence/18446744073709551616", 400, "bad_request"),
-                                     ("/v1/checkpoints/18446744073709551615", 404, "not_certified"), ("/v1/committed", 400, "bad_request"),
-                                     ("/v1/committed?from=18446744073709551615&limit=5000", 200, "records"),
-                                     ("/v1/blobs/nothex", 400, "bad_request")] {
-            let reply = try await request("GET", path)
-            #expect(reply.0 == status && reply.1.contains(code), "\(path): \(reply)")
-        }
-        let status = try await request("POST", "/v1/records/status", Array("{\"ids\": 5}".utf8))
-        #expect(status.0 == 400, "\(status)")
-        // An oversize upload over an existing blob leaves it intact.
-        let blob = Array("kept".utf8)
-        let id = BlobStore.id(of: blob).hex
-        #expect(try await request("PUT", "/v1/blobs/\(id)", blob).0 == 201)
-        #expect(try await request("PUT", "/v1/blobs/\(id)", [UInt8](repeating: 1, count: 5000)).0 == 413)
-        #expect(try await request("GET", "/v1/blobs/\(id)").1 == "kept")
-
-        // A slow client: half a request line, then nothing. Closed after the idle timeout (1 s).
-        let fd = try #require(HostileInputProcessTests.partialRequest(from: "127.0.0.3", to: UInt16(net.basePort + 1)))
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let started = ContinuousClock.now
-        var byte: UInt8 = 0
-        let received = recv(fd, &byte, 1, 0)
-        #expect(received == 0, "the partial request was not closed (recv returned \(received))")
-        #expect(ContinuousClock.now - started < .seconds(4))
-
-        // Every refusal is counted by its code, and the node still serves and commits.
-        let metrics = try await request("GET", "/metrics").1
-        for code in ["too_large", "bad_request", "invalid_record", "unknown_record", "unknown_account", "not_delivered", "not_certified"] {
-            #expect(metrics.contains("cairn_api_errors_total{error=\"\(code)\"}"), "\(code) not counted")
-        }
-        #expect(metrics.contains("cairn_records_rejected_total{reason=\"not_hex\"} 1"))
-        let leaders = await net.leaders(0)
-        #expect(await net.eventually(seconds: 20) { await net.leaders(0) > leaders + 2 })
-        #expect(try await request("GET", "/health").0 == 200)
     }
 }

@@ -1,0 +1,202 @@
+import ArgumentParser
+import CairnCore
+import CairnCrypto
+import CairnTraining
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Train on your assignment and submit pseudo-gradients, one per window.",
+        discussion: """
+            Each window: fetches the task, the current model and this trainer's assignment from \
+            --node, trains the genesis number of inner steps on the assigned shard (a progress bar \
+            on a terminal, plain lines otherwise), compresses Δ = θ − θ_local with error feedback \
+            (kept in KEY.state, so a restart resumes it), uploads the blob to --node and every \
+            --blob-node, submits the signed contribution and reports whether it was committed; \
+            later it reports the accepted score once the window is finalized. The trainer must be \
+            registered (`cairn register`). Transient failures (node unreachable, window closed \
+            before the record landed) are retried with backoff; permanent ones stop with what to do.
+            """)
+
+    @Option(help: "The node's API URL, e.g. http://127.0.0.1:26601.")
+    var node: String
+
+    @Option(help: "Key file (0600) of the registered trainer.")
+    var key: String
+
+    @Option(help: "Other validators' API URLs to upload each blob to as well, comma-separated (until validators fetch blobs from each other, every evaluator needs it).")
+    var blobNodes: String?
+
+    @Option(help: "Contribute to this many windows, then stop.")
+    var windows = 1
+
+    @Flag(help: "Keep contributing, window after window, until interrupted.")
+    var follow = false
+
+    @Option(help: "Corpus directory (must hash to genesis task.corpus).")
+    var corpus = CorpusFiles.defaultDirectory
+
+    @Option(help: "Windows over which the inner learning rate decays from its genesis peak to its floor.")
+    var scheduleWindows = 100
+
+    @Option(help: "OpenBLAS threads for training (default: every core).")
+    var threads: Int?
+
+    func validate() throws {
+        guard (1...1_000_000).contains(windows) else { throw ValidationError("--windows must be in 1…1000000") }
+        guard (1...1_000_000).contains(scheduleWindows) else { throw ValidationError("--schedule-windows must be in 1…1000000") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1…256") }
+    }
+
+    func run() async throws {
+        let client = try NodeClient(node)
+        let blobClients = try [client] + (blobNodes ?? "").split(separator: ",").map { try NodeClient(String($0)) }
+        let signer = try KeyFiles.readSigningKey(at: key)
+        BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let (_, status) = try await retrying("GET /status") { try await client.call("GET", "status") }
+        guard let chainHex = status["genesis_hash"] as? String, let chain = try? Digest(hex: chainHex) else {
+            throw CLIError("\(node)/status did not report a genesis hash; is it a cairn node?")
+        }
+        let taskSpec = try JSONDecoder().decode(TrainingTaskSpec.self, from: try await client.raw("GET", "v1/task"))
+        let text = try CorpusText(directory: corpus, expected: taskSpec.corpus)
+        let task = try ReferenceTask(corpus: text, model: taskSpec.model)
+        let statePath = key + ".state"
+        var state = try loadState(path: statePath, parameterCount: task.parameterCount)
+        say("cairn submit: trainer \(signer.publicKey.short)… on \(chain.short)…; task \(taskSpec.name), \(task.parameterCount) parameters; state \(statePath)")
+        var training: LocalTraining?
+        var done = 0
+        while follow || done < windows {
+            let (_, model) = try await retrying("GET /v1/model") { try await client.call("GET", "v1/model") }
+            guard let window = (model["window"] as? Int).flatMap(UInt64.init(exactly:)), let blobHex = model["blob"] as? String,
+                  let hashHex = model["model_hash"] as? String, let blobID = try? Digest(hex: blobHex), let modelHash = try? Digest(hex: hashHex) else {
+                throw CLIError("\(node)/v1/model: \(NodeClient.describe(model))")
+            }
+            if let last = state.lastWindow, window <= last {
+                // One contribution per window: wait for the next one.
+                try await Task.sleep(for: .milliseconds(500))
+                continue
+            }
+            let modelBytes = [UInt8](try await client.raw("GET", "v1/blobs/\(blobHex)"))
+            guard ModelBlob.hash(modelBytes) == modelHash else { throw CLIError("the model blob \(blobHex) from \(node) does not hash to \(hashHex)") }
+            let theta = try ModelBlob.decode(modelBytes, task: taskSpec.name, spec: taskSpec.model)
+            let (_, assignment) = try await retrying("GET /v1/assignment") { try await client.call("GET", "v1/assignment/\(signer.publicKey.hex)?window=\(window)") }
+            guard let beaconHex = assignment["beacon"] as? String, let beacon = try? Digest(hex: beaconHex), let contexts = assignment["contexts"] as? Int else {
+                throw CLIError("\(node)/v1/assignment: \(NodeClient.describe(assignment))")
+            }
+            // Train H steps on the shard from the global model; AdamW's moments carry over between windows.
+            if training == nil {
+                training = LocalTraining(task: task, parameters: theta, batchSize: Int(taskSpec.training.batchSize), weightDecay: Float(taskSpec.training.weightDecay))
+            }
+            training!.adopt(theta, resetOptimizer: false)
+            let h = Int(taskSpec.training.innerSteps), batch = Int(taskSpec.training.batchSize)
+            let shard = task.split.shard(beacon: beacon, trainer: signer.publicKey, window: window, count: min(contexts, h * batch))
+            let schedule = LearningSchedule(peak: Float(taskSpec.training.learningRate), floor: Float(taskSpec.training.learningRateFloor),
+                                            warmupSteps: Int(taskSpec.training.warmupSteps), total: scheduleWindows * h)
+            let progress = ProgressLine(total: h, unit: "tok/s")
+            let start = ContinuousClock.now
+            var loss = 0.0
+            for step in 0 ..< h {
+                let from = step * batch, to = min(shard.count, from + batch)
+                guard from < to else { break }
+                loss = training!.step(positions: shard[from ..< to], rate: schedule.rate(at: min(Int(window), scheduleWindows) * h + step))
+                let seconds = start.duration(to: .now).seconds
+                progress.update(done: step + 1, rate: Double((step + 1) * batch) / max(seconds, 1e-9), detail: String(format: "loss %.3f", loss))
+            }
+            progress.clear()
+            guard loss.isFinite else { throw CLIError("training diverged in window \(window) (loss \(loss)); the model or the learning rate is broken") }
+            var delta = theta
+            for i in delta.indices { delta[i] -= training!.parameters[i] }
+            var feedback = state.feedback
+            let compressed = feedback.compress(delta, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK))
+            let blob = PseudoGradientBlob.encode(compressed, topK: Int(taskSpec.compression.topK))
+            let id = Hashing.digest(.blob, blob)
+            for target in blobClients {
+                let code = try await retrying("PUT blob") { try await target.put("v1/blobs/\(id.hex)", body: blob) }
+                guard code == 200 || code == 201 else { throw CLIError("\(target.base) refused the blob (HTTP \(code))") }
+            }
+            let submission = RecordSubmission(client: client, signer: signer)
+            let record = RecordBody.contribution(Contribution(
+                baseWindow: window, blob: id, blobSize: UInt64(blob.count),
+                compression: CompressionParameters(chunkSize: taskSpec.compression.chunkSize, topK: taskSpec.compression.topK, valueBits: 8, indexBits: 16),
+                assignment: Hashing.digest(.training, beacon.bytes + signer.publicKey.bytes)))
+            do {
+                try await submission.submit(record, nonce: nil, wait: true, node: node)
+            } catch let error as CLIError where error.description.contains("unknown_trainer") {
+                throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
+            } catch let error as CLIError where error.description.contains("wrong_window") {
+                say("window \(window) closed before the contribution landed; training again on the next window")
+                continue
+            }
+            // The residual moves on only once the contribution is in: a rejected one is not lost.
+            state = TrainerState(lastWindow: window, feedback: feedback)
+            try Data(state.encode()).write(to: URL(fileURLWithPath: statePath), options: .atomic)
+            say(String(format: "window %llu  loss %.4f  blob %@ (%d bytes)  %@", window, loss, id.short, blob.count,
+                       ProgressLine.clock(start.duration(to: .now).seconds)))
+            done += 1
+        }
+    }
+
+    func loadState(path: String, parameterCount: Int) throws -> TrainerState {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return TrainerState(lastWindow: nil, feedback: ErrorFeedback(parameterCount: parameterCount))
+        }
+        do {
+            return try TrainerState.decode([UInt8](data), parameterCount: parameterCount)
+        } catch {
+            throw CLIError("\(path): \(error); it belongs to another task or is damaged — move it away to start with empty error feedback")
+        }
+    }
+
+    /// Retries `body` on errors reaching the node, with backoff (0.5 s doubling to 8 s, 6 tries).
+    func retrying<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        var delay = Duration.milliseconds(500)
+        for attempt in 1 ... 6 {
+            do {
+                return try await body()
+            } catch let error as CLIError where error.description.contains("cannot reach") && attempt < 6 {
+                say("\(what): \(error.description); retrying in \(delay)")
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(8))
+            }
+        }
+        return try await body()
+    }
+}
+
+extension NodeClient {
+    /// The body of `method path` as bytes; a non-2xx answer is an error with the node's reason.
+    func raw(_ method: String, _ path: String) async throws -> Data {
+        var request = URLRequest(url: url(path))
+        request.httpMethod = method
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw CLIError("cannot reach \(base): \(error.localizedDescription); is `cairn node` running there?")
+        }
+        let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200 ..< 300).contains(code) else {
+            let object = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+            throw CLIError("\(method) \(path) on \(base): HTTP \(code) \(NodeClient.describe(object))")
+        }
+        return data
+    }
+
+    /// PUT `body` as octets; returns the HTTP status.
+    func put(_ path: String, body: [UInt8]) async throws -> Int {
+        var request = URLRequest(url: base.appendingPathComponent(path))
+        request.httpMethod = "PUT"
+        request.httpBody = Data(body)
+        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        do {
+            let (_, response) = try await URLSession.shared.data(for: request)
+            return (response as? HTTPURLResponse)?.statusCode ?? 0
+        } catch {
+            throw CLIError("cannot reach \(base): \(error.localizedDescription); is `cairn node` running there?")
+        }
+    }
+}
