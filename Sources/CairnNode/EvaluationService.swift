@@ -85,6 +85,8 @@ public actor EvaluationService {
     }
 
     static func journalKey(_ contribution: Digest) -> [UInt8] { Array("evaluation/".utf8) + contribution.bytes }
+    /// This validator's held-out loss of window k's model (Float64 bits; information, not state).
+    public static func heldOutKey(_ window: UInt64) -> [UInt8] { Array("heldout/".utf8) + window.canonicalBytes }
 
     /// Polls state every `interval` until cancelled.
     public func run(interval: Duration = .milliseconds(250)) async {
@@ -98,7 +100,8 @@ public actor EvaluationService {
         }
     }
 
-    /// One look at state: every contribution of the current and previous window gets its next step.
+    /// One look at state: every contribution of the current and previous window gets its next step;
+    /// then, if nothing else waits, the held-out loss of the current window's model.
     public func pass() async throws {
         let database = validator.database
         let windowMs = UInt64(validator.genesis.consensus.windowMs)
@@ -152,6 +155,8 @@ public actor EvaluationService {
                 }
             }
         }
+        // Once per window, after the evaluations this pass had to do (it waits at most ~1 s).
+        try await measureHeldOut(window: window.current)
     }
 
     /// The `copy` behaviour: a commitment to random bytes in the commit phase, then, in the reveal
@@ -176,6 +181,24 @@ public actor EvaluationService {
         default:
             break
         }
+    }
+
+    /// The held-out loss (genesis `held_out_contexts` of the held-out slice) of window `window`'s
+    /// model, once per window, stored in `meta` for `GET /v1/windows/{k}` (each validator's own
+    /// measurement; it never enters state).
+    func measureHeldOut(window: UInt64) async throws {
+        let database = validator.database
+        guard try database.get(ColumnFamily.meta.rawValue, Self.heldOutKey(window)) == nil,
+              let model = try database.get(ModelRecord.self, .state, StateKey.model(window)) else { return }
+        let parameters = try updater.parameters(of: model)
+        let count = Int(validator.genesis.task.evaluation.heldOutContexts)
+        let task = evaluator.task
+        let loss = await Task.detached(priority: .utility) {
+            task.heldOutLoss(parameters, count: count, workspace: ByteMLP.Workspace(layout: task.layout, capacity: ReferenceTask.batchCapacity))
+        }.value
+        guard try database.get(ColumnFamily.meta.rawValue, Self.heldOutKey(window)) == nil else { return }
+        try database.put(ColumnFamily.meta.rawValue, Self.heldOutKey(window), loss.bitPattern.canonicalBytes)
+        logger.info("held-out loss of the window's model", metadata: ["window": "\(window)", "model": "\(model.hash.hex)", "heldout_loss": "\(loss)"])
     }
 
     func commit(_ evaluation: CairnCore.Evaluation) async throws {

@@ -72,7 +72,8 @@ extension NodeAPI {
         var closing_beacon: String?
         var contributions: [ContributionReply]
         var validator_flags: [FlagReply]
-        /// Held-out loss of the model this window trains from (not computed by validators yet).
+        /// Held-out loss of the model this window trains from, as this validator measured it (null
+        /// until measured, or when it does not evaluate).
         var heldout_loss: Double?
     }
 
@@ -158,8 +159,10 @@ extension NodeAPI {
             }
             let model = try database.get(ModelRecord.self, .state, StateKey.model(window))
             let beacon = try database.get(ColumnFamily.state.rawValue, StateKey.windowBeacon(window)).map { Hex.encode($0) }
+            let heldOut = try database.get(ColumnFamily.meta.rawValue, EvaluationService.heldOutKey(window))
+                .flatMap { try? UInt64(canonicalBytes: $0) }.map(Double.init(bitPattern:))
             return json(WindowReply(window: window, status: status, model_hash: model?.hash.hex, closing_beacon: beacon,
-                                    contributions: contributions, validator_flags: flags, heldout_loss: nil))
+                                    contributions: contributions, validator_flags: flags, heldout_loss: heldOut))
         }
     }
 }
