@@ -53,9 +53,16 @@ struct Balance: AsyncParsableCommand {
 }
 
 /// Signs a record body with a key file and submits it; with `wait`, reports the ledger's outcome.
-struct RecordSubmission {
+final class RecordSubmission {
     let client: NodeClient
     let signer: SigningKey
+    /// Id of the last record submitted.
+    var lastID: String?
+
+    init(client: NodeClient, signer: SigningKey) {
+        self.client = client
+        self.signer = signer
+    }
 
     func submit(_ body: RecordBody, nonce explicit: UInt64?, wait: Bool, node: String) async throws {
         let (_, status) = try await client.call("GET", "status")
@@ -75,6 +82,7 @@ struct RecordSubmission {
         let record = SignedRecord(author: signer.publicKey, nonce: nonce, body: bytes, signature: signature)
         let (code, reply) = try await client.call("POST", "v1/records", json: ["record": Hex.encode(record.canonicalBytes)])
         guard code == 202, let id = reply["id"] as? String else { throw CLIError(NodeClient.describe(reply)) }
+        lastID = id
         print("submitted \(body.kind.name) \(id) (nonce \(nonce))")
         guard wait else { return }
         for _ in 0 ..< 600 {

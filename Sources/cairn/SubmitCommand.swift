@@ -46,6 +46,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "OpenBLAS threads for training (default: every core).")
     var threads: Int?
 
+    @Flag(help: "Do not wait, after the last window, for the accepted scores of the contributions made.")
+    var noWaitScore = false
+
     func validate() throws {
         guard (1...1_000_000).contains(windows) else { throw ValidationError("--windows must be in 1…1000000") }
         guard (1...1_000_000).contains(scheduleWindows) else { throw ValidationError("--schedule-windows must be in 1…1000000") }
@@ -69,7 +72,9 @@ struct SubmitCommand: AsyncParsableCommand {
         say("cairn submit: trainer \(signer.publicKey.short)… on \(chain.short)…; task \(taskSpec.name), \(task.parameterCount) parameters; state \(statePath)")
         var training: LocalTraining?
         var done = 0
+        var pending: [(id: String, window: UInt64)] = []
         while follow || done < windows {
+            pending = try await reportScores(pending, client: client)
             let (_, model) = try await retrying("GET /v1/model") { try await client.call("GET", "v1/model") }
             guard let window = (model["window"] as? Int).flatMap(UInt64.init(exactly:)), let blobHex = model["blob"] as? String,
                   let hashHex = model["model_hash"] as? String, let blobID = try? Digest(hex: blobHex), let modelHash = try? Digest(hex: hashHex) else {
@@ -136,8 +141,44 @@ struct SubmitCommand: AsyncParsableCommand {
             try Data(state.encode()).write(to: URL(fileURLWithPath: statePath), options: .atomic)
             say(String(format: "window %llu  loss %.4f  blob %@ (%d bytes)  %@", window, loss, id.short, blob.count,
                        ProgressLine.clock(start.duration(to: .now).seconds)))
+            if let recordID = submission.lastID { pending.append((recordID, window)) }
             done += 1
         }
+        // A contribution is judged at the close of the window after the one it landed in.
+        let deadline = ContinuousClock.now + .seconds(Int64(max(60, 4 * (try await windowSeconds(client)))))
+        while !noWaitScore, !pending.isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .seconds(1))
+            pending = try await reportScores(pending, client: client)
+        }
+        for entry in pending where !noWaitScore { say("contribution \(entry.id.prefix(8)) (window \(entry.window)): not finalized yet; see GET /v1/windows/\(entry.window) later") }
+    }
+
+    func windowSeconds(_ client: NodeClient) async throws -> Int {
+        let (_, model) = try await client.call("GET", "v1/model")
+        return ((model["window_ms"] as? Int) ?? 30_000) / 1000
+    }
+
+    /// Prints the outcome of every pending contribution that has one; returns those still waiting.
+    func reportScores(_ pending: [(id: String, window: UInt64)], client: NodeClient) async throws -> [(id: String, window: UInt64)] {
+        var waiting: [(id: String, window: UInt64)] = []
+        for entry in pending {
+            var outcome: [String: Any]?
+            for window in [entry.window, entry.window + 1] {
+                let (code, reply) = try await client.call("GET", "v1/windows/\(window)")
+                guard code == 200, let list = reply["contributions"] as? [[String: Any]],
+                      let mine = list.first(where: { $0["id"] as? String == entry.id }) else { continue }
+                outcome = mine["outcome"] as? [String: Any]
+            }
+            guard let outcome else { waiting.append(entry); continue }
+            let members = (outcome["members"] as? [Int]) ?? []
+            if let score = outcome["score_ppb"] as? Int {
+                say(String(format: "contribution %@ (window %llu): accepted score %+.6f (relative loss improvement), indicator %+d, quorum of %d",
+                           String(entry.id.prefix(8)), entry.window, Double(score) / 1e9, outcome["indicator"] as? Int ?? 0, members.count))
+            } else {
+                say("contribution \(entry.id.prefix(8)) (window \(entry.window)): no score (\(outcome["no_score"] as? String ?? "?"))")
+            }
+        }
+        return waiting
     }
 
     func loadState(path: String, parameterCount: Int) throws -> TrainerState {

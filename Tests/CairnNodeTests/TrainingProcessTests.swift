@@ -171,6 +171,8 @@ extension NodeProcesses {
                                          "--windows", "1", "--corpus", net.corpus, "--threads", "1"])
             try #require(submitted?.status == 0, "\(submitted?.stderr ?? "submit did not run")")
             #expect(submitted?.stdout.contains("submitted contribution") == true, "\(submitted?.stdout ?? "")")
+            // It waits for the verdict and reports it.
+            #expect(submitted?.stdout.contains("accepted score +") == true && submitted?.stdout.contains("quorum of 4") == true, "\(submitted?.stdout ?? "")")
             let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
             let layout = try ModelLayout(genesis.task.model)
             let state = try TrainerState.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: key + ".state"))), parameterCount: layout.parameterCount)
