@@ -121,7 +121,8 @@ extension NodeAPI {
             guard window <= state.current else {
                 return NodeAPI.error(.notFound, "not_open", "window \(window) has not opened yet (current window \(state.current))")
             }
-            let status = window == state.current ? "open" : (window + 1 == state.current ? "closed" : "finalized")
+            // Written without `window + 1` (D38): a request for window 2^64 − 1 must not trap.
+            let status = window == state.current ? "open" : (window == state.current - 1 ? "closed" : "finalized")
             var contributions: [ContributionReply] = []
             let prefix = StateKey.contributionPrefix(window: window)
             var entries: [([UInt8], [UInt8])] = []

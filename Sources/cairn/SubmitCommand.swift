@@ -163,7 +163,8 @@ struct SubmitCommand: AsyncParsableCommand {
         var waiting: [(id: String, window: UInt64)] = []
         for entry in pending {
             var outcome: [String: Any]?
-            for window in [entry.window, entry.window + 1] {
+            // A window number comes from the node: 2^64 − 1 must not trap here.
+            for window in [entry.window, entry.window &+ 1] {
                 let (code, reply) = try await client.call("GET", "v1/windows/\(window)")
                 guard code == 200, let list = reply["contributions"] as? [[String: Any]],
                       let mine = list.first(where: { $0["id"] as? String == entry.id }) else { continue }
