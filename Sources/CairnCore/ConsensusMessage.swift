@@ -13,12 +13,20 @@ public enum ConsensusMessage: Hashable, Sendable, CanonicalCodable {
     case fetchRounds(from: UInt64, to: UInt64)
     /// Answer to either fetch.
     case certificates([Certificate])
+    /// Blob availability (D50): the blobs named by contribution records in a vertex, by id.
+    case fetchBlobs([Digest])
+    /// Answer to `fetchBlobs`, one blob per message; the receiver hashes it to learn its id.
+    case blob([UInt8])
 
     public static let maxFetchDigests = 1024
     public static let maxCertificatesPerMessage = 2048
+    public static let maxFetchBlobs = 64
+    /// The transport's frame limit bounds a blob message anyway; this keeps the decoder from
+    /// reserving more than a frame could carry.
+    public static let maxBlobBytes = 16 << 20
 
     private enum Tag: UInt8 {
-        case proposal = 1, vote, certificate, fetchCertificates, fetchRounds, certificates
+        case proposal = 1, vote, certificate, fetchCertificates, fetchRounds, certificates, fetchBlobs, blob
     }
 
     public func encode(to writer: inout CanonicalWriter) {
@@ -42,6 +50,12 @@ public enum ConsensusMessage: Hashable, Sendable, CanonicalCodable {
         case let .certificates(certificates):
             writer.write(Tag.certificates.rawValue)
             writer.write(certificates)
+        case let .fetchBlobs(ids):
+            writer.write(Tag.fetchBlobs.rawValue)
+            writer.write(ids)
+        case let .blob(bytes):
+            writer.write(Tag.blob.rawValue)
+            writer.writeBytes(bytes)
         }
     }
 
@@ -59,6 +73,10 @@ public enum ConsensusMessage: Hashable, Sendable, CanonicalCodable {
             self = .fetchRounds(from: try reader.read(UInt64.self), to: try reader.read(UInt64.self))
         case .certificates:
             self = .certificates(try reader.field("certificates") { try $0.read([Certificate].self, maxCount: Self.maxCertificatesPerMessage) })
+        case .fetchBlobs:
+            self = .fetchBlobs(try reader.field("ids") { try $0.read([Digest].self, maxCount: Self.maxFetchBlobs) })
+        case .blob:
+            self = .blob(try reader.field("blob") { try $0.readBytes(maxLength: Self.maxBlobBytes) })
         }
     }
 }

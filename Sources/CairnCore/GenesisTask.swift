@@ -229,24 +229,34 @@ public struct ModelSpec: Codable, Hashable, Sendable, CanonicalCodable {
 public struct CompressionSpec: Codable, Hashable, Sendable, CanonicalCodable {
     public var chunkSize: UInt32
     public var topK: UInt32
+    /// Copycat rule (D51): two contributions of one window whose kept index sets overlap at least
+    /// this much, in parts per million of the smaller set, make the later one a copycat.
+    public var copycatOverlapPPM: UInt32
+
+    /// Honest trainers on different shards overlap ~6.5% (BENCHMARKS.md, `cairn train noise`);
+    /// a resubmitted or re-valued Δ overlaps 100%.
+    public static let defaultCopycatOverlapPPM: UInt32 = 500_000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case chunkSize = "chunk_size", topK = "top_k"
+        case chunkSize = "chunk_size", topK = "top_k", copycatOverlapPPM = "copycat_overlap_ppm"
     }
 
-    public init(chunkSize: UInt32, topK: UInt32) {
+    public init(chunkSize: UInt32, topK: UInt32, copycatOverlapPPM: UInt32 = Self.defaultCopycatOverlapPPM) {
         self.chunkSize = chunkSize
         self.topK = topK
+        self.copycatOverlapPPM = copycatOverlapPPM
     }
 
     public func encode(to writer: inout CanonicalWriter) {
         writer.write(chunkSize)
         writer.write(topK)
+        writer.write(copycatOverlapPPM)
     }
 
     public init(from reader: inout CanonicalReader) throws {
         chunkSize = try reader.read(UInt32.self)
         topK = try reader.read(UInt32.self)
+        copycatOverlapPPM = try reader.field("copycat_overlap_ppm") { try $0.read(UInt32.self) }
     }
 }
 

@@ -171,6 +171,9 @@ extension TrainingTaskSpec {
             || compression.topK > compression.chunkSize {
             problems.append("task.compression needs 0 < top_k ≤ chunk_size ≤ 65536 (indices are uint16)")
         }
+        if compression.copycatOverlapPPM == 0 || compression.copycatOverlapPPM > 1_000_000 {
+            problems.append("task.compression.copycat_overlap_ppm must be 1…1000000 (parts per million of the smaller index set; 0 would make every pair copycats)")
+        }
         if lsh.bits == 0 || lsh.bits % 64 != 0 || lsh.bits > 4096 || lsh.hammingThreshold >= lsh.bits {
             problems.append("task.lsh needs bits a positive multiple of 64 up to 4096 and hamming_threshold < bits")
         }

@@ -197,28 +197,35 @@ extension EvaluationQuorum {
         public var noScore: NoScore?
         /// The quorum's common flags (when `noScore` is `.flagged`).
         public var flags: Evaluation.Flags
+        /// Set when an earlier contribution of the same window (in committed order) keeps an index
+        /// set this one overlaps at least `copycat_overlap_ppm` (D51): this one is a copycat of it
+        /// and is left out of the outer step, whatever its score.
+        public var copycatOf: Digest?
 
-        public init(members: [UInt32], score: Int64?, ownScore: Int64?, indicator: Int8, noScore: NoScore?, flags: Evaluation.Flags) {
+        public init(members: [UInt32], score: Int64?, ownScore: Int64?, indicator: Int8, noScore: NoScore?, flags: Evaluation.Flags,
+                    copycatOf: Digest? = nil) {
             self.members = members
             self.score = score
             self.ownScore = ownScore
             self.indicator = indicator
             self.noScore = noScore
             self.flags = flags
+            self.copycatOf = copycatOf
         }
 
         public func encode(to writer: inout CanonicalWriter) {
-            writer.write(UInt8(1))
+            writer.write(UInt8(2))
             writer.write(members)
             writer.write(UInt64(bitPattern: score ?? 0))
             writer.write(UInt64(bitPattern: ownScore ?? 0))
             writer.write(UInt8(bitPattern: indicator))
             writer.write(noScore?.rawValue ?? 0)
             writer.write(flags.rawValue)
+            writer.write(copycatOf)
         }
 
         public init(from reader: inout CanonicalReader) throws {
-            try reader.expectVersion(1)
+            try reader.expectVersion(2)
             members = try reader.field("members") { try $0.read([UInt32].self, maxCount: Genesis.maxValidators) }
             let score = Int64(bitPattern: try reader.field("score") { try $0.read(UInt64.self) })
             let ownScore = Int64(bitPattern: try reader.field("own_score") { try $0.read(UInt64.self) })
@@ -232,6 +239,7 @@ extension EvaluationQuorum {
             guard noScore == nil || (score == 0 && ownScore == 0) else { throw reader.fail(.invalidValue("a score stored with a no-score reason")) }
             self.score = noScore == nil ? score : nil
             self.ownScore = noScore == nil ? ownScore : nil
+            copycatOf = try reader.field("copycat_of") { try $0.read(Digest?.self) }
         }
     }
 

@@ -10,7 +10,7 @@ extension Context {
         let prefix = StateKey.contributionPrefix(window: window)
         let hashBytes = Int(parameters.lshBits / 8)
         var flags: [UInt32: ValidatorFlags] = [:]
-        var accepted: [AcceptedContribution] = []
+        var decided: [(id: Digest, stored: StoredContribution, outcome: EvaluationQuorum.Outcome)] = []
         for entry in try overlay.entries(prefix: prefix, in: store) {
             guard entry.key.count == prefix.count + Digest.byteCount,
                   let id = try? Digest(bytes: entry.key.suffix(Digest.byteCount)),
@@ -22,10 +22,7 @@ extension Context {
             }
             let outcome = EvaluationQuorum.decide(reveals, quorum: parameters.quorum, hashBytes: hashBytes,
                                                   threshold: Int(parameters.hammingThreshold))
-            write(StateKey.contributionOutcome(id), outcome)
-            if let score = outcome.score, score > 0 {
-                accepted.append(AcceptedContribution(id: id, blob: stored.contribution.blob, score: score))
-            }
+            decided.append((id, stored, outcome))
             let revealed = Set(reveals.map(\.validator))
             for commitment in try overlay.entries(prefix: StateKey.evaluationCommitments(contribution: id), in: store) {
                 guard let validator = try? UInt32(canonicalBytes: Array(commitment.key.suffix(4))), !revealed.contains(validator) else { continue }
@@ -38,10 +35,58 @@ extension Context {
                 }
             }
         }
+        let copycats = try findCopycats(decided.map { ($0.id, $0.stored) })
+        var accepted: [AcceptedContribution] = []
+        for (id, stored, decidedOutcome) in decided {
+            var outcome = decidedOutcome
+            outcome.copycatOf = copycats[id]
+            write(StateKey.contributionOutcome(id), outcome)
+            if let score = outcome.score, score > 0, outcome.copycatOf == nil {
+                accepted.append(AcceptedContribution(id: id, blob: stored.contribution.blob, score: score))
+            }
+        }
         for validator in flags.keys.sorted() {
             write(StateKey.validatorFlags(window: window, validator: validator), flags[validator]!)
         }
         return accepted
+    }
+}
+
+extension Context {
+    /// The copycat rule (D51): in committed order, a contribution whose kept index set overlaps an
+    /// earlier one's by at least `copycatOverlapPPM` of the smaller set is a copycat of the first
+    /// such earlier one. Integer arithmetic only. Without a transition (a chain with no model)
+    /// nothing is compared.
+    func findCopycats(_ contributions: [(id: Digest, stored: StoredContribution)]) throws -> [Digest: Digest] {
+        guard let transition = ledger.transition, contributions.count > 1 else { return [:] }
+        let ordered = contributions.sorted { $0.stored.ordinal != $1.stored.ordinal ? $0.stored.ordinal < $1.stored.ordinal
+                                                                                    : $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
+        var earlier: [(id: Digest, indices: [UInt32])] = []
+        var copycats: [Digest: Digest] = [:]
+        for (id, stored) in ordered {
+            guard let indices = try transition.keptIndices(ofBlob: stored.contribution.blob), !indices.isEmpty else { continue }
+            if let original = earlier.first(where: { Copycats.overlapPPM($0.indices, indices) >= UInt64(parameters.copycatOverlapPPM) }) {
+                copycats[id] = original.id
+            }
+            earlier.append((id, indices))
+        }
+        return copycats
+    }
+}
+
+/// Index-set overlap for the copycat rule (D51).
+public enum Copycats {
+    /// |A ∩ B| · 10^6 / min(|A|, |B|) for increasing index lists (0 when either is empty), rounded
+    /// down; at most 10^6 for strictly increasing lists.
+    public static func overlapPPM(_ a: [UInt32], _ b: [UInt32]) -> UInt64 {
+        guard !a.isEmpty, !b.isEmpty else { return 0 }
+        var i = 0, j = 0
+        var common: UInt64 = 0
+        while i < a.count && j < b.count {
+            if a[i] == b[j] { common += 1; i += 1; j += 1 } else if a[i] < b[j] { i += 1 } else { j += 1 }
+        }
+        // common ≤ 2^32 and 10^6 < 2^20, so the product stays below 2^52.
+        return common * 1_000_000 / UInt64(min(a.count, b.count))
     }
 }
 

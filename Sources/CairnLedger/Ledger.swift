@@ -61,6 +61,7 @@ public struct Rejection: Hashable, Sendable, Error, CustomStringConvertible {
         case duplicateCommitment = "duplicate_commitment"
         case noCommitment = "no_commitment"
         case revealMismatch = "reveal_mismatch"
+        case duplicateContribution = "duplicate_contribution"
     }
 
     public var reason: Reason
@@ -124,6 +125,8 @@ public struct Ledger: Sendable {
         public var hammingThreshold: UInt32 = 7
         /// Genesis `task.training.max_aggregated`: at most this many contributions per outer step.
         public var maxAggregated: Int = 20
+        /// Genesis `task.compression.copycat_overlap_ppm` (D51).
+        public var copycatOverlapPPM: UInt32 = CompressionSpec.defaultCopycatOverlapPPM
 
         public init(chain: Digest, validators: [PublicKey], registrationFee: UInt64, windowMs: UInt64) {
             self.chain = chain
@@ -158,6 +161,7 @@ public struct Ledger: Sendable {
         parameters.lshBits = genesis.task.lsh.bits
         parameters.hammingThreshold = genesis.task.lsh.hammingThreshold
         parameters.maxAggregated = Int(genesis.task.training.maxAggregated)
+        parameters.copycatOverlapPPM = genesis.task.compression.copycatOverlapPPM
         self.init(parameters: parameters, transition: transition)
     }
 
@@ -371,7 +375,18 @@ struct Context<Store: LedgerStore> {
                 throw Rejection(.oversize, "blob of \(contribution.blobSize) bytes exceeds \(parameters.maxContributionBytes)")
             }
             let id = Hashing.digest(.record, record.canonicalBytes)
-            write(StateKey.contribution(window: window.current, id: id), StoredContribution(author: record.author, contribution: contribution, beacon: beacon))
+            // One per trainer per window (D51): each costs every validator an evaluation, and the
+            // copycat rule compares a window's contributions pairwise.
+            let slot = StateKey.trainerContribution(window: window.current, trainer: record.author)
+            if let earlier = try read(Digest.self, slot) {
+                throw Rejection(.duplicateContribution, "trainer \(record.author.short)… already contributed to window \(window.current) (record \(earlier.short)…); submit the next one in window \(window.current &+ 1)")
+            }
+            let ordinal = try read(UInt64.self, StateKey.contributionCount(window: window.current)) ?? 0
+            write(slot, id)
+            // ≤ one per registered trainer, so the count cannot reach 2^64 − 1.
+            write(StateKey.contributionCount(window: window.current), ordinal + 1)
+            write(StateKey.contribution(window: window.current, id: id),
+                  StoredContribution(author: record.author, contribution: contribution, beacon: beacon, ordinal: ordinal))
             overlay.set(StateKey.contributionWindow(id), window.current.canonicalBytes)
 
         case let .evaluationCommit(commit):

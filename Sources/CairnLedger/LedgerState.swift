@@ -34,6 +34,12 @@ public enum StateKey {
     public static func evaluations(contribution: Digest) -> [UInt8] { Array("e/".utf8) + contribution.bytes }
     public static func evaluationCommitments(contribution: Digest) -> [UInt8] { Array("ec/".utf8) + contribution.bytes }
     public static func contributionOutcome(_ id: Digest) -> [UInt8] { Array("cr/".utf8) + id.bytes }
+    /// One contribution per trainer per window (D51): the id of the trainer's contribution.
+    public static func trainerContribution(window: UInt64, trainer: PublicKey) -> [UInt8] {
+        Array("tc/".utf8) + window.canonicalBytes + trainer.bytes
+    }
+    /// How many contributions window k took so far (the next one's ordinal).
+    public static func contributionCount(window: UInt64) -> [UInt8] { Array("cn/".utf8) + window.canonicalBytes }
     public static func validatorFlags(window: UInt64, validator: UInt32) -> [UInt8] {
         Array("vf/".utf8) + window.canonicalBytes + validator.canonicalBytes
     }
@@ -210,25 +216,31 @@ public struct StoredContribution: Hashable, Sendable, CanonicalCodable {
     public var contribution: Contribution
     /// Beacon of the wave that committed it: the seed of its random evaluation batches (ARCHITECTURE §6).
     public var beacon: Digest
+    /// Its place among the window's contributions in committed order, from 0 (the copycat rule,
+    /// D51, penalizes the later of two).
+    public var ordinal: UInt64
 
-    public init(author: PublicKey, contribution: Contribution, beacon: Digest) {
+    public init(author: PublicKey, contribution: Contribution, beacon: Digest, ordinal: UInt64 = 0) {
         self.author = author
         self.contribution = contribution
         self.beacon = beacon
+        self.ordinal = ordinal
     }
 
     public func encode(to writer: inout CanonicalWriter) {
-        writer.write(UInt8(1))
+        writer.write(UInt8(2))
         writer.write(author)
         writer.write(contribution)
         writer.write(beacon)
+        writer.write(ordinal)
     }
 
     public init(from reader: inout CanonicalReader) throws {
-        try reader.expectVersion(1)
+        try reader.expectVersion(2)
         author = try reader.field("author") { try $0.read(PublicKey.self) }
         contribution = try reader.field("contribution") { try $0.read(Contribution.self) }
         beacon = try reader.field("beacon") { try $0.read(Digest.self) }
+        ordinal = try reader.field("ordinal") { try $0.read(UInt64.self) }
     }
 }
 

@@ -46,6 +46,11 @@ public protocol ModelTransition: Sendable {
     /// The model after applying `contributions` (already chosen, in id order) to `base`, for the
     /// contributions made in `window`.
     func next(from base: ModelRecord, applying contributions: [AcceptedContribution], window: UInt64) throws -> ModelRecord
+
+    /// The flat parameter indices a contribution's blob keeps (its top-k set), increasing, for the
+    /// copycat rule (D51); nil when the blob does not decode (such a contribution gets no score
+    /// anyway). Throws when the blob is not held, like `next`.
+    func keptIndices(ofBlob blob: Digest) throws -> [UInt32]?
 }
 
 extension Context {

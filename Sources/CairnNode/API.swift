@@ -117,6 +117,9 @@ public enum NodeAPI {
                 ("cairn_records_committed_total", "counter", m.recordsCommitted),
                 ("cairn_vertices_dropped_below_gc_total", "counter", m.verticesDropped),
                 ("cairn_records_resubmitted_total", "counter", m.recordsResubmitted),
+                ("cairn_blob_waits_total", "counter", m.blobWaits), ("cairn_blob_waits_expired_total", "counter", m.blobWaitsExpired),
+                ("cairn_blob_requests_sent_total", "counter", m.blobFetchesSent), ("cairn_blobs_fetched_total", "counter", m.blobsFetched),
+                ("cairn_blob_bytes_fetched_total", "counter", m.blobBytesFetched), ("cairn_blobs_served_total", "counter", m.blobsServed),
             ] {
                 lines += ["# TYPE \(name) \(type)", "\(name) \(value)"]
             }

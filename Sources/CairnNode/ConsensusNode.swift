@@ -35,6 +35,9 @@ public actor ConsensusNode {
     public private(set) var divergence: Divergence?
     /// Told once when a divergence is found (the service logs it).
     var onDivergence: (@Sendable (Divergence) -> Void)?
+    /// Vertices waiting for contribution blobs (D50); nil on a node without a ledger.
+    var availability: BlobAvailability?
+    let blobs: BlobStore
 
     public func setDivergenceHandler(_ handler: @escaping @Sendable (Divergence) -> Void) { onDivergence = handler }
 
@@ -62,6 +65,8 @@ public actor ConsensusNode {
         if ledger != nil { try store.initializeLedger(genesisState) }
         self.recordSigner = recordSigner
         self.mesh = mesh
+        blobs = BlobStore(database: database)
+        if ledger != nil { availability = BlobAvailability(me: settings.me, validators: settings.committee.size) }
         let (snapshot, progress) = try store.snapshot(gcDepth: settings.gcDepth, validators: settings.committee.size)
         self.progress = progress
         core = DAGRiderCore.restore(settings: settings, signer: signer, coin: coin, from: snapshot)
@@ -166,6 +171,7 @@ public actor ConsensusNode {
     public func tick() throws {
         let now = nowMs
         guard now >= nextTickMs else { return }
+        if let actions = availability?.tick(nowMs: now), !actions.isEmpty { perform(actions) }
         try execute(core.onTick(nowMs: now))
     }
 
@@ -193,6 +199,23 @@ public actor ConsensusNode {
         case let .success(.fetchRounds(from, to)):
             guard fetchServing.admit(peer: peer, nowMs: nowMs) else { refused[RejectReason.fetchFlood.rawValue, default: 0] += 1; return }
             serve(try store.certificates(rounds: from, to: to, limit: ConsensusMessage.maxCertificatesPerMessage), to: peer)
+        case let .success(.fetchBlobs(ids)):
+            guard fetchServing.admit(peer: peer, nowMs: nowMs) else { refused[RejectReason.fetchFlood.rawValue, default: 0] += 1; return }
+            try serveBlobs(ids, to: peer)
+        case let .success(.blob(id, bytes)):
+            try receiveBlob(id: id, bytes: bytes)
+        case let .success(.proposal(signed, digest)) where availability != nil:
+            try admit(.proposal(signed, digest: digest, from: peer))
+        case let .success(.certificate(certificate)) where availability != nil:
+            try admit(.certificate(certificate, from: peer))
+        case let .success(.certificates(certificates, rejected)) where availability != nil:
+            if rejected > 0 { refused["invalid_certificate_in_answer", default: 0] += rejected }
+            var ready: [VerifiedCertificate] = []
+            for certificate in certificates {
+                let missing = try missingBlobs(of: certificate.vertex)
+                if missing.isEmpty { ready.append(certificate) } else { hold(.certificate(certificate, from: peer), missing: missing) }
+            }
+            try execute(core.onMessage(.certificates(ready, rejected: 0), from: peer, nowMs: nowMs))
         case let .success(verified):
             // Forged or invalid certificates inside a fetch answer are dropped by the verifier;
             // count them, as every other refusal is counted (D39).
@@ -201,6 +224,89 @@ public actor ConsensusNode {
             }
             try execute(core.onMessage(verified, from: peer, nowMs: nowMs))
         }
+    }
+
+    // MARK: Blob availability (D50)
+
+    /// Hands a proposal or certificate to the core once this validator holds every blob its
+    /// contribution records name; until then it waits while the blobs are fetched from peers.
+    func admit(_ held: BlobAvailability.Held) throws {
+        let missing = try missingBlobs(of: held.vertex)
+        if missing.isEmpty { try release(held) } else { hold(held, missing: missing) }
+    }
+
+    func missingBlobs(of vertex: Vertex) throws -> Set<Digest> {
+        guard !vertex.payload.isEmpty else { return [] }
+        return try BlobAvailability.blobs(of: vertex).filter { try !blobs.contains($0) }
+    }
+
+    func hold(_ held: BlobAvailability.Held, missing: Set<Digest>) {
+        guard let actions = availability?.hold(held, missing: missing, nowMs: nowMs) else {
+            refused["blob_wait_full", default: 0] += 1
+            return
+        }
+        metrics.blobWaits += 1
+        perform(actions)
+    }
+
+    func release(_ held: BlobAvailability.Held) throws {
+        switch held {
+        case let .proposal(signed, digest, from):
+            try execute(core.onMessage(.proposal(signed, digest: digest), from: from, nowMs: nowMs))
+        case let .certificate(certificate, from):
+            try execute(core.onMessage(.certificate(certificate), from: from, nowMs: nowMs))
+        }
+    }
+
+    func perform(_ actions: [BlobAvailability.Action]) {
+        var asks: [Int: [Digest]] = [:]
+        for action in actions {
+            switch action {
+            case let .ask(blob, peer): asks[peer, default: []].append(blob)
+            case .expired:
+                // Not voted for: the blob never reached this validator in time (D50).
+                refused["blob_unavailable", default: 0] += 1
+                metrics.blobWaitsExpired += 1
+            case .release: break
+            }
+        }
+        for (peer, ids) in asks.sorted(by: { $0.key < $1.key }) {
+            for start in stride(from: 0, to: ids.count, by: ConsensusMessage.maxFetchBlobs) {
+                metrics.blobFetchesSent += 1
+                mesh.send(to: peer, ConsensusMessage.fetchBlobs(Array(ids[start ..< min(ids.count, start + ConsensusMessage.maxFetchBlobs)])).canonicalBytes)
+            }
+        }
+    }
+
+    /// Answers a peer's blob request with every named blob stored here (one message each).
+    func serveBlobs(_ ids: [Digest], to peer: Int) throws {
+        for id in ids {
+            guard let bytes = try blobs.get(id) else { continue }
+            guard bytes.count <= ConsensusMessage.maxBlobBytes else { refused["fetch_answer_oversize", default: 0] += 1; continue }
+            metrics.blobsServed += 1
+            mesh.send(to: peer, ConsensusMessage.blob(bytes).canonicalBytes)
+        }
+    }
+
+    /// Stores a blob that a held vertex waits for and releases what waited on it. Unrequested
+    /// blobs are dropped: a peer cannot fill this validator's store with blobs nobody named.
+    func receiveBlob(id: Digest, bytes: [UInt8]) throws {
+        guard var availability, availability.isWanted(id) else { refused["unsolicited_blob", default: 0] += 1; return }
+        if let limit = store.ledger?.ledger.parameters.maxContributionBytes, UInt64(bytes.count) > limit {
+            refused["oversize_blob", default: 0] += 1
+            return
+        }
+        do {
+            try blobs.put(bytes, expected: id)
+        } catch {
+            storageFailure = error
+            throw error
+        }
+        metrics.blobsFetched += 1
+        metrics.blobBytesFetched += UInt64(bytes.count)
+        let actions = availability.arrived(id)
+        self.availability = availability
+        for case let .release(held) in actions { try release(held) }
     }
 
     func serve(_ certificates: [Certificate], to peer: Int) {

@@ -87,4 +87,23 @@ public final class ModelUpdater: ModelTransition {
         last.withLockedValue { $0 = (record.hash, result.parameters) }
         return record
     }
+
+    public func keptIndices(ofBlob blob: Digest) throws -> [UInt32]? {
+        guard let bytes = try blobs.get(blob) else {
+            // Every committed contribution's blob is stored before its vertex enters the DAG (D50).
+            throw Failure(description: "the copycat check needs blob \(blob.hex), which this validator does not hold; its blob store is damaged (restore the blobs column, or resync from genesis)")
+        }
+        guard let delta = try? PseudoGradientBlob.decode(bytes, parameterCount: layout.parameterCount,
+                                                         chunkSize: Int(task.compression.chunkSize), topK: Int(task.compression.topK)) else { return nil }
+        var indices: [UInt32] = []
+        indices.reserveCapacity(delta.entryCount)
+        var increasing = true
+        delta.forEachEntry { index, _ in
+            if let last = indices.last, UInt32(truncatingIfNeeded: index) <= last { increasing = false }
+            indices.append(UInt32(truncatingIfNeeded: index))
+        }
+        // The decoder checks indices within a chunk; a set that is not strictly increasing overall
+        // would break the overlap count, so such a blob counts as undecodable.
+        return increasing ? indices : nil
+    }
 }

@@ -15,6 +15,10 @@ public struct NodeConfig: Sendable, Hashable {
     public var evaluate = true
     /// `[testing] evaluator`: a dishonest evaluator, for tests and demonstrations only (README).
     public var evaluatorBehaviour: EvaluatorBehaviour = .honest
+    /// `[testing] accept_missing_blobs`: take contribution records whose blob was never
+    /// uploaded here, so this validator proposes vertices nobody can get the blob of (tests of
+    /// D50 only; an honest node refuses them at submission).
+    public var acceptMissingBlobs = false
     /// `[consensus]`: this validator's own round pacing, overriding genesis' defaults (pacing is
     /// local: validators with different intervals still agree, they only propose at other times).
     public var minRoundIntervalMs: UInt64?
@@ -68,7 +72,7 @@ public struct NodeConfig: Sendable, Hashable {
                    "api_max_connections_per_client", "api_idle_timeout_seconds"],
         "consensus": ["min_round_interval_ms", "max_round_interval_ms"],
         "training": ["corpus", "evaluate"],
-        "testing": ["evaluator"],
+        "testing": ["evaluator", "accept_missing_blobs"],
     ]
 
     public static func load(path: String) throws -> NodeConfig {
@@ -111,6 +115,10 @@ public struct NodeConfig: Sendable, Hashable {
                 throw Error(description: "\(path): testing.evaluator must be one of \(EvaluatorBehaviour.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             config.evaluatorBehaviour = behaviour
+        }
+        if let value = table["testing"]?["accept_missing_blobs"] {
+            guard let accept = value.bool else { throw Error(description: "\(path): testing.accept_missing_blobs must be true or false") }
+            config.acceptMissingBlobs = accept
         }
         if let value = table["training"]?["evaluate"] {
             guard let evaluate = value.bool else { throw Error(description: "\(path): training.evaluate must be true or false") }

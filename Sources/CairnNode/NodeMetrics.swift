@@ -13,6 +13,14 @@ public struct NodeMetrics: Sendable {
     public var recordsExecuted: UInt64 = 0
     public var recordsRejectedInLedger: [String: UInt64] = [:]
     public var checkpointsCertified: UInt64 = 0
+    /// Blob availability (D50): vertices that waited for blobs, proposals dropped unvoted when
+    /// theirs never came, requests sent, blobs fetched (and bytes), blobs served to peers.
+    public var blobWaits: UInt64 = 0
+    public var blobWaitsExpired: UInt64 = 0
+    public var blobFetchesSent: UInt64 = 0
+    public var blobsFetched: UInt64 = 0
+    public var blobBytesFetched: UInt64 = 0
+    public var blobsServed: UInt64 = 0
     /// Seconds from this validator's proposal to the commit that delivered it.
     public var commitLatency = Histogram(bounds: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10])
 

@@ -44,6 +44,8 @@ extension NodeAPI {
         var own_score_ppb: Int64?
         var indicator: Int
         var no_score: String?
+        /// The earlier contribution of the window this one copies (D51); left out of the outer step.
+        var copycat_of: String?
         var flags: UInt32
     }
 
@@ -146,7 +148,7 @@ extension NodeAPI {
                 }
                 let outcome = try database.get(EvaluationQuorum.Outcome.self, .state, StateKey.contributionOutcome(id)).map {
                     OutcomeReply(members: $0.members.map(Int.init), score_ppb: $0.score, own_score_ppb: $0.ownScore, indicator: Int($0.indicator),
-                                 no_score: $0.noScore?.name, flags: $0.flags.rawValue)
+                                 no_score: $0.noScore?.name, copycat_of: $0.copycatOf?.hex, flags: $0.flags.rawValue)
                 }
                 contributions.append(ContributionReply(id: id.hex, author: stored.author.hex, base_window: stored.contribution.baseWindow,
                                                        blob: stored.contribution.blob.hex, blob_size: stored.contribution.blobSize,

@@ -101,9 +101,18 @@ public struct Validator: Sendable {
                          mesh: mesh, database: database, verifiedRecords: verifiedRecords, modelUpdater: updater, task: task)
     }
 
-    /// Checks a submitted record: canonical envelope, size, signature over this chain.
+    /// Checks a submitted record: canonical envelope, size, signature over this chain, and for a
+    /// contribution that its blob is stored here (D50: this validator proposes only vertices whose
+    /// blobs its peers can fetch from it).
     public func validateRecord(_ bytes: [UInt8]) throws -> (SignedRecord, Digest) {
         let checked = try Self.checkRecord(bytes, chain: genesisHash)
+        if !config.acceptMissingBlobs, case let .contribution(contribution)? = try? RecordBody(canonicalBytes: checked.0.body) {
+            guard try BlobStore(database: database).contains(contribution.blob) else {
+                throw Error(description: "its blob \(contribution.blob.hex) is not stored on this node; upload it first with PUT /v1/blobs/\(contribution.blob.hex), then submit the record again")
+            }
+            // A blob_size that differs from the blob is the evaluators' `invalid_blob` flag and an
+            // oversize one the ledger's `oversize`: both are judged on the chain, not here.
+        }
         verifiedRecords.insert(checked.1)
         return checked
     }

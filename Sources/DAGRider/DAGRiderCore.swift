@@ -222,6 +222,9 @@ public struct DAGRiderCore: Sendable {
             for certificate in certificates.sorted(by: { ($0.vertex.round, $0.vertex.author) < ($1.vertex.round, $1.vertex.author) }) {
                 onCertificate(certificate, from: sender, into: &out)
             }
+        case .fetchBlobs, .blob:
+            // Blob availability is the shell's (it holds the blob store); nothing for the core.
+            break
         }
         return out
     }

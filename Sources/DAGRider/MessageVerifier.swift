@@ -1,4 +1,5 @@
 import CairnCore
+import CairnCrypto
 
 /// Why an incoming message was refused before reaching the core (also metric labels).
 public enum RejectReason: String, Error, Sendable, Hashable, CaseIterable {
@@ -43,6 +44,10 @@ public enum VerifiedMessage: Sendable, Hashable {
     case fetchRounds(from: UInt64, to: UInt64)
     /// Valid certificates of a fetch answer (invalid ones are dropped and counted).
     case certificates([VerifiedCertificate], rejected: Int)
+    /// Blob availability (D50), served and consumed by the shell; the core ignores both.
+    case fetchBlobs([Digest])
+    /// A blob and its id (SHA-256 over 0x03 ‖ bytes), computed here off the shell's actor.
+    case blob(id: Digest, bytes: [UInt8])
 }
 
 /// Checks everything about a message that needs cryptography or only the committee: signatures,
@@ -96,6 +101,11 @@ public struct MessageVerifier: Sendable {
                 if case let .success(verified) = verify(certificate) { valid.append(verified) }
             }
             return .success(.certificates(valid, rejected: certificates.count - valid.count))
+        case let .fetchBlobs(ids):
+            guard ids.count <= ConsensusMessage.maxFetchBlobs else { return .failure(.oversizedRequest) }
+            return .success(.fetchBlobs(ids))
+        case let .blob(bytes):
+            return .success(.blob(id: Hashing.digest(.blob, bytes), bytes: bytes))
         }
     }
 

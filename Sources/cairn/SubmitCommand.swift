@@ -73,6 +73,8 @@ struct SubmitCommand: AsyncParsableCommand {
         var training: LocalTraining?
         var done = 0
         var pending: [(id: String, window: UInt64)] = []
+        // A window this key already holds a contribution in (found by a duplicate_contribution).
+        var skipThrough: UInt64?
         while follow || done < windows {
             pending = try await reportScores(pending, client: client)
             let (_, model) = try await retrying("GET /v1/model") { try await client.call("GET", "v1/model") }
@@ -80,7 +82,7 @@ struct SubmitCommand: AsyncParsableCommand {
                   let hashHex = model["model_hash"] as? String, let blobID = try? Digest(hex: blobHex), let modelHash = try? Digest(hex: hashHex) else {
                 throw CLIError("\(node)/v1/model: \(NodeClient.describe(model))")
             }
-            if let last = state.lastWindow, window <= last {
+            if let last = [state.lastWindow, skipThrough].compactMap({ $0 }).max(), window <= last {
                 // One contribution per window: wait for the next one.
                 try await Task.sleep(for: .milliseconds(500))
                 continue
@@ -135,6 +137,12 @@ struct SubmitCommand: AsyncParsableCommand {
             } catch let error as CLIError where error.description.contains("wrong_window") {
                 say("window \(window) closed before the contribution landed; training again on the next window")
                 continue
+            } catch let error as CLIError where error.description.contains("duplicate_contribution") {
+                // The previous contribution landed late, in the window this one was for (one per
+                // trainer per window, D51): keep the residual and train on the next window.
+                say("this key already has a contribution in window \(window); training again on the next window")
+                skipThrough = window
+                continue
             }
             // The residual moves on only once the contribution is in: a rejected one is not lost.
             state = TrainerState(lastWindow: window, feedback: feedback)
@@ -177,6 +185,9 @@ struct SubmitCommand: AsyncParsableCommand {
                            String(entry.id.prefix(8)), entry.window, Double(score) / 1e9, outcome["indicator"] as? Int ?? 0, members.count))
             } else {
                 say("contribution \(entry.id.prefix(8)) (window \(entry.window)): no score (\(outcome["no_score"] as? String ?? "?"))")
+            }
+            if let original = outcome["copycat_of"] as? String {
+                say("contribution \(entry.id.prefix(8)) (window \(entry.window)): marked a copycat of \(original.prefix(8)) (its kept indices overlap an earlier contribution's); left out of the model update")
             }
         }
         return waiting

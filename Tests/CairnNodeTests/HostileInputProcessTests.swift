@@ -45,12 +45,23 @@ extension NodeProcesses {
             #expect(await net.eventually(seconds: 30) { await net.get(0, "/v1/records/\(registered)")?.1["status"] as? String == "committed" })
 
             let compression = CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16)
+            // Contributions are taken only with their blob stored (D50): the hostile ones name a real,
+            // tiny blob, on every node, so what they test is the ledger's handling of their fields.
+            let blob = Array("not a pseudo-gradient".utf8)
+            let blobID = Hashing.digest(.blob, blob)
+            for i in 0 ..< 4 {
+                var request = URLRequest(url: net.url(i, "/v1/blobs/\(blobID.hex)"))
+                request.httpMethod = "PUT"
+                request.httpBody = Data(blob)
+                let (_, response) = try await URLSession.shared.data(for: request)
+                #expect([200, 201].contains((response as? HTTPURLResponse)?.statusCode ?? 0), "node \(i) refused the blob")
+            }
             // The window moves on about once a second here, so a base window of 0 may be refused as
             // stale before its size is looked at: either reason is a clean rejection.
             let hostile: [([UInt8], Set<String>)] = [
-                (signer.record(trainer, nonce: 1, .contribution(Contribution(baseWindow: .max, blob: .zero, blobSize: 10, compression: compression, assignment: .zero))), ["wrong_window"]),
-                (signer.record(trainer, nonce: 2, .contribution(Contribution(baseWindow: .max - 1, blob: .zero, blobSize: .max, compression: compression, assignment: .zero))), ["wrong_window"]),
-                (signer.record(trainer, nonce: 3, .contribution(Contribution(baseWindow: 0, blob: .zero, blobSize: .max, compression: compression, assignment: .zero))), ["oversize", "wrong_window"]),
+                (signer.record(trainer, nonce: 1, .contribution(Contribution(baseWindow: .max, blob: blobID, blobSize: 10, compression: compression, assignment: .zero))), ["wrong_window"]),
+                (signer.record(trainer, nonce: 2, .contribution(Contribution(baseWindow: .max - 1, blob: blobID, blobSize: .max, compression: compression, assignment: .zero))), ["wrong_window"]),
+                (signer.record(trainer, nonce: 3, .contribution(Contribution(baseWindow: 0, blob: blobID, blobSize: .max, compression: compression, assignment: .zero))), ["oversize", "wrong_window"]),
                 (signer.record(trainer, nonce: 4, .transfer(Transfer(to: other.publicKey, amount: 0))), ["invalid_amount"]),
                 (signer.record(trainer, nonce: 5, .transfer(Transfer(to: other.publicKey, amount: .max))), ["insufficient_balance"]),
                 (signer.record(other, nonce: .max, .transfer(Transfer(to: trainer.publicKey, amount: 1))), ["wrong_nonce"]),

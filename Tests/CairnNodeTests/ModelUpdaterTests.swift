@@ -75,4 +75,31 @@ struct ModelUpdaterTests {
                                     task: Self.task.name, spec: Self.task.model)
         #expect(a == ModelRecord(hash: ModelBlob.hash(blob), blob: BlobStore.id(of: blob)))
     }
+
+    @Test("kept indices for the copycat rule: a real blob's flat top-k indices, increasing; the same Δ re-valued keeps them; garbage gives nil; a missing blob throws")
+    func keptIndices() throws {
+        let (database, path) = try Self.database()
+        defer { database.close(); try? FileManager.default.removeItem(atPath: path) }
+        let blobs = BlobStore(database: database)
+        let updater = try ModelUpdater(blobs: blobs, task: Self.task)
+        let layout = try ModelLayout(Self.task.model)
+        var feedback = ErrorFeedback(parameterCount: layout.parameterCount)
+        let dense = (0 ..< layout.parameterCount).map { j in Float(((j * 11) % 29) - 14) * 1e-3 }
+        let delta = feedback.compress(dense, chunkSize: 256, topK: 8)
+        let blob = PseudoGradientBlob.encode(delta, topK: 8)
+        try blobs.put(blob, expected: BlobStore.id(of: blob))
+        let indices = try #require(try updater.keptIndices(ofBlob: BlobStore.id(of: blob)))
+        #expect(indices.map(Int.init) == delta.flatIndices && !indices.isEmpty)
+        #expect(zip(indices, indices.dropFirst()).allSatisfy { $0 < $1 })
+        // A copycat that scales the copied values keeps the index set: overlap 100%.
+        var scaledFeedback = ErrorFeedback(parameterCount: layout.parameterCount)
+        let scaled = PseudoGradientBlob.encode(scaledFeedback.compress(dense.map { $0 * 3 }, chunkSize: 256, topK: 8), topK: 8)
+        try blobs.put(scaled, expected: BlobStore.id(of: scaled))
+        let copied = try #require(try updater.keptIndices(ofBlob: BlobStore.id(of: scaled)))
+        #expect(Copycats.overlapPPM(indices, copied) == 1_000_000)
+        let garbage = Array("not a blob".utf8)
+        try blobs.put(garbage, expected: BlobStore.id(of: garbage))
+        #expect(try updater.keptIndices(ofBlob: BlobStore.id(of: garbage)) == nil)
+        #expect(throws: (any Error).self) { try updater.keptIndices(ofBlob: Hashing.digest(.blob, [7])) }
+    }
 }

@@ -30,6 +30,7 @@ extension NodeProcesses {
             // node has closed it. Windows are 6 s.
             #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { (await net.status($0)?["window"] as? Int ?? 0) >= Int(window) + 3 } })
             for i in 0 ..< 4 { #expect(await net.metric(i, "cairn_evaluations_total{step=\"revealed\"}") ?? 0 >= 1, "node \(i) revealed nothing") }
+            for i in [0, 2, 3] { #expect(await net.metric(i, "cairn_blobs_fetched_total") ?? 0 >= 1, "node \(i) fetched no blob from its peers") }
 
             // The training API tells the same story on every node.
             var beacons: Set<String> = []
@@ -70,6 +71,17 @@ extension NodeProcesses {
             #expect(models.count == 1, "nodes hold different models: \(models)")
         }
 
+        /// Contribution `id` as node `i`'s `/v1/windows` lists it, with the window it landed in (the
+        /// one it was submitted in, or the next).
+        static func listed(_ net: LocalNetwork, _ i: Int, id: String, submittedIn window: UInt64) async -> (Int, [String: Any])? {
+            for k in [window, window + 1] {
+                guard let reply = await net.get(i, "/v1/windows/\(k)")?.1, let list = reply["contributions"] as? [[String: Any]],
+                      let entry = list.first(where: { $0["id"] as? String == id }) else { continue }
+                return (reply["window"] as? Int ?? -1, entry)
+            }
+            return nil
+        }
+
         /// Registers trainer0, trains a Δ from θ_0 (a few AdamW steps on any data: the random-data score
         /// is what counts), uploads its blob to every validator and submits the contribution; returns
         /// its record id and the window it was submitted in.
@@ -94,7 +106,7 @@ extension NodeProcesses {
                                           topK: Int(genesis.task.compression.topK))
             let blob = PseudoGradientBlob.encode(delta, topK: Int(genesis.task.compression.topK))
             let blobID = BlobStore.id(of: blob)
-            for i in 0 ..< validators {  // no blob fetching between validators yet: upload to each
+            for i in [1] {  // only to the validator that takes the record: the others fetch it over the mesh (D50)
                 var request = URLRequest(url: net.url(i, "/v1/blobs/\(blobID.hex)"))
                 request.httpMethod = "PUT"
                 request.httpBody = Data(blob)
@@ -125,12 +137,7 @@ extension NodeProcesses {
             let (id, window) = try await Self.contribute(net, validators: 7)
             #expect(await net.eventually(seconds: 90) { await (0 ..< 7).asyncAll { (await net.status($0)?["window"] as? Int ?? 0) >= Int(window) + 3 } })
             for i in 0 ..< 7 {
-                let windows = await [net.get(i, "/v1/windows/\(window)")?.1, net.get(i, "/v1/windows/\(window + 1)")?.1]
-                let found = windows.compactMap { reply -> (Int, [String: Any])? in
-                    guard let reply, let list = reply["contributions"] as? [[String: Any]], let entry = list.first(where: { $0["id"] as? String == id }) else { return nil }
-                    return (reply["window"] as? Int ?? -1, entry)
-                }.first
-                let (contributionWindow, entry) = try #require(found, "node \(i): the contribution is not listed")
+                let (contributionWindow, entry) = try #require(await Self.listed(net, i, id: id, submittedIn: window), "node \(i): the contribution is not listed")
                 let outcome = try #require(entry["outcome"] as? [String: Any], "node \(i): not finalized")
                 #expect(outcome["members"] as? [Int] == [0, 1, 2, 3, 4], "node \(i): \(outcome)")
                 // The accepted score is exactly what the honest validators revealed (bit-identical here).
@@ -151,6 +158,80 @@ extension NodeProcesses {
             #expect(await net.metric(0, "cairn_records_rejected_in_ledger_total{reason=\"reveal_mismatch\"}") ?? 0 >= 1)
         }
 
+        @Test("a contribution whose blob was never uploaded is never certified (honest validators wait, ask every peer, and do not vote); consensus and the proposer's later records go on")
+        func missingBlob() async throws {
+            let net = try LocalNetwork(validators: 4, windowMs: 4000)
+            defer { net.stopAll() }
+            // Validator 1 takes contribution records without their blob, as a Byzantine proposer would.
+            let path = "\(net.directory)/node1/config/config.toml"
+            try (try String(contentsOfFile: path, encoding: .utf8) + "\n[testing]\naccept_missing_blobs = true\n").write(toFile: path, atomically: true, encoding: .utf8)
+            for i in 0 ..< 4 { try net.start(i) }
+            try #require(await net.eventually(seconds: 120) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
+            let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
+            let signer = try HostileInputProcessTests.Signer(net)
+            let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
+            let registered = try #require(await net.post(0, record: signer.record(trainer, nonce: 0, .register(Register(name: "t"))))?.1["id"] as? String)
+            try #require(await net.eventually(seconds: 30) { await net.get(0, "/v1/records/\(registered)")?.1["status"] as? String == "committed" })
+            let window = UInt64(try #require(await net.status(0)?["window"] as? Int))
+            let nobodysBlob = Hashing.digest(.blob, Array("never uploaded".utf8))
+            let record = signer.record(trainer, nonce: 1, .contribution(Contribution(
+                baseWindow: window, blob: nobodysBlob, blobSize: 14,
+                compression: CompressionParameters(chunkSize: genesis.task.compression.chunkSize, topK: genesis.task.compression.topK, valueBits: 8, indexBits: 16),
+                assignment: .zero)))
+            // An honest validator refuses it at submission, naming the upload to do first.
+            let refused = await net.post(0, record: record)
+            #expect(refused?.0 == 400 && (refused?.1["detail"] as? String ?? "").contains("PUT /v1/blobs/\(nobodysBlob.hex)"), "\(String(describing: refused))")
+            let id = try #require(await net.post(1, record: record)?.1["id"] as? String, "validator 1 did not take the record")
+            let leadersBefore = await Array(0 ..< 4).asyncMap { await net.leaders($0) }
+            // Honest validators hold the proposal, ask for the blob and let it expire (10 s) unvoted.
+            #expect(await net.eventually(seconds: 60) {
+                await [0, 2, 3].asyncAll { await net.metric($0, "cairn_consensus_refused_total{reason=\"blob_unavailable\"}") ?? 0 >= 1 }
+            }, "the honest validators did not give up on the blob")
+            for i in [0, 2, 3] { #expect(await net.metric(i, "cairn_blob_requests_sent_total") ?? 0 >= 1) }
+            // Consensus went on everywhere, validator 1 included, and its later records commit.
+            for i in 0 ..< 4 { #expect(await net.eventually(seconds: 30) { await net.leaders(i) > leadersBefore[i] + 3 }, "node \(i) stopped committing") }
+            let later = try #require(await net.post(1, record: signer.record(try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer1.key"), nonce: 0,
+                                                                          .register(Register(name: "later"))))?.1["id"] as? String)
+            #expect(await net.eventually(seconds: 60) { await net.get(1, "/v1/records/\(later)")?.1["status"] as? String == "committed" }, "validator 1's later record never committed")
+            for i in 0 ..< 4 {
+                let status = await net.get(i, "/v1/records/\(id)")?.1["status"] as? String
+                #expect(status != "committed" && status != "rejected", "node \(i): the blob-less contribution was ordered (\(status ?? "nil"))")
+            }
+        }
+
+        @Test("a validator killed with SIGKILL while it evaluates restarts and completes its commitment and reveal (or is flagged for the window it missed); its state matches the others'")
+        func killedDuringEvaluation() async throws {
+            let net = try LocalNetwork(validators: 4, windowMs: 6000)
+            defer { net.stopAll() }
+            for i in 0 ..< 4 { try net.start(i) }
+            try #require(await net.eventually(seconds: 120) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
+            let (id, window) = try await Self.contribute(net, validators: 4)
+            // Committed: validator 2's evaluation service picks it up within 250 ms and evaluates it.
+            try await Task.sleep(for: .milliseconds(400))
+            net.kill(2, signal: SIGKILL)
+            try await Task.sleep(for: .milliseconds(300))
+            try net.start(2)
+            #expect(await net.eventually(seconds: 90) { await (0 ..< 4).asyncAll { (await net.status($0)?["window"] as? Int ?? 0) >= Int(window) + 4 } },
+                    "the network (or the restarted validator) did not reach window \(window + 4)")
+            var outcomes: Set<String> = []
+            for i in 0 ..< 4 {
+                let (contributionWindow, entry) = try #require(await Self.listed(net, i, id: id, submittedIn: window), "node \(i): the contribution is not listed")
+                let outcome = try #require(entry["outcome"] as? [String: Any], "node \(i): not finalized")
+                outcomes.insert("\(outcome["members"] ?? "-") \(outcome["score_ppb"] ?? "-")")
+                let members = outcome["members"] as? [Int] ?? []
+                let flags = await net.get(i, "/v1/windows/\(contributionWindow)")?.1["validator_flags"] as? [[String: Any]] ?? []
+                let flagged = flags.contains { $0["validator"] as? Int == 2 && $0["unrevealed"] as? Int == 1 }
+                // Either it finished what it started, or the ledger says it did not: nothing in between.
+                #expect(members.contains(2) != flagged, "node \(i): validator 2 is \(members.contains(2) ? "in the quorum and flagged" : "neither in the quorum nor flagged"): \(outcome) \(flags)")
+                #expect(members.count >= 3)
+                #expect(await net.get(i, "/health")?.0 == 200, "node \(i) unhealthy (diverged?)")
+            }
+            #expect(outcomes.count == 1, "nodes finalized differently: \(outcomes)")
+            // Nothing lost: /health above is 200 only without a state-root divergence; the certified checkpoint is one.
+            let roots = await Array(0 ..< 4).asyncMap { await net.get($0, "/v1/checkpoints/\(window + 2)")?.1["state_root"] as? String }
+            #expect(Set(roots.compactMap { $0 }).count == 1 && roots.allSatisfy { $0 != nil }, "\(roots)")
+        }
+
         @Test("cairn submit trains on its assignment, uploads the blob, submits and keeps its error feedback; every validator finalizes the contribution with a quorum of four")
         func submitCommand() async throws {
             let net = try LocalNetwork(validators: 4, windowMs: 6000)
@@ -167,7 +248,7 @@ extension NodeProcesses {
             }
             let registered = await cairn(["register", "--node", urls[0], "--key", key, "--name", "cli-trainer", "--wait"])
             try #require(registered?.status == 0, "\(registered?.stderr ?? "register did not run")")
-            let submitted = await cairn(["submit", "--node", urls[0], "--key", key, "--blob-nodes", urls[1...].joined(separator: ","),
+            let submitted = await cairn(["submit", "--node", urls[0], "--key", key,
                                          "--windows", "1", "--corpus", net.corpus, "--threads", "1"])
             try #require(submitted?.status == 0, "\(submitted?.stderr ?? "submit did not run")")
             #expect(submitted?.stdout.contains("submitted contribution") == true, "\(submitted?.stdout ?? "")")
