@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         // MARK: System libraries (Debian -dev packages, installed by tools/setup)
@@ -83,7 +85,9 @@ let package = Package(
                                .product(name: "TOMLKit", package: "TOMLKit"),
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                               .product(name: "UnixSignals", package: "swift-service-lifecycle")],
+                               .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                               .product(name: "Metrics", package: "swift-metrics"),
+                               .product(name: "Prometheus", package: "swift-prometheus")],
                 swiftSettings: sharedSettings),
         .target(name: "CairnBench",
                 dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "ConsensusSimulator", "CairnTraining", "CBLAS"],

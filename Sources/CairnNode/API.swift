@@ -50,6 +50,85 @@ public enum NodeAPI {
         var pending_records: Int
     }
 
+    /// What `/metrics` reads at scrape time (D52): the consensus actor's counts, the transport's,
+    /// the API's, RocksDB's and the heap's. Event metrics (evaluations, latencies, finalization)
+    /// are recorded where they happen, in `NodeTelemetry`.
+    static func metricSamples(validator: Validator, status: ConsensusNode.Status, connections: APIConnections?,
+                              rejections: [String: Int]) -> [NodeTelemetry.Sample] {
+        let liveWindowMs = max(3_000, 3 * Int64(validator.genesis.consensus.maxRoundIntervalMs))
+        typealias S = NodeTelemetry.Sample
+        var samples: [S] = [
+            .gauge("cairn_round", Double(status.round)),
+            .gauge("cairn_committed_waves", Double(status.progress.decidedWave)),
+            .counter("cairn_committed_leaders_total", status.progress.committedLeaders),
+            .counter("cairn_delivered_vertices_total", status.progress.delivered),
+            .gauge("cairn_peers_connected", Double(validator.mesh.livePeers(withinMs: liveWindowMs).count)),
+            .gauge("cairn_pending_records", Double(status.pendingRecords)),
+            .gauge("cairn_missing_certificates", Double(status.missingCertificates)),
+        ]
+        for (reason, count) in status.refused.sorted(by: { $0.key < $1.key }) {
+            samples.append(.counter("cairn_consensus_refused_total", UInt64(clamping: count), [("reason", reason)]))
+        }
+        for (event, count) in validator.mesh.counters.snapshot.sorted(by: { $0.key < $1.key }) {
+            samples.append(.counter("cairn_transport_events_total", UInt64(clamping: count), [("event", event)]))
+        }
+        let m = status.metrics
+        samples += [
+            .counter("cairn_certificates_total", m.certificates), .counter("cairn_votes_cast_total", m.votesCast),
+            .counter("cairn_proposals_total", m.proposals), .counter("cairn_fetch_requests_sent_total", m.fetchesSent),
+            .counter("cairn_fetch_requests_served_total", m.fetchesServed), .counter("cairn_records_committed_total", m.recordsCommitted),
+            .counter("cairn_vertices_dropped_below_gc_total", m.verticesDropped), .counter("cairn_records_resubmitted_total", m.recordsResubmitted),
+            .counter("cairn_blob_waits_total", m.blobWaits), .counter("cairn_blob_waits_expired_total", m.blobWaitsExpired),
+            .counter("cairn_blob_requests_sent_total", m.blobFetchesSent), .counter("cairn_blobs_fetched_total", m.blobsFetched),
+            .counter("cairn_blob_bytes_fetched_total", m.blobBytesFetched), .counter("cairn_blobs_served_total", m.blobsServed),
+            .counter("cairn_records_executed_total", m.recordsExecuted),
+            .counter("cairn_checkpoints_certified_total", m.checkpointsCertified),
+            .gauge("cairn_window", Double(status.progress.window)),
+            .gauge("cairn_state_root_mismatch", status.divergence == nil ? 0 : 1),
+        ]
+        for (reason, count) in m.recordsRejectedInLedger.sorted(by: { $0.key < $1.key }) {
+            samples.append(.counter("cairn_records_rejected_in_ledger_total", count, [("reason", reason)]))
+        }
+        if let connections {
+            let c = connections.snapshot
+            samples += [.gauge("cairn_api_connections_open", Double(c.open)), .gauge("cairn_api_connection_clients", Double(c.clients)),
+                        .counter("cairn_api_connections_accepted_total", UInt64(clamping: c.accepted)),
+                        .counter("cairn_api_connections_refused_total", UInt64(clamping: c.refusedPerClient), [("reason", "per_client")]),
+                        .counter("cairn_api_accept_paused_total", UInt64(clamping: c.acceptPaused)),
+                        .gauge("cairn_api_connection_limit", Double(connections.maxTotal))]
+        }
+        for (code, count) in NodeAPI.errors.snapshot.sorted(by: { $0.key < $1.key }) {
+            samples.append(.counter("cairn_api_errors_total", UInt64(clamping: count), [("error", code)]))
+        }
+        for (reason, count) in rejections.sorted(by: { $0.key < $1.key }) {
+            samples.append(.counter("cairn_records_rejected_total", UInt64(clamping: count), [("reason", reason)]))
+        }
+        // Where a node's memory goes (D41): RocksDB's memtables, block cache and table readers,
+        // the core's DAG and buffers, and the verified-record cache.
+        func property(_ name: String, _ family: ColumnFamily) -> Double? {
+            (try? validator.database.property(name, family: family.rawValue)).flatMap { $0 }.flatMap { Double($0) }
+        }
+        var memtables = 0.0, readers = 0.0
+        for family in ColumnFamily.allCases {
+            memtables += property("rocksdb.cur-size-all-mem-tables", family) ?? 0
+            readers += property("rocksdb.estimate-table-readers-mem", family) ?? 0
+        }
+        samples += [.gauge("cairn_rocksdb_memtable_bytes", memtables),
+                    .gauge("cairn_rocksdb_block_cache_bytes", property("rocksdb.block-cache-usage", .meta) ?? 0),
+                    .gauge("cairn_rocksdb_table_readers_bytes", readers),
+                    .gauge("cairn_dag_certificates", Double(status.dagSize)),
+                    .gauge("cairn_buffered_messages", Double(status.bufferedMessages)),
+                    .gauge("cairn_verified_records_cached", Double(validator.verifiedRecords.count))]
+        if let heap = ProcessMemory.stats() {
+            samples += [.gauge("cairn_heap_allocated_bytes", Double(heap.allocated)), .gauge("cairn_heap_resident_bytes", Double(heap.resident))]
+        }
+        for family in ColumnFamily.allCases {
+            if let bytes = property("rocksdb.total-sst-files-size", family) { samples.append(.gauge("cairn_rocksdb_sst_bytes", bytes, [("family", family.rawValue)])) }
+            if let keys = property("rocksdb.estimate-num-keys", family) { samples.append(.gauge("cairn_rocksdb_estimated_keys", keys, [("family", family.rawValue)])) }
+        }
+        return samples
+    }
+
     public static func router(for validator: Validator, connections: APIConnections? = nil) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         let limits = validator.config.limits
@@ -92,100 +171,10 @@ public enum NodeAPI {
 
         router.get("/metrics") { _, _ -> Response in
             let status = await node.status
-            var lines = [
-                "# TYPE cairn_round gauge", "cairn_round \(status.round)",
-                "# TYPE cairn_committed_waves gauge", "cairn_committed_waves \(status.progress.decidedWave)",
-                "# TYPE cairn_committed_leaders_total counter", "cairn_committed_leaders_total \(status.progress.committedLeaders)",
-                "# TYPE cairn_delivered_vertices_total counter", "cairn_delivered_vertices_total \(status.progress.delivered)",
-                "# TYPE cairn_peers_connected gauge", "cairn_peers_connected \(validator.mesh.livePeers(withinMs: liveWindowMs).count)",
-                "# TYPE cairn_pending_records gauge", "cairn_pending_records \(status.pendingRecords)",
-                "# TYPE cairn_missing_certificates gauge", "cairn_missing_certificates \(status.missingCertificates)",
-                "# TYPE cairn_consensus_refused_total counter",
-            ]
-            for (reason, count) in status.refused.sorted(by: { $0.key < $1.key }) {
-                lines.append("cairn_consensus_refused_total{reason=\"\(reason)\"} \(count)")
-            }
-            lines.append("# TYPE cairn_transport_events_total counter")
-            for (event, count) in validator.mesh.counters.snapshot.sorted(by: { $0.key < $1.key }) {
-                lines.append("cairn_transport_events_total{event=\"\(event)\"} \(count)")
-            }
-            let m = status.metrics
-            for (name, type, value) in [
-                ("cairn_certificates_total", "counter", m.certificates), ("cairn_votes_cast_total", "counter", m.votesCast),
-                ("cairn_proposals_total", "counter", m.proposals), ("cairn_fetch_requests_sent_total", "counter", m.fetchesSent),
-                ("cairn_fetch_requests_served_total", "counter", m.fetchesServed),
-                ("cairn_records_committed_total", "counter", m.recordsCommitted),
-                ("cairn_vertices_dropped_below_gc_total", "counter", m.verticesDropped),
-                ("cairn_records_resubmitted_total", "counter", m.recordsResubmitted),
-                ("cairn_blob_waits_total", "counter", m.blobWaits), ("cairn_blob_waits_expired_total", "counter", m.blobWaitsExpired),
-                ("cairn_blob_requests_sent_total", "counter", m.blobFetchesSent), ("cairn_blobs_fetched_total", "counter", m.blobsFetched),
-                ("cairn_blob_bytes_fetched_total", "counter", m.blobBytesFetched), ("cairn_blobs_served_total", "counter", m.blobsServed),
-            ] {
-                lines += ["# TYPE \(name) \(type)", "\(name) \(value)"]
-            }
-            lines += m.commitLatency.lines("cairn_commit_latency_seconds")
-            lines += ["# TYPE cairn_records_executed_total counter", "cairn_records_executed_total \(m.recordsExecuted)",
-                      "# TYPE cairn_records_rejected_in_ledger_total counter"]
-            for (reason, count) in m.recordsRejectedInLedger.sorted(by: { $0.key < $1.key }) {
-                lines.append("cairn_records_rejected_in_ledger_total{reason=\"\(reason)\"} \(count)")
-            }
-            lines += ["# TYPE cairn_checkpoints_certified_total counter", "cairn_checkpoints_certified_total \(m.checkpointsCertified)",
-                      "# TYPE cairn_window gauge", "cairn_window \(status.progress.window)",
-                      "# TYPE cairn_state_root_mismatch gauge", "cairn_state_root_mismatch \(status.divergence == nil ? 0 : 1)"]
-            let evaluation = validator.evaluationMetrics.withLockedValue { $0 }
-            lines += ["# TYPE cairn_evaluations_total counter",
-                      "cairn_evaluations_total{step=\"evaluated\"} \(evaluation.evaluated)",
-                      "cairn_evaluations_total{step=\"committed\"} \(evaluation.committed)",
-                      "cairn_evaluations_total{step=\"revealed\"} \(evaluation.revealed)",
-                      "cairn_evaluations_total{step=\"failed\"} \(evaluation.failed)"]
-            lines += evaluation.seconds.lines("cairn_evaluation_seconds")
-            if let connections {
-                let c = connections.snapshot
-                lines += ["# TYPE cairn_api_connections_open gauge", "cairn_api_connections_open \(c.open)",
-                          "# TYPE cairn_api_connection_clients gauge", "cairn_api_connection_clients \(c.clients)",
-                          "# TYPE cairn_api_connections_accepted_total counter", "cairn_api_connections_accepted_total \(c.accepted)",
-                          "# TYPE cairn_api_connections_refused_total counter",
-                          "cairn_api_connections_refused_total{reason=\"per_client\"} \(c.refusedPerClient)",
-                          "# TYPE cairn_api_accept_paused_total counter", "cairn_api_accept_paused_total \(c.acceptPaused)",
-                          "# TYPE cairn_api_connection_limit gauge", "cairn_api_connection_limit \(connections.maxTotal)"]
-            }
-            lines.append("# TYPE cairn_api_errors_total counter")
-            for (code, count) in NodeAPI.errors.snapshot.sorted(by: { $0.key < $1.key }) {
-                lines.append("cairn_api_errors_total{error=\"\(code)\"} \(count)")
-            }
-            lines.append("# TYPE cairn_records_rejected_total counter")
-            for (reason, count) in rejections.snapshot.sorted(by: { $0.key < $1.key }) {
-                lines.append("cairn_records_rejected_total{reason=\"\(reason)\"} \(count)")
-            }
-            // Where a node's memory goes (D41): RocksDB's memtables, block cache and table readers,
-            // the core's DAG and buffers, and the verified-record cache.
-            var memtables = 0, readers = 0
-            for family in ColumnFamily.allCases {
-                memtables += Int((try? validator.database.property("rocksdb.cur-size-all-mem-tables", family: family.rawValue)).flatMap { $0 }.flatMap { Int($0) } ?? 0)
-                readers += Int((try? validator.database.property("rocksdb.estimate-table-readers-mem", family: family.rawValue)).flatMap { $0 }.flatMap { Int($0) } ?? 0)
-            }
-            let cache = (try? validator.database.property("rocksdb.block-cache-usage", family: ColumnFamily.meta.rawValue)).flatMap { $0 }.flatMap { Int($0) } ?? 0
-            lines += ["# TYPE cairn_rocksdb_memtable_bytes gauge", "cairn_rocksdb_memtable_bytes \(memtables)",
-                      "# TYPE cairn_rocksdb_block_cache_bytes gauge", "cairn_rocksdb_block_cache_bytes \(cache)",
-                      "# TYPE cairn_rocksdb_table_readers_bytes gauge", "cairn_rocksdb_table_readers_bytes \(readers)",
-                      "# TYPE cairn_dag_certificates gauge", "cairn_dag_certificates \(status.dagSize)",
-                      "# TYPE cairn_buffered_messages gauge", "cairn_buffered_messages \(status.bufferedMessages)",
-                      "# TYPE cairn_verified_records_cached gauge", "cairn_verified_records_cached \(validator.verifiedRecords.count)"]
-            if let heap = ProcessMemory.stats() {
-                lines += ["# TYPE cairn_heap_allocated_bytes gauge", "cairn_heap_allocated_bytes \(heap.allocated)",
-                          "# TYPE cairn_heap_resident_bytes gauge", "cairn_heap_resident_bytes \(heap.resident)"]
-            }
-            lines += ["# TYPE cairn_rocksdb_sst_bytes gauge", "# TYPE cairn_rocksdb_estimated_keys gauge"]
-            for family in ColumnFamily.allCases {
-                if let bytes = try? validator.database.property("rocksdb.total-sst-files-size", family: family.rawValue) {
-                    lines.append("cairn_rocksdb_sst_bytes{family=\"\(family.rawValue)\"} \(bytes)")
-                }
-                if let keys = try? validator.database.property("rocksdb.estimate-num-keys", family: family.rawValue) {
-                    lines.append("cairn_rocksdb_estimated_keys{family=\"\(family.rawValue)\"} \(keys)")
-                }
-            }
+            let bytes = validator.telemetry.render(Self.metricSamples(validator: validator, status: status, connections: connections,
+                                                                      rejections: rejections.snapshot))
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
 
         router.post("/v1/records") { request, _ -> Response in

@@ -35,6 +35,8 @@ public actor ConsensusNode {
     public private(set) var divergence: Divergence?
     /// Told once when a divergence is found (the service logs it).
     var onDivergence: (@Sendable (Divergence) -> Void)?
+    /// Event metrics (commit latency, finalization outcomes); nil in consensus-only tests.
+    let telemetry: NodeTelemetry?
     /// Vertices waiting for contribution blobs (D50); nil on a node without a ledger.
     var availability: BlobAvailability?
     let blobs: BlobStore
@@ -56,8 +58,10 @@ public actor ConsensusNode {
     public init(settings: DAGRiderSettings, signer: any ConsensusSigner, verifier: any ConsensusVerifier,
                 coin: any CoinScheme, coinVerifier: any CoinScheme, database: Database, mesh: PeerMesh,
                 payloadValidator: (@Sendable ([UInt8]) -> Bool)? = nil,
-                ledger: LedgerRuntime? = nil, genesisState: [(key: [UInt8], value: [UInt8])] = [], recordSigner: SigningKey? = nil) throws {
+                ledger: LedgerRuntime? = nil, genesisState: [(key: [UInt8], value: [UInt8])] = [], recordSigner: SigningKey? = nil,
+                telemetry: NodeTelemetry? = nil) throws {
         self.settings = settings
+        self.telemetry = telemetry
         fetchServing = FetchServing(settings: settings)
         self.verifier = MessageVerifier(settings: settings, verifier: verifier, coin: coinVerifier, payloadValidator: payloadValidator,
                                         cache: VerificationCache())
@@ -332,6 +336,7 @@ public actor ConsensusNode {
         for (reason, count) in applied.rejected { metrics.recordsRejectedInLedger[reason.rawValue, default: 0] += UInt64(count) }
         metrics.checkpointsCertified += UInt64(applied.certified.count)
         try castCheckpointVotes(applied.closedWindows)
+        if let telemetry { try countFinalization(applied.closedWindows, into: telemetry) }
         for certificate in applied.certified {
             if let ours = try store.closedWindow(certificate.vote.window),
                ours.stateRoot != certificate.vote.stateRoot || ours.sequenceHash != certificate.vote.sequenceHash {
@@ -373,13 +378,32 @@ public actor ConsensusNode {
                 for certificate in committed.certificates {
                     metrics.recordsCommitted += UInt64(certificate.vertex.payload.count)
                     if Int(certificate.vertex.author) == settings.me, let at = proposedAt.removeValue(forKey: certificate.vertex.round) {
-                        metrics.commitLatency.observe(Double(now - min(now, at)) / 1000)
+                        metrics.ownCommitted += 1
+                        if let telemetry { NodeTelemetry.record(telemetry.commitLatency, seconds: Double(now - min(now, at)) / 1000) }
                     }
                 }
                 // Own proposals that never got delivered (dropped below GC) are forgotten.
                 if proposedAt.count > 4 * Int(settings.gcDepth) { proposedAt = proposedAt.filter { $0.key + settings.gcDepth >= committed.leaderRound } }
             default:
                 break
+            }
+        }
+    }
+
+    /// What each close finalized (D47, D48): reveals outside a quorum (LSH disagreements) and
+    /// commitments never revealed, from the flags state holds for the window before, and whether
+    /// the outer step changed the model.
+    func countFinalization(_ closed: [ClosedWindow], into telemetry: NodeTelemetry) throws {
+        for window in closed.map(\.window) {
+            if window > 0 {
+                for validator in 0 ..< settings.committee.size {
+                    guard let bytes = try store.ledgerValue(StateKey.validatorFlags(window: window - 1, validator: UInt32(validator))),
+                          let flags = try? ValidatorFlags(canonicalBytes: bytes) else { continue }
+                    telemetry.countFlags(outsideQuorum: flags.outsideQuorum, unrevealed: flags.unrevealed)
+                }
+            }
+            if let next = try store.model(window: window &+ 1), let previous = try store.model(window: window), next != previous {
+                telemetry.countModelUpdate()
             }
         }
     }

@@ -43,15 +43,6 @@ public enum EvaluatorBehaviour: String, Sendable, CaseIterable {
     case copy
 }
 
-/// Counters for `/metrics`, shared between the service and the API.
-public struct EvaluationMetrics: Sendable {
-    public var evaluated: UInt64 = 0
-    public var committed: UInt64 = 0
-    public var revealed: UInt64 = 0
-    public var failed: UInt64 = 0
-    public var seconds = Histogram(bounds: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30])
-}
-
 /// The evaluation service of a validator (ARCHITECTURE §6, D47): off the consensus actor, it
 /// evaluates every contribution committed in the current or previous window — once, one at a time
 /// (bounded memory: one model copy and one workspace) — journals the evaluation and its salt in the
@@ -65,7 +56,7 @@ public actor EvaluationService {
     let me: UInt32
     let logger: Logger
     let behaviour: EvaluatorBehaviour
-    public nonisolated let metrics: NIOLockedValueBox<EvaluationMetrics>
+    public nonisolated let telemetry: NodeTelemetry
     var inFlightCommits: Set<Digest> = []
     var inFlightReveals: Set<Digest> = []
     /// Contributions this service gave up on (their blob missing beyond its window, an error).
@@ -73,7 +64,7 @@ public actor EvaluationService {
 
     public init(validator: Validator, task: ReferenceTask, logger: Logger) {
         self.validator = validator
-        metrics = validator.evaluationMetrics
+        telemetry = validator.telemetry
         let spec = validator.genesis.task
         evaluator = Evaluator(task: task, parameters: EvaluationParameters(
             ownContexts: Int(spec.evaluation.ownContexts), randomContexts: Int(spec.evaluation.randomContexts),
@@ -140,7 +131,7 @@ public actor EvaluationService {
                         try await commit(evaluation)
                     } catch {
                         failed.insert(id)
-                        metrics.withLockedValue { $0.failed += 1 }
+                        telemetry.count(.failed)
                         logger.error("evaluation failed", metadata: ["contribution": "\(id.hex)", "error": "\(error)"])
                     }
                 case .commit:
@@ -149,7 +140,7 @@ public actor EvaluationService {
                     if let journal {
                         try await validator.node.submitOwnRecord(.evaluation(journal))
                         inFlightReveals.insert(id)
-                        metrics.withLockedValue { $0.revealed += 1 }
+                        telemetry.count(.revealed)
                         logger.debug("evaluation revealed", metadata: ["contribution": "\(id.hex)"])
                     }
                 }
@@ -205,7 +196,7 @@ public actor EvaluationService {
         try await validator.node.submitOwnRecord(.evaluationCommit(EvaluationCommit(contribution: evaluation.contribution,
                                                                                    commitment: evaluation.commitment)))
         inFlightCommits.insert(evaluation.contribution)
-        metrics.withLockedValue { $0.committed += 1 }
+        telemetry.count(.committed)
     }
 
     /// Evaluates one contribution on a background thread: losses before/after on the trainer's
@@ -257,10 +248,9 @@ public actor EvaluationService {
         }.value
         let elapsed = started.duration(to: .now).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
-        metrics.withLockedValue {
-            $0.evaluated += 1
-            $0.seconds.observe(seconds)
-        }
+        telemetry.count(.evaluated)
+        if !result.flags.isEmpty { telemetry.count(.flagged) }
+        NodeTelemetry.record(telemetry.evaluationSeconds, seconds: seconds)
         logger.info("contribution evaluated", metadata: [
             "contribution": "\(id.hex)", "flags": "\(result.flags.rawValue)", "random.before": "\(result.random.before)",
             "random.after": "\(result.random.after)", "seconds": "\(String(format: "%.3f", seconds))",

@@ -26,7 +26,8 @@ public struct Validator: Sendable {
     public let modelUpdater: ModelUpdater
     /// The reference task over the genesis corpus, when this validator evaluates (`[training]`).
     public let task: ReferenceTask?
-    public let evaluationMetrics = NIOLockedValueBox(EvaluationMetrics())
+    /// This node's metrics registry (D52), shared by the consensus node, evaluation service and API.
+    public let telemetry: NodeTelemetry
 
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -79,6 +80,7 @@ public struct Validator: Sendable {
             BLASThreads.set(1)  // one thread per evaluation (ARCHITECTURE §6)
         }
         let updater = try ModelUpdater(blobs: blobs, task: genesis.task)
+        let telemetry = NodeTelemetry()
         let node = try ConsensusNode(
             settings: settings, signer: Ed25519ConsensusKeys(key: key, publicKeys: publicKeys),
             verifier: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys),
@@ -96,9 +98,10 @@ public struct Validator: Sendable {
                     || record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
                                                                                         nonce: record.nonce, body: record.body))
             },
-            genesisState: try Ledger.genesisState(genesis, model: initialModel), recordSigner: key)
+            genesisState: try Ledger.genesisState(genesis, model: initialModel), recordSigner: key, telemetry: telemetry)
         return Validator(home: home, config: config, genesis: genesis, genesisHash: genesisHash, index: index, node: node,
-                         mesh: mesh, database: database, verifiedRecords: verifiedRecords, modelUpdater: updater, task: task)
+                         mesh: mesh, database: database, verifiedRecords: verifiedRecords, modelUpdater: updater, task: task,
+                         telemetry: telemetry)
     }
 
     /// Checks a submitted record: canonical envelope, size, signature over this chain, and for a

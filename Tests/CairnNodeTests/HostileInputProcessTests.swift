@@ -132,8 +132,8 @@ extension NodeProcesses {
             #expect(await net.eventually(seconds: 20) { await net.leaders(0) > leaders + 3 }, "node 0 stopped committing")
             let (data, _) = try await URLSession.shared.data(from: net.url(0, "/metrics"))
             let metrics = String(decoding: data, as: UTF8.self)
-            func value(_ prefix: String) -> Int {
-                Int(metrics.split(separator: "\n").first { $0.hasPrefix(prefix + " ") }?.split(separator: " ").last ?? "") ?? -1
+            func value(_ prefix: String) -> Int {  // gauges print as floats ("54.0")
+                Double(metrics.split(separator: "\n").first { $0.hasPrefix(prefix + " ") }?.split(separator: " ").last ?? "").map { Int($0) } ?? -1
             }
             #expect(value("cairn_api_connections_refused_total{reason=\"per_client\"}") > 650, "\(metrics.split(separator: "\n").filter { $0.contains("api_") })")
             #expect(value("cairn_api_connection_limit") == 700 - 646, "the API's share must leave RocksDB's, the peers' and the slack")
