@@ -233,9 +233,10 @@ public struct CompressionSpec: Codable, Hashable, Sendable, CanonicalCodable {
     /// this much, in parts per million of the smaller set, make the later one a copycat.
     public var copycatOverlapPPM: UInt32
 
-    /// Honest trainers on different shards overlap ~6.5% (BENCHMARKS.md, `cairn train noise`);
-    /// a resubmitted or re-valued Δ overlaps 100%.
-    public static let defaultCopycatOverlapPPM: UInt32 = 500_000
+    /// Honest trainers of one window overlap 33–55% on the reference task (they share the base
+    /// model, and error feedback keeps the same large directions; D51), a resubmitted or re-valued
+    /// Δ 100%.
+    public static let defaultCopycatOverlapPPM: UInt32 = 900_000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case chunkSize = "chunk_size", topK = "top_k", copycatOverlapPPM = "copycat_overlap_ppm"
