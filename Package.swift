@@ -72,7 +72,7 @@ let package = Package(
                 ],
                 swiftSettings: sharedSettings),
         .target(name: "CairnLedger",
-                dependencies: ["CairnCore", "CairnCrypto"],
+                dependencies: ["CairnCore", "CairnCrypto", "OpenSkill"],
                 swiftSettings: sharedSettings),
         // The reference training task: byte MLP, AdamW, data assignment (OpenBLAS for products).
         .target(name: "CairnTraining", dependencies: ["CairnCore", "CairnCrypto", "CBLAS"],

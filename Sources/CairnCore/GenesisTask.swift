@@ -296,19 +296,22 @@ public struct RewardParameters: Codable, Hashable, Sendable, CanonicalCodable {
     /// p in payout_t ∝ final_t^p.
     public var payoutExponent: Double
     public var rating: RatingParameters
+    /// Moving average, warm-up, slashes and exclusions (D53).
+    public var penalties: PenaltyParameters
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case registrationFee = "registration_fee", emissionPerWindow = "emission_per_window",
-             validatorShareBps = "validator_share_bps", payoutExponent = "payout_exponent", rating
+             validatorShareBps = "validator_share_bps", payoutExponent = "payout_exponent", rating, penalties
     }
 
     public init(registrationFee: UInt64, emissionPerWindow: UInt64, validatorShareBps: UInt32,
-                payoutExponent: Double, rating: RatingParameters) {
+                payoutExponent: Double, rating: RatingParameters, penalties: PenaltyParameters = PenaltyParameters()) {
         self.registrationFee = registrationFee
         self.emissionPerWindow = emissionPerWindow
         self.validatorShareBps = validatorShareBps
         self.payoutExponent = payoutExponent
         self.rating = rating
+        self.penalties = penalties
     }
 
     public func encode(to writer: inout CanonicalWriter) {
@@ -317,6 +320,7 @@ public struct RewardParameters: Codable, Hashable, Sendable, CanonicalCodable {
         writer.write(validatorShareBps)
         writer.write(payoutExponent)
         writer.write(rating)
+        writer.write(penalties)
     }
 
     public init(from reader: inout CanonicalReader) throws {
@@ -325,6 +329,73 @@ public struct RewardParameters: Codable, Hashable, Sendable, CanonicalCodable {
         validatorShareBps = try reader.field("validator_share_bps") { try $0.read(UInt32.self) }
         payoutExponent = try reader.field("payout_exponent") { try $0.read(Double.self) }
         rating = try reader.field("rating") { try $0.read(RatingParameters.self) }
+        penalties = try reader.field("penalties") { try $0.read(PenaltyParameters.self) }
+    }
+}
+
+/// `rewards.penalties` (D53): how a trainer's binary moving average, final score and place in the
+/// outer step respond to what it did in a window. Multipliers are basis points and apply to
+/// positive values only (a slash never turns a negative into a positive). Defaults follow
+/// Templar's final rules where it has one.
+public struct PenaltyParameters: Codable, Hashable, Sendable, CanonicalCodable {
+    /// bma ← (1 − α)·bma + α·indicator, α in parts per million (Templar 0.05).
+    public var bmaAlphaPPM: UInt32 = 50_000
+    /// After this many rated windows a bma below `bmaFloorPPM` counts as 0 in the final score.
+    public var bmaWarmupWindows: UInt32 = 10
+    public var bmaFloorPPM: UInt32 = 100_000
+    /// Multipliers on bma for the 1st, 2nd, 3rd… consecutive window without a scored contribution
+    /// (the last repeats): Templar's 0.75 → 0.5 → 0.
+    public var missingSlashesBps: [UInt32] = [7_500, 5_000, 0]
+    /// Multiplier on bma in a window whose contribution is a copycat (D51); 0 resets it.
+    public var copycatSlashBps: UInt32 = 0
+    /// Multiplier on bma in a window whose contribution was judged non-finite or malformed.
+    public var invalidBlobSlashBps: UInt32 = 0
+    /// After this many consecutive scores ≤ 0 a trainer's contributions are left out of the outer
+    /// step until one scores > 0 (that one still is; the next ones count again).
+    public var negativeStreakExclusion: UInt32 = 3
+    /// Windows without a contribution after which a trainer's rating and bma return to the prior
+    /// and it leaves the ranking until it contributes again.
+    public var inactivityResetWindows: UInt32 = 25
+    /// Sync multiplier by staleness (window landed − base window), index 0 fresh; the last repeats.
+    public var syncBps: [UInt32] = [10_000, 5_000]
+    /// A validator in a quorum whose revealed improvement differs from the accepted score by more
+    /// than this (parts per 10^9 of the loss) is flagged and earns nothing for the window.
+    public var validatorLossTolerancePPB: UInt64 = 10_000
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case bmaAlphaPPM = "bma_alpha_ppm", bmaWarmupWindows = "bma_warmup_windows", bmaFloorPPM = "bma_floor_ppm",
+             missingSlashesBps = "missing_slashes_bps", copycatSlashBps = "copycat_slash_bps",
+             invalidBlobSlashBps = "invalid_blob_slash_bps", negativeStreakExclusion = "negative_streak_exclusion",
+             inactivityResetWindows = "inactivity_reset_windows", syncBps = "sync_bps",
+             validatorLossTolerancePPB = "validator_loss_tolerance_ppb"
+    }
+
+    public init() {}
+
+    public func encode(to writer: inout CanonicalWriter) {
+        writer.write(bmaAlphaPPM)
+        writer.write(bmaWarmupWindows)
+        writer.write(bmaFloorPPM)
+        writer.write(missingSlashesBps)
+        writer.write(copycatSlashBps)
+        writer.write(invalidBlobSlashBps)
+        writer.write(negativeStreakExclusion)
+        writer.write(inactivityResetWindows)
+        writer.write(syncBps)
+        writer.write(validatorLossTolerancePPB)
+    }
+
+    public init(from reader: inout CanonicalReader) throws {
+        bmaAlphaPPM = try reader.field("bma_alpha_ppm") { try $0.read(UInt32.self) }
+        bmaWarmupWindows = try reader.field("bma_warmup_windows") { try $0.read(UInt32.self) }
+        bmaFloorPPM = try reader.field("bma_floor_ppm") { try $0.read(UInt32.self) }
+        missingSlashesBps = try reader.field("missing_slashes_bps") { try $0.read([UInt32].self, maxCount: 16) }
+        copycatSlashBps = try reader.field("copycat_slash_bps") { try $0.read(UInt32.self) }
+        invalidBlobSlashBps = try reader.field("invalid_blob_slash_bps") { try $0.read(UInt32.self) }
+        negativeStreakExclusion = try reader.field("negative_streak_exclusion") { try $0.read(UInt32.self) }
+        inactivityResetWindows = try reader.field("inactivity_reset_windows") { try $0.read(UInt32.self) }
+        syncBps = try reader.field("sync_bps") { try $0.read([UInt32].self, maxCount: 16) }
+        validatorLossTolerancePPB = try reader.field("validator_loss_tolerance_ppb") { try $0.read(UInt64.self) }
     }
 }
 

@@ -213,6 +213,22 @@ extension RewardParameters {
         if !(rating.sigma > 0 && rating.beta > 0 && rating.tau >= 0 && rating.mu.isFinite) {
             problems.append("rewards.rating needs sigma > 0, beta > 0, tau ≥ 0")
         }
+        if !(rating.mu.magnitude < 1e6 && rating.sigma < 1e6 && rating.beta < 1e6 && rating.tau < 1e6) {
+            problems.append("rewards.rating values must stay below 10^6 (ratings are stored as fixed point, 10^-9 units in an int64)")
+        }
+        let p = penalties
+        if p.bmaAlphaPPM == 0 || p.bmaAlphaPPM > 1_000_000 { problems.append("rewards.penalties.bma_alpha_ppm must be 1…1000000") }
+        if p.bmaFloorPPM > 1_000_000 { problems.append("rewards.penalties.bma_floor_ppm must be ≤ 1000000") }
+        for (name, list) in [("missing_slashes_bps", p.missingSlashesBps), ("sync_bps", p.syncBps)] {
+            if list.isEmpty || list.count > 16 || list.contains(where: { $0 > 10_000 }) {
+                problems.append("rewards.penalties.\(name) needs 1…16 multipliers of at most 10000 basis points")
+            }
+        }
+        for (name, value) in [("copycat_slash_bps", p.copycatSlashBps), ("invalid_blob_slash_bps", p.invalidBlobSlashBps)] where value > 10_000 {
+            problems.append("rewards.penalties.\(name) is \(value); a multiplier cannot exceed 10000 basis points")
+        }
+        if p.inactivityResetWindows == 0 { problems.append("rewards.penalties.inactivity_reset_windows must be at least 1") }
+        if p.validatorLossTolerancePPB > 1_000_000_000 { problems.append("rewards.penalties.validator_loss_tolerance_ppb must be ≤ 10^9") }
         return problems
     }
 }

@@ -4,13 +4,14 @@ extension Context {
     /// Finalizes the evaluations of the contributions made in `window` (ARCHITECTURE §6, D47), at
     /// the close of window + 1, when its reveal phase ended: each contribution, in key (id) order,
     /// gets its `EvaluationQuorum.Outcome`; validators that committed without a matching reveal,
-    /// or revealed outside a quorum that formed, are counted in `ValidatorFlags`. Returns the
-    /// contributions accepted with a positive score, for the outer step.
+    /// or revealed outside a quorum that formed, or revealed losses off the accepted ones, are
+    /// counted in `ValidatorFlags`; then the window is settled (ratings, penalties, payouts, D53).
+    /// Returns the contributions accepted with a positive score, for the outer step.
     mutating func finalizeEvaluations(of window: UInt64) throws -> [AcceptedContribution] {
         let prefix = StateKey.contributionPrefix(window: window)
         let hashBytes = Int(parameters.lshBits / 8)
         var flags: [UInt32: ValidatorFlags] = [:]
-        var decided: [(id: Digest, stored: StoredContribution, outcome: EvaluationQuorum.Outcome)] = []
+        var decided: [Decided] = []
         for entry in try overlay.entries(prefix: prefix, in: store) {
             guard entry.key.count == prefix.count + Digest.byteCount,
                   let id = try? Digest(bytes: entry.key.suffix(Digest.byteCount)),
@@ -22,8 +23,21 @@ extension Context {
             }
             let outcome = EvaluationQuorum.decide(reveals, quorum: parameters.quorum, hashBytes: hashBytes,
                                                   threshold: Int(parameters.hammingThreshold))
-            decided.append((id, stored, outcome))
+            decided.append(Decided(id: id, stored: stored, outcome: outcome))
             let revealed = Set(reveals.map(\.validator))
+            // Inside the quorum by its hash, yet revealing losses other than the accepted ones:
+            // such a validator changes no score (the median ignores one outlier) but is not paid.
+            if let score = outcome.score, let ownScore = outcome.ownScore, let tolerance = parameters.rewards?.penalties.validatorLossTolerancePPB {
+                let members = Set(outcome.members)
+                for reveal in reveals where members.contains(reveal.validator) {
+                    let random = EvaluationQuorum.improvement(reveal.evaluation.random)
+                    let own = EvaluationQuorum.improvement(reveal.evaluation.own)
+                    if random.map({ $0.distance(to: score).magnitude > tolerance }) ?? true
+                        || own.map({ $0.distance(to: ownScore).magnitude > tolerance }) ?? true {
+                        flags[reveal.validator, default: ValidatorFlags()].deviant.saturatingIncrement()
+                    }
+                }
+            }
             for commitment in try overlay.entries(prefix: StateKey.evaluationCommitments(contribution: id), in: store) {
                 guard let validator = try? UInt32(canonicalBytes: Array(commitment.key.suffix(4))), !revealed.contains(validator) else { continue }
                 flags[validator, default: ValidatorFlags()].unrevealed.saturatingIncrement()
@@ -36,13 +50,16 @@ extension Context {
             }
         }
         let copycats = try findCopycats(decided.map { ($0.id, $0.stored) })
+        for i in decided.indices {
+            decided[i].outcome.copycatOf = copycats[decided[i].id]
+            write(StateKey.contributionOutcome(decided[i].id), decided[i].outcome)
+        }
+        // Ratings, penalties and payouts (D53); negative streaks keep contributions out of the step.
+        let excluded = try settle(window: window, decided: decided, flags: flags)
         var accepted: [AcceptedContribution] = []
-        for (id, stored, decidedOutcome) in decided {
-            var outcome = decidedOutcome
-            outcome.copycatOf = copycats[id]
-            write(StateKey.contributionOutcome(id), outcome)
-            if let score = outcome.score, score > 0, outcome.copycatOf == nil {
-                accepted.append(AcceptedContribution(id: id, blob: stored.contribution.blob, score: score))
+        for d in decided where d.outcome.copycatOf == nil && !excluded.contains(d.id) {
+            if let score = d.outcome.score, score > 0 {
+                accepted.append(AcceptedContribution(id: d.id, blob: d.stored.contribution.blob, score: score))
             }
         }
         for validator in flags.keys.sorted() {

@@ -125,6 +125,8 @@ public struct Ledger: Sendable {
         public var hammingThreshold: UInt32 = 7
         /// Genesis `task.training.max_aggregated`: at most this many contributions per outer step.
         public var maxAggregated: Int = 20
+        /// Genesis `rewards` (ratings, penalties, emission; D53); nil: no settlement (ledger tests).
+        public var rewards: RewardParameters?
         /// Genesis `task.compression.copycat_overlap_ppm` (D51).
         public var copycatOverlapPPM: UInt32 = CompressionSpec.defaultCopycatOverlapPPM
 
@@ -162,6 +164,7 @@ public struct Ledger: Sendable {
         parameters.hammingThreshold = genesis.task.lsh.hammingThreshold
         parameters.maxAggregated = Int(genesis.task.training.maxAggregated)
         parameters.copycatOverlapPPM = genesis.task.compression.copycatOverlapPPM
+        parameters.rewards = genesis.rewards
         self.init(parameters: parameters, transition: transition)
     }
 

@@ -38,6 +38,13 @@ public enum StateKey {
     public static func trainerContribution(window: UInt64, trainer: PublicKey) -> [UInt8] {
         Array("tc/".utf8) + window.canonicalBytes + trainer.bytes
     }
+    /// Ratings and rewards (D53).
+    public static let trainerPrefix = Array("t/".utf8)
+    public static func trainerRating(_ key: PublicKey) -> [UInt8] { Array("rt/".utf8) + key.bytes }
+    public static func trainerWindow(window: UInt64, trainer: PublicKey) -> [UInt8] { Array("tw/".utf8) + window.canonicalBytes + trainer.bytes }
+    public static func trainerWindows(_ window: UInt64) -> [UInt8] { Array("tw/".utf8) + window.canonicalBytes }
+    public static let trainerRatings = Array("rt/".utf8)
+    public static func windowRewards(_ window: UInt64) -> [UInt8] { Array("wr/".utf8) + window.canonicalBytes }
     /// How many contributions window k took so far (the next one's ordinal).
     public static func contributionCount(window: UInt64) -> [UInt8] { Array("cn/".utf8) + window.canonicalBytes }
     public static func validatorFlags(window: UInt64, validator: UInt32) -> [UInt8] {
@@ -103,8 +110,9 @@ public struct Trainer: Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// Base units in existence: what genesis created, minus fees burned (plus emissions, later).
-/// Balances always add up to `created − burned`; audits check exactly that.
+/// Base units in existence: what genesis and each window's emission created, and what fees and
+/// payout remainders burned (D53). Balances always add up to `created − burned`; audits check
+/// exactly that.
 public struct Supply: Hashable, Sendable, CanonicalCodable {
     public var created: UInt64
     public var burned: UInt64
@@ -249,22 +257,28 @@ public struct StoredContribution: Hashable, Sendable, CanonicalCodable {
 public struct ValidatorFlags: Hashable, Sendable, CanonicalCodable {
     public var unrevealed: UInt32
     public var outsideQuorum: UInt32
+    /// Reveals inside a quorum whose losses differ from the accepted score by more than genesis
+    /// `rewards.penalties.validator_loss_tolerance_ppb` (D53).
+    public var deviant: UInt32
 
-    public init(unrevealed: UInt32 = 0, outsideQuorum: UInt32 = 0) {
+    public init(unrevealed: UInt32 = 0, outsideQuorum: UInt32 = 0, deviant: UInt32 = 0) {
         self.unrevealed = unrevealed
         self.outsideQuorum = outsideQuorum
+        self.deviant = deviant
     }
 
     public func encode(to writer: inout CanonicalWriter) {
-        writer.write(UInt8(1))
+        writer.write(UInt8(2))
         writer.write(unrevealed)
         writer.write(outsideQuorum)
+        writer.write(deviant)
     }
 
     public init(from reader: inout CanonicalReader) throws {
-        try reader.expectVersion(1)
+        try reader.expectVersion(2)
         unrevealed = try reader.field("unrevealed") { try $0.read(UInt32.self) }
         outsideQuorum = try reader.field("outside_quorum") { try $0.read(UInt32.self) }
+        deviant = try reader.field("deviant") { try $0.read(UInt32.self) }
     }
 }
 

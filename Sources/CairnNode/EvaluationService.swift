@@ -41,6 +41,10 @@ public enum EvaluatorBehaviour: String, Sendable, CaseIterable {
     /// Commits to nothing it computed, then reveals another validator's evaluation, copied from
     /// state, under its own salt (the ledger rejects it: `reveal_mismatch`).
     case copy
+    /// Evaluates honestly, then reveals a random-data loss after 10% lower than it measured (a
+    /// contribution made to look better), with the honest SimHash: inside the quorum by its hash,
+    /// flagged `deviant` by its losses and unpaid (D53).
+    case skew
 }
 
 /// The evaluation service of a validator (ARCHITECTURE §6, D47): off the consensus actor, it
@@ -242,8 +246,9 @@ public actor EvaluationService {
                 return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),
                                             simHash: [], flags: flags, salt: salt)
             }
+            let randomAfter = behaviour == .skew ? Float(e.lossAfterRandom) * 0.9 : Float(e.lossAfterRandom)
             return CairnCore.Evaluation(contribution: id, own: LossPair(before: Float(e.lossBeforeOwn), after: Float(e.lossAfterOwn)),
-                                        random: LossPair(before: Float(e.lossBeforeRandom), after: Float(e.lossAfterRandom)),
+                                        random: LossPair(before: Float(e.lossBeforeRandom), after: randomAfter),
                                         simHash: SimHash.bytes(e.outputHash), flags: [], salt: salt)
         }.value
         let elapsed = started.duration(to: .now).components

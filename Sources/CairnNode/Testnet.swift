@@ -74,9 +74,7 @@ public struct TestnetGenerator: Sendable {
         payoutExponent: 2, rating: RatingParameters(mu: 25, sigma: 25.0 / 3, beta: 25.0 / 6, tau: 25.0 / 300))
 
     /// Fields later issues define; recorded in genesis so nobody mistakes them for settled.
-    public static let placeholders = [
-        "rewards.penalties: copycat, laggard and slash rules (ratings and rewards issue)",
-    ]
+    public static let placeholders: [String] = []
 
     public func generate() throws -> Summary {
         let s = settings

@@ -65,6 +65,49 @@ extension NodeAPI {
         var validator: Int
         var unrevealed: UInt32
         var outside_quorum: UInt32
+        /// Reveals inside a quorum whose losses were off the accepted ones (D53).
+        var deviant: UInt32
+    }
+
+    /// A trainer's result in a finalized window (D53); ratings as decimals, fixed point in state.
+    struct TrainerResultReply: Encodable {
+        var trainer: String
+        var name: String?
+        var contribution: String?
+        var score_ppb: Int64?
+        var rank: UInt32
+        var mu_before: Double
+        var sigma_before: Double
+        var mu_after: Double
+        var sigma_after: Double
+        var ordinal_after: Double
+        var bma: Double
+        var final: Double
+        var penalties: [String]
+        var payout: UInt64
+    }
+
+    struct RewardsReply: Encodable {
+        var emitted: UInt64
+        var trainers_paid: UInt64
+        var validators_paid: UInt64
+        var burned: UInt64
+        var validators: [Int]
+        var per_validator: UInt64
+    }
+
+    struct RatingReply: Encodable {
+        var trainer: String
+        var name: String?
+        var mu: Double
+        var sigma: Double
+        var ordinal: Double
+        var bma: Double
+        var final: Double
+        var last_payout: UInt64
+        var total_payout: UInt64
+        var rated_windows: UInt32
+        var active: Bool
     }
 
     struct WindowReply: Encodable {
@@ -77,6 +120,14 @@ extension NodeAPI {
         /// Held-out loss of the model this window trains from, as this validator measured it (null
         /// until measured, or when it does not evaluate).
         var heldout_loss: Double?
+        /// Per trainer once the window is finalized (empty before): rank, ratings, penalties, payout.
+        var trainers: [TrainerResultReply]
+        /// The window's emission and where it went (null before finalization).
+        var rewards: RewardsReply?
+    }
+
+    static func trainerName(_ key: PublicKey, database: Database) throws -> String? {
+        try database.get(Trainer.self, .state, StateKey.trainer(key))?.name
     }
 
     static func addTrainingRoutes(to router: Router<APIRequestContext>, validator: Validator) {
@@ -157,15 +208,61 @@ extension NodeAPI {
             var flags: [FlagReply] = []
             for v in validator.genesis.validators.indices {
                 if let f = try database.get(ValidatorFlags.self, .state, StateKey.validatorFlags(window: window, validator: UInt32(v))) {
-                    flags.append(FlagReply(validator: v, unrevealed: f.unrevealed, outside_quorum: f.outsideQuorum))
+                    flags.append(FlagReply(validator: v, unrevealed: f.unrevealed, outside_quorum: f.outsideQuorum, deviant: f.deviant))
                 }
             }
             let model = try database.get(ModelRecord.self, .state, StateKey.model(window))
             let beacon = try database.get(ColumnFamily.state.rawValue, StateKey.windowBeacon(window)).map { Hex.encode($0) }
             let heldOut = try database.get(ColumnFamily.meta.rawValue, EvaluationService.heldOutKey(window))
                 .flatMap { try? UInt64(canonicalBytes: $0) }.map(Double.init(bitPattern:))
+            var trainers: [TrainerResultReply] = []
+            let resultsPrefix = StateKey.trainerWindows(window)
+            var results: [([UInt8], [UInt8])] = []
+            try database.scan(ColumnFamily.state.rawValue, prefix: resultsPrefix) { key, value in
+                results.append((key, value))
+                return results.count < 10_000
+            }
+            for (key, value) in results {
+                guard key.count == resultsPrefix.count + PublicKey.byteCount, let trainer = try? PublicKey(bytes: key.suffix(PublicKey.byteCount)),
+                      let r = try? TrainerWindowResult(canonicalBytes: value) else { continue }
+                trainers.append(TrainerResultReply(
+                    trainer: trainer.hex, name: try trainerName(trainer, database: database), contribution: r.contribution?.hex,
+                    score_ppb: r.scorePPB, rank: r.rank, mu_before: TrainerRating.double(r.muBeforeNano),
+                    sigma_before: TrainerRating.double(r.sigmaBeforeNano), mu_after: TrainerRating.double(r.muAfterNano),
+                    sigma_after: TrainerRating.double(r.sigmaAfterNano),
+                    ordinal_after: TrainerRating.double(r.muAfterNano) - 3 * TrainerRating.double(r.sigmaAfterNano),
+                    bma: Double(r.bmaPPM) / 1e6, final: TrainerRating.double(r.finalNano), penalties: r.penalties.names, payout: r.payout))
+            }
+            let rewards = try database.get(WindowRewards.self, .state, StateKey.windowRewards(window)).map {
+                RewardsReply(emitted: $0.emitted, trainers_paid: $0.trainersPaid, validators_paid: $0.validatorsPaid, burned: $0.burned,
+                             validators: $0.validators.map(Int.init), per_validator: $0.perValidator)
+            }
             return json(WindowReply(window: window, status: status, model_hash: model?.hash.hex, closing_beacon: beacon,
-                                    contributions: contributions, validator_flags: flags, heldout_loss: heldOut))
+                                    contributions: contributions, validator_flags: flags, heldout_loss: heldOut,
+                                    trainers: trainers, rewards: rewards))
+        }
+
+        // The leaderboard (D53): every rated trainer by ordinal, best first (ties: key order).
+        router.get("/v1/ratings") { _, _ -> Response in
+            var ratings: [RatingReply] = []
+            let prefix = StateKey.trainerRatings
+            var entries: [([UInt8], [UInt8])] = []
+            try database.scan(ColumnFamily.state.rawValue, prefix: prefix) { key, value in
+                entries.append((key, value))
+                return entries.count < 100_000
+            }
+            for (key, value) in entries {
+                guard key.count == prefix.count + PublicKey.byteCount, let trainer = try? PublicKey(bytes: key.suffix(PublicKey.byteCount)),
+                      let r = try? TrainerRating(canonicalBytes: value) else { continue }
+                ratings.append(RatingReply(trainer: trainer.hex, name: try trainerName(trainer, database: database), mu: r.mu, sigma: r.sigma,
+                                           ordinal: TrainerRating.double(r.ordinalNano), bma: Double(r.bmaPPM) / 1e6,
+                                           final: TrainerRating.double(r.finalNano), last_payout: r.lastPayout, total_payout: r.totalPayout,
+                                           rated_windows: r.ratedWindows, active: r.active))
+            }
+            ratings.sort { $0.ordinal != $1.ordinal ? $0.ordinal > $1.ordinal : $0.trainer < $1.trainer }
+            let state = try database.get(WindowState.self, .state, StateKey.window) ?? WindowState()
+            struct Leaderboard: Encodable { var window: UInt64; var trainers: [RatingReply] }
+            return json(Leaderboard(window: state.current, trainers: ratings))
         }
     }
 }

@@ -44,10 +44,18 @@ struct Balance: AsyncParsableCommand {
         guard status == 200, let balance = object["balance"] as? Int, let nonce = object["nonce"] as? Int else {
             throw CLIError(NodeClient.describe(object))
         }
+        // Earnings as a trainer (D53), when the account is one the ledger rates.
+        let (_, board) = try await client.call("GET", "v1/ratings")
+        let rating = (board["trainers"] as? [[String: Any]])?.first { $0["trainer"] as? String == key.hex }
+        let total = rating?["total_payout"] as? Int, last = rating?["last_payout"] as? Int
         if json {
-            print("{\"account\": \"\(key.hex)\", \"balance\": \(balance), \"nonce\": \(nonce)}")
+            let earnings = rating.map { _ in ", \"total_payout\": \(total ?? 0), \"last_payout\": \(last ?? 0)" } ?? ""
+            print("{\"account\": \"\(key.hex)\", \"balance\": \(balance), \"nonce\": \(nonce)\(earnings)}")
         } else {
             print("account \(key.hex)\nbalance \(balance) base units\nnonce   \(nonce) (the next record must carry it)")
+            if rating != nil {
+                print("earned  \(total ?? 0) base units as a trainer (\(last ?? 0) in the last finalized window)")
+            }
         }
     }
 }

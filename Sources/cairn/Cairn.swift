@@ -13,7 +13,7 @@ struct Cairn: AsyncParsableCommand {
             measure this machine's cryptographic and storage limits.
             """,
         version: version,
-        subcommands: [Node.self, Status.self, Balance.self, TransferCommand.self, RegisterCommand.self, SubmitCommand.self, Keys.self, Testnet.self, Prune.self, Audit.self, GenesisCommand.self, Sim.self, Train.self, Rate.self, Bench.self])
+        subcommands: [Node.self, Status.self, Balance.self, RatingsCommand.self, TransferCommand.self, RegisterCommand.self, SubmitCommand.self, Keys.self, Testnet.self, Prune.self, Audit.self, GenesisCommand.self, Sim.self, Train.self, Rate.self, Bench.self])
 }
 
 /// A failure the CLI reports as one line on stderr with exit status 1.

@@ -1,0 +1,235 @@
+import CairnCore
+import OpenSkill
+
+/// Ratings, penalties and payouts at the finalization of a window (ARCHITECTURE §7, D53). Every
+/// number that enters state is an integer; the OpenSkill update and the payout weights run on
+/// the portable math (bit-identical on every platform) in a fixed order, and are rounded to fixed
+/// point before they are stored.
+/// One contribution of the window being finalized, as the quorum decided it.
+struct Decided {
+    var id: Digest
+    var stored: StoredContribution
+    var outcome: EvaluationQuorum.Outcome
+}
+
+/// One trainer through a window's settlement.
+struct Standing {
+    var key: PublicKey
+    var before: TrainerRating
+    var after: TrainerRating
+    var contribution: Decided?
+    var score: Int64?
+    var penalties: TrainerWindowResult.Penalties = []
+    var ranked = false
+    var rank: UInt32 = 0
+    var payout: UInt64 = 0
+}
+
+enum Settlement {
+    /// Below every score a contribution can get (scores are clamped to −1000): the place of a
+    /// trainer without a scored contribution in the ranking (Templar enters −99).
+    static let unscoredRankScore = -2000.0
+
+    /// Integer payout weights: final^p by the portable exp and log, normalized to the largest and
+    /// scaled to 2^52, rounded down (0 for finals ≤ 0). Dividing the trainer part by these is
+    /// then exact integer arithmetic.
+    static func payoutWeights(_ finals: [Int64], exponent: Double) -> [UInt64] {
+        let math = MathFunctions.portable
+        let powered = finals.map { nano -> Double in
+            guard nano > 0 else { return 0 }
+            let value = math.exp(exponent * math.log(Double(nano) / 1e9))
+            return value.isFinite && value > 0 ? value : 0
+        }
+        guard let largest = powered.max(), largest > 0 else { return finals.map { _ in 0 } }
+        return powered.map { UInt64((($0 / largest) * 4_503_599_627_370_496).rounded(.down)) }
+    }
+}
+
+extension Context {
+    /// Rates the window's trainers, applies penalties, pays the window's emission and returns
+    /// the contributions left out of the outer step (negative streaks). Nothing happens on a
+    /// chain without `rewards` parameters.
+    mutating func settle(window: UInt64, decided: [Decided], flags: [UInt32: ValidatorFlags]) throws -> Set<Digest> {
+        guard let rewards = parameters.rewards else { return [] }
+        let penalties = rewards.penalties
+        let byAuthor = Dictionary(decided.map { ($0.stored.author, $0) }, uniquingKeysWith: { first, _ in first })
+
+        // The trainers registered by this window, in key order.
+        let prefix = StateKey.trainerPrefix
+        var trainers: [PublicKey] = []
+        for entry in try overlay.entries(prefix: prefix, in: store) {
+            guard entry.key.count == prefix.count + PublicKey.byteCount,
+                  let key = try? PublicKey(bytes: entry.key.suffix(PublicKey.byteCount)),
+                  let trainer = try? Trainer(canonicalBytes: entry.value), trainer.registeredInWindow <= window else { continue }
+            trainers.append(key)
+        }
+
+        var standings: [Standing] = []
+        for key in trainers {
+            let before = try read(TrainerRating.self, StateKey.trainerRating(key)) ?? TrainerRating(prior: rewards.rating)
+            var standing = Standing(key: key, before: before, after: before, contribution: byAuthor[key])
+            if let contribution = standing.contribution {
+                standing.after.windowsWithout = 0
+                standing.after.active = true
+                let outcome = contribution.outcome
+                if outcome.copycatOf != nil {
+                    standing.penalties.insert(.copycat)
+                } else if let score = outcome.score {
+                    standing.score = score
+                } else if outcome.noScore == .flagged, !outcome.flags.isDisjoint(with: [.invalidBlob, .nonFinite]) {
+                    standing.penalties.insert(.invalidBlob)
+                } else {
+                    standing.penalties.insert(.noQuorum)
+                }
+            } else {
+                standing.penalties.insert(.missing)
+                standing.after.windowsWithout.saturatingIncrement()
+                if standing.after.active, standing.after.windowsWithout >= penalties.inactivityResetWindows {
+                    var reset = TrainerRating(prior: rewards.rating)
+                    reset.active = false
+                    reset.windowsWithout = standing.after.windowsWithout
+                    reset.totalPayout = standing.after.totalPayout
+                    standing.after = reset
+                    standing.penalties.insert(.inactivityReset)
+                }
+            }
+            standing.ranked = standing.after.active && !standing.penalties.contains(.inactivityReset)
+            standings.append(standing)
+        }
+
+        // OpenSkill Plackett–Luce over the ranked trainers, one-player teams in key order.
+        let ranked = standings.indices.filter { standings[$0].ranked }
+        let scores = ranked.map { standings[$0].score.map { Double($0) / 1e9 } ?? Settlement.unscoredRankScore }
+        for (n, i) in ranked.enumerated() {
+            standings[i].rank = UInt32(1 + scores.filter { $0 > scores[n] }.count)
+        }
+        if ranked.count >= 2 {
+            var model = PlackettLuce(parameters: ModelParameters(mu: rewards.rating.mu, sigma: rewards.rating.sigma,
+                                                                 beta: rewards.rating.beta, tau: rewards.rating.tau),
+                                     math: .portable)
+            var teams = ranked.map { [Rating(mu: standings[$0].after.mu, sigma: standings[$0].after.sigma)] }
+            // A model error (it reports overflow rather than produce NaN) leaves the ratings as they
+            // were: every validator gets the same error from the same inputs.
+            if (try? model.rate(&teams, options: RateOptions(scores: scores))) != nil {
+                for (n, i) in ranked.enumerated() {
+                    standings[i].after.muNano = TrainerRating.nano(teams[n][0].mu)
+                    standings[i].after.sigmaNano = TrainerRating.nano(teams[n][0].sigma)
+                }
+            }
+        }
+
+        // Moving average, slashes (positive values only), streaks and final scores.
+        var excluded: Set<Digest> = []
+        let alpha = Int64(penalties.bmaAlphaPPM)
+        for i in standings.indices where standings[i].ranked {
+            var s = standings[i]
+            s.after.ratedWindows.saturatingIncrement()
+            func slash(_ bps: UInt32) {
+                if s.after.bmaPPM > 0 { s.after.bmaPPM = s.after.bmaPPM * Int64(bps) / 10_000 }
+            }
+            if let score = s.score, let contribution = s.contribution {
+                let indicator: Int64 = contribution.outcome.indicator > 0 ? 1_000_000 : -1_000_000
+                // |bma| ≤ 10^6 and α ≤ 10^6: products below 10^12.
+                s.after.bmaPPM = (s.after.bmaPPM * (1_000_000 - alpha) + indicator * alpha) / 1_000_000
+                s.after.consecutiveMisses = 0
+                if s.before.negativeStreak >= penalties.negativeStreakExclusion {
+                    s.penalties.insert(.excluded)
+                    excluded.insert(contribution.id)
+                }
+                if score > 0 { s.after.negativeStreak = 0 } else { s.after.negativeStreak.saturatingIncrement() }
+            } else {
+                s.after.consecutiveMisses.saturatingIncrement()
+                if s.penalties.contains(.copycat) {
+                    slash(penalties.copycatSlashBps)
+                } else if s.penalties.contains(.invalidBlob) {
+                    slash(penalties.invalidBlobSlashBps)
+                } else {
+                    let list = penalties.missingSlashesBps
+                    slash(list[min(Int(s.after.consecutiveMisses) - 1, list.count - 1)])
+                }
+            }
+            s.after.finalNano = 0
+            if s.score != nil, let contribution = s.contribution {
+                var bma = max(0, s.after.bmaPPM)
+                if s.after.ratedWindows > penalties.bmaWarmupWindows, bma < Int64(penalties.bmaFloorPPM) {
+                    bma = 0
+                    s.penalties.insert(.bmaFloor)
+                }
+                let staleness = window >= contribution.stored.contribution.baseWindow ? window - contribution.stored.contribution.baseWindow : 0
+                if staleness > 0 { s.penalties.insert(.stale) }
+                let list = penalties.syncBps
+                let sync = Int64(list[Int(min(staleness, UInt64(list.count - 1)))])
+                // ordinal ≤ 9·10^18, bma ≤ 10^6, sync ≤ 10^4: the product fits an Int128.
+                let product = Int128(max(0, s.after.ordinalNano)) * Int128(bma) * Int128(sync) / 10_000_000_000
+                s.after.finalNano = Int64(product)
+            }
+            standings[i] = s
+        }
+
+        // Emission: the trainer part by final^p over positive finals, the validator part equally
+        // among validators whose every reveal was inside its quorum; remainders are burned.
+        var supply = try read(Supply.self, StateKey.supply) ?? Supply(created: 0)
+        let (created, emissionOverflow) = supply.created.addingReportingOverflow(rewards.emissionPerWindow)
+        let emitted = emissionOverflow ? 0 : rewards.emissionPerWindow
+        if !emissionOverflow { supply.created = created }
+        let validatorPart = UInt64(UInt128(emitted) * UInt128(rewards.validatorShareBps) / 10_000)
+        let trainerPart = emitted - validatorPart
+        var trainersPaid: UInt64 = 0
+        let weights = Settlement.payoutWeights(standings.map(\.after.finalNano), exponent: rewards.payoutExponent)
+        let totalWeight = weights.reduce(UInt128(0)) { $0 + UInt128($1) }
+        if totalWeight > 0 {
+            for i in standings.indices where weights[i] > 0 {
+                let payout = UInt64(UInt128(trainerPart) * UInt128(weights[i]) / totalWeight)
+                if try credit(standings[i].key, payout) {
+                    standings[i].payout = payout
+                    trainersPaid += payout
+                }
+            }
+        }
+        let participants = Set(decided.flatMap(\.outcome.members))
+        let paidValidators = participants.filter { validator in
+            let f = flags[validator] ?? ValidatorFlags()
+            return f.unrevealed == 0 && f.outsideQuorum == 0 && f.deviant == 0 && Int(validator) < parameters.validators.count
+        }.sorted()
+        var validatorsPaid: UInt64 = 0
+        var perValidator: UInt64 = 0
+        var paid: [UInt32] = []
+        if !paidValidators.isEmpty {
+            perValidator = validatorPart / UInt64(paidValidators.count)
+            for validator in paidValidators where try credit(parameters.validators[Int(validator)], perValidator) {
+                paid.append(validator)
+                validatorsPaid += perValidator
+            }
+        }
+        let burned = emitted - trainersPaid - validatorsPaid
+        // burned ≤ created always holds (balances + burned = created), so this cannot overflow.
+        supply.burned += burned
+        write(StateKey.supply, supply)
+        write(StateKey.windowRewards(window), WindowRewards(emitted: emitted, trainersPaid: trainersPaid, validatorsPaid: validatorsPaid,
+                                                            burned: burned, validators: paid, perValidator: perValidator))
+        for s in standings {
+            var after = s.after
+            after.lastPayout = s.payout
+            let (total, overflow) = after.totalPayout.addingReportingOverflow(s.payout)
+            after.totalPayout = overflow ? .max : total
+            write(StateKey.trainerRating(s.key), after)
+            guard s.ranked || s.contribution != nil || s.penalties.contains(.inactivityReset) else { continue }
+            write(StateKey.trainerWindow(window: window, trainer: s.key),
+                  TrainerWindowResult(contribution: s.contribution?.id, scorePPB: s.score, rank: s.rank, before: s.before, after: after,
+                                      penalties: s.penalties, payout: s.payout))
+        }
+        return excluded
+    }
+
+    /// Adds `amount` to `key`'s balance; false (nothing credited: the caller burns it) if that
+    /// would pass 2^64 − 1.
+    mutating func credit(_ key: PublicKey, _ amount: UInt64) throws -> Bool {
+        guard amount > 0 else { return true }
+        var account = try read(Account.self, StateKey.account(key)) ?? Account(balance: 0)
+        let (sum, overflow) = account.balance.addingReportingOverflow(amount)
+        guard !overflow else { return false }
+        account.balance = sum
+        write(StateKey.account(key), account)
+        return true
+    }
+}

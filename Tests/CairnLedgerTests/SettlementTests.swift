@@ -1,0 +1,194 @@
+import CairnCore
+import CairnCrypto
+@testable import CairnLedger
+import CairnTestKit
+import Foundation
+import Testing
+
+/// One window of contributions taken through commit, reveal and finalization (D47, D53).
+struct SettlementScenario {
+    var world: World
+    var runner: LeaderRunner
+    let transition = RecordingTransition()
+    var ids: [Int: Digest] = [:]
+    static let rewards = RewardParameters(registrationFee: 100, emissionPerWindow: 1_000_003, validatorShareBps: 1_000, payoutExponent: 2,
+                                          rating: RatingParameters(mu: 25, sigma: 25.0 / 3, beta: 25.0 / 6, tau: 25.0 / 300))
+
+    /// `users` trainers registered; `ratings` preset standings by user index.
+    init(seed: UInt64, users: Int, rewards: RewardParameters = Self.rewards, ratings: [Int: TrainerRating] = [:]) throws {
+        world = World(seed: seed, users: users, windowMs: 8)
+        var parameters = world.ledger.parameters
+        parameters.rewards = rewards
+        let ledger = Ledger(parameters: parameters, transition: transition)
+        let theta0 = ModelRecord(hash: Hashing.digest(.model, [0]), blob: Hashing.digest(.blob, [0]))
+        var genesis = try Ledger.genesisState(accounts: world.users.map { ($0.publicKey, 10_000) }, validators: world.validators.map(\.publicKey), model: theta0)
+        for (user, rating) in ratings { genesis.append((StateKey.trainerRating(world.users[user].publicKey), rating.canonicalBytes)) }
+        runner = LeaderRunner(ledger, MemoryStore(entries: genesis), verify: world.verify)
+        _ = try runner.run(world.users.enumerated().map { world.record($1, .register(Register(name: "t\($0)"))) }, time: 1)
+    }
+
+    /// Trainer `user` improves the random-data loss by `gain` (own data by twice that: indicator +1),
+    /// revealed by each validator; `skew` maps a validator to a factor on its revealed random loss after.
+    mutating func run(gains: [Int: Float], copies: [Int: Int] = [:], baseWindow: [Int: UInt64] = [:], skew: [Int: Float] = [:]) throws {
+        var records: [[UInt8]] = []
+        for user in gains.keys.sorted() {
+            let blob = Hashing.digest(.blob, [UInt8(user)])
+            transition.indices[blob] = Array(UInt32(user) * 1000 ..< UInt32(user) * 1000 + 100)
+            let record = world.record(world.users[user], .contribution(Contribution(
+                baseWindow: baseWindow[user] ?? 0, blob: copies[user].map { Hashing.digest(.blob, [UInt8($0)]) } ?? blob, blobSize: 100,
+                compression: CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16), assignment: .zero)))
+            records.append(record)
+            ids[user] = Hashing.digest(.record, record)
+        }
+        _ = try runner.run(records, time: 2)
+        let users = gains.keys.sorted()
+        let evaluations = users.map { user in
+            (0 ..< 4).map { v in
+                let gain = gains[user]!
+                return Evaluation(contribution: ids[user]!, own: LossPair(before: 2, after: 2 - 2 * gain),
+                                  random: LossPair(before: 2, after: (2 - gain) * (skew[v] ?? 1)),
+                                  simHash: [UInt8](repeating: 0x3c, count: 32), flags: [], salt: Hashing.digest(.evaluationCommitment, [UInt8(user), UInt8(v)]))
+            }
+        }
+        _ = try runner.run(users.indices.flatMap { i in (0 ..< 4).map { v in
+            world.record(world.validators[v], .evaluationCommit(EvaluationCommit(contribution: ids[users[i]]!, commitment: evaluations[i][v].commitment))) } }, time: 3)
+        _ = try runner.run([], time: 9)
+        _ = try runner.run([], time: 13)
+        _ = try runner.run(users.indices.flatMap { i in (0 ..< 4).map { v in world.record(world.validators[v], .evaluation(evaluations[i][v])) } }, time: 14)
+        let closed = try runner.run([], time: 17).closedWindows
+        #expect(closed == [1])
+    }
+
+    func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws -> T? { try runner.store.state[key].map { try T(canonicalBytes: $0) } }
+    func result(_ user: Int) throws -> TrainerWindowResult? { try read(TrainerWindowResult.self, StateKey.trainerWindow(window: 0, trainer: world.users[user].publicKey)) }
+    func rating(_ user: Int) throws -> TrainerRating? { try read(TrainerRating.self, StateKey.trainerRating(world.users[user].publicKey)) }
+
+    /// Σ balances + burned = created, exactly.
+    func supplyHolds() throws -> Bool {
+        let supply = try #require(try read(Supply.self, StateKey.supply))
+        var total: UInt64 = supply.burned
+        for (key, value) in runner.store.state where key.starts(with: Array("a/".utf8)) {
+            total += try Account(canonicalBytes: value).balance
+        }
+        return total == supply.created
+    }
+}
+
+@Suite("Ledger: ratings, penalties and payouts (D53)")
+struct SettlementTests {
+    @Test("trainers ranked by accepted score (a missing one last), rated with Plackett–Luce, paid by final^p; validators share their part; supply is conserved")
+    func ratingsAndPayouts() throws {
+        var s = try SettlementScenario(seed: 41, users: 4)
+        try s.run(gains: [0: 0.1, 1: 0.3, 2: 0.2])
+        let results = try (0 ..< 4).map { try #require(try s.result($0)) }
+        #expect(results.map(\.rank) == [3, 1, 2, 4])
+        #expect(results[3].penalties == [.missing] && results[3].contribution == nil)
+        #expect(results[1].muAfterNano > results[2].muAfterNano && results[2].muAfterNano > results[0].muAfterNano
+                && results[0].muAfterNano > results[3].muAfterNano)
+        #expect(results.allSatisfy { $0.muBeforeNano == 25_000_000_000 })
+        // bma after one +1 indicator: α = 0.05.
+        #expect(results[0 ... 2].allSatisfy { $0.bmaPPM == 50_000 })
+        let rewards = try #require(try s.read(WindowRewards.self, StateKey.windowRewards(0)))
+        #expect(rewards.emitted == 1_000_003 && rewards.emitted == rewards.trainersPaid + rewards.validatorsPaid + rewards.burned)
+        #expect(rewards.validators == [0, 1, 2, 3] && rewards.perValidator == 100_000 / 4)
+        // Paid in proportion to final², only to positive finals.
+        // The three contributors have positive finals after one window (ordinal μ − 3σ rose above 0
+        // for each, bma 0.05); paid in proportion to final², in rank order; at most one base unit
+        // per payee is lost to rounding down, and it is burned.
+        #expect(results[0 ... 2].allSatisfy { $0.finalNano > 0 && $0.payout > 0 } && results[3].payout == 0)
+        #expect(results[1].payout > results[2].payout && results[2].payout > results[0].payout)
+        let trainerPart: UInt64 = 1_000_003 - 100_000
+        #expect(rewards.trainersPaid == results.map(\.payout).reduce(0, +) && rewards.trainersPaid + 3 >= trainerPart)
+        let ratio = Double(results[1].payout) / Double(results[2].payout)
+        let expected = pow(Double(results[1].finalNano) / Double(results[2].finalNano), 2)
+        #expect(abs(ratio - expected) < 1e-4 * expected)
+        #expect(try s.supplyHolds())
+        #expect(try s.rating(1)?.totalPayout == results[1].payout)
+    }
+
+    @Test("a validator revealing skewed losses inside the hash quorum changes no score, is flagged deviant and is not paid")
+    func skewedValidator() throws {
+        var s = try SettlementScenario(seed: 42, users: 3)
+        try s.run(gains: [0: 0.2, 1: 0.1], skew: [3: 0.9])
+        let outcome = try #require(try s.read(EvaluationQuorum.Outcome.self, StateKey.contributionOutcome(s.ids[0]!)))
+        #expect(outcome.members == [0, 1, 2, 3])
+        #expect(outcome.score == EvaluationQuorum.improvement(LossPair(before: 2, after: 1.8)), "the skewed reveal moved the score")
+        let flags = try #require(try s.read(ValidatorFlags.self, StateKey.validatorFlags(window: 0, validator: 3)))
+        #expect(flags.deviant == 2)
+        let rewards = try #require(try s.read(WindowRewards.self, StateKey.windowRewards(0)))
+        #expect(rewards.validators == [0, 1, 2])
+        #expect(try s.supplyHolds())
+    }
+
+    @Test("penalties: copycat and invalid windows slash bma, misses escalate, a negative streak keeps a positive contribution out of the step, inactivity resets")
+    func penalties() throws {
+        var prior = TrainerRating(prior: SettlementScenario.rewards.rating)
+        prior.bmaPPM = 800_000
+        var streak = prior
+        streak.negativeStreak = 3
+        var missedOnce = prior
+        missedOnce.consecutiveMisses = 1
+        var idle = prior
+        idle.windowsWithout = 24
+        var s = try SettlementScenario(seed: 43, users: 5, ratings: [0: streak, 1: prior, 2: missedOnce, 3: idle])
+        // 0: positive after a streak; 1: copies 4's blob (4 is earlier in committed order? no: users run in key order, so 1 copies 4 and 4 lands later)
+        try s.run(gains: [0: 0.3, 1: 0.2, 4: 0.1], copies: [4: 1])
+        let r0 = try #require(try s.result(0)), r4 = try #require(try s.result(4))
+        #expect(r0.penalties.contains(.excluded))
+        #expect(try s.rating(0)?.negativeStreak == 0)
+        #expect(r4.penalties.contains(.copycat) && r4.finalNano == 0 && r4.payout == 0)
+        let call = try #require(s.transition.calls.first)
+        #expect(!call.applied.map(\.id).contains(s.ids[0]!), "the excluded contribution was aggregated")
+        #expect(!call.applied.map(\.id).contains(s.ids[4]!), "the copycat was aggregated")
+        #expect(call.applied.map(\.id) == [s.ids[1]!])
+        // 2 missed a second time: 0.8 × 0.5.
+        #expect(try s.rating(2)?.bmaPPM == 400_000 && s.result(2)?.penalties == [.missing])
+        // 3 reached 25 windows without a contribution: back to the prior, out of the ranking.
+        let r3 = try #require(try s.result(3))
+        #expect(r3.penalties.contains(.inactivityReset) && r3.rank == 0)
+        #expect(try s.rating(3)?.active == false && s.rating(3)?.bmaPPM == 0 && s.rating(3)?.muNano == 25_000_000_000)
+        #expect(try s.supplyHolds())
+    }
+
+    @Test("over many seeds: emitted = paid + burned, the supply identity holds, payouts go only to positive finals, and replaying gives the same state root")
+    func conservation() throws {
+        for seed in UInt64(100) ..< 130 {
+            var g = SplitMix(seed: seed)
+            let users = Int(g.next() % 5) + 2
+            var gains: [Int: Float] = [:]
+            for user in 0 ..< users where g.next() % 4 != 0 { gains[user] = Float(Int(g.next() % 200) - 50) / 1000 }
+            var rewards = SettlementScenario.rewards
+            rewards.emissionPerWindow = g.next() % 10_000_000_000
+            rewards.validatorShareBps = UInt32(g.next() % 10_001)
+            rewards.payoutExponent = [0.5, 1, 2, 3.7][Int(g.next() % 4)]
+            let skew: [Int: Float] = g.next() % 2 == 0 ? [Int(g.next() % 4): 1.1] : [:]
+            var a = try SettlementScenario(seed: seed, users: users, rewards: rewards)
+            var b = try SettlementScenario(seed: seed, users: users, rewards: rewards)
+            if gains.isEmpty { continue }
+            try a.run(gains: gains, skew: skew)
+            try b.run(gains: gains, skew: skew)
+            #expect(a.runner.store.root == b.runner.store.root, "seed \(seed): not deterministic")
+            let w = try #require(try a.read(WindowRewards.self, StateKey.windowRewards(0)))
+            #expect(w.emitted == w.trainersPaid + w.validatorsPaid + w.burned, "seed \(seed)")
+            #expect(try a.supplyHolds(), "seed \(seed)")
+            for user in 0 ..< users {
+                let r = try #require(try a.result(user))
+                #expect(r.payout == 0 || r.finalNano > 0, "seed \(seed): paid a non-positive final")
+                #expect(r.finalNano >= 0)
+            }
+        }
+    }
+}
+
+/// A tiny deterministic generator for the property test.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
