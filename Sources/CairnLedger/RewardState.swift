@@ -117,6 +117,9 @@ public struct TrainerWindowResult: Hashable, Sendable, CanonicalCodable {
 
     public var contribution: Digest?
     public var scorePPB: Int64?
+    /// The score it was ranked by (`Settlement.rankingScore`), nil when ranked as unscored (−2000)
+    /// or not ranked; with the ratings before, enough to recompute the update elsewhere.
+    public var rankScorePPB: Int64?
     /// Competition rank among the window's rated trainers, 1 best; 0 when not ranked.
     public var rank: UInt32
     public var muBeforeNano: Int64
@@ -128,10 +131,11 @@ public struct TrainerWindowResult: Hashable, Sendable, CanonicalCodable {
     public var penalties: Penalties
     public var payout: UInt64
 
-    public init(contribution: Digest?, scorePPB: Int64?, rank: UInt32, before: TrainerRating, after: TrainerRating,
+    public init(contribution: Digest?, scorePPB: Int64?, rankScorePPB: Int64?, rank: UInt32, before: TrainerRating, after: TrainerRating,
                 penalties: Penalties, payout: UInt64) {
         self.contribution = contribution
         self.scorePPB = scorePPB
+        self.rankScorePPB = rankScorePPB
         self.rank = rank
         muBeforeNano = before.muNano
         sigmaBeforeNano = before.sigmaNano
@@ -147,6 +151,7 @@ public struct TrainerWindowResult: Hashable, Sendable, CanonicalCodable {
         writer.write(UInt8(1))
         writer.write(contribution)
         writer.write(scorePPB.map { UInt64(bitPattern: $0) })
+        writer.write(rankScorePPB.map { UInt64(bitPattern: $0) })
         writer.write(rank)
         for value in [muBeforeNano, sigmaBeforeNano, muAfterNano, sigmaAfterNano, bmaPPM, finalNano] {
             writer.write(UInt64(bitPattern: value))
@@ -159,6 +164,7 @@ public struct TrainerWindowResult: Hashable, Sendable, CanonicalCodable {
         try reader.expectVersion(1)
         contribution = try reader.field("contribution") { try $0.read(Digest?.self) }
         scorePPB = try reader.field("score") { try $0.read(UInt64?.self) }.map { Int64(bitPattern: $0) }
+        rankScorePPB = try reader.field("rank_score") { try $0.read(UInt64?.self) }.map { Int64(bitPattern: $0) }
         rank = try reader.field("rank") { try $0.read(UInt32.self) }
         muBeforeNano = Int64(bitPattern: try reader.read(UInt64.self))
         sigmaBeforeNano = Int64(bitPattern: try reader.read(UInt64.self))

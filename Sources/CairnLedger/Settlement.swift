@@ -19,6 +19,7 @@ struct Standing {
     var after: TrainerRating
     var contribution: Decided?
     var score: Int64?
+    var rankScore: Int64?
     var penalties: TrainerWindowResult.Penalties = []
     var ranked = false
     var rank: UInt32 = 0
@@ -29,6 +30,24 @@ enum Settlement {
     /// Below every score a contribution can get (scores are clamped to −1000): the place of a
     /// trainer without a scored contribution in the ranking (Templar enters −99).
     static let unscoredRankScore = -2000.0
+
+    /// The sync multiplier (basis points) of a contribution with base window `base` finalized for
+    /// `window`: `table[staleness]`, the last entry repeating.
+    static func sync(window: UInt64, base: UInt64, table: [UInt32]) -> Int64 {
+        let staleness = window >= base ? window - base : 0
+        return Int64(table[Int(min(staleness, UInt64(table.count - 1)))])
+    }
+
+    /// The score a trainer is ranked by (ppb): a positive accepted score scaled by its sync, and
+    /// capped at 0 when the quorum's indicator says it did not train on its assignment (its own
+    /// data improved no more than random data). A trainer earns its place with work on its own
+    /// assignment at the current model; negative scores are never scaled (a slash must not raise
+    /// a negative).
+    static func rankingScore(_ score: Int64, indicator: Int8, sync: Int64) -> Int64 {
+        var ranked = score > 0 ? score * sync / 10_000 : score  // |score| ≤ 10^12, sync ≤ 10^4
+        if indicator < 0 { ranked = min(ranked, 0) }
+        return ranked
+    }
 
     /// Integer payout weights: final^p by the portable exp and log, normalized to the largest and
     /// scaled to 2^52, rounded down (0 for finals ≤ 0). Dividing the trainer part by these is
@@ -99,7 +118,13 @@ extension Context {
 
         // OpenSkill Plackett–Luce over the ranked trainers, one-player teams in key order.
         let ranked = standings.indices.filter { standings[$0].ranked }
-        let scores = ranked.map { standings[$0].score.map { Double($0) / 1e9 } ?? Settlement.unscoredRankScore }
+        for i in ranked {
+            guard let score = standings[i].score, let contribution = standings[i].contribution else { continue }
+            standings[i].rankScore = Settlement.rankingScore(score, indicator: contribution.outcome.indicator,
+                                                             sync: Settlement.sync(window: window, base: contribution.stored.contribution.baseWindow,
+                                                                                   table: penalties.syncBps))
+        }
+        let scores = ranked.map { standings[$0].rankScore.map { Double($0) / 1e9 } ?? Settlement.unscoredRankScore }
         for (n, i) in ranked.enumerated() {
             standings[i].rank = UInt32(1 + scores.filter { $0 > scores[n] }.count)
         }
@@ -155,10 +180,8 @@ extension Context {
                     bma = 0
                     s.penalties.insert(.bmaFloor)
                 }
-                let staleness = window >= contribution.stored.contribution.baseWindow ? window - contribution.stored.contribution.baseWindow : 0
-                if staleness > 0 { s.penalties.insert(.stale) }
-                let list = penalties.syncBps
-                let sync = Int64(list[Int(min(staleness, UInt64(list.count - 1)))])
+                if contribution.stored.contribution.baseWindow < window { s.penalties.insert(.stale) }
+                let sync = Settlement.sync(window: window, base: contribution.stored.contribution.baseWindow, table: penalties.syncBps)
                 // ordinal ≤ 9·10^18, bma ≤ 10^6, sync ≤ 10^4: the product fits an Int128.
                 let product = Int128(max(0, s.after.ordinalNano)) * Int128(bma) * Int128(sync) / 10_000_000_000
                 s.after.finalNano = Int64(product)
@@ -215,7 +238,7 @@ extension Context {
             write(StateKey.trainerRating(s.key), after)
             guard s.ranked || s.contribution != nil || s.penalties.contains(.inactivityReset) else { continue }
             write(StateKey.trainerWindow(window: window, trainer: s.key),
-                  TrainerWindowResult(contribution: s.contribution?.id, scorePPB: s.score, rank: s.rank, before: s.before, after: after,
+                  TrainerWindowResult(contribution: s.contribution?.id, scorePPB: s.score, rankScorePPB: s.rankScore, rank: s.rank, before: s.before, after: after,
                                       penalties: s.penalties, payout: s.payout))
         }
         return excluded

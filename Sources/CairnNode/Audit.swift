@@ -28,6 +28,8 @@ public struct Auditor {
         public var recordsRejected = 0
         public var windowsClosed = 0
         public var checkpointsChecked = 0
+        /// Window closes at which Σ balances + burned = genesis supply + Σ emissions was checked (D53).
+        public var supplyChecks = 0
         public var stateRoot = ""
         public var nodeStateRoot = ""
         public var sequenceHash = ""
@@ -36,7 +38,7 @@ public struct Auditor {
 
         enum CodingKeys: String, CodingKey {
             case positions, leaders, recordsExecuted = "records_executed", recordsRejected = "records_rejected",
-                 windowsClosed = "windows_closed", checkpointsChecked = "checkpoints_checked", stateRoot = "state_root",
+                 windowsClosed = "windows_closed", checkpointsChecked = "checkpoints_checked", supplyChecks = "supply_checks", stateRoot = "state_root",
                  nodeStateRoot = "node_state_root", sequenceHash = "sequence_hash", problem
         }
     }
@@ -59,6 +61,7 @@ public struct Auditor {
         let updater = try ModelUpdater(blobs: BlobStore(database: store.database), task: genesis.task, storesModels: false)
         let ledger = Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater)
         var state = InMemoryLedgerStore(entries: try Ledger.genesisState(genesis, model: try ModelUpdater.initialModel(genesis: genesis, blobs: nil)))
+        let genesisSupply = try state.state[StateKey.supply].map { try Supply(canonicalBytes: $0) }?.created ?? 0
         var result = Report()
         var sequenceHash = Digest.zero
         var pending: [DeliveredVertex] = []
@@ -117,12 +120,27 @@ public struct Auditor {
                 }
             }
             guard !execution.closedWindows.isEmpty else { return nil }
+            if let problem = try checkSupply(closing: execution.closedWindows) { return problem }
             let root = state.root
             for window in execution.closedWindows {
                 result.windowsClosed += 1
                 if let ours = try store.closedWindow(window), ours.stateRoot != root || ours.sequenceHash != sequenceHash {
                     return "window \(window): the node recorded state root \(ours.stateRoot.hex) / sequence hash \(ours.sequenceHash.hex) at its close, the replay gives \(root.hex) / \(sequenceHash.hex)"
                 }
+            }
+            return nil
+        }
+
+        // Σ balances + burned = created, and created = genesis supply + Σ emissions, exactly (D53).
+        func checkSupply(closing windows: [UInt64]) throws -> String? {
+            let supply = try state.state[StateKey.supply].map { try Supply(canonicalBytes: $0) } ?? Supply(created: 0)
+            var balances: UInt128 = 0
+            for (_, value) in try state.entries(prefix: Array("a/".utf8)) { balances += UInt128(try Account(canonicalBytes: value).balance) }
+            var emitted: UInt128 = 0
+            for (_, value) in try state.entries(prefix: Array("wr/".utf8)) { emitted += UInt128(try WindowRewards(canonicalBytes: value).emitted) }
+            result.supplyChecks += 1
+            guard balances + UInt128(supply.burned) == UInt128(supply.created), UInt128(supply.created) == UInt128(genesisSupply) + emitted else {
+                return "window \(windows.last ?? 0): Σ balances \(balances) + burned \(supply.burned) ≠ created \(supply.created), or created ≠ genesis \(genesisSupply) + emitted \(emitted): the supply is not conserved"
             }
             return nil
         }

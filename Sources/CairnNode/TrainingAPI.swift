@@ -75,7 +75,14 @@ extension NodeAPI {
         var name: String?
         var contribution: String?
         var score_ppb: Int64?
+        /// The score it was ranked by (sync-scaled, capped at 0 without the indicator; D53); null: ranked at −2000.
+        var rank_score_ppb: Int64?
         var rank: UInt32
+        /// Ratings in 10^-9 units exactly as state holds them (the decimals below are for reading).
+        var mu_before_nano: Int64
+        var sigma_before_nano: Int64
+        var mu_after_nano: Int64
+        var sigma_after_nano: Int64
         var mu_before: Double
         var sigma_before: Double
         var mu_after: Double
@@ -227,7 +234,8 @@ extension NodeAPI {
                       let r = try? TrainerWindowResult(canonicalBytes: value) else { continue }
                 trainers.append(TrainerResultReply(
                     trainer: trainer.hex, name: try trainerName(trainer, database: database), contribution: r.contribution?.hex,
-                    score_ppb: r.scorePPB, rank: r.rank, mu_before: TrainerRating.double(r.muBeforeNano),
+                    score_ppb: r.scorePPB, rank_score_ppb: r.rankScorePPB, rank: r.rank, mu_before_nano: r.muBeforeNano,
+                    sigma_before_nano: r.sigmaBeforeNano, mu_after_nano: r.muAfterNano, sigma_after_nano: r.sigmaAfterNano, mu_before: TrainerRating.double(r.muBeforeNano),
                     sigma_before: TrainerRating.double(r.sigmaBeforeNano), mu_after: TrainerRating.double(r.muAfterNano),
                     sigma_after: TrainerRating.double(r.sigmaAfterNano),
                     ordinal_after: TrainerRating.double(r.muAfterNano) - 3 * TrainerRating.double(r.sigmaAfterNano),
@@ -261,8 +269,10 @@ extension NodeAPI {
             }
             ratings.sort { $0.ordinal != $1.ordinal ? $0.ordinal > $1.ordinal : $0.trainer < $1.trainer }
             let state = try database.get(WindowState.self, .state, StateKey.window) ?? WindowState()
-            struct Leaderboard: Encodable { var window: UInt64; var trainers: [RatingReply] }
-            return json(Leaderboard(window: state.current, trainers: ratings))
+            struct Parameters: Encodable { var mu: Double; var sigma: Double; var beta: Double; var tau: Double }
+            struct Leaderboard: Encodable { var window: UInt64; var rating: Parameters; var trainers: [RatingReply] }
+            let p = validator.genesis.rewards.rating
+            return json(Leaderboard(window: state.current, rating: Parameters(mu: p.mu, sigma: p.sigma, beta: p.beta, tau: p.tau), trainers: ratings))
         }
     }
 }

@@ -41,7 +41,7 @@ struct Audit: ParsableCommand {
         } else {
             print("replayed    \(report.positions) positions, \(report.leaders) leaders in \(String(format: "%.1f", seconds)) s")
             print("records     \(report.recordsExecuted) executed, \(report.recordsRejected) rejected")
-            print("windows     \(report.windowsClosed) closed, \(report.checkpointsChecked) checkpoint certificates checked")
+            print("windows     \(report.windowsClosed) closed, \(report.checkpointsChecked) checkpoint certificates checked, supply conserved at \(report.supplyChecks) closes")
             print("sequence    \(report.sequenceHash)")
             print("state root  \(report.stateRoot) (node: \(report.nodeStateRoot))")
         }

@@ -49,16 +49,25 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Do not wait, after the last window, for the accepted scores of the contributions made.")
     var noWaitScore = false
 
+    @Option(help: "For tests and demonstrations only: cheat as MODE (\(Adversary.allCases.map(\.rawValue).joined(separator: ", "))); README says what each does.")
+    var adversary: Adversary?
+
+    @Option(help: "With --adversary sybil: the other registered key files that share this key's one honest effort, comma-separated.")
+    var sybilKeys: String?
+
     func validate() throws {
         guard (1...1_000_000).contains(windows) else { throw ValidationError("--windows must be in 1…1000000") }
         guard (1...1_000_000).contains(scheduleWindows) else { throw ValidationError("--schedule-windows must be in 1…1000000") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1…256") }
+        if (adversary == .sybil) != (sybilKeys != nil) { throw ValidationError("--sybil-keys goes with --adversary sybil, and sybil needs it") }
     }
 
     func run() async throws {
         let client = try NodeClient(node)
         let blobClients = try [client] + (blobNodes ?? "").split(separator: ",").map { try NodeClient(String($0)) }
         let signer = try KeyFiles.readSigningKey(at: key)
+        let sybils = try (sybilKeys ?? "").split(separator: ",").map { try KeyFiles.readSigningKey(at: String($0)) }
+        if let adversary { say("ADVERSARY: this trainer cheats as `\(adversary.rawValue)` (tests and demonstrations only)") }
         BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let (_, status) = try await retrying("GET /status") { try await client.call("GET", "status") }
         guard let chainHex = status["genesis_hash"] as? String, let chain = try? Digest(hex: chainHex) else {
@@ -75,6 +84,8 @@ struct SubmitCommand: AsyncParsableCommand {
         var pending: [(id: String, window: UInt64)] = []
         // A window this key already holds a contribution in (found by a duplicate_contribution).
         var skipThrough: UInt64?
+        // `stale`: the model of the window before, to train from.
+        var previousModel: (window: UInt64, theta: [Float])?
         while follow || done < windows {
             pending = try await reportScores(pending, client: client)
             let (_, model) = try await retrying("GET /v1/model") { try await client.call("GET", "v1/model") }
@@ -89,7 +100,29 @@ struct SubmitCommand: AsyncParsableCommand {
             }
             let modelBytes = [UInt8](try await client.raw("GET", "v1/blobs/\(blobHex)"))
             guard ModelBlob.hash(modelBytes) == modelHash else { throw CLIError("the model blob \(blobHex) from \(node) does not hash to \(hashHex)") }
-            let theta = try ModelBlob.decode(modelBytes, task: taskSpec.name, spec: taskSpec.model)
+            let current = try ModelBlob.decode(modelBytes, task: taskSpec.name, spec: taskSpec.model)
+            if adversary == .copycat {
+                if let recordID = try await copyContribution(client: client, signer: signer, window: window, compression: CompressionParameters(
+                    chunkSize: taskSpec.compression.chunkSize, topK: taskSpec.compression.topK, valueBits: 8, indexBits: 16)) {
+                    pending.append((recordID, window))
+                    done += 1
+                }
+                skipThrough = window
+                continue
+            }
+            // `stale` trains from the previous window's model and names that window as its base.
+            var theta = current
+            var base = window
+            if adversary == .stale {
+                defer { previousModel = (window, current) }
+                guard let previous = previousModel, previous.window &+ 1 == window else {
+                    say("window \(window): no model of the window before yet; waiting a window")
+                    skipThrough = window
+                    continue
+                }
+                theta = previous.theta
+                base = previous.window
+            }
             let (_, assignment) = try await retrying("GET /v1/assignment") { try await client.call("GET", "v1/assignment/\(signer.publicKey.hex)?window=\(window)") }
             guard let beaconHex = assignment["beacon"] as? String, let beacon = try? Digest(hex: beaconHex), let contexts = assignment["contexts"] as? Int else {
                 throw CLIError("\(node)/v1/assignment: \(NodeClient.describe(assignment))")
@@ -100,7 +133,10 @@ struct SubmitCommand: AsyncParsableCommand {
             }
             training!.adopt(theta, resetOptimizer: false)
             let h = Int(taskSpec.training.innerSteps), batch = Int(taskSpec.training.batchSize)
-            let shard = task.split.shard(beacon: beacon, trainer: signer.publicKey, window: window, count: min(contexts, h * batch))
+            var shard = task.split.shard(beacon: beacon, trainer: signer.publicKey, window: window, count: min(contexts, h * batch))
+            if adversary == .lazy {  // any data but its assignment
+                shard = task.split.trainingPositions(seed: Hashing.digest(.training, window.canonicalBytes + Array("lazy".utf8)), count: shard.count)
+            }
             let schedule = LearningSchedule(peak: Float(taskSpec.training.learningRate), floor: Float(taskSpec.training.learningRateFloor),
                                             warmupSteps: Int(taskSpec.training.warmupSteps), total: scheduleWindows * h)
             let progress = ProgressLine(total: h, unit: "tok/s")
@@ -117,21 +153,37 @@ struct SubmitCommand: AsyncParsableCommand {
             guard loss.isFinite else { throw CLIError("training diverged in window \(window) (loss \(loss)); the model or the learning rate is broken") }
             var delta = theta
             for i in delta.indices { delta[i] -= training!.parameters[i] }
+            if let adversary { delta = adversary.transform(delta, seed: window) }
             var feedback = state.feedback
             let compressed = feedback.compress(delta, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK))
-            let blob = PseudoGradientBlob.encode(compressed, topK: Int(taskSpec.compression.topK))
-            let id = Hashing.digest(.blob, blob)
-            for target in blobClients {
-                let code = try await retrying("PUT blob") { try await target.put("v1/blobs/\(id.hex)", body: blob) }
-                guard code == 200 || code == 201 else { throw CLIError("\(target.base) refused the blob (HTTP \(code))") }
-            }
+            // A sybil splits its one compressed Δ across its keys (disjoint chunks), one record each.
+            let signers = [signer] + sybils
+            let parts = signers.count == 1 ? [compressed] : Adversary.split(compressed, parts: signers.count)
+            var blob: [UInt8] = []
+            var id = Digest.zero
             let submission = RecordSubmission(client: client, signer: signer)
-            let record = RecordBody.contribution(Contribution(
-                baseWindow: window, blob: id, blobSize: UInt64(blob.count),
-                compression: CompressionParameters(chunkSize: taskSpec.compression.chunkSize, topK: taskSpec.compression.topK, valueBits: 8, indexBits: 16),
-                assignment: Hashing.digest(.training, beacon.bytes + signer.publicKey.bytes)))
             do {
-                try await submission.submit(record, nonce: nil, wait: true, node: node)
+                for (partSigner, part) in zip(signers, parts).reversed() {  // the main key last: its outcome drives the loop
+                    blob = PseudoGradientBlob.encode(part, topK: Int(taskSpec.compression.topK))
+                    id = Hashing.digest(.blob, blob)
+                    for target in blobClients {
+                        let code = try await retrying("PUT blob") { try await target.put("v1/blobs/\(id.hex)", body: blob) }
+                        guard code == 200 || code == 201 else { throw CLIError("\(target.base) refused the blob (HTTP \(code))") }
+                    }
+                    let record = RecordBody.contribution(Contribution(
+                        baseWindow: base, blob: id, blobSize: UInt64(blob.count),
+                        compression: CompressionParameters(chunkSize: taskSpec.compression.chunkSize, topK: taskSpec.compression.topK, valueBits: 8, indexBits: 16),
+                        assignment: Hashing.digest(.training, beacon.bytes + partSigner.publicKey.bytes)))
+                    if partSigner.publicKey == signer.publicKey {
+                        try await submission.submit(record, nonce: nil, wait: true, node: node)
+                    } else {
+                        do {
+                            try await RecordSubmission(client: client, signer: partSigner).submit(record, nonce: nil, wait: true, node: node)
+                        } catch let error as CLIError {
+                            say("sybil key \(partSigner.publicKey.short)…: \(error)")
+                        }
+                    }
+                }
             } catch let error as CLIError where error.description.contains("unknown_trainer") {
                 throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
             } catch let error as CLIError where error.description.contains("wrong_window") {
@@ -167,6 +219,35 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 
     /// Prints the outcome of every pending contribution that has one; returns those still waiting.
+    /// `copycat`: waits (up to half a window) for another trainer's contribution to land in
+    /// `window`, then submits a contribution naming the same blob. The node already holds the blob
+    /// (it voted for the vertex that carried the original). Returns the record id, or nil.
+    func copyContribution(client: NodeClient, signer: SigningKey, window: UInt64, compression: CompressionParameters) async throws -> String? {
+        let deadline = ContinuousClock.now + .seconds(Int64(max(2, try await windowSeconds(client) / 2)))
+        while ContinuousClock.now < deadline {
+            let (code, reply) = try await client.call("GET", "v1/windows/\(window)")
+            let others = (code == 200 ? reply["contributions"] as? [[String: Any]] : nil)?.filter { $0["author"] as? String != signer.publicKey.hex } ?? []
+            if let original = others.last, let blobHex = original["blob"] as? String, let blob = try? Digest(hex: blobHex),
+               let size = original["blob_size"] as? Int, let base = original["base_window"] as? Int {
+                let submission = RecordSubmission(client: client, signer: signer)
+                let record = RecordBody.contribution(Contribution(
+                    baseWindow: UInt64(base), blob: blob, blobSize: UInt64(size),
+                    compression: compression, assignment: .zero))
+                do {
+                    try await submission.submit(record, nonce: nil, wait: true, node: node)
+                    say("window \(window): copied \(String((original["author"] as? String ?? "").prefix(8)))…'s blob \(blob.short)…")
+                    return submission.lastID
+                } catch let error as CLIError {
+                    say("window \(window): the copy was refused: \(error)")
+                    return nil
+                }
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+        say("window \(window): no other contribution to copy yet")
+        return nil
+    }
+
     func reportScores(_ pending: [(id: String, window: UInt64)], client: NodeClient) async throws -> [(id: String, window: UInt64)] {
         var waiting: [(id: String, window: UInt64)] = []
         for entry in pending {

@@ -180,6 +180,115 @@ struct SettlementTests {
     }
 }
 
+extension SettlementTests {
+    @Test("the ranking score: a stale contribution ranks by its sync-scaled score, one whose own data did not improve more ranks at most at 0, negatives are never scaled")
+    func rankingScore() {
+        #expect(Settlement.rankingScore(100_000_000, indicator: 1, sync: 10_000) == 100_000_000)
+        #expect(Settlement.rankingScore(100_000_000, indicator: 1, sync: 5_000) == 50_000_000)
+        #expect(Settlement.rankingScore(100_000_000, indicator: -1, sync: 10_000) == 0)
+        #expect(Settlement.rankingScore(-3_000_000, indicator: -1, sync: 5_000) == -3_000_000)
+        #expect(Settlement.rankingScore(1_000_000_000, indicator: 1, sync: 10_000) == 1_000_000_000)
+        #expect(Settlement.rankingScore(-1_000_000_000_000, indicator: 1, sync: 0) == -1_000_000_000_000)
+        #expect(Settlement.sync(window: 5, base: 5, table: [10_000, 5_000]) == 10_000)
+        #expect(Settlement.sync(window: 5, base: 4, table: [10_000, 5_000]) == 5_000)
+        #expect(Settlement.sync(window: 5, base: 0, table: [10_000, 5_000]) == 5_000)
+        #expect(Settlement.sync(window: 0, base: .max, table: [10_000]) == 10_000)
+    }
+}
+
+extension SettlementTests {
+    /// Runs `windows` consecutive windows of contributions from random trainers (some missing,
+    /// some stale, some not improving their own data) and returns the per-window trainer results.
+    static func history(seed: UInt64, users: Int, windows: Int) throws -> (SettlementScenario, [[(PublicKey, TrainerWindowResult)]]) {
+        var s = try SettlementScenario(seed: seed, users: users)
+        var g = SplitMix(seed: seed)
+        var ids: [UInt64: [Digest]] = [:]
+        var evaluations: [UInt64: [[Evaluation]]] = [:]
+        for k in UInt64(0) ..< UInt64(windows) + 1 {
+            let t = 8 * k
+            // A leader past the boundary closes window k − 1 (records execute before the clock moves).
+            if k > 0 { _ = try s.runner.run([], time: t + 1) }
+            if k < UInt64(windows) {
+                var records: [[UInt8]] = []
+                var gains: [(Digest, Float, Float)] = []
+                for user in 0 ..< users where g.next() % 5 != 0 {
+                    let gain = Float(Int(g.next() % 300) - 60) / 1000
+                    let own = g.next() % 4 == 0 ? gain / 2 : 2 * gain   // sometimes indicator −1
+                    let base = k > 0 && g.next() % 5 == 0 ? k - 1 : k
+                    let record = s.world.record(s.world.users[user], .contribution(Contribution(
+                        baseWindow: base, blob: Hashing.digest(.blob, [UInt8(user), UInt8(k)]), blobSize: 100,
+                        compression: CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16), assignment: .zero)))
+                    records.append(record)
+                    gains.append((Hashing.digest(.record, record), gain, own))
+                }
+                let landed = try s.runner.run(records, time: t + 2)
+                #expect(landed.records.allSatisfy { $0.outcome == .accepted }, "window \(k): \(landed.records.map(\.outcome))")
+                ids[k] = gains.map(\.0)
+                evaluations[k] = gains.map { id, gain, own in
+                    (0 ..< 4).map { v in Evaluation(contribution: id, own: LossPair(before: 2, after: 2 - own), random: LossPair(before: 2, after: 2 - gain),
+                                                    simHash: [UInt8](repeating: 7, count: 32), flags: [],
+                                                    salt: Hashing.digest(.evaluationCommitment, id.bytes + [UInt8(v)])) }
+                }
+                _ = try s.runner.run(evaluations[k]!.flatMap { $0.enumerated().map { v, e in
+                    s.world.record(s.world.validators[v], .evaluationCommit(EvaluationCommit(contribution: e.contribution, commitment: e.commitment))) } },
+                                     time: t + 3)
+            }
+            if k > 0, let previous = evaluations[k - 1] {  // window k − 1's reveals, in the second half of k
+                _ = try s.runner.run([], time: t + 5)  // the clock reaches the reveal half first
+                let revealed = try s.runner.run(previous.flatMap { $0.enumerated().map { v, e in s.world.record(s.world.validators[v], .evaluation(e)) } }, time: t + 6)
+                #expect(revealed.records.allSatisfy { $0.outcome == .accepted }, "window \(k - 1)'s reveals: \(revealed.records.map(\.outcome))")
+            }
+        }
+        _ = try s.runner.run([], time: 8 * UInt64(windows) + 9)
+        var results: [[(PublicKey, TrainerWindowResult)]] = []
+        for k in 0 ..< UInt64(windows) {
+            results.append(try s.world.users.compactMap { user in
+                try s.read(TrainerWindowResult.self, StateKey.trainerWindow(window: k, trainer: user.publicKey)).map { (user.publicKey, $0) }
+            })
+        }
+        return (s, results)
+    }
+
+    @Test("openskill.py 6.2.0 recomputes every window's ratings from the exported results (tools/openskill/recompute.py; skipped without its virtualenv)")
+    func recomputeWithOpenSkillPy() throws {
+        let (s, results) = try Self.history(seed: 77, users: 6, windows: 8)
+        #expect(results.allSatisfy { !$0.isEmpty } && results.flatMap { $0 }.contains { $0.1.rank > 2 })
+        let all = results.flatMap { $0 }.map(\.1)
+        #expect(all.contains { $0.penalties.contains(.stale) } && all.contains { $0.penalties.contains(.missing) } && all.contains { $0.payout > 0 })
+        #expect(try s.supplyHolds())
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let python = root.appendingPathComponent(".venv-openskill/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            print("recompute.py skipped: no \(python) (tools/openskill/setup_openskill_venv.sh creates it)")
+            return
+        }
+        let p = SettlementScenario.rewards.rating
+        var lines = ["{\"rating\": {\"mu\": \(p.mu), \"sigma\": \(p.sigma), \"beta\": \(p.beta), \"tau\": \(p.tau)}}"]
+        for (k, window) in results.enumerated() {
+            let trainers = window.map { key, r in
+                "{\"trainer\": \"\(key.hex)\", \"rank\": \(r.rank), \"rank_score_ppb\": \(r.rankScorePPB.map(String.init) ?? "null"), "
+                    + "\"mu_before_nano\": \(r.muBeforeNano), \"sigma_before_nano\": \(r.sigmaBeforeNano), "
+                    + "\"mu_after_nano\": \(r.muAfterNano), \"sigma_after_nano\": \(r.sigmaAfterNano)}"
+            }
+            lines.append("{\"window\": \(k), \"trainers\": [\(trainers.joined(separator: ", "))]}")
+        }
+        let export = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-ratings-\(UInt64.random(in: 0 ... .max)).jsonl")
+        try lines.joined(separator: "\n").write(to: export, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: export) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [root.appendingPathComponent("tools/openskill/recompute.py").path, export.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        print(output)
+        #expect(process.terminationStatus == 0, "\(output)")
+    }
+}
+
 /// A tiny deterministic generator for the property test.
 struct SplitMix {
     var state: UInt64
