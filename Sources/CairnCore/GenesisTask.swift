@@ -361,13 +361,17 @@ public struct PenaltyParameters: Codable, Hashable, Sendable, CanonicalCodable {
     /// A validator in a quorum whose revealed improvement differs from the accepted score by more
     /// than this (parts per 10^9 of the loss) is flagged and earns nothing for the window.
     public var validatorLossTolerancePPB: UInt64 = 10_000
+    /// The binary indicator is +1 only when the accepted score is positive and the own-data score
+    /// exceeds it by this fraction (ppm): honest trainers' own-data gain ran 7–46% above their
+    /// random-data gain on the localnet, a trainer on other data 2–5% (D53).
+    public var indicatorMarginPPM: UInt32 = 60_000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case bmaAlphaPPM = "bma_alpha_ppm", bmaWarmupWindows = "bma_warmup_windows", bmaFloorPPM = "bma_floor_ppm",
              missingSlashesBps = "missing_slashes_bps", copycatSlashBps = "copycat_slash_bps",
              invalidBlobSlashBps = "invalid_blob_slash_bps", negativeStreakExclusion = "negative_streak_exclusion",
              inactivityResetWindows = "inactivity_reset_windows", syncBps = "sync_bps",
-             validatorLossTolerancePPB = "validator_loss_tolerance_ppb"
+             validatorLossTolerancePPB = "validator_loss_tolerance_ppb", indicatorMarginPPM = "indicator_margin_ppm"
     }
 
     public init() {}
@@ -383,6 +387,7 @@ public struct PenaltyParameters: Codable, Hashable, Sendable, CanonicalCodable {
         writer.write(inactivityResetWindows)
         writer.write(syncBps)
         writer.write(validatorLossTolerancePPB)
+        writer.write(indicatorMarginPPM)
     }
 
     public init(from reader: inout CanonicalReader) throws {
@@ -396,6 +401,7 @@ public struct PenaltyParameters: Codable, Hashable, Sendable, CanonicalCodable {
         inactivityResetWindows = try reader.field("inactivity_reset_windows") { try $0.read(UInt32.self) }
         syncBps = try reader.field("sync_bps") { try $0.read([UInt32].self, maxCount: 16) }
         validatorLossTolerancePPB = try reader.field("validator_loss_tolerance_ppb") { try $0.read(UInt64.self) }
+        indicatorMarginPPM = try reader.field("indicator_margin_ppm") { try $0.read(UInt32.self) }
     }
 }
 

@@ -228,6 +228,7 @@ extension RewardParameters {
             problems.append("rewards.penalties.\(name) is \(value); a multiplier cannot exceed 10000 basis points")
         }
         if p.inactivityResetWindows == 0 { problems.append("rewards.penalties.inactivity_reset_windows must be at least 1") }
+        if p.indicatorMarginPPM > 1_000_000 { problems.append("rewards.penalties.indicator_margin_ppm must be ≤ 1000000") }
         if p.validatorLossTolerancePPB > 1_000_000_000 { problems.append("rewards.penalties.validator_loss_tolerance_ppb must be ≤ 10^9") }
         return problems
     }

@@ -245,8 +245,12 @@ extension EvaluationQuorum {
 
     /// The outcome for one contribution from its revealed evaluations (any order; sorted here by
     /// validator index so the answer does not depend on it).
+    /// The indicator is +1 when the contribution improved the trainer's own data more than random
+    /// data by a margin: the accepted score is positive and the own-data score exceeds it by at
+    /// least `indicatorMarginPPM` of it (D53: without the margin a trainer that trained on other data
+    /// than its assignment still won the comparison most windows on the reference task).
     public static func decide(_ reveals: [Reveal], quorum: Int, hashBytes: Int, threshold: Int,
-                              stepLimit: Int = defaultStepLimit) -> Outcome {
+                              stepLimit: Int = defaultStepLimit, indicatorMarginPPM: UInt32 = 0) -> Outcome {
         let ordered = reveals.sorted { $0.validator < $1.validator }
         let set = largestAgreeingSet(ordered, hashBytes: hashBytes, threshold: threshold, stepLimit: stepLimit).map { ordered[$0] }
         guard set.count >= quorum, let first = set.first else {
@@ -262,6 +266,9 @@ extension EvaluationQuorum {
             return Outcome(members: members, score: nil, ownScore: nil, indicator: 0, noScore: .invalidLosses, flags: [])
         }
         let score = random[(random.count - 1) / 2], ownScore = own[(own.count - 1) / 2]
-        return Outcome(members: members, score: score, ownScore: ownScore, indicator: ownScore > score ? 1 : -1, noScore: nil, flags: [])
+        // |score| ≤ 10^12 and the margin ≤ 10^6 ppm: the product stays below 2^63.
+        let required = score > 0 ? score + score * Int64(indicatorMarginPPM) / 1_000_000 : score
+        let indicator: Int8 = ownScore > required && (indicatorMarginPPM == 0 || score > 0) ? 1 : -1
+        return Outcome(members: members, score: score, ownScore: ownScore, indicator: indicator, noScore: nil, flags: [])
     }
 }

@@ -22,7 +22,8 @@ extension Context {
                 }
             }
             let outcome = EvaluationQuorum.decide(reveals, quorum: parameters.quorum, hashBytes: hashBytes,
-                                                  threshold: Int(parameters.hammingThreshold))
+                                                  threshold: Int(parameters.hammingThreshold),
+                                                  indicatorMarginPPM: parameters.rewards?.penalties.indicatorMarginPPM ?? 0)
             decided.append(Decided(id: id, stored: stored, outcome: outcome))
             let revealed = Set(reveals.map(\.validator))
             // Inside the quorum by its hash, yet revealing losses other than the accepted ones:
@@ -57,7 +58,10 @@ extension Context {
         // Ratings, penalties and payouts (D53); negative streaks keep contributions out of the step.
         let excluded = try settle(window: window, decided: decided, flags: flags)
         var accepted: [AcceptedContribution] = []
-        for d in decided where d.outcome.copycatOf == nil && !excluded.contains(d.id) {
+        // A contribution whose base is an earlier window than the one it landed in (`stale`) is rated
+        // but not aggregated: its Δ was computed from a model two outer steps behind the one it
+        // would move (D53; on the live network such Δs made the held-out loss rise).
+        for d in decided where d.outcome.copycatOf == nil && !excluded.contains(d.id) && d.stored.contribution.baseWindow >= window {
             if let score = d.outcome.score, score > 0 {
                 accepted.append(AcceptedContribution(id: d.id, blob: d.stored.contribution.blob, score: score))
             }

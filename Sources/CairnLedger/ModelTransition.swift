@@ -5,22 +5,36 @@ import CairnCore
 public struct ModelRecord: Hashable, Sendable, CanonicalCodable {
     public var hash: Digest
     public var blob: Digest
+    /// The L2 norm every Δ was clipped to in the outer step that produced this model (the lower
+    /// median of the applied Δs' norms), as the bits of a Double; 0 for θ_0, carried over with the
+    /// model. Evaluations of contributions on this model clip Δ to it first (D53), so a Δ scored
+    /// is the Δ the outer step would apply.
+    public var clipNormBits: UInt64
 
-    public init(hash: Digest, blob: Digest) {
+    public init(hash: Digest, blob: Digest, clipNorm: Double = 0) {
         self.hash = hash
         self.blob = blob
+        clipNormBits = clipNorm.isFinite && clipNorm > 0 ? clipNorm.bitPattern : 0
+    }
+
+    /// nil when there is none yet (θ_0 and the models carried from it).
+    public var clipNorm: Double? {
+        let value = Double(bitPattern: clipNormBits)
+        return value.isFinite && value > 0 ? value : nil
     }
 
     public func encode(to writer: inout CanonicalWriter) {
-        writer.write(UInt8(1))
+        writer.write(UInt8(2))
         writer.write(hash)
         writer.write(blob)
+        writer.write(clipNormBits)
     }
 
     public init(from reader: inout CanonicalReader) throws {
-        try reader.expectVersion(1)
+        try reader.expectVersion(2)
         hash = try reader.field("hash") { try $0.read(Digest.self) }
         blob = try reader.field("blob") { try $0.read(Digest.self) }
+        clipNormBits = try reader.field("clip_norm") { try $0.read(UInt64.self) }
     }
 }
 

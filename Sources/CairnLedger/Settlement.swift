@@ -174,7 +174,9 @@ extension Context {
                 }
             }
             s.after.finalNano = 0
-            if s.score != nil, let contribution = s.contribution {
+            // Paid only for a window whose own work ranked above 0: a trainer with a good rating is
+            // not paid for a contribution that made the model worse, or one not on its assignment.
+            if let rankScore = s.rankScore, rankScore > 0, let contribution = s.contribution {
                 var bma = max(0, s.after.bmaPPM)
                 if s.after.ratedWindows > penalties.bmaWarmupWindows, bma < Int64(penalties.bmaFloorPPM) {
                     bma = 0
@@ -196,7 +198,11 @@ extension Context {
         let emitted = emissionOverflow ? 0 : rewards.emissionPerWindow
         if !emissionOverflow { supply.created = created }
         let validatorPart = UInt64(UInt128(emitted) * UInt128(rewards.validatorShareBps) / 10_000)
-        let trainerPart = emitted - validatorPart
+        // Until an outer step has set a clip norm, evaluations cannot clip Δ to what the step would
+        // apply, and a Δ scaled up scores as better: the trainer part of those windows is burned.
+        let baseModel = try read(ModelRecord.self, StateKey.model(window))
+        let clipped = ledger.transition == nil || baseModel?.clipNorm != nil
+        let trainerPart = clipped ? emitted - validatorPart : 0
         var trainersPaid: UInt64 = 0
         let weights = Settlement.payoutWeights(standings.map(\.after.finalNano), exponent: rewards.payoutExponent)
         let totalWeight = weights.reduce(UInt128(0)) { $0 + UInt128($1) }

@@ -213,6 +213,7 @@ public actor EvaluationService {
             throw ModelUpdater.Failure(description: "state holds no model for base window \(contribution.baseWindow)")
         }
         let base = try updater.parameters(of: model)
+        let clipNorm = model.clipNorm
         let assignment = try Self.assignmentBeacon(window: contribution.baseWindow, chain: validator.genesisHash, database: database)
         let blob = try BlobStore(database: database).get(contribution.blob)
         let spec = validator.genesis.task
@@ -240,7 +241,8 @@ public actor EvaluationService {
             // `lazy` never applies Δ: the losses do not move and Δy is zero.
             let e = behaviour == .lazy
                 ? evaluator.evaluate(base: base, updated: base, ownPositions: shard, seed: stored.beacon, workspace: workspace)
-                : evaluator.evaluate(base: base, delta: delta, ownPositions: shard, seed: stored.beacon, workspace: workspace)
+                : evaluator.evaluate(base: base, delta: delta, ownPositions: shard, seed: stored.beacon, workspace: workspace,
+                                     clipNorm: clipNorm)
             if e.flags.contains(.nonFinite) { flags.insert(.nonFinite) }
             if !flags.isEmpty {
                 return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),

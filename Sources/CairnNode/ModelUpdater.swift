@@ -83,7 +83,7 @@ public final class ModelUpdater: ModelTransition {
         let blob = ModelBlob.encode(result.parameters, task: task.name, spec: task.model)
         let id = BlobStore.id(of: blob)
         if storesModels { try blobs.put(blob, expected: id) }
-        let record = ModelRecord(hash: ModelBlob.hash(blob), blob: id)
+        let record = ModelRecord(hash: ModelBlob.hash(blob), blob: id, clipNorm: result.clipNorm)
         last.withLockedValue { $0 = (record.hash, result.parameters) }
         return record
     }

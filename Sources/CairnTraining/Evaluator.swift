@@ -77,18 +77,25 @@ public struct Evaluator: Sendable {
         return rng.next()
     }
 
-    /// θ' = θ − step · Δ, touching only Δ's entries.
-    public func apply(_ delta: PseudoGradient, to base: [Float], step: Float? = nil) -> [Float] {
+    /// θ' = θ − step · c · Δ, touching only Δ's entries; c = min(1, clipNorm / ‖Δ‖) as the outer
+    /// step clips (Δ's norm accumulated in Double in index order, so every validator gets the same c).
+    public func apply(_ delta: PseudoGradient, to base: [Float], step: Float? = nil, clipNorm: Double? = nil) -> [Float] {
         precondition(delta.parameterCount == base.count)
-        let s = step ?? parameters.step
+        var s = step ?? parameters.step
+        if let clipNorm, clipNorm > 0 {
+            let norm = delta.l2Norm
+            if norm > clipNorm { s *= Float(clipNorm / norm) }
+        }
         var updated = base
         delta.forEachEntry { index, value in updated[index] = base[index] - s * value }
         return updated
     }
 
+    /// Scores Δ on `base`, clipped to `clipNorm` when given (the norm the outer step that produced
+    /// `base` clipped to, D53): a Δ scaled up scores as the outer step would apply it.
     public func evaluate(base: [Float], delta: PseudoGradient, ownPositions: [Int], seed: Digest,
-                         workspace: ByteMLP.Workspace) -> Evaluation {
-        evaluate(base: base, updated: apply(delta, to: base), ownPositions: ownPositions, seed: seed, workspace: workspace)
+                         workspace: ByteMLP.Workspace, clipNorm: Double? = nil) -> Evaluation {
+        evaluate(base: base, updated: apply(delta, to: base, clipNorm: clipNorm), ownPositions: ownPositions, seed: seed, workspace: workspace)
     }
 
     /// Scores an already-updated model θ' against θ (the noise bench uses this to evaluate wrong

@@ -20,7 +20,8 @@ struct SettlementScenario {
         var parameters = world.ledger.parameters
         parameters.rewards = rewards
         let ledger = Ledger(parameters: parameters, transition: transition)
-        let theta0 = ModelRecord(hash: Hashing.digest(.model, [0]), blob: Hashing.digest(.blob, [0]))
+        // A clip norm as if an outer step had run (trainer payouts wait for one, D53).
+        let theta0 = ModelRecord(hash: Hashing.digest(.model, [0]), blob: Hashing.digest(.blob, [0]), clipNorm: 1)
         var genesis = try Ledger.genesisState(accounts: world.users.map { ($0.publicKey, 10_000) }, validators: world.validators.map(\.publicKey), model: theta0)
         for (user, rating) in ratings { genesis.append((StateKey.trainerRating(world.users[user].publicKey), rating.canonicalBytes)) }
         runner = LeaderRunner(ledger, MemoryStore(entries: genesis), verify: world.verify)
