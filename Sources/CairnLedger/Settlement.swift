@@ -34,6 +34,7 @@ enum Settlement {
     /// The sync multiplier (basis points) of a contribution with base window `base` finalized for
     /// `window`: `table[staleness]`, the last entry repeating.
     static func sync(window: UInt64, base: UInt64, table: [UInt32]) -> Int64 {
+        guard !table.isEmpty else { return 10_000 }  // genesis requires 1…16 entries
         let staleness = window >= base ? window - base : 0
         return Int64(table[Int(min(staleness, UInt64(table.count - 1)))])
     }
@@ -54,14 +55,17 @@ enum Settlement {
     /// then exact integer arithmetic.
     static func payoutWeights(_ finals: [Int64], exponent: Double) -> [UInt64] {
         let math = MathFunctions.portable
-        let powered = finals.map { nano -> Double in
-            guard nano > 0 else { return 0 }
-            let value = math.exp(exponent * math.log(Double(nano) / 1e9))
-            return value.isFinite && value > 0 ? value : 0
+        // In logarithms, relative to the largest: exp(p·(log f − log f_max)) ∈ (0, 1] cannot
+        // overflow whatever p (≤ 16) and the finals are.
+        let logs = finals.map { nano -> Double? in nano > 0 ? math.log(Double(nano) / 1e9) : nil }
+        guard let largest = logs.compactMap({ $0 }).max() else { return finals.map { _ in 0 } }
+        return logs.map { log in
+            guard let log else { return 0 }
+            let relative = math.exp(exponent * (log - largest))
+            return relative.isFinite && relative > 0 ? UInt64((min(1, relative) * 4_503_599_627_370_496).rounded(.down)) : 0
         }
-        guard let largest = powered.max(), largest > 0 else { return finals.map { _ in 0 } }
-        return powered.map { UInt64((($0 / largest) * 4_503_599_627_370_496).rounded(.down)) }
     }
+
 }
 
 extension Context {
@@ -169,8 +173,8 @@ extension Context {
                 } else if s.penalties.contains(.invalidBlob) {
                     slash(penalties.invalidBlobSlashBps)
                 } else {
-                    let list = penalties.missingSlashesBps
-                    slash(list[min(Int(s.after.consecutiveMisses) - 1, list.count - 1)])
+                    let list = penalties.missingSlashesBps  // genesis requires 1…16 entries
+                    if !list.isEmpty { slash(list[max(0, min(Int(s.after.consecutiveMisses) - 1, list.count - 1))]) }
                 }
             }
             s.after.finalNano = 0

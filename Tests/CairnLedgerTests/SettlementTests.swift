@@ -194,6 +194,16 @@ extension SettlementTests {
         #expect(Settlement.sync(window: 5, base: 4, table: [10_000, 5_000]) == 5_000)
         #expect(Settlement.sync(window: 5, base: 0, table: [10_000, 5_000]) == 5_000)
         #expect(Settlement.sync(window: 0, base: .max, table: [10_000]) == 10_000)
+        #expect(Settlement.sync(window: 9, base: 0, table: []) == 10_000)
+    }
+
+    @Test("payout weights: final^p relative to the largest, 2^52 for it, 0 for finals ≤ 0; no overflow at the extremes")
+    func payoutWeights() {
+        #expect(Settlement.payoutWeights([2_000_000_000, 1_000_000_000, 0, -5], exponent: 2) == [1 << 52, 1 << 50, 0, 0])
+        let extreme = Settlement.payoutWeights([.max, 1, 9_000_000_000_000_000_000], exponent: 16)
+        #expect(extreme[0] == 1 << 52 && extreme[1] == 0 && extreme[2] > 0)
+        #expect(Settlement.payoutWeights([], exponent: 2).isEmpty && Settlement.payoutWeights([0, 0], exponent: 2) == [0, 0])
+        #expect(Settlement.payoutWeights([7, 7], exponent: 0.5) == [1 << 52, 1 << 52])
     }
 }
 
