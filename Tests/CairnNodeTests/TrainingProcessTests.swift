@@ -232,6 +232,34 @@ extension NodeProcesses {
             #expect(Set(roots.compactMap { $0 }).count == 1 && roots.allSatisfy { $0 != nil }, "\(roots)")
         }
 
+        @Test("a validator revealing skewed losses with the honest hash stays in the quorum, changes no accepted score, is flagged deviant and is not paid")
+        func skewedValidator() async throws {
+            let net = try LocalNetwork(validators: 4, windowMs: 6000)
+            defer { net.stopAll() }
+            let path = "\(net.directory)/node3/config/config.toml"
+            try (try String(contentsOfFile: path, encoding: .utf8) + "\n[testing]\nevaluator = \"skew\"\n").write(toFile: path, atomically: true, encoding: .utf8)
+            for i in 0 ..< 4 { try net.start(i) }
+            try #require(await net.eventually(seconds: 120) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
+            let (id, window) = try await Self.contribute(net, validators: 4)
+            #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { (await net.status($0)?["window"] as? Int ?? 0) >= Int(window) + 3 } })
+            for i in 0 ..< 4 {
+                let (contributionWindow, entry) = try #require(await Self.listed(net, i, id: id, submittedIn: window), "node \(i): the contribution is not listed")
+                let outcome = try #require(entry["outcome"] as? [String: Any], "node \(i): not finalized")
+                #expect(outcome["members"] as? [Int] == [0, 1, 2, 3], "node \(i): the skewed validator's hash should agree: \(outcome)")
+                let evaluations = try #require(entry["evaluations"] as? [[String: Any]])
+                let honest = Set(evaluations.filter { ($0["validator"] as? Int ?? 9) < 3 }.compactMap { e -> Int64? in
+                    guard let before = e["random_before"] as? Double, let after = e["random_after"] as? Double else { return nil }
+                    return EvaluationQuorum.improvement(LossPair(before: Float(before), after: Float(after)))
+                })
+                #expect(honest.count == 1 && (outcome["score_ppb"] as? Int).map(Int64.init) == honest.first, "node \(i): \(honest) vs \(outcome)")
+                let reply = try #require(await net.get(i, "/v1/windows/\(contributionWindow)")?.1)
+                let flags = reply["validator_flags"] as? [[String: Any]] ?? []
+                #expect(flags.contains { $0["validator"] as? Int == 3 && $0["deviant"] as? Int == 1 }, "node \(i): \(flags)")
+                let paid = (reply["rewards"] as? [String: Any])?["validators"] as? [Int]
+                #expect(paid == [0, 1, 2], "node \(i): validators paid \(String(describing: paid))")
+            }
+        }
+
         @Test("cairn submit trains on its assignment, uploads the blob, submits and keeps its error feedback; every validator finalizes the contribution with a quorum of four")
         func submitCommand() async throws {
             let net = try LocalNetwork(validators: 4, windowMs: 6000)
