@@ -154,7 +154,7 @@ struct SettlementTests {
     @Test("over many seeds: emitted = paid + burned, the supply identity holds, payouts go only to positive finals, and replaying gives the same state root")
     func conservation() throws {
         for seed in UInt64(100) ..< 130 {
-            var g = SplitMix(seed: seed)
+            var g = SeededGenerator(seed: seed)
             let users = Int(g.next() % 5) + 2
             var gains: [Int: Float] = [:]
             for user in 0 ..< users where g.next() % 4 != 0 { gains[user] = Float(Int(g.next() % 200) - 50) / 1000 }
@@ -212,7 +212,7 @@ extension SettlementTests {
     /// some stale, some not improving their own data) and returns the per-window trainer results.
     static func history(seed: UInt64, users: Int, windows: Int) throws -> (SettlementScenario, [[(PublicKey, TrainerWindowResult)]]) {
         var s = try SettlementScenario(seed: seed, users: users)
-        var g = SplitMix(seed: seed)
+        var g = SeededGenerator(seed: seed)
         var ids: [UInt64: [Digest]] = [:]
         var evaluations: [UInt64: [[Evaluation]]] = [:]
         for k in UInt64(0) ..< UInt64(windows) + 1 {
@@ -297,18 +297,5 @@ extension SettlementTests {
         process.waitUntilExit()
         print(output)
         #expect(process.terminationStatus == 0, "\(output)")
-    }
-}
-
-/// A tiny deterministic generator for the property test.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
