@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "CairnTraining", dependencies: ["CairnCore", "CairnCrypto", "CBLAS"],
                 swiftSettings: optimisedSettings),
         .target(name: "CairnNode",
-                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "CairnNet", "CairnLedger", "CairnTraining", "CairnAllocator",
+                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "ConsensusSimulator", "CairnNet", "CairnLedger", "CairnTraining", "CairnAllocator",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -2,6 +2,7 @@ import CairnCore
 import CairnCrypto
 import CairnLedger
 import CairnStorage
+import ConsensusSimulator
 import DAGRider
 
 /// `cairn audit`: replays a node's stored sequence from genesis without trusting anything the
@@ -30,6 +31,10 @@ public struct Auditor {
         public var checkpointsChecked = 0
         /// Window closes at which Σ balances + burned = genesis supply + Σ emissions was checked (D53).
         public var supplyChecks = 0
+        /// Positions whose vertex DAG-Rider's ordering, re-derived from the stored certificates,
+        /// puts there too (D54), and the leaders it committed.
+        public var orderChecked: UInt64 = 0
+        public var leadersRederived = 0
         public var stateRoot = ""
         public var nodeStateRoot = ""
         public var sequenceHash = ""
@@ -38,7 +43,7 @@ public struct Auditor {
 
         enum CodingKeys: String, CodingKey {
             case positions, leaders, recordsExecuted = "records_executed", recordsRejected = "records_rejected",
-                 windowsClosed = "windows_closed", checkpointsChecked = "checkpoints_checked", supplyChecks = "supply_checks", stateRoot = "state_root",
+                 windowsClosed = "windows_closed", checkpointsChecked = "checkpoints_checked", supplyChecks = "supply_checks", orderChecked = "order_checked", leadersRederived = "leaders_rederived", stateRoot = "state_root",
                  nodeStateRoot = "node_state_root", sequenceHash = "sequence_hash", problem
         }
     }
@@ -54,9 +59,10 @@ public struct Auditor {
             throw Failure(description: "this database was pruned (`cairn prune`); a replay from genesis needs full history — audit a node that kept it")
         }
         let coin = ThresholdCoinScheme(coin: try genesis.verify(), secret: nil)
-        let verifier = MessageVerifier(settings: DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: 0),
-                                       verifier: Ed25519ConsensusKeys(key: nil, publicKeys: genesis.validators.map(\.publicKey)),
-                                       coin: coin)
+        let settings = DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: 0)
+        // The cache spares the order check a second signature pass over the delivered certificates.
+        let verifier = MessageVerifier(settings: settings, verifier: Ed25519ConsensusKeys(key: nil, publicKeys: genesis.validators.map(\.publicKey)),
+                                       coin: coin, cache: VerificationCache())
         // The outer step is recomputed from the stored pseudo-gradient blobs, never read from the node.
         let updater = try ModelUpdater(blobs: BlobStore(database: store.database), task: genesis.task, storesModels: false)
         let ledger = Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater)
@@ -145,6 +151,43 @@ public struct Auditor {
             return nil
         }
 
+        // The order itself (D54): DAG-Rider's decisions — leaders from the combined coin, the
+        // direct and recursive commit rules, delivery in (round, author) order above the GC line —
+        // re-derived by an implementation apart from the node's core (`OrderingOracle`) from every
+        // stored certificate with 2f+1 valid votes, fed in (round, author) order. Its delivered
+        // sequence must extend the node's stored one: a node that reordered, dropped or inserted a
+        // vertex, even with every stored hash rewritten, fails at the first differing position.
+        func checkOrder() throws -> String? {
+            var oracle = OrderingOracle(validators: genesis.validators.count, gcDepth: settings.gcDepth) { wave, shares in
+                let valid = shares.filter { coin.verify($0, wave: wave) }
+                return try? coin.combine(wave: wave, shares: Array(valid.prefix(genesis.faultTolerance + 1))).leader
+            }
+            var round: UInt64 = 0
+            while true {
+                let batch = try store.certificates(rounds: round, to: .max, limit: 4096)
+                guard let last = batch.last else { break }
+                for certificate in batch {
+                    guard case let .success(verified) = verifier.verify(certificate) else { continue }  // not certified: not in anyone's DAG
+                    oracle.add(verified.digest, certificate)
+                }
+                guard last.vertex.round < .max else { break }
+                round = last.vertex.round + 1
+            }
+            result.leadersRederived = oracle.leaders.count
+            for position in 0 ..< progress.delivered {
+                guard let entry = try store.sequenceEntry(position) else { return "position \(position): no sequence entry" }
+                guard position < UInt64(oracle.delivered.count) else {
+                    return "position \(position): the node delivered \(entry.digest.hex), but DAG-Rider over the stored certificates delivers only \(oracle.delivered.count) vertices; the node's order does not follow from its certificates"
+                }
+                let expected = oracle.delivered[Int(position)]
+                guard expected == entry.digest else {
+                    return "position \(position): DAG-Rider over the stored certificates delivers \(expected.hex) here, the node stored \(entry.digest.hex); its sequence is not the one its certificates decide"
+                }
+                result.orderChecked = position + 1
+            }
+            return nil
+        }
+
         var position: UInt64 = 0
         while position < progress.delivered {
             guard let entry = try store.sequenceEntry(position) else {
@@ -176,6 +219,7 @@ public struct Auditor {
         }
         if let current = pendingLeaderRound, let leader = pendingLeader,
            let problem = try executeLeader(pending, leaderRound: current, leader: leader) { return fail(problem) }
+        if let problem = try checkOrder() { return fail(problem) }
 
         // Checkpoint certificates in the replayed state must match the node's own window closes.
         for (key, value) in try state.entries(prefix: Array("k/".utf8)) {

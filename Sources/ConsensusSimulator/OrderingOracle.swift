@@ -13,7 +13,7 @@ import CairnCore
 /// grew), so it can be compared after every commit: what the validator delivered must then be a
 /// prefix of what the oracle delivered (a validator that commits early, or differently, fails at
 /// once), and at the end of the run the two must be equal (one that commits late fails there).
-struct OrderingOracle {
+public struct OrderingOracle {
     struct Vertex {
         let round: UInt64
         let author: Int
@@ -27,14 +27,14 @@ struct OrderingOracle {
     let combine: (UInt64, [CoinShare]) -> Int?
     private var vertices: [Digest: Vertex] = [:]
     private var slots: [UInt64: [Int: Digest]] = [:]
-    private(set) var decided: UInt64 = 0
+    public private(set) var decided: UInt64 = 0
     /// Committed leaders, oldest first, and the delivered sequence.
-    private(set) var leaders: [(wave: UInt64, digest: Digest)] = []
-    private(set) var delivered: [Digest] = []
+    public private(set) var leaders: [(wave: UInt64, digest: Digest)] = []
+    public private(set) var delivered: [Digest] = []
     private var done: Set<Digest> = []
 
     /// `combine` turns a wave's shares into its leader's author (nil if they do not combine).
-    init(validators: Int, gcDepth: UInt64, combine: @escaping (UInt64, [CoinShare]) -> Int?) {
+    public init(validators: Int, gcDepth: UInt64, combine: @escaping (UInt64, [CoinShare]) -> Int?) {
         self.validators = validators
         self.gcDepth = gcDepth
         self.combine = combine
@@ -45,7 +45,7 @@ struct OrderingOracle {
     /// One certificate the validator stored, in the order it stored them (its DAG grows in that
     /// order); commits whatever became decidable. A certificate of round 4w can complete wave
     /// w's support and one of round 4w+1 its coin; nothing else can make a wave decidable.
-    mutating func add(_ digest: Digest, _ certificate: Certificate) {
+    public mutating func add(_ digest: Digest, _ certificate: Certificate) {
         guard vertices[digest] == nil else { return }
         let v = certificate.vertex
         vertices[digest] = Vertex(round: v.round, author: Int(v.author), strong: v.strongEdges, weak: v.weakEdges, share: v.coinShare)

@@ -41,6 +41,7 @@ struct Audit: ParsableCommand {
         } else {
             print("replayed    \(report.positions) positions, \(report.leaders) leaders in \(String(format: "%.1f", seconds)) s")
             print("records     \(report.recordsExecuted) executed, \(report.recordsRejected) rejected")
+            print("order       \(report.orderChecked) positions as DAG-Rider decides them from the stored certificates (\(report.leadersRederived) leaders re-derived)")
             print("windows     \(report.windowsClosed) closed, \(report.checkpointsChecked) checkpoint certificates checked, supply conserved at \(report.supplyChecks) closes")
             print("sequence    \(report.sequenceHash)")
             print("state root  \(report.stateRoot) (node: \(report.nodeStateRoot))")
