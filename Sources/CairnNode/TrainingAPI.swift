@@ -133,6 +133,16 @@ extension NodeAPI {
         var rewards: RewardsReply?
     }
 
+    /// State entries under `prefix`, in key order, at most `limit` (an answer stays bounded).
+    static func stateEntries(_ database: Database, prefix: [UInt8], limit: Int) throws -> [(key: [UInt8], value: [UInt8])] {
+        var entries: [(key: [UInt8], value: [UInt8])] = []
+        try database.scan(ColumnFamily.state.rawValue, prefix: prefix) { key, value in
+            entries.append((key, value))
+            return entries.count < limit
+        }
+        return entries
+    }
+
     static func trainerName(_ key: PublicKey, database: Database) throws -> String? {
         try database.get(Trainer.self, .state, StateKey.trainer(key))?.name
     }
@@ -185,12 +195,7 @@ extension NodeAPI {
             let status = window == state.current ? "open" : (window == state.current - 1 ? "closed" : "finalized")
             var contributions: [ContributionReply] = []
             let prefix = StateKey.contributionPrefix(window: window)
-            var entries: [([UInt8], [UInt8])] = []
-            try database.scan(ColumnFamily.state.rawValue, prefix: prefix) { key, value in
-                entries.append((key, value))
-                return entries.count < 10_000  // a window's answer stays bounded
-            }
-            for (key, value) in entries {
+            for (key, value) in try stateEntries(database, prefix: prefix, limit: 10_000) {  // a window's answer stays bounded
                 guard key.count == prefix.count + Digest.byteCount, let id = try? Digest(bytes: key.suffix(Digest.byteCount)),
                       let stored = try? StoredContribution(canonicalBytes: value) else { continue }
                 var evaluations: [EvaluationReply] = []
@@ -224,12 +229,7 @@ extension NodeAPI {
                 .flatMap { try? UInt64(canonicalBytes: $0) }.map(Double.init(bitPattern:))
             var trainers: [TrainerResultReply] = []
             let resultsPrefix = StateKey.trainerWindows(window)
-            var results: [([UInt8], [UInt8])] = []
-            try database.scan(ColumnFamily.state.rawValue, prefix: resultsPrefix) { key, value in
-                results.append((key, value))
-                return results.count < 10_000
-            }
-            for (key, value) in results {
+            for (key, value) in try stateEntries(database, prefix: resultsPrefix, limit: 10_000) {
                 guard key.count == resultsPrefix.count + PublicKey.byteCount, let trainer = try? PublicKey(bytes: key.suffix(PublicKey.byteCount)),
                       let r = try? TrainerWindowResult(canonicalBytes: value) else { continue }
                 trainers.append(TrainerResultReply(
@@ -254,12 +254,7 @@ extension NodeAPI {
         router.get("/v1/ratings") { _, _ -> Response in
             var ratings: [RatingReply] = []
             let prefix = StateKey.trainerRatings
-            var entries: [([UInt8], [UInt8])] = []
-            try database.scan(ColumnFamily.state.rawValue, prefix: prefix) { key, value in
-                entries.append((key, value))
-                return entries.count < 100_000
-            }
-            for (key, value) in entries {
+            for (key, value) in try stateEntries(database, prefix: prefix, limit: 100_000) {
                 guard key.count == prefix.count + PublicKey.byteCount, let trainer = try? PublicKey(bytes: key.suffix(PublicKey.byteCount)),
                       let r = try? TrainerRating(canonicalBytes: value) else { continue }
                 ratings.append(RatingReply(trainer: trainer.hex, name: try trainerName(trainer, database: database), mu: r.mu, sigma: r.sigma,

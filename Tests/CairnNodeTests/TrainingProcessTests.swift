@@ -257,6 +257,10 @@ extension NodeProcesses {
                 #expect(flags.contains { $0["validator"] as? Int == 3 && $0["deviant"] as? Int == 1 }, "node \(i): \(flags)")
                 let paid = (reply["rewards"] as? [String: Any])?["validators"] as? [Int]
                 #expect(paid == [0, 1, 2], "node \(i): validators paid \(String(describing: paid))")
+                // The leaderboard lists the trainer, rated once its window was finalized.
+                let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key").publicKey.hex
+                let board = try #require(await net.get(i, "/v1/ratings")?.1["trainers"] as? [[String: Any]])
+                #expect(board.contains { $0["trainer"] as? String == trainer && ($0["rated_windows"] as? Int ?? 0) >= 1 }, "node \(i): \(board)")
             }
         }
 
