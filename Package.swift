@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "OpenSkill", targets: ["OpenSkill"]),
         .library(name: "CairnLedger", targets: ["CairnLedger"]),
         .library(name: "CairnTraining", targets: ["CairnTraining"]),
+        .library(name: "CairnAudit", targets: ["CairnAudit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -89,6 +90,11 @@ let package = Package(
                                .product(name: "Metrics", package: "swift-metrics"),
                                .product(name: "Prometheus", package: "swift-prometheus")],
                 swiftSettings: sharedSettings),
+        // The auditor (ARCHITECTURE §2): replays a node's stored data or an archive from genesis and
+        // trusts nothing the node computed; `cairn audit` is its shell.
+        .target(name: "CairnAudit",
+                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "ConsensusSimulator", "CairnLedger", "CairnNode"],
+                swiftSettings: sharedSettings),
         .target(name: "CairnBench",
                 dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "ConsensusSimulator", "CairnTraining", "CBLAS"],
                 swiftSettings: sharedSettings),
@@ -97,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnCore", "CairnCrypto", "CairnStorage", "CairnNode", "CairnBench", "CairnTraining", "DAGRider", "ConsensusSimulator", "OpenSkill", "OpenSkillVectors",
+                "CairnCore", "CairnCrypto", "CairnStorage", "CairnNode", "CairnAudit", "CairnBench", "CairnTraining", "DAGRider", "ConsensusSimulator", "OpenSkill", "OpenSkillVectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -134,7 +140,7 @@ let package = Package(
         .testTarget(name: "CairnTrainingTests", dependencies: ["CairnCore", "CairnCrypto", "CairnTraining"],
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnNodeTests",
-                    dependencies: ["CairnCore", "CairnCrypto", "CairnNode", "CairnStorage", "CairnBench", "cairn", "CairnTestKit",
+                    dependencies: ["CairnCore", "CairnCrypto", "CairnNode", "CairnAudit", "CairnStorage", "CairnBench", "cairn", "CairnTestKit",
                                    "DAGRider", "CairnNet", "CairnLedger"],
                     swiftSettings: sharedSettings),
     ]

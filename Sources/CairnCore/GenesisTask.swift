@@ -362,16 +362,24 @@ public struct PenaltyParameters: Codable, Hashable, Sendable, CanonicalCodable {
     /// than this (parts per 10^9 of the loss) is flagged and earns nothing for the window.
     public var validatorLossTolerancePPB: UInt64 = 10_000
     /// The binary indicator is +1 only when the accepted score is positive and the own-data score
-    /// exceeds it by this fraction (ppm): honest trainers' own-data gain ran 7–46% above their
-    /// random-data gain on the localnet, a trainer on other data 2–5% (D53).
-    public var indicatorMarginPPM: UInt32 = 60_000
+    /// exceeds it by this fraction (ppm). On the 10-window adversarial localnet (D55) honest
+    /// trainers' own-data gain ran 4–12% above their random-data gain in windows 1–4 and 24–128%
+    /// later; a trainer on other data −9…+5.5%, below 3% in 8 windows of 10. 6% (D53) failed
+    /// honest trainers in early windows and let luck decide the moving average.
+    public var indicatorMarginPPM: UInt32 = 30_000
+    /// A contribution whose Δ has an L2 norm above this multiple (ppm) of the lower median of the
+    /// norms of the window's decodable contributions is oversized (D55): it is ranked as unscored,
+    /// slashed like a malformed blob and left out of the outer step. Honest Δs of one window lie
+    /// within a factor of ~2 of each other; 0 turns the rule off.
+    public var oversizeNormPPM: UInt32 = 3_000_000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case bmaAlphaPPM = "bma_alpha_ppm", bmaWarmupWindows = "bma_warmup_windows", bmaFloorPPM = "bma_floor_ppm",
              missingSlashesBps = "missing_slashes_bps", copycatSlashBps = "copycat_slash_bps",
              invalidBlobSlashBps = "invalid_blob_slash_bps", negativeStreakExclusion = "negative_streak_exclusion",
              inactivityResetWindows = "inactivity_reset_windows", syncBps = "sync_bps",
-             validatorLossTolerancePPB = "validator_loss_tolerance_ppb", indicatorMarginPPM = "indicator_margin_ppm"
+             validatorLossTolerancePPB = "validator_loss_tolerance_ppb", indicatorMarginPPM = "indicator_margin_ppm",
+             oversizeNormPPM = "oversize_norm_ppm"
     }
 
     public init() {}
@@ -388,6 +396,7 @@ public struct PenaltyParameters: Codable, Hashable, Sendable, CanonicalCodable {
         writer.write(syncBps)
         writer.write(validatorLossTolerancePPB)
         writer.write(indicatorMarginPPM)
+        writer.write(oversizeNormPPM)
     }
 
     public init(from reader: inout CanonicalReader) throws {
@@ -402,6 +411,7 @@ public struct PenaltyParameters: Codable, Hashable, Sendable, CanonicalCodable {
         syncBps = try reader.field("sync_bps") { try $0.read([UInt32].self, maxCount: 16) }
         validatorLossTolerancePPB = try reader.field("validator_loss_tolerance_ppb") { try $0.read(UInt64.self) }
         indicatorMarginPPM = try reader.field("indicator_margin_ppm") { try $0.read(UInt32.self) }
+        oversizeNormPPM = try reader.field("oversize_norm_ppm") { try $0.read(UInt32.self) }
     }
 }
 

@@ -50,18 +50,22 @@ extension Context {
                 }
             }
         }
-        let copycats = try findCopycats(decided.map { ($0.id, $0.stored) })
+        let profiles = try contributionProfiles(decided.map { ($0.id, $0.stored) })
+        let copycats = findCopycats(profiles)
+        let oversized = findOversized(profiles)
         for i in decided.indices {
             decided[i].outcome.copycatOf = copycats[decided[i].id]
             write(StateKey.contributionOutcome(decided[i].id), decided[i].outcome)
         }
         // Ratings, penalties and payouts (D53); negative streaks keep contributions out of the step.
-        let excluded = try settle(window: window, decided: decided, flags: flags)
+        let excluded = try settle(window: window, decided: decided, flags: flags, oversized: oversized)
         var accepted: [AcceptedContribution] = []
         // A contribution whose base is an earlier window than the one it landed in (`stale`) is rated
         // but not aggregated: its Δ was computed from a model two outer steps behind the one it
-        // would move (D53; on the live network such Δs made the held-out loss rise).
-        for d in decided where d.outcome.copycatOf == nil && !excluded.contains(d.id) && d.stored.contribution.baseWindow >= window {
+        // would move (D53; on the live network such Δs made the held-out loss rise). Neither is an
+        // oversized one (D55).
+        for d in decided where d.outcome.copycatOf == nil && !excluded.contains(d.id) && !oversized.contains(d.id)
+                              && d.stored.contribution.baseWindow >= window {
             if let score = d.outcome.score, score > 0 {
                 accepted.append(AcceptedContribution(id: d.id, blob: d.stored.contribution.blob, score: score))
             }
@@ -74,24 +78,39 @@ extension Context {
 }
 
 extension Context {
-    /// The copycat rule (D51): in committed order, a contribution whose kept index set overlaps an
-    /// earlier one's by at least `copycatOverlapPPM` of the smaller set is a copycat of the first
-    /// such earlier one. Integer arithmetic only. Without a transition (a chain with no model)
-    /// nothing is compared.
-    func findCopycats(_ contributions: [(id: Digest, stored: StoredContribution)]) throws -> [Digest: Digest] {
-        guard let transition = ledger.transition, contributions.count > 1 else { return [:] }
+    /// The decodable contributions' profiles in committed order (ordinal, then id). Without a
+    /// transition (a chain with no model) there are none, and neither rule below applies.
+    func contributionProfiles(_ contributions: [(id: Digest, stored: StoredContribution)]) throws -> [(id: Digest, profile: ContributionProfile)] {
+        guard let transition = ledger.transition else { return [] }
         let ordered = contributions.sorted { $0.stored.ordinal != $1.stored.ordinal ? $0.stored.ordinal < $1.stored.ordinal
                                                                                     : $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
+        return try ordered.compactMap { id, stored in try transition.profile(ofBlob: stored.contribution.blob).map { (id, $0) } }
+    }
+
+    /// The copycat rule (D51): in committed order, a contribution whose kept index set overlaps an
+    /// earlier one's by at least `copycatOverlapPPM` of the smaller set is a copycat of the first
+    /// such earlier one. Integer arithmetic only.
+    func findCopycats(_ profiles: [(id: Digest, profile: ContributionProfile)]) -> [Digest: Digest] {
         var earlier: [(id: Digest, indices: [UInt32])] = []
         var copycats: [Digest: Digest] = [:]
-        for (id, stored) in ordered {
-            guard let indices = try transition.keptIndices(ofBlob: stored.contribution.blob), !indices.isEmpty else { continue }
-            if let original = earlier.first(where: { Copycats.overlapPPM($0.indices, indices) >= UInt64(parameters.copycatOverlapPPM) }) {
+        for (id, profile) in profiles where !profile.indices.isEmpty {
+            if let original = earlier.first(where: { Copycats.overlapPPM($0.indices, profile.indices) >= UInt64(parameters.copycatOverlapPPM) }) {
                 copycats[id] = original.id
             }
-            earlier.append((id, indices))
+            earlier.append((id, profile.indices))
         }
         return copycats
+    }
+
+    /// The oversize rule (D55): a Δ whose norm exceeds `oversize_norm_ppm` of the lower median of
+    /// the window's norms. Clipping to the median (the outer step and evaluations) already bounds
+    /// what such a Δ moves; this keeps one scaled-up honest Δ from scoring like an honest one and
+    /// being paid for the scaling. Only comparisons of Doubles computed identically everywhere.
+    func findOversized(_ profiles: [(id: Digest, profile: ContributionProfile)]) -> Set<Digest> {
+        guard let ratio = parameters.rewards?.penalties.oversizeNormPPM, ratio > 0, profiles.count >= 2 else { return [] }
+        let sorted = profiles.map(\.profile.norm).sorted()
+        let limit = sorted[(sorted.count - 1) / 2] * (Double(ratio) / 1_000_000)
+        return Set(profiles.filter { $0.profile.norm > limit }.map(\.id))
     }
 }
 

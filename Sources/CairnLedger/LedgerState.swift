@@ -62,6 +62,31 @@ public enum StateKey {
     public static func model(_ window: UInt64) -> [UInt8] { Array("m/".utf8) + window.canonicalBytes }
     public static let supply = Array("supply".utf8)
     public static let window = Array("window".utf8)
+
+    /// A key for a human reader: its prefix and what it names (window numbers decoded, keys and
+    /// digests in hex), e.g. `wr/ window 7` or `a/ 5f3c…`; unknown keys in hex.
+    public static func describe(_ key: [UInt8]) -> String {
+        let names: [(prefix: String, meaning: String, window: Bool)] = [
+            ("supply", "the supply", false), ("window", "the current window", false),
+            ("a/", "account", false), ("t/", "trainer", false), ("c/", "contribution", true), ("e/", "evaluation", false),
+            ("ec/", "evaluation commitment", false), ("cr/", "contribution outcome", false), ("tc/", "trainer's contribution", true),
+            ("rt/", "trainer rating", false), ("tw/", "trainer window result", true), ("wr/", "window rewards", true),
+            ("cn/", "contribution count", true), ("vf/", "validator flags", true), ("v/", "checkpoint vote", true),
+            ("k/", "checkpoint certificate", true), ("ci/", "contribution window", false), ("wb/", "window beacon", true),
+            ("m/", "model", true),
+        ]
+        // Longest prefix first ("ec/" before "e/").
+        for name in names.sorted(by: { $0.prefix.count > $1.prefix.count }) where key.starts(with: Array(name.prefix.utf8)) {
+            let rest = Array(key.dropFirst(name.prefix.utf8.count))
+            guard !rest.isEmpty else { return "\(name.prefix) (\(name.meaning))" }
+            if name.window, rest.count >= 8, let window = try? UInt64(canonicalBytes: Array(rest.prefix(8))) {
+                let tail = rest.dropFirst(8)
+                return "\(name.prefix) (\(name.meaning)) window \(window)" + (tail.isEmpty ? "" : " \(Hex.encode(Array(tail)))")
+            }
+            return "\(name.prefix) (\(name.meaning)) \(Hex.encode(rest))"
+        }
+        return Hex.encode(key)
+    }
 }
 
 public struct Account: Hashable, Sendable, CanonicalCodable {

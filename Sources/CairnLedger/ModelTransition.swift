@@ -61,10 +61,24 @@ public protocol ModelTransition: Sendable {
     /// contributions made in `window`.
     func next(from base: ModelRecord, applying contributions: [AcceptedContribution], window: UInt64) throws -> ModelRecord
 
-    /// The flat parameter indices a contribution's blob keeps (its top-k set), increasing, for the
-    /// copycat rule (D51); nil when the blob does not decode (such a contribution gets no score
-    /// anyway). Throws when the blob is not held, like `next`.
-    func keptIndices(ofBlob blob: Digest) throws -> [UInt32]?
+    /// What the finalization rules need of a contribution's Δ: its kept indices (copycats, D51)
+    /// and its L2 norm (oversized Δs, D55); nil when the blob does not decode (such a contribution
+    /// gets no score anyway). Throws when the blob is not held, like `next`.
+    func profile(ofBlob blob: Digest) throws -> ContributionProfile?
+}
+
+/// A contribution's Δ as the finalization rules see it.
+public struct ContributionProfile: Hashable, Sendable {
+    /// The flat parameter indices the blob keeps (its top-k set), strictly increasing.
+    public var indices: [UInt32]
+    /// ‖Δ‖₂ computed in Double in index order (`PseudoGradient.l2Norm`): the same bits on every
+    /// validator, since the sum's order is fixed and sqrt is correctly rounded.
+    public var norm: Double
+
+    public init(indices: [UInt32], norm: Double) {
+        self.indices = indices
+        self.norm = norm
+    }
 }
 
 extension Context {

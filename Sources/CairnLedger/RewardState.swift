@@ -107,10 +107,13 @@ public struct TrainerWindowResult: Hashable, Sendable, CanonicalCodable {
         public static let stale = Penalties(rawValue: 1 << 6)
         /// bma below the floor after the warm-up: counted as 0.
         public static let bmaFloor = Penalties(rawValue: 1 << 7)
+        /// Its Δ's norm was far above the window's median (D55): ranked as unscored, not aggregated.
+        public static let oversized = Penalties(rawValue: 1 << 8)
 
         public static let names: [(Penalties, String)] = [
             (.missing, "missing"), (.noQuorum, "no_quorum"), (.copycat, "copycat"), (.invalidBlob, "invalid_blob"),
             (.excluded, "excluded"), (.inactivityReset, "inactivity_reset"), (.stale, "stale"), (.bmaFloor, "bma_floor"),
+            (.oversized, "oversized"),
         ]
         public var names: [String] { Self.names.filter { contains($0.0) }.map(\.1) }
     }

@@ -50,6 +50,17 @@ enum Settlement {
         return ranked
     }
 
+    /// A ranking score's share of the window's best, in ppm (0…10^6; 0 unless both are positive).
+    /// The final score carries it (D55): ordinals follow ranks, not the size of the improvement,
+    /// so without it a key holding a third of an honest Δ ranks just below the honest trainers and
+    /// is paid nearly as much; with it, and payouts by final^p (p > 1), splitting one Δ across keys
+    /// earns less than submitting it whole.
+    static func sharePPM(_ rankScore: Int64, best: Int64) -> Int64 {
+        guard rankScore > 0, best > 0 else { return 0 }
+        // rankScore ≤ best ≤ 10^12: the product stays below 2^63.
+        return min(1_000_000, rankScore * 1_000_000 / best)
+    }
+
     /// Integer payout weights: final^p by the portable exp and log, normalized to the largest and
     /// scaled to 2^52, rounded down (0 for finals ≤ 0). Dividing the trainer part by these is
     /// then exact integer arithmetic.
@@ -72,7 +83,7 @@ extension Context {
     /// Rates the window's trainers, applies penalties, pays the window's emission and returns
     /// the contributions left out of the outer step (negative streaks). Nothing happens on a
     /// chain without `rewards` parameters.
-    mutating func settle(window: UInt64, decided: [Decided], flags: [UInt32: ValidatorFlags]) throws -> Set<Digest> {
+    mutating func settle(window: UInt64, decided: [Decided], flags: [UInt32: ValidatorFlags], oversized: Set<Digest> = []) throws -> Set<Digest> {
         guard let rewards = parameters.rewards else { return [] }
         let penalties = rewards.penalties
         let byAuthor = Dictionary(decided.map { ($0.stored.author, $0) }, uniquingKeysWith: { first, _ in first })
@@ -97,6 +108,8 @@ extension Context {
                 let outcome = contribution.outcome
                 if outcome.copycatOf != nil {
                     standing.penalties.insert(.copycat)
+                } else if oversized.contains(contribution.id) {
+                    standing.penalties.insert(.oversized)
                 } else if let score = outcome.score {
                     standing.score = score
                 } else if outcome.noScore == .flagged, !outcome.flags.isDisjoint(with: [.invalidBlob, .nonFinite]) {
@@ -147,6 +160,9 @@ extension Context {
             }
         }
 
+        // The window's best ranking score: a trainer's share of it scales its final score (D55).
+        let best = standings.compactMap { $0.ranked ? $0.rankScore : nil }.max() ?? 0
+
         // Moving average, slashes (positive values only), streaks and final scores.
         var excluded: Set<Digest> = []
         let alpha = Int64(penalties.bmaAlphaPPM)
@@ -170,7 +186,7 @@ extension Context {
                 s.after.consecutiveMisses.saturatingIncrement()
                 if s.penalties.contains(.copycat) {
                     slash(penalties.copycatSlashBps)
-                } else if s.penalties.contains(.invalidBlob) {
+                } else if !s.penalties.isDisjoint(with: [.invalidBlob, .oversized]) {
                     slash(penalties.invalidBlobSlashBps)
                 } else {
                     let list = penalties.missingSlashesBps  // genesis requires 1…16 entries
@@ -188,8 +204,9 @@ extension Context {
                 }
                 if contribution.stored.contribution.baseWindow < window { s.penalties.insert(.stale) }
                 let sync = Settlement.sync(window: window, base: contribution.stored.contribution.baseWindow, table: penalties.syncBps)
-                // ordinal ≤ 9·10^18, bma ≤ 10^6, sync ≤ 10^4: the product fits an Int128.
-                let product = Int128(max(0, s.after.ordinalNano)) * Int128(bma) * Int128(sync) / 10_000_000_000
+                let share = Settlement.sharePPM(rankScore, best: best)
+                // ordinal ≤ 9·10^18, bma ≤ 10^6, sync ≤ 10^4, share ≤ 10^6: the product < 10^35 fits an Int128.
+                let product = Int128(max(0, s.after.ordinalNano)) * Int128(bma) * Int128(sync) * Int128(share) / 10_000_000_000_000_000
                 s.after.finalNano = Int64(product)
             }
             standings[i] = s

@@ -15,7 +15,7 @@ import DAGRider
 ///   delivered it ‖ sequence hash up to and including it
 /// - `records`: record id → position of the vertex that carried it (first occurrence)
 public struct ConsensusStore: Sendable {
-    let database: Database
+    public let database: Database
     /// Executes each committed leader into ledger state, in the same batch (nil: consensus only).
     let ledger: LedgerRuntime?
 

@@ -167,7 +167,7 @@ extension ConsensusStore {
     }
 
     /// Every state entry in key order (for audits and replays).
-    public func stateEntries() throws -> [(key: [UInt8], value: [UInt8])] {
-        try DatabaseLedgerStore(database: database).entries(prefix: [])
+    public func stateEntries(prefix: [UInt8] = []) throws -> [(key: [UInt8], value: [UInt8])] {
+        try DatabaseLedgerStore(database: database).entries(prefix: prefix)
     }
 }

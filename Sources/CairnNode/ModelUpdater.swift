@@ -88,10 +88,10 @@ public final class ModelUpdater: ModelTransition {
         return record
     }
 
-    public func keptIndices(ofBlob blob: Digest) throws -> [UInt32]? {
+    public func profile(ofBlob blob: Digest) throws -> ContributionProfile? {
         guard let bytes = try blobs.get(blob) else {
             // Every committed contribution's blob is stored before its vertex enters the DAG (D50).
-            throw Failure(description: "the copycat check needs blob \(blob.hex), which this validator does not hold; its blob store is damaged (restore the blobs column, or resync from genesis)")
+            throw Failure(description: "the copycat and norm checks need blob \(blob.hex), which this validator does not hold; its blob store is damaged (restore the blobs column, or resync from genesis)")
         }
         guard let delta = try? PseudoGradientBlob.decode(bytes, parameterCount: layout.parameterCount,
                                                          chunkSize: Int(task.compression.chunkSize), topK: Int(task.compression.topK)) else { return nil }
@@ -103,7 +103,9 @@ public final class ModelUpdater: ModelTransition {
             indices.append(UInt32(truncatingIfNeeded: index))
         }
         // The decoder checks indices within a chunk; a set that is not strictly increasing overall
-        // would break the overlap count, so such a blob counts as undecodable.
-        return increasing ? indices : nil
+        // would break the overlap count, so such a blob counts as undecodable. A non-finite norm
+        // (values the decoder let through) likewise.
+        let norm = delta.l2Norm
+        return increasing && norm.isFinite ? ContributionProfile(indices: indices, norm: norm) : nil
     }
 }

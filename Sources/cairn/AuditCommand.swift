@@ -1,40 +1,129 @@
 import ArgumentParser
+import CairnAudit
 import CairnCore
 import CairnCrypto
+import CairnLedger
 import CairnNode
 import CairnStorage
 import Foundation
 
+/// `cairn audit`: the auditor's shell (CairnAudit). `cairn audit --home DIR` is `verify`.
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replay a node's stored sequence from genesis and check everything it computed.",
-        discussion: """
-            Opens HOME/data/db read-only as a secondary instance (the node may keep running), \
-            then, from genesis: checks every delivered certificate's 2f+1 votes, recomputes the \
-            sequence hash chain, re-executes the ledger (checking every record signature again), \
-            and compares with the node's stored sequence hashes, record outcomes, state root at \
-            every window close, checkpoint certificates and current state root. Exit status 0 \
-            when everything matches; 1 with the first difference (position or window and both \
-            values) otherwise.
-            """)
+        abstract: "Verify a node's stored history from genesis, check checkpoint certificates, export what it stored.",
+        subcommands: [AuditVerify.self, AuditCheckpoint.self, AuditExportCommand.self, AuditArchive.self, AuditStorage.self],
+        defaultSubcommand: AuditVerify.self)
 
-    @Option(help: "The node's home directory.")
-    var home: String
-
-    @Flag(help: "Print one JSON object.")
-    var json = false
-
-    func run() throws {
+    /// Opens HOME's database as a RocksDB secondary instance (safe while the node runs: a fixed
+    /// view of the moment it opened) and hands it to `body`.
+    static func withDatabase<T>(home: String, _ body: (Database, Genesis) throws -> T) throws -> T {
         let nodeHome = NodeHome(home)
         let genesis = try nodeHome.loadGenesis()
         let scratch = FileManager.default.temporaryDirectory.path + "/cairn-audit-\(UInt64.random(in: 0 ... .max))"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let database = try NodeDatabase.openSecondary(path: nodeHome.databaseDirectory, scratch: scratch, genesisHash: genesis.hash)
         defer { database.close() }
+        return try body(database, genesis)
+    }
+}
+
+extension Audit {
+    /// Checks and restores an archive into a scratch database, opens it, and hands it to `body`.
+    static func withArchive<T>(_ path: String, _ body: (Database, Genesis) throws -> T) throws -> T {
+        let scratch = FileManager.default.temporaryDirectory.path + "/cairn-archive-\(UInt64.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let (genesisJSON, _) = try Archive.restore(path, into: scratch + "/db")
+        let genesisPath = scratch + "/genesis.json"
+        guard FileManager.default.createFile(atPath: genesisPath, contents: Data(genesisJSON)) else { throw CLIError("cannot write \(genesisPath)") }
+        let genesis = try GenesisFile.load(path: genesisPath)
+        let database = try NodeDatabase.open(path: scratch + "/db", genesisHash: genesis.hash)
+        defer { database.close() }
+        return try body(database, genesis)
+    }
+}
+
+struct AuditArchive: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "archive",
+        abstract: "Write a node's history to one portable, checksummed file that `cairn audit verify --archive` checks with no node.",
+        discussion: """
+            The file holds the genesis file and every entry of every column family (certificates, \
+            sequence, records, state, blobs and models), each family's section with its SHA-256 and \
+            the whole file with another. Safe while the node runs (a secondary view).
+            """)
+
+    @Option(help: "The node's home directory.")
+    var home: String
+
+    @Option(help: "The archive file to write.")
+    var out: String
+
+    func run() throws {
+        let genesisJSON = try Array(Data(contentsOf: URL(fileURLWithPath: NodeHome(home).genesisFile)))
+        let summary = try Audit.withDatabase(home: home) { database, _ in try Archive.write(database, genesisJSON: genesisJSON, to: out) }
+        for family in summary.families { print("\(family.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(family.entries) entries") }
+        print("archive     \(out): \(summary.bytes) bytes")
+    }
+}
+
+struct AuditVerify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Replay a node's stored history from genesis and check everything it computed.",
+        discussion: """
+            Opens HOME/data/db read-only as a secondary instance (the node may keep running), \
+            then, trusting only genesis: checks every delivered certificate's 2f+1 votes; \
+            re-derives DAG-Rider's order (leaders from the combined coin, direct and recursive \
+            commits, delivery order) from every stored certificate and compares it with the stored \
+            sequence; recomputes the sequence hash chain; re-executes the ledger (every record \
+            signature again, windows, quorums, ratings, penalties, payouts, the outer step from the \
+            stored blobs); checks the supply identity at every window close, the node's record of \
+            every close, every checkpoint certificate's signatures, state root, sequence hash and \
+            model hash, and every stored state entry. Missing data is a failure. Exit status 0 when \
+            everything matches; 1 with the first difference (position, window or state key, and \
+            both values) otherwise.
+            """)
+
+    @Option(help: "The node's home directory.")
+    var home: String?
+
+    @Option(help: "An archive written by `cairn audit archive` (instead of --home): checked and verified with no node.")
+    var archive: String?
+
+    @Option(help: "text (default) or json: one JSON object.")
+    var output: OutputFormat = .text
+
+    @Flag(help: "Same as --output json.")
+    var json = false
+
+    func validate() throws {
+        guard (home == nil) != (archive == nil) else { throw ValidationError("give exactly one of --home DIR and --archive FILE") }
+    }
+
+    func run() throws {
+        let asJSON = json || output == .json
+        let terminal = isatty(STDERR_FILENO) == 1
         let started = ContinuousClock.now
-        let report = try Auditor(database: database, genesis: genesis, genesisHash: genesis.hash).run()
-        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
-        if json {
+        let open: ((Database, Genesis) throws -> Auditor.Report) throws -> Auditor.Report = { body in
+            if let home { return try Audit.withDatabase(home: home, body) }
+            return try Audit.withArchive(archive!, body)
+        }
+        let report = try open { database, genesis in
+            try Auditor(database: database, genesis: genesis, genesisHash: genesis.hash).run { done, total in
+                guard terminal, total > 0 else { return }
+                let seconds = max(0.001, Self.seconds(since: started))
+                let rate = Double(done) / seconds
+                let eta = rate > 0 ? Double(total - min(done, total)) / rate : 0
+                let filled = Int(30 * Double(done) / Double(total))
+                FileHandle.standardError.write(Data(String(format: "\r[%@%@] %llu/%llu positions  %.0f/s  ETA %.0f s ",
+                                                           String(repeating: "#", count: filled), String(repeating: ".", count: 30 - filled),
+                                                           done, total, rate, eta).utf8))
+            }
+        }
+        if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let seconds = Self.seconds(since: started)
+        if asJSON {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
@@ -42,13 +131,170 @@ struct Audit: ParsableCommand {
             print("replayed    \(report.positions) positions, \(report.leaders) leaders in \(String(format: "%.1f", seconds)) s")
             print("records     \(report.recordsExecuted) executed, \(report.recordsRejected) rejected")
             print("order       \(report.orderChecked) positions as DAG-Rider decides them from the stored certificates (\(report.leadersRederived) leaders re-derived)")
-            print("windows     \(report.windowsClosed) closed, \(report.checkpointsChecked) checkpoint certificates checked, supply conserved at \(report.supplyChecks) closes")
+            print("windows     \(report.windowsClosed) closed, \(report.checkpointsChecked) checkpoint certificates checked (signatures, state root, sequence hash, model hash), supply conserved at \(report.supplyChecks) closes")
+            print("state       \(report.stateEntriesChecked) stored entries equal to the replay's")
             print("sequence    \(report.sequenceHash)")
             print("state root  \(report.stateRoot) (node: \(report.nodeStateRoot))")
         }
         if let problem = report.problem {
             throw CLIError("audit FAILED: \(problem)")
         }
-        if !json { print("audit OK: every certificate, record, window and root matches") }
+        if !asJSON { print("audit OK: every certificate, record, window, checkpoint and state entry matches") }
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// The light-client check: a checkpoint certificate from any node, verified against genesis alone.
+struct AuditCheckpoint: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Verify a window's checkpoint certificate from a node against a genesis file alone.",
+        discussion: """
+            Fetches GET /v1/checkpoints/WINDOW from --node and checks that 2f+1 distinct validators \
+            of GENESIS signed that (window, sequence hash, state root, model hash) as records of \
+            this chain. The node is not trusted: a certificate it made up fails. Exit status 0 when \
+            the certificate holds.
+            """)
+
+    @Option(help: "The node's API URL, e.g. http://127.0.0.1:26601.")
+    var node: String
+
+    @Option(help: "The window whose checkpoint to check.")
+    var window: UInt64
+
+    @Option(help: "The chain's genesis.json (the only thing trusted).")
+    var genesis: String
+
+    @Option(help: "text (default) or json.")
+    var output: OutputFormat = .text
+
+    func run() async throws {
+        let genesis = try GenesisFile.load(path: self.genesis)
+        let client = try NodeClient(node)
+        let (status, reply) = try await client.call("GET", "v1/checkpoints/\(window)")
+        guard status == 200 else { throw CLIError(NodeClient.describe(reply)) }
+        let certificate = try Self.certificate(from: reply, window: window)
+        let problems = CheckpointCheck.problems(certificate, genesis: genesis, genesisHash: genesis.hash)
+        let vote = certificate.vote
+        if output == .json {
+            let object: [String: Any] = ["window": vote.window, "valid": problems.isEmpty, "problems": problems,
+                                         "state_root": vote.stateRoot.hex, "sequence_hash": vote.sequenceHash.hex, "model_hash": vote.modelHash.hex,
+                                         "signers": certificate.signers.map { Int($0.validator) }]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("window         \(vote.window)")
+            print("state root     \(vote.stateRoot.hex)")
+            print("sequence hash  \(vote.sequenceHash.hex)")
+            print("model hash     \(vote.modelHash.hex)")
+            print("signers        \(certificate.signers.map { genesis.validators.indices.contains(Int($0.validator)) ? genesis.validators[Int($0.validator)].name : "#\($0.validator)" }.joined(separator: ", "))")
+        }
+        guard problems.isEmpty else { throw CLIError("checkpoint INVALID: \(problems.joined(separator: "; "))") }
+        if output == .text { print("checkpoint OK: 2f+1 validators of genesis \(genesis.hash.hex.prefix(12))… certified this state") }
+    }
+
+    /// The certificate from `/v1/checkpoints/{k}`'s JSON; every field is checked, nothing trusted.
+    static func certificate(from reply: [String: Any], window: UInt64) throws -> CheckpointCertificate {
+        func digest(_ field: String) throws -> Digest {
+            guard let text = reply[field] as? String, let value = try? Digest(hex: text) else { throw CLIError("the node's answer has no valid \(field)") }
+            return value
+        }
+        guard let signers = reply["signers"] as? [Int], let nonces = reply["nonces"] as? [Any], let signatures = reply["signatures"] as? [String],
+              signers.count == nonces.count, signers.count == signatures.count, signers.count <= 10_000 else {
+            throw CLIError("the node's answer lacks matching signers, nonces and signatures lists")
+        }
+        var list: [CheckpointCertificate.Signer] = []
+        for i in signers.indices {
+            guard let validator = UInt32(exactly: signers[i]), let nonce = (nonces[i] as? NSNumber).flatMap({ UInt64(exactly: $0.uint64Value) }),
+                  let bytes = try? Hex.decode(signatures[i]), let signature = try? Signature(bytes: bytes) else {
+                throw CLIError("signer \(i) in the node's answer is malformed")
+            }
+            list.append(CheckpointCertificate.Signer(validator: validator, nonce: nonce, signature: signature))
+        }
+        let vote = CheckpointVote(window: window, sequenceHash: try digest("sequence_hash"), stateRoot: try digest("state_root"), modelHash: try digest("model_hash"))
+        return CheckpointCertificate(vote: vote, signers: list)
+    }
+}
+
+struct AuditExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export what a node stored: the certified DAG, records, windows, ratings or payouts.",
+        discussion: """
+            --what dag writes JSON lines in the `cairn sim --export-dag` format: one \
+            {"digest","round","author","strong","weak"} per certified vertex (2f+1 valid votes), one \
+            {"wave","leader"} per wave DAG-Rider decides from them, then {"delivered":[…]} with the \
+            node's stored order — enough to re-derive the order with another implementation. The \
+            other tables come from the node's state; run `cairn audit verify` first to know they \
+            are the ones its history produces.
+            """)
+
+    @Option(help: "The node's home directory.")
+    var home: String
+
+    @Option(help: "dag, records, windows, ratings or payouts.")
+    var what: AuditExport.What
+
+    @Option(help: "jsonl (default) or csv (not for dag).")
+    var format: AuditExport.Format = .jsonl
+
+    @Option(help: "Write to this file instead of standard output.")
+    var out: String?
+
+    func run() throws {
+        var lines: [String] = []
+        try Audit.withDatabase(home: home) { database, genesis in
+            try AuditExport(database: database, genesis: genesis, genesisHash: genesis.hash).write(what, format: format) { lines.append($0) }
+        }
+        let text = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+        if let out {
+            guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else { throw CLIError("cannot write \(out)") }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
+
+extension AuditExport.What: ExpressibleByArgument {}
+extension AuditExport.Format: ExpressibleByArgument {}
+
+struct AuditStorage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze-storage",
+        abstract: "Key counts and sizes per column family of a node's database, and per state prefix.")
+
+    @Option(help: "The node's home directory.")
+    var home: String
+
+    @Option(help: "text (default) or json.")
+    var output: OutputFormat = .text
+
+    func run() throws {
+        let (families, prefixes) = try Audit.withDatabase(home: home) { database, _ in
+            try StorageAnalysis.measure(database)
+        }
+        if output == .json {
+            let object: [String: Any] = [
+                "families": families.map { ["family": $0.name, "keys": $0.keys, "key_bytes": $0.keyBytes, "value_bytes": $0.valueBytes] },
+                "state_prefixes": prefixes.map { ["prefix": $0.name, "keys": $0.keys, "key_bytes": $0.keyBytes, "value_bytes": $0.valueBytes] },
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        func row(_ s: StorageAnalysis.Sizes) -> String {
+            s.name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%10llu keys %12.1f KiB keys %12.1f KiB values",
+                                                                                 s.keys, Double(s.keyBytes) / 1024, Double(s.valueBytes) / 1024)
+        }
+        print("column families")
+        for family in families { print("  " + row(family)) }
+        print("state by key prefix")
+        for prefix in prefixes { print("  " + row(prefix)) }
     }
 }

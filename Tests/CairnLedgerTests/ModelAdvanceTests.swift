@@ -8,8 +8,12 @@ final class RecordingTransition: ModelTransition, @unchecked Sendable {  // muta
     var calls: [(base: ModelRecord, applied: [AcceptedContribution], window: UInt64)] = []
     /// Kept index sets by blob (the copycat rule); a blob not listed does not decode.
     var indices: [Digest: [UInt32]] = [:]
+    /// Δ norms by blob (the oversize rule); 1 when not listed.
+    var norms: [Digest: Double] = [:]
 
-    func keptIndices(ofBlob blob: Digest) throws -> [UInt32]? { indices[blob] }
+    func profile(ofBlob blob: Digest) throws -> ContributionProfile? {
+        indices[blob].map { ContributionProfile(indices: $0, norm: norms[blob] ?? 1) }
+    }
 
     func next(from base: ModelRecord, applying contributions: [AcceptedContribution], window: UInt64) throws -> ModelRecord {
         calls.append((base, contributions, window))
@@ -102,7 +106,7 @@ struct ModelAdvanceTests {
         struct Missing: Error {}
         struct Failing: ModelTransition {
             func next(from base: ModelRecord, applying contributions: [AcceptedContribution], window: UInt64) throws -> ModelRecord { throw Missing() }
-            func keptIndices(ofBlob blob: Digest) throws -> [UInt32]? { nil }
+            func profile(ofBlob blob: Digest) throws -> ContributionProfile? { nil }
         }
         // A state where window 1 closes with one accepted contribution of window 0, built by the
         // recording transition's test flow in miniature: one trainer, four agreeing reveals.

@@ -197,6 +197,61 @@ extension SettlementTests {
         #expect(Settlement.sync(window: 9, base: 0, table: []) == 10_000)
     }
 
+    @Test("a ranking score's share of the window's best: 0…10^6 ppm, 0 unless both positive, no overflow at the score bound")
+    func share() {
+        #expect(Settlement.sharePPM(5, best: 10) == 500_000)
+        #expect(Settlement.sharePPM(10, best: 10) == 1_000_000)
+        #expect(Settlement.sharePPM(0, best: 10) == 0 && Settlement.sharePPM(-5, best: 10) == 0 && Settlement.sharePPM(5, best: 0) == 0)
+        #expect(Settlement.sharePPM(1_000_000_000_000, best: 1_000_000_000_000) == 1_000_000)
+        #expect(Settlement.sharePPM(1, best: 1_000_000_000_000) == 0)
+        #expect(Settlement.sharePPM(20, best: 10) == 1_000_000)  // never above the best's
+    }
+
+    @Test("one Δ split across two keys (each half the gain) earns less in all than the same Δ submitted whole; finals carry the share of the best")
+    func splitEarnsLess() throws {
+        // Established trainers (positive ordinals), so that every key is paid something.
+        var established = TrainerRating(prior: SettlementScenario.rewards.rating)
+        established.muNano = 40_000_000_000
+        established.sigmaNano = 3_000_000_000
+        established.bmaPPM = 600_000
+        var s = try SettlementScenario(seed: 47, users: 4, ratings: [0: established, 1: established, 2: established, 3: established])
+        try s.run(gains: [0: 0.3, 1: 0.15, 2: 0.15, 3: 0.3])
+        let r = try (0 ..< 4).map { try #require(try s.result($0)) }
+        #expect(r[1].rankScorePPB! * 2 == r[0].rankScorePPB!)
+        #expect(r.allSatisfy { $0.payout > 0 })
+        #expect(r[1].payout + r[2].payout < r[0].payout, "split \(r[1].payout) + \(r[2].payout), whole \(r[0].payout)")
+        #expect(r[1].payout + r[2].payout < r[3].payout)
+        // final ∝ ordinal × share (equal bma and sync): the half-gain keys carry half their ordinal.
+        let after1 = try #require(try s.rating(1)), after0 = try #require(try s.rating(0))
+        let expected1 = Double(after1.ordinalNano) * 0.5, expected0 = Double(after0.ordinalNano)
+        #expect(abs(Double(r[1].finalNano) / Double(r[0].finalNano) - expected1 / expected0) < 1e-6)
+        #expect(try s.supplyHolds())
+    }
+
+    @Test("an oversized Δ (norm above 3× the window's median) ranks as unscored, is slashed, not paid and not aggregated, whatever its score")
+    func oversized() throws {
+        var prior = TrainerRating(prior: SettlementScenario.rewards.rating)
+        prior.bmaPPM = 500_000
+        var s = try SettlementScenario(seed: 53, users: 4, ratings: [3: prior])
+        s.transition.norms[Hashing.digest(.blob, [3])] = 10
+        s.transition.norms[Hashing.digest(.blob, [2])] = 2.9  // within the limit
+        try s.run(gains: [0: 0.1, 1: 0.2, 2: 0.2, 3: 0.5])
+        let r3 = try #require(try s.result(3)), r2 = try #require(try s.result(2))
+        #expect(r3.penalties.contains(.oversized) && r3.rank == 4 && r3.rankScorePPB == nil && r3.payout == 0 && r3.finalNano == 0)
+        #expect(try s.rating(3)?.bmaPPM == 0)  // invalid_blob_slash_bps 0
+        #expect(!r2.penalties.contains(.oversized) && r2.payout > 0)
+        let call = try #require(s.transition.calls.first)
+        #expect(!call.applied.map(\.id).contains(s.ids[3]!) && call.applied.count == 3)
+        // The same network with the rule off: the scaled Δ ranks first.
+        var rewards = SettlementScenario.rewards
+        rewards.penalties.oversizeNormPPM = 0
+        var off = try SettlementScenario(seed: 53, users: 4, rewards: rewards, ratings: [3: prior])
+        off.transition.norms[Hashing.digest(.blob, [3])] = 10
+        try off.run(gains: [0: 0.1, 1: 0.2, 2: 0.2, 3: 0.5])
+        #expect(try off.result(3)?.rank == 1)
+        #expect(try s.supplyHolds() && off.supplyHolds())
+    }
+
     @Test("payout weights: final^p relative to the largest, 2^52 for it, 0 for finals ≤ 0; no overflow at the extremes")
     func payoutWeights() {
         #expect(Settlement.payoutWeights([2_000_000_000, 1_000_000_000, 0, -5], exponent: 2) == [1 << 52, 1 << 50, 0, 0])

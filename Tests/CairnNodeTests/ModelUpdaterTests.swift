@@ -76,8 +76,8 @@ struct ModelUpdaterTests {
         #expect(a == ModelRecord(hash: ModelBlob.hash(blob), blob: BlobStore.id(of: blob)))
     }
 
-    @Test("kept indices for the copycat rule: a real blob's flat top-k indices, increasing; the same Δ re-valued keeps them; garbage gives nil; a missing blob throws")
-    func keptIndices() throws {
+    @Test("profiles for the copycat and oversize rules: a real blob's flat top-k indices, increasing, and its norm; the same Δ re-valued keeps the indices, its norm scales; garbage gives nil; a missing blob throws")
+    func profiles() throws {
         let (database, path) = try Self.database()
         defer { database.close(); try? FileManager.default.removeItem(atPath: path) }
         let blobs = BlobStore(database: database)
@@ -88,18 +88,21 @@ struct ModelUpdaterTests {
         let delta = feedback.compress(dense, chunkSize: 256, topK: 8)
         let blob = PseudoGradientBlob.encode(delta, topK: 8)
         try blobs.put(blob, expected: BlobStore.id(of: blob))
-        let indices = try #require(try updater.keptIndices(ofBlob: BlobStore.id(of: blob)))
+        let profile = try #require(try updater.profile(ofBlob: BlobStore.id(of: blob)))
+        let indices = profile.indices
         #expect(indices.map(Int.init) == delta.flatIndices && !indices.isEmpty)
+        #expect(profile.norm == delta.l2Norm && profile.norm > 0)
         #expect(zip(indices, indices.dropFirst()).allSatisfy { $0 < $1 })
         // A copycat that scales the copied values keeps the index set: overlap 100%.
         var scaledFeedback = ErrorFeedback(parameterCount: layout.parameterCount)
         let scaled = PseudoGradientBlob.encode(scaledFeedback.compress(dense.map { $0 * 3 }, chunkSize: 256, topK: 8), topK: 8)
         try blobs.put(scaled, expected: BlobStore.id(of: scaled))
-        let copied = try #require(try updater.keptIndices(ofBlob: BlobStore.id(of: scaled)))
-        #expect(Copycats.overlapPPM(indices, copied) == 1_000_000)
+        let copied = try #require(try updater.profile(ofBlob: BlobStore.id(of: scaled)))
+        #expect(Copycats.overlapPPM(indices, copied.indices) == 1_000_000)
+        #expect(abs(copied.norm / profile.norm - 3) < 0.05)
         let garbage = Array("not a blob".utf8)
         try blobs.put(garbage, expected: BlobStore.id(of: garbage))
-        #expect(try updater.keptIndices(ofBlob: BlobStore.id(of: garbage)) == nil)
-        #expect(throws: (any Error).self) { try updater.keptIndices(ofBlob: Hashing.digest(.blob, [7])) }
+        #expect(try updater.profile(ofBlob: BlobStore.id(of: garbage)) == nil)
+        #expect(throws: (any Error).self) { try updater.profile(ofBlob: Hashing.digest(.blob, [7])) }
     }
 }

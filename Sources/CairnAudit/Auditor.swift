@@ -1,6 +1,7 @@
 import CairnCore
 import CairnCrypto
 import CairnLedger
+import CairnNode
 import CairnStorage
 import ConsensusSimulator
 import DAGRider
@@ -35,6 +36,8 @@ public struct Auditor {
         /// puts there too (D54), and the leaders it committed.
         public var orderChecked: UInt64 = 0
         public var leadersRederived = 0
+        /// The node's stored state entries compared with the replay's, one by one.
+        public var stateEntriesChecked = 0
         public var stateRoot = ""
         public var nodeStateRoot = ""
         public var sequenceHash = ""
@@ -44,6 +47,7 @@ public struct Auditor {
         enum CodingKeys: String, CodingKey {
             case positions, leaders, recordsExecuted = "records_executed", recordsRejected = "records_rejected",
                  windowsClosed = "windows_closed", checkpointsChecked = "checkpoints_checked", supplyChecks = "supply_checks", orderChecked = "order_checked", leadersRederived = "leaders_rederived", stateRoot = "state_root",
+                 stateEntriesChecked = "state_entries_checked",
                  nodeStateRoot = "node_state_root", sequenceHash = "sequence_hash", problem
         }
     }
@@ -53,7 +57,8 @@ public struct Auditor {
     }
 
     /// Replays positions 0 ..< the node's delivered count (as of the moment the audit starts).
-    public func run(progress report: (UInt64) -> Void = { _ in }) throws -> Report {
+    /// `report(done, total)` is called every 256 positions and at the end.
+    public func run(progress report: (UInt64, UInt64) -> Void = { _, _ in }) throws -> Report {
         let progress = try store.progress()
         guard try store.prunedBelow() == 0 else {
             throw Failure(description: "this database was pruned (`cairn prune`); a replay from genesis needs full history — audit a node that kept it")
@@ -74,6 +79,8 @@ public struct Auditor {
         var pendingLeaderRound: UInt64?
         // The last certificate of a leader's group is the leader itself (delivery sorts by round).
         var pendingLeader: Vertex?
+        // What the replay found at each window close: the checkpoint certificates must say the same.
+        var closes: [UInt64: (stateRoot: Digest, sequenceHash: Digest, modelHash: Digest)] = [:]
 
         func fail(_ problem: String) -> Report {
             var failed = result
@@ -120,8 +127,10 @@ public struct Auditor {
             state.commit(overlay)
             result.leaders += 1
             for record in execution.records {
-                if case .accepted = record.outcome { result.recordsExecuted += 1 } else { result.recordsRejected += 1 }
-                if let stored = try store.recordStatus(record.id), (stored.rejection == nil) != (record.outcome == .accepted) {
+                let accepted: Bool
+                if case .accepted = record.outcome { accepted = true } else { accepted = false }
+                if accepted { result.recordsExecuted += 1 } else { result.recordsRejected += 1 }
+                if let stored = try store.recordStatus(record.id), (stored.rejection == nil) != accepted {
                     return "record \(record.id.hex) at position \(record.position): the node stored \(stored.rejection.map { "rejected (\($0))" } ?? "executed"), the replay \(record.outcome)"
                 }
             }
@@ -130,7 +139,13 @@ public struct Auditor {
             let root = state.root
             for window in execution.closedWindows {
                 result.windowsClosed += 1
-                if let ours = try store.closedWindow(window), ours.stateRoot != root || ours.sequenceHash != sequenceHash {
+                let model = window < .max ? try state.state[StateKey.model(window + 1)].map { try ModelRecord(canonicalBytes: $0).hash } : nil
+                closes[window] = (root, sequenceHash, model ?? .zero)
+                // Missing data is a failure, never a skip: a node that closed a window keeps its record.
+                guard let ours = try store.closedWindow(window) else {
+                    return "window \(window): the replay closes it at position \(vertices.last?.position ?? 0), but the node has no record of that close (its window-close entry is missing); the node's storage is incomplete or was altered"
+                }
+                if ours.stateRoot != root || ours.sequenceHash != sequenceHash {
                     return "window \(window): the node recorded state root \(ours.stateRoot.hex) / sequence hash \(ours.sequenceHash.hex) at its close, the replay gives \(root.hex) / \(sequenceHash.hex)"
                 }
             }
@@ -158,21 +173,8 @@ public struct Auditor {
         // sequence must extend the node's stored one: a node that reordered, dropped or inserted a
         // vertex, even with every stored hash rewritten, fails at the first differing position.
         func checkOrder() throws -> String? {
-            var oracle = OrderingOracle(validators: genesis.validators.count, gcDepth: settings.gcDepth) { wave, shares in
-                let valid = shares.filter { coin.verify($0, wave: wave) }
-                return try? coin.combine(wave: wave, shares: Array(valid.prefix(genesis.faultTolerance + 1))).leader
-            }
-            var round: UInt64 = 0
-            while true {
-                let batch = try store.certificates(rounds: round, to: .max, limit: 4096)
-                guard let last = batch.last else { break }
-                for certificate in batch {
-                    guard case let .success(verified) = verifier.verify(certificate) else { continue }  // not certified: not in anyone's DAG
-                    oracle.add(verified.digest, certificate)
-                }
-                guard last.vertex.round < .max else { break }
-                round = last.vertex.round + 1
-            }
+            let oracle = try CertifiedDAG(store: store, verifier: verifier, validators: genesis.validators.count, gcDepth: settings.gcDepth,
+                                          coin: coin, faultTolerance: genesis.faultTolerance).rederive()
             result.leadersRederived = oracle.leaders.count
             for position in 0 ..< progress.delivered {
                 guard let entry = try store.sequenceEntry(position) else { return "position \(position): no sequence entry" }
@@ -215,18 +217,26 @@ public struct Auditor {
             pending.append(DeliveredVertex(position: position, payload: certificate.vertex.payload))
             position += 1
             result.positions = position
-            if position % 1000 == 0 { report(position) }
+            if position % 256 == 0 { report(position, progress.delivered) }
         }
         if let current = pendingLeaderRound, let leader = pendingLeader,
            let problem = try executeLeader(pending, leaderRound: current, leader: leader) { return fail(problem) }
         if let problem = try checkOrder() { return fail(problem) }
 
-        // Checkpoint certificates in the replayed state must match the node's own window closes.
-        for (key, value) in try state.entries(prefix: Array("k/".utf8)) {
+        // Every checkpoint certificate the replay formed: 2f+1 valid signatures against genesis,
+        // and the state root, sequence hash and model hash the replay itself reached at that close.
+        for (_, value) in try state.entries(prefix: Array("k/".utf8)) {
             let certificate = try CheckpointCertificate(canonicalBytes: value)
+            let vote = certificate.vote
             result.checkpointsChecked += 1
-            if let ours = try store.closedWindow(certificate.vote.window), ours.stateRoot != certificate.vote.stateRoot {
-                return fail("window \(certificate.vote.window): certified state root \(certificate.vote.stateRoot.hex), this node's \(ours.stateRoot.hex) (key \(Hex.encode(key)))")
+            let problems = CheckpointCheck.problems(certificate, genesis: genesis, genesisHash: genesisHash)
+            guard problems.isEmpty else { return fail("checkpoint of window \(vote.window): \(problems.joined(separator: "; "))") }
+            guard let close = closes[vote.window] else {
+                return fail("checkpoint of window \(vote.window): certified, but the replay never closed that window")
+            }
+            for (name, certified, replayed) in [("state root", vote.stateRoot, close.stateRoot), ("sequence hash", vote.sequenceHash, close.sequenceHash),
+                                                ("model hash", vote.modelHash, close.modelHash)] where certified != replayed {
+                return fail("checkpoint of window \(vote.window): 2f+1 validators certified \(name) \(certified.hex), the replay gives \(replayed.hex); the certified history is not the one stored here")
             }
         }
         result.stateRoot = state.root.hex
@@ -236,6 +246,29 @@ public struct Auditor {
             let at = progress.delivered == 0 ? "before the first position" : "after position \(progress.delivered - 1)"
             return fail("\(at): the node's state root is \(progress.stateRoot.hex), the replay gives \(state.root.hex)")
         }
+        // The node's state entries themselves: its recorded root can agree with the replay while a
+        // stored value (a balance, a payout) was changed afterwards. (The audit opens a fixed view
+        // of the database, so the entries belong to the same moment as the progress read above.)
+        if let problem = try compareState() { return fail(problem) }
         return result
+
+        func compareState() throws -> String? {
+            let ours = try store.stateEntries()
+            let replayed = try state.entries(prefix: [])
+            for (i, entry) in replayed.enumerated() {
+                guard i < ours.count else { return "state: the node lacks entry \(StateKey.describe(entry.key)) (and \(replayed.count - i - 1) after it)" }
+                let stored = ours[i]
+                if stored.key != entry.key {
+                    let first = stored.key.lexicographicallyPrecedes(entry.key) ? stored.key : entry.key
+                    return "state: entry \(StateKey.describe(first)) is \(first == stored.key ? "stored by the node but not produced by the replay" : "produced by the replay but missing from the node")"
+                }
+                if stored.value != entry.value {
+                    return "state: entry \(StateKey.describe(entry.key)) holds \(Hex.encode(stored.value)) at the node, the replay gives \(Hex.encode(entry.value)); the node's stored state was altered after execution"
+                }
+                result.stateEntriesChecked += 1
+            }
+            if ours.count > replayed.count { return "state: the node stores entry \(StateKey.describe(ours[replayed.count].key)) that the replay does not produce" }
+            return nil
+        }
     }
 }

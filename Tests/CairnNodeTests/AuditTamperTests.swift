@@ -1,0 +1,152 @@
+import CairnAudit
+import CairnCore
+import CairnCrypto
+import CairnLedger
+import CairnNode
+import CairnStorage
+import CairnTestKit
+import Foundation
+import Testing
+
+extension NodeProcesses {
+    /// Issue 17's tamper cases on copies of one node's data: each altered copy fails `cairn audit`
+    /// with the spot named, while the untouched data passes.
+    @Suite("Audit: tampered copies are caught", .serialized)
+    struct AuditTamperTests {
+        @Test("a flipped certificate byte, a changed payout in state, a forged vote, a removed vertex, a removed window-close entry and a flipped archive byte each fail the audit, named; the archive of clean data verifies")
+        func tamperedCopies() async throws {
+            // Short windows so that several close (with rewards and checkpoint certificates).
+            let net = try LocalNetwork(validators: 4, windowMs: 1500)
+            defer { net.stopAll() }
+            for i in 0 ..< 4 { try net.start(i) }
+            let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
+            let home = "\(net.directory)/node1"
+            #expect(await net.eventually(seconds: 120) {
+                guard let (status, _) = await net.get(1, "/v1/checkpoints/3") else { return false }
+                return status == 200
+            }, "window 3 was never certified")
+            // The light client: node1's certificate of window 3 against the genesis file alone.
+            let light = try runProcess(net.cairn, ["audit", "checkpoint", "--node", "http://127.0.0.1:\(net.basePort + 11)", "--window", "3",
+                                                   "--genesis", "\(net.directory)/genesis.json"])
+            #expect(light.status == 0 && light.stdout.contains("checkpoint OK"), "\(light.stdout) \(light.stderr)")
+            net.stopAll()
+            try await Task.sleep(for: .milliseconds(500))
+
+            let clean = try runProcess(net.cairn, ["audit", "verify", "--home", home])
+            #expect(clean.status == 0 && clean.stdout.contains("audit OK") && clean.stdout.contains("checkpoint certificates checked"),
+                    "\(clean.stdout) \(clean.stderr)")
+            let cleanJSON = try runProcess(net.cairn, ["audit", "--home", home, "--output", "json"])
+            let report = try JSONSerialization.jsonObject(with: Data(cleanJSON.stdout.utf8)) as? [String: Any]
+            #expect((report?["checkpoints_checked"] as? Int ?? 0) >= 3 && (report?["state_entries_checked"] as? Int ?? 0) > 10, "\(cleanJSON.stdout)")
+
+            // What to tamper with, read from the clean data.
+            let (delivered, target, voteSignedBy) = try {
+                let database = try NodeDatabase.open(path: "\(home)/data/db", genesisHash: genesis.hash)
+                defer { database.close() }
+                let store = ConsensusStore(database: database)
+                let delivered = try store.progress().delivered
+                let position = delivered / 2
+                let entry = try #require(try store.sequenceEntry(position))
+                return (delivered, (position: position, digest: entry.digest), try #require(try store.certificates([entry.digest]).first).votes[0].voter)
+            }()
+            #expect(delivered > 20)
+
+            // The same check as a function: a certificate whose vote was altered, or that lost signers, fails.
+            let certified = try {
+                let database = try NodeDatabase.open(path: "\(home)/data/db", genesisHash: genesis.hash)
+                defer { database.close() }
+                return try #require(try ConsensusStore(database: database).checkpoint(3))
+            }()
+            #expect(CheckpointCheck.problems(certified, genesis: genesis, genesisHash: genesis.hash).isEmpty)
+            var altered = certified
+            altered.vote.stateRoot = Hashing.digest(.blob, [1])
+            #expect(CheckpointCheck.problems(altered, genesis: genesis, genesisHash: genesis.hash).contains { $0.contains("does not verify") })
+            var thin = certified
+            thin.signers = Array(thin.signers.prefix(2))
+            #expect(CheckpointCheck.problems(thin, genesis: genesis, genesisHash: genesis.hash).contains { $0.contains("2f+1") })
+            var doubled = certified
+            doubled.signers = [certified.signers[0], certified.signers[0], certified.signers[1]]
+            #expect(CheckpointCheck.problems(doubled, genesis: genesis, genesisHash: genesis.hash).contains { $0.contains("signs twice") })
+
+            /// Copies node1's home, alters the copy's database, audits it; returns the audit's output.
+            func audit(_ name: String, _ alter: (Database) throws -> Void) throws -> (status: Int32, output: String) {
+                let copy = "\(net.directory)/tampered-\(name)"
+                try FileManager.default.copyItem(atPath: home, toPath: copy)
+                let database = try NodeDatabase.open(path: "\(copy)/data/db", genesisHash: genesis.hash)
+                try alter(database)
+                database.close()
+                let result = try runProcess(net.cairn, ["audit", "verify", "--home", copy])
+                return (result.status, result.stdout + result.stderr)
+            }
+            let certificates = ColumnFamily.certificates.rawValue
+
+            // (a) One flipped byte in a delivered certificate's stored bytes (the last vote's signature).
+            let flipped = try audit("flipped-byte") { database in
+                var bytes = try #require(try database.get(certificates, target.digest.bytes))
+                bytes[bytes.count - 1] ^= 0x01
+                try database.put(certificates, target.digest.bytes, bytes)
+            }
+            #expect(flipped.status != 0 && flipped.output.contains("position \(target.position)") && flipped.output.contains("2f+1 valid votes"), "\(flipped.output)")
+
+            // (c) A changed payout in state: window 1's burned amount one unit higher.
+            let payout = try audit("payout") { database in
+                let key = StateKey.windowRewards(1)
+                var rewards = try WindowRewards(canonicalBytes: try #require(try database.get(ColumnFamily.state.rawValue, key)))
+                rewards.burned += 1
+                try database.put(ColumnFamily.state.rawValue, key, rewards.canonicalBytes)
+            }
+            #expect(payout.status != 0 && payout.output.contains("wr/ (window rewards) window 1") && payout.output.contains("altered"), "\(payout.output)")
+
+            // (e) A forged vote: one of the certificate's votes re-signed by a key that is not the voter's.
+            let forged = try audit("forged-vote") { database in
+                var certificate = try Certificate(canonicalBytes: try #require(try database.get(certificates, target.digest.bytes)))
+                let forger = SigningKey.generate()
+                certificate.votes[0].signature = forger.sign(Array("a vote I did not cast".utf8))
+                try database.put(certificates, target.digest.bytes, certificate.canonicalBytes)
+            }
+            #expect(forged.status != 0 && forged.output.contains("position \(target.position)") && forged.output.contains("2f+1 valid votes"),
+                    "vote of validator \(voteSignedBy): \(forged.output)")
+
+            // (f) A removed vertex: its certificate deleted from storage.
+            let removed = try audit("removed-vertex") { database in
+                try database.delete(certificates, target.digest.bytes)
+            }
+            #expect(removed.status != 0 && removed.output.contains("position \(target.position)") && removed.output.contains("missing from storage"), "\(removed.output)")
+
+            // (g) A removed window-close entry.
+            let unclosed = try audit("removed-close") { database in
+                try database.delete(ColumnFamily.meta.rawValue, Array("closed/".utf8) + StorageKey.uint64(2))
+            }
+            #expect(unclosed.status != 0 && unclosed.output.contains("window 2") && unclosed.output.contains("window-close entry is missing"), "\(unclosed.output)")
+
+            // (h) An archive verifies with no node; one flipped byte anywhere in it fails, named.
+            let archivePath = "\(net.directory)/node1.cairn-archive"
+            let written = try runProcess(net.cairn, ["audit", "archive", "--home", home, "--out", archivePath])
+            #expect(written.status == 0, "\(written.stdout) \(written.stderr)")
+            let fromArchive = try runProcess(net.cairn, ["audit", "verify", "--archive", archivePath, "--output", "json"])
+            let archived = try JSONSerialization.jsonObject(with: Data(fromArchive.stdout.utf8)) as? [String: Any]
+            #expect(fromArchive.status == 0 && archived?["state_root"] as? String == report?["state_root"] as? String
+                    && archived?["positions"] as? Int == report?["positions"] as? Int, "\(fromArchive.stdout) \(fromArchive.stderr)")
+            let original = try Data(contentsOf: URL(fileURLWithPath: archivePath))
+            var g = SeededGenerator(seed: 17)
+            for offset in [9, original.count / 3, original.count / 2, original.count - 40, original.count - 1, Int(g.next() % UInt64(original.count))] {
+                var damaged = original
+                damaged[offset] ^= 0x20
+                let path = "\(net.directory)/damaged-\(offset).cairn-archive"
+                try damaged.write(to: URL(fileURLWithPath: path))
+                let result = try runProcess(net.cairn, ["audit", "verify", "--archive", path])
+                #expect(result.status != 0 && (result.stdout + result.stderr).contains("damaged"), "byte \(offset): \(result.stdout) \(result.stderr)")
+            }
+
+            // The export of the clean node's DAG: one line per certified vertex, the waves, then its order.
+            let export = try runProcess(net.cairn, ["audit", "export", "--home", home, "--what", "dag"])
+            #expect(export.status == 0, "\(export.stderr)")
+            let lines = export.stdout.split(separator: "\n").map(String.init)
+            let last = try #require(lines.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+            #expect((last["delivered"] as? [String])?.count == Int(delivered))
+            #expect(lines.contains { $0.hasPrefix("{\"wave\":") } && lines.contains { $0.contains("\"strong\":") })
+            let csv = try runProcess(net.cairn, ["audit", "export", "--home", home, "--what", "windows", "--format", "csv"])
+            #expect(csv.status == 0 && csv.stdout.hasPrefix("window,state_root,") && csv.stdout.split(separator: "\n").count >= 5, "\(csv.stdout) \(csv.stderr)")
+        }
+    }
+}
