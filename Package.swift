@@ -93,7 +93,7 @@ let package = Package(
         // The auditor (ARCHITECTURE §2): replays a node's stored data or an archive from genesis and
         // trusts nothing the node computed; `cairn audit` is its shell.
         .target(name: "CairnAudit",
-                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "ConsensusSimulator", "CairnLedger", "CairnNode"],
+                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "ConsensusSimulator", "CairnLedger", "CairnNode", "CairnTraining"],
                 swiftSettings: sharedSettings),
         .target(name: "CairnBench",
                 dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "ConsensusSimulator", "CairnTraining", "CBLAS"],

@@ -38,6 +38,9 @@ public struct Auditor {
         public var leadersRederived = 0
         /// The node's stored state entries compared with the replay's, one by one.
         public var stateEntriesChecked = 0
+        /// Ed25519 signatures the replay verified on delivered vertices (the vertex's own and its
+        /// certificate's votes) and records: what the replay-speed ceiling is measured against.
+        public var signaturesChecked = 0
         public var stateRoot = ""
         public var nodeStateRoot = ""
         public var sequenceHash = ""
@@ -47,13 +50,36 @@ public struct Auditor {
         enum CodingKeys: String, CodingKey {
             case positions, leaders, recordsExecuted = "records_executed", recordsRejected = "records_rejected",
                  windowsClosed = "windows_closed", checkpointsChecked = "checkpoints_checked", supplyChecks = "supply_checks", orderChecked = "order_checked", leadersRederived = "leaders_rederived", stateRoot = "state_root",
-                 stateEntriesChecked = "state_entries_checked",
+                 stateEntriesChecked = "state_entries_checked", signaturesChecked = "signatures_checked",
                  nodeStateRoot = "node_state_root", sequenceHash = "sequence_hash", problem
         }
     }
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+    }
+
+    /// Ends a replay at a window close (`state(afterClose:)`), carrying the state there.
+    struct Stop: Error {
+        var entries: [(key: [UInt8], value: [UInt8])]
+    }
+
+    /// When set, the replay stops right after this window's close has been checked.
+    var stopAfterClose: UInt64?
+
+    /// The ledger state right after window `window` closed, as the replay from genesis computes it
+    /// (every check up to there applied). Throws the first problem found before it, or when the
+    /// stored history never closes that window.
+    public func state(afterClose window: UInt64) throws -> [(key: [UInt8], value: [UInt8])] {
+        var replay = self
+        replay.stopAfterClose = window
+        do {
+            let report = try replay.run()
+            if let problem = report.problem { throw Failure(description: problem) }
+            throw Failure(description: "window \(window) never closed in the stored history (\(report.windowsClosed) windows closed)")
+        } catch let stop as Stop {
+            return stop.entries
+        }
     }
 
     /// Replays positions 0 ..< the node's delivered count (as of the moment the audit starts).
@@ -126,6 +152,7 @@ public struct Auditor {
             }
             state.commit(overlay)
             result.leaders += 1
+            result.signaturesChecked += execution.records.count
             for record in execution.records {
                 let accepted: Bool
                 if case .accepted = record.outcome { accepted = true } else { accepted = false }
@@ -148,6 +175,7 @@ public struct Auditor {
                 if ours.stateRoot != root || ours.sequenceHash != sequenceHash {
                     return "window \(window): the node recorded state root \(ours.stateRoot.hex) / sequence hash \(ours.sequenceHash.hex) at its close, the replay gives \(root.hex) / \(sequenceHash.hex)"
                 }
+                if window == stopAfterClose { throw Stop(entries: try state.entries(prefix: [])) }
             }
             return nil
         }
@@ -202,6 +230,7 @@ public struct Auditor {
             guard case let .success(verified) = verifier.verify(certificate), verified.digest == digest else {
                 return fail("position \(position): certificate \(digest.hex) does not carry 2f+1 valid votes for that vertex")
             }
+            result.signaturesChecked += certificate.votes.count + 1
             // A new leader round: the previous leader's vertices are complete; execute them with
             // the sequence hash as it stood after its last vertex.
             if let current = pendingLeaderRound, current != leaderRound, let leader = pendingLeader {

@@ -70,9 +70,7 @@ public actor EvaluationService {
         self.validator = validator
         telemetry = validator.telemetry
         let spec = validator.genesis.task
-        evaluator = Evaluator(task: task, parameters: EvaluationParameters(
-            ownContexts: Int(spec.evaluation.ownContexts), randomContexts: Int(spec.evaluation.randomContexts),
-            step: Float(spec.evaluation.step), probeContexts: Int(spec.evaluation.probeContexts), bits: Int(spec.lsh.bits)))
+        evaluator = Self.evaluator(task: task, spec: spec)
         updater = validator.modelUpdater
         me = UInt32(validator.index)
         self.logger = logger
@@ -221,37 +219,9 @@ public actor EvaluationService {
         let behaviour = behaviour
         let salt = try Digest(bytes: secureRandomBytes(Digest.byteCount))
         let started = ContinuousClock.now
-        let result = await Task.detached(priority: .utility) { () -> CairnCore.Evaluation in
-            var flags: CairnCore.Evaluation.Flags = []
-            var delta: PseudoGradient?
-            if let blob, UInt64(blob.count) == contribution.blobSize {
-                delta = try? PseudoGradientBlob.decode(blob, parameterCount: evaluator.task.parameterCount,
-                                                       chunkSize: Int(spec.compression.chunkSize), topK: Int(spec.compression.topK))
-                if delta == nil { flags.insert(.invalidBlob) }
-            } else {
-                flags.insert(blob == nil ? .unavailable : .invalidBlob)
-            }
-            guard let delta else {
-                return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),
-                                            simHash: [], flags: flags, salt: salt)
-            }
-            let shard = evaluator.task.split.shard(beacon: assignment, trainer: stored.author, window: contribution.baseWindow,
-                                                   count: Int(spec.training.innerSteps) * Int(spec.training.batchSize))
-            let workspace = ByteMLP.Workspace(layout: evaluator.task.layout, capacity: ReferenceTask.batchCapacity)
-            // `lazy` never applies Δ: the losses do not move and Δy is zero.
-            let e = behaviour == .lazy
-                ? evaluator.evaluate(base: base, updated: base, ownPositions: shard, seed: stored.beacon, workspace: workspace)
-                : evaluator.evaluate(base: base, delta: delta, ownPositions: shard, seed: stored.beacon, workspace: workspace,
-                                     clipNorm: clipNorm)
-            if e.flags.contains(.nonFinite) { flags.insert(.nonFinite) }
-            if !flags.isEmpty {
-                return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),
-                                            simHash: [], flags: flags, salt: salt)
-            }
-            let randomAfter = behaviour == .skew ? Float(e.lossAfterRandom) * 0.9 : Float(e.lossAfterRandom)
-            return CairnCore.Evaluation(contribution: id, own: LossPair(before: Float(e.lossBeforeOwn), after: Float(e.lossAfterOwn)),
-                                        random: LossPair(before: Float(e.lossBeforeRandom), after: randomAfter),
-                                        simHash: SimHash.bytes(e.outputHash), flags: [], salt: salt)
+        let result = await Task.detached(priority: .utility) {
+            Self.compute(id: id, stored: stored, base: base, clipNorm: clipNorm, assignment: assignment, blob: blob, spec: spec,
+                         evaluator: evaluator, behaviour: behaviour, salt: salt)
         }.value
         let elapsed = started.duration(to: .now).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
@@ -267,6 +237,52 @@ public actor EvaluationService {
 
     /// β_k, the beacon a trainer's assignment in window k derives from: the beacon of the wave that
     /// closed window k − 1 (state `wb/`), or the genesis hash for window 0.
+    /// One contribution's evaluation, pure (the service runs it off the actor; the auditor's
+    /// `--reevaluate` runs it again): losses before/after on the trainer's shard and on seed-drawn
+    /// data, and the SimHash of Δy, Δ clipped to the base model's clip norm. Problems with the blob
+    /// become flags.
+    public static func compute(id: Digest, stored: StoredContribution, base: [Float], clipNorm: Double?, assignment: Digest, blob: [UInt8]?,
+                               spec: TrainingTaskSpec, evaluator: Evaluator, behaviour: EvaluatorBehaviour, salt: Digest) -> CairnCore.Evaluation {
+        let contribution = stored.contribution
+        var flags: CairnCore.Evaluation.Flags = []
+        var delta: PseudoGradient?
+        if let blob, UInt64(blob.count) == contribution.blobSize {
+            delta = try? PseudoGradientBlob.decode(blob, parameterCount: evaluator.task.parameterCount,
+                                                   chunkSize: Int(spec.compression.chunkSize), topK: Int(spec.compression.topK))
+            if delta == nil { flags.insert(.invalidBlob) }
+        } else {
+            flags.insert(blob == nil ? .unavailable : .invalidBlob)
+        }
+        guard let delta else {
+            return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),
+                                        simHash: [], flags: flags, salt: salt)
+        }
+        let shard = evaluator.task.split.shard(beacon: assignment, trainer: stored.author, window: contribution.baseWindow,
+                                               count: Int(spec.training.innerSteps) * Int(spec.training.batchSize))
+        let workspace = ByteMLP.Workspace(layout: evaluator.task.layout, capacity: ReferenceTask.batchCapacity)
+        // `lazy` never applies Δ: the losses do not move and Δy is zero.
+        let e = behaviour == .lazy
+            ? evaluator.evaluate(base: base, updated: base, ownPositions: shard, seed: stored.beacon, workspace: workspace)
+            : evaluator.evaluate(base: base, delta: delta, ownPositions: shard, seed: stored.beacon, workspace: workspace,
+                                 clipNorm: clipNorm)
+        if e.flags.contains(.nonFinite) { flags.insert(.nonFinite) }
+        if !flags.isEmpty {
+            return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),
+                                        simHash: [], flags: flags, salt: salt)
+        }
+        let randomAfter = behaviour == .skew ? Float(e.lossAfterRandom) * 0.9 : Float(e.lossAfterRandom)
+        return CairnCore.Evaluation(contribution: id, own: LossPair(before: Float(e.lossBeforeOwn), after: Float(e.lossAfterOwn)),
+                                    random: LossPair(before: Float(e.lossBeforeRandom), after: randomAfter),
+                                    simHash: SimHash.bytes(e.outputHash), flags: [], salt: salt)
+    }
+
+    /// The evaluator genesis defines (contexts, step, SimHash bits).
+    public static func evaluator(task: ReferenceTask, spec: TrainingTaskSpec) -> Evaluator {
+        Evaluator(task: task, parameters: EvaluationParameters(
+            ownContexts: Int(spec.evaluation.ownContexts), randomContexts: Int(spec.evaluation.randomContexts),
+            step: Float(spec.evaluation.step), probeContexts: Int(spec.evaluation.probeContexts), bits: Int(spec.lsh.bits)))
+    }
+
     public static func assignmentBeacon(window: UInt64, chain: Digest, database: Database) throws -> Digest {
         guard window > 0 else { return chain }
         guard let bytes = try database.get(ColumnFamily.state.rawValue, StateKey.windowBeacon(window - 1)),

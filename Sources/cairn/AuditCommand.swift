@@ -5,13 +5,15 @@ import CairnCrypto
 import CairnLedger
 import CairnNode
 import CairnStorage
+import CairnTraining
 import Foundation
 
 /// `cairn audit`: the auditor's shell (CairnAudit). `cairn audit --home DIR` is `verify`.
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify a node's stored history from genesis, check checkpoint certificates, export what it stored.",
-        subcommands: [AuditVerify.self, AuditCheckpoint.self, AuditExportCommand.self, AuditArchive.self, AuditStorage.self],
+        subcommands: [AuditVerify.self, AuditCheckpoint.self, AuditExportCommand.self, AuditArchive.self, AuditReportCommand.self, AuditStorage.self,
+                      AuditBounds.self, AuditPrint.self, AuditVertex.self, AuditRecord.self, AuditWindow.self, AuditState.self],
         defaultSubcommand: AuditVerify.self)
 
     /// Opens HOME's database as a RocksDB secondary instance (safe while the node runs: a fixed
@@ -67,6 +69,37 @@ struct AuditArchive: ParsableCommand {
     }
 }
 
+struct AuditReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write an HTML report (held-out loss, ratings, payouts, disagreements, latency) that opens with no network access.")
+
+    @Option(help: "The node's home directory.")
+    var home: String?
+
+    @Option(help: "An archive written by `cairn audit archive` (instead of --home).")
+    var archive: String?
+
+    @Option(help: "The directory to write index.html into (created if missing).")
+    var out: String
+
+    func validate() throws {
+        guard (home == nil) != (archive == nil) else { throw ValidationError("give exactly one of --home DIR and --archive FILE") }
+    }
+
+    func run() throws {
+        let body: (Database, Genesis) throws -> String = { database, genesis in
+            let data = try AuditReport(database: database, genesis: genesis).collect()
+            return AuditReport.html(data, chain: genesis.chainID, generated: ISO8601DateFormatter().string(from: Date()))
+        }
+        let html = try home.map { try Audit.withDatabase(home: $0, body) } ?? Audit.withArchive(archive!, body)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let path = out + "/index.html"
+        guard FileManager.default.createFile(atPath: path, contents: Data(html.utf8)) else { throw CLIError("cannot write \(path)") }
+        print("report      \(path)")
+    }
+}
+
 struct AuditVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -97,6 +130,12 @@ struct AuditVerify: ParsableCommand {
     @Flag(help: "Same as --output json.")
     var json = false
 
+    @Flag(help: "Also evaluate every contribution again and check it falls inside the quorum the ledger recorded (about a second each).")
+    var reevaluate = false
+
+    @Option(help: "With --reevaluate: the corpus directory genesis hashes (default: the node's [training] corpus, or /usr/share/games/fortunes).")
+    var corpus: String?
+
     func validate() throws {
         guard (home == nil) != (archive == nil) else { throw ValidationError("give exactly one of --home DIR and --archive FILE") }
     }
@@ -109,8 +148,10 @@ struct AuditVerify: ParsableCommand {
             if let home { return try Audit.withDatabase(home: home, body) }
             return try Audit.withArchive(archive!, body)
         }
-        let report = try open { database, genesis in
-            try Auditor(database: database, genesis: genesis, genesisHash: genesis.hash).run { done, total in
+        var reevaluation: Reevaluation.Result?
+        let corpusDirectory = try corpus ?? home.map { try NodeConfig.load(path: NodeHome($0).configFile).corpusDirectory } ?? "/usr/share/games/fortunes"
+        var report = try open { database, genesis in
+            var report = try Auditor(database: database, genesis: genesis, genesisHash: genesis.hash).run { done, total in
                 guard terminal, total > 0 else { return }
                 let seconds = max(0.001, Self.seconds(since: started))
                 let rate = Double(done) / seconds
@@ -120,19 +161,36 @@ struct AuditVerify: ParsableCommand {
                                                            String(repeating: "#", count: filled), String(repeating: ".", count: 30 - filled),
                                                            done, total, rate, eta).utf8))
             }
+            if reevaluate, report.problem == nil {
+                let task = try ReferenceTask(corpus: try CorpusText(directory: corpusDirectory, expected: genesis.task.corpus), model: genesis.task.model)
+                let again = try Reevaluation(database: database, genesis: genesis, genesisHash: genesis.hash, task: task).run { done, total in
+                    guard terminal else { return }
+                    FileHandle.standardError.write(Data("\r\u{1B}[Kre-evaluating \(done)/\(total) contributions".utf8))
+                }
+                reevaluation = again
+                if let problem = again.problem { report.problem = "re-evaluation: \(problem)" }
+            }
+            return report
         }
         if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let seconds = Self.seconds(since: started)
         if asJSON {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            var object = try JSONSerialization.jsonObject(with: try encoder.encode(report)) as? [String: Any] ?? [:]
+            if let reevaluation {
+                object["reevaluation"] = try JSONSerialization.jsonObject(with: try encoder.encode(reevaluation))
+            }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             print("replayed    \(report.positions) positions, \(report.leaders) leaders in \(String(format: "%.1f", seconds)) s")
             print("records     \(report.recordsExecuted) executed, \(report.recordsRejected) rejected")
             print("order       \(report.orderChecked) positions as DAG-Rider decides them from the stored certificates (\(report.leadersRederived) leaders re-derived)")
             print("windows     \(report.windowsClosed) closed, \(report.checkpointsChecked) checkpoint certificates checked (signatures, state root, sequence hash, model hash), supply conserved at \(report.supplyChecks) closes")
             print("state       \(report.stateEntriesChecked) stored entries equal to the replay's")
+            if let reevaluation {
+                print("re-evaluated \(reevaluation.reevaluated) contributions inside their recorded quorums (\(reevaluation.withoutQuorum) had no quorum)")
+            }
             print("sequence    \(report.sequenceHash)")
             print("state root  \(report.stateRoot) (node: \(report.nodeStateRoot))")
         }

@@ -138,6 +138,23 @@ extension NodeProcesses {
                 #expect(result.status != 0 && (result.stdout + result.stderr).contains("damaged"), "byte \(offset): \(result.stdout) \(result.stderr)")
             }
 
+            // Inspection: the state the replay computes at window 2's close is the one the node
+            // recorded there (same root); it holds window 1's rewards (settled at that close) and not yet window 2's.
+            let at = try runProcess(net.cairn, ["audit", "state", "--home", home, "--at", "2", "--output", "json", "--limit", "100000"])
+            let atObject = try JSONSerialization.jsonObject(with: Data(at.stdout.utf8)) as? [String: Any]
+            let rows = atObject?["entries"] as? [[String: Any]] ?? []
+            #expect(at.status == 0 && rows.contains { $0["describe"] as? String == "wr/ (window rewards) window 1" }
+                    && !rows.contains { $0["describe"] as? String == "wr/ (window rewards) window 2" }, "\(at.stdout.prefix(300)) \(at.stderr)")
+            let entries = rows.compactMap { row -> (key: [UInt8], value: [UInt8])? in
+                guard let k = row["key"] as? String, let v = row["value"] as? String, let key = try? Hex.decode(k), let value = try? Hex.decode(v) else { return nil }
+                return (key, value)
+            }
+            let window2 = try runProcess(net.cairn, ["audit", "window", "--home", home, "2", "--output", "json"])
+            let w2 = try JSONSerialization.jsonObject(with: Data(window2.stdout.utf8)) as? [String: Any]
+            #expect(w2?["state_root"] as? String == Ledger.stateRoot(entries).hex, "\(window2.stdout)")
+            let bounds = try runProcess(net.cairn, ["audit", "bounds", "--home", home, "--output", "json"])
+            #expect((try JSONSerialization.jsonObject(with: Data(bounds.stdout.utf8)) as? [String: Any])?["delivered"] as? Int == Int(delivered))
+
             // The export of the clean node's DAG: one line per certified vertex, the waves, then its order.
             let export = try runProcess(net.cairn, ["audit", "export", "--home", home, "--what", "dag"])
             #expect(export.status == 0, "\(export.stderr)")

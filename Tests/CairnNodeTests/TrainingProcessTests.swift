@@ -69,6 +69,16 @@ extension NodeProcesses {
                 models.insert(moved)
             }
             #expect(models.count == 1, "nodes hold different models: \(models)")
+
+            // The auditor evaluates the contribution again and finds it inside the recorded quorum;
+            // its HTML report draws every chart that has data here.
+            let audit = try runProcess(net.cairn, ["audit", "verify", "--home", "\(net.directory)/node2", "--reevaluate", "--output", "json"])
+            let report = try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any]
+            let again = report?["reevaluation"] as? [String: Any]
+            #expect(audit.status == 0 && (again?["reevaluated"] as? Int ?? 0) >= 1 && report?["problem"] == nil, "\(audit.stdout) \(audit.stderr)")
+            let html = try runProcess(net.cairn, ["audit", "report", "--home", "\(net.directory)/node2", "--out", "\(net.directory)/report"])
+            let page = try String(contentsOfFile: "\(net.directory)/report/index.html", encoding: .utf8)
+            #expect(html.status == 0 && page.contains("id=\"payouts\"") && page.contains("id=\"ratings\""), "\(html.stderr)")
         }
 
         /// Contribution `id` as node `i`'s `/v1/windows` lists it, with the window it landed in (the

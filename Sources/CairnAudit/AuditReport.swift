@@ -1,0 +1,256 @@
+import CairnCore
+import CairnLedger
+import CairnNode
+import CairnStorage
+import Foundation
+
+/// `cairn audit report`: one HTML file that opens with no network access — inline SVG charts, no
+/// script from anywhere else — showing the held-out loss per window, each trainer's rating with its
+/// uncertainty band, payouts per window, evaluation disagreements and flagged validators, and
+/// ordering latency. Every chart carries `data-points` (how many points or bars it drew) so a
+/// headless browser can check that none is empty (`tools/report-check`).
+public struct AuditReport {
+    let store: ConsensusStore
+    let genesis: Genesis
+
+    public init(database: Database, genesis: Genesis) {
+        store = ConsensusStore(database: database)
+        self.genesis = genesis
+    }
+
+    /// The collected data, separate from the drawing so that tests can check both.
+    public struct Data: Sendable {
+        public var heldOut: [(window: UInt64, loss: Double)] = []
+        /// Per trainer name: (window, mu, sigma) after each rated window.
+        public var ratings: [(name: String, points: [(window: UInt64, mu: Double, sigma: Double)])] = []
+        /// Per window: trainers' and validators' parts paid and burned (base units).
+        public var payouts: [(window: UInt64, trainers: UInt64, validators: UInt64, burned: UInt64)] = []
+        /// Per window: reveals outside their quorum (LSH disagreements), unrevealed commitments,
+        /// deviant validators.
+        public var flags: [(window: UInt64, outsideQuorum: UInt64, unrevealed: UInt64, deviant: UInt64)] = []
+        /// Per window: mean and largest ordering latency (leader's timestamp − vertex timestamp), ms.
+        public var latency: [(window: UInt64, meanMs: Double, maxMs: Double)] = []
+
+        public init() {}
+    }
+
+    public func collect() throws -> Data {
+        var data = Data()
+        var closes: [ClosedWindow] = []
+        var window: UInt64 = 0
+        while let closed = try store.closedWindow(window) {
+            closes.append(closed)
+            if let bits = try store.database.get(ColumnFamily.meta.rawValue, EvaluationService.heldOutKey(window)),
+               let value = try? UInt64(canonicalBytes: bits) {
+                data.heldOut.append((window, Double(bitPattern: value)))
+            }
+            if let rewards = try store.ledgerValue(StateKey.windowRewards(window)).map({ try WindowRewards(canonicalBytes: $0) }) {
+                data.payouts.append((window, rewards.trainersPaid, rewards.validatorsPaid, rewards.burned))
+            }
+            var f = (window: window, outsideQuorum: UInt64(0), unrevealed: UInt64(0), deviant: UInt64(0))
+            for entry in try store.stateEntries(prefix: Array("vf/".utf8) + window.canonicalBytes) {
+                let flags = try ValidatorFlags(canonicalBytes: entry.value)
+                f.outsideQuorum += UInt64(flags.outsideQuorum)
+                f.unrevealed += UInt64(flags.unrevealed)
+                f.deviant += UInt64(flags.deviant)
+            }
+            data.flags.append(f)
+            guard window < .max else { break }
+            window += 1
+        }
+        // Ratings: every trainer's result per window, by registered name.
+        var series: [String: [(window: UInt64, mu: Double, sigma: Double)]] = [:]
+        let prefix = Array("tw/".utf8)
+        for entry in try store.stateEntries(prefix: prefix) {
+            let rest = Array(entry.key.dropFirst(prefix.count))
+            guard rest.count == 8 + PublicKey.byteCount, let window = try? UInt64(canonicalBytes: Array(rest.prefix(8))) else { continue }
+            let trainer = Array(rest.dropFirst(8))
+            let name = (try store.ledgerValue(StateKey.trainerPrefix + trainer)).flatMap { try? Trainer(canonicalBytes: $0) }?.name ?? String(Hex.encode(trainer).prefix(8))
+            let result = try TrainerWindowResult(canonicalBytes: entry.value)
+            series[name, default: []].append((window, TrainerRating.double(result.muAfterNano), TrainerRating.double(result.sigmaAfterNano)))
+        }
+        data.ratings = series.keys.sorted().map { ($0, series[$0]!.sorted { $0.window < $1.window }) }
+        // Ordering latency per window, from the stored sequence (positions of each window's close).
+        var start: UInt64 = 0
+        for closed in closes {
+            var total = 0.0, largest = 0.0, count = 0.0
+            var position = start
+            var batch: [Vertex] = []
+            var leaderRound: UInt64?
+            func flush() {
+                guard let leader = batch.last else { return }
+                for vertex in batch where leader.timestampMs >= vertex.timestampMs {
+                    let ms = Double(leader.timestampMs - vertex.timestampMs)
+                    total += ms
+                    largest = max(largest, ms)
+                    count += 1
+                }
+                batch = []
+            }
+            while position < closed.delivered {
+                guard let entry = try store.sequenceEntry(position), let certificate = try store.certificates([entry.digest]).first else { break }
+                if leaderRound != entry.leaderRound { flush(); leaderRound = entry.leaderRound }
+                batch.append(certificate.vertex)
+                position += 1
+            }
+            flush()
+            if count > 0 { data.latency.append((closed.window, total / count, largest)) }
+            start = closed.delivered
+        }
+        return data
+    }
+
+    // MARK: Drawing
+
+    public static func html(_ data: Data, chain: String, generated: String) -> String {
+        let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#843c39"]
+        var charts: [String] = []
+        charts.append(lineChart(id: "heldout", title: "Held-out loss per window (as measured by this node)", yLabel: "loss (nats per byte)",
+                                series: [("held-out", palette[0], data.heldOut.map { (Double($0.window), $0.loss, nil) })]))
+        charts.append(lineChart(id: "ratings", title: "Trainer ratings: OpenSkill μ with a ±σ band, after each window", yLabel: "rating (μ, band μ ± σ)",
+                                series: data.ratings.enumerated().map { i, s in
+                                    (s.name, palette[i % palette.count], s.points.map { (Double($0.window), $0.mu, $0.sigma) })
+                                }))
+        charts.append(barChart(id: "payouts", title: "Emission per window: trainers, validators, burned", yLabel: "base units",
+                               categories: data.payouts.map { "\($0.window)" },
+                               stacks: [("trainers", palette[2], data.payouts.map { Double($0.trainers) }),
+                                        ("validators", palette[0], data.payouts.map { Double($0.validators) }),
+                                        ("burned", palette[7], data.payouts.map { Double($0.burned) })]))
+        charts.append(barChart(id: "flags", title: "Evaluation disagreements and flagged validators per window", yLabel: "count",
+                               categories: data.flags.map { "\($0.window)" },
+                               stacks: [("reveals outside the LSH quorum", palette[1], data.flags.map { Double($0.outsideQuorum) }),
+                                        ("commitments never revealed", palette[3], data.flags.map { Double($0.unrevealed) }),
+                                        ("deviant losses", palette[4], data.flags.map { Double($0.deviant) })],
+                               allowEmpty: true))
+        charts.append(lineChart(id: "latency", title: "Ordering latency per window (leader timestamp − vertex timestamp)", yLabel: "milliseconds",
+                                series: [("mean", palette[0], data.latency.map { (Double($0.window), $0.meanMs, nil) }),
+                                         ("largest", palette[1], data.latency.map { (Double($0.window), $0.maxMs, nil) })]))
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Cairn audit report — \(escape(chain))</title>
+            <style>
+            body { font-family: sans-serif; margin: 2em; color: #222; max-width: 60em; }
+            h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 2em; }
+            .legend span { display: inline-block; margin-right: 1.2em; font-size: 0.85em; }
+            .legend i { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.3em; vertical-align: middle; }
+            svg text { font-size: 11px; fill: #333; }
+            </style></head><body>
+            <h1>Cairn audit report — chain \(escape(chain))</h1>
+            <p>Generated \(escape(generated)) by <code>cairn audit report</code> from the node's stored history (windows: \(data.payouts.count)).
+            Every figure is drawn from ledger state the audit re-derives, except the held-out loss, which each node measures itself.</p>
+            \(charts.joined(separator: "\n"))
+            <script>
+            // Counts what each chart drew; a headless browser reads the result from the DOM.
+            document.querySelectorAll("svg.chart").forEach(function (svg) {
+              svg.setAttribute("data-rendered", String(svg.querySelectorAll("[data-point]").length));
+            });
+            document.body.setAttribute("data-report-ready", "yes");
+            </script>
+            </body></html>
+            """
+    }
+
+    typealias Point = (x: Double, y: Double, band: Double?)
+
+    static let width = 720.0, height = 300.0, left = 70.0, right = 20.0, top = 20.0, bottom = 40.0
+
+    static func lineChart(id: String, title: String, yLabel: String, series: [(name: String, color: String, points: [Point])]) -> String {
+        let all = series.flatMap(\.points)
+        let count = all.count
+        guard count > 0 else { return empty(id: id, title: title) }
+        let xs = all.map(\.x), lows = all.map { $0.y - ($0.band ?? 0) }, highs = all.map { $0.y + ($0.band ?? 0) }
+        let (x0, x1) = (xs.min()!, max(xs.max()!, xs.min()! + 1))
+        var (y0, y1) = (lows.min()!, highs.max()!)
+        if y1 - y0 < 1e-9 { y0 -= 1; y1 += 1 }
+        func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * (width - left - right) }
+        func py(_ y: Double) -> Double { top + (y1 - y) / (y1 - y0) * (height - top - bottom) }
+        var body = axes(x0: x0, x1: x1, y0: y0, y1: y1, yLabel: yLabel, xLabel: "window", px: px, py: py)
+        for s in series where !s.points.isEmpty {
+            if s.points.contains(where: { $0.band != nil }) {
+                let upper = s.points.map { "\(fmt(px($0.x))),\(fmt(py($0.y + ($0.band ?? 0))))" }
+                let lower = s.points.reversed().map { "\(fmt(px($0.x))),\(fmt(py($0.y - ($0.band ?? 0))))" }
+                body += "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(s.color)\" fill-opacity=\"0.08\" stroke=\"none\"/>"
+            }
+            body += "<polyline points=\"\(s.points.map { "\(fmt(px($0.x))),\(fmt(py($0.y)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.5\"/>"
+            for p in s.points {
+                body += "<circle data-point=\"1\" cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"2.5\" fill=\"\(s.color)\"><title>\(escape(s.name)): window \(Int(p.x)), \(fmt(p.y))\(p.band.map { " ± \(fmt($0))" } ?? "")</title></circle>"
+            }
+        }
+        return figure(id: id, title: title, points: count, svg: body, legend: series.map { ($0.name, $0.color) })
+    }
+
+    static func barChart(id: String, title: String, yLabel: String, categories: [String], stacks: [(name: String, color: String, values: [Double])],
+                         allowEmpty: Bool = false) -> String {
+        guard !categories.isEmpty else { return empty(id: id, title: title) }
+        let totals = categories.indices.map { i in stacks.reduce(0) { $0 + $1.values[i] } }
+        let y1 = max(totals.max() ?? 0, allowEmpty ? 1 : 0)
+        guard y1 > 0 else { return empty(id: id, title: title) }
+        let slot = (width - left - right) / Double(categories.count)
+        func py(_ y: Double) -> Double { top + (y1 - y) / y1 * (height - top - bottom) }
+        var body = axes(x0: 0, x1: Double(categories.count), y0: 0, y1: y1, yLabel: yLabel, xLabel: "window",
+                        px: { left + $0 * slot }, py: py, categories: categories)
+        var drawn = 0
+        for i in categories.indices {
+            var base = 0.0
+            for s in stacks {
+                let value = s.values[i]
+                // Zero-height bars still count as drawn points: a window with no disagreements is data.
+                let h = max(py(base) - py(base + value), value > 0 ? 1 : 0.5)
+                body += "<rect data-point=\"1\" x=\"\(fmt(left + Double(i) * slot + slot * 0.15))\" y=\"\(fmt(py(base) - h))\" width=\"\(fmt(slot * 0.7))\" height=\"\(fmt(h))\" fill=\"\(s.color)\"><title>window \(categories[i]) \(escape(s.name)): \(fmt(value))</title></rect>"
+                drawn += 1
+                base += value
+            }
+        }
+        return figure(id: id, title: title, points: drawn, svg: body, legend: stacks.map { ($0.name, $0.color) })
+    }
+
+    static func axes(x0: Double, x1: Double, y0: Double, y1: Double, yLabel: String, xLabel: String,
+                     px: (Double) -> Double, py: (Double) -> Double, categories: [String]? = nil) -> String {
+        var s = "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\" stroke=\"#999\"/>"
+        s += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\" stroke=\"#999\"/>"
+        for k in 0 ... 4 {
+            let y = y0 + (y1 - y0) * Double(k) / 4
+            s += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(py(y) + 4))\" text-anchor=\"end\">\(fmt(y))</text>"
+        }
+        if let categories {
+            let slot = (width - left - right) / Double(categories.count)
+            for (i, c) in categories.enumerated() where categories.count <= 40 || i % (categories.count / 20) == 0 {
+                s += "<text x=\"\(fmt(left + (Double(i) + 0.5) * slot))\" y=\"\(fmt(height - bottom + 15))\" text-anchor=\"middle\">\(escape(c))</text>"
+            }
+        } else {
+            let step = max(1, ((x1 - x0) / 10).rounded(.up))
+            var x = x0
+            while x <= x1 {
+                s += "<text x=\"\(fmt(px(x)))\" y=\"\(fmt(height - bottom + 15))\" text-anchor=\"middle\">\(Int(x))</text>"
+                x += step
+            }
+        }
+        s += "<text x=\"\(fmt((left + width - right) / 2))\" y=\"\(fmt(height - 5))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+        s += "<text transform=\"translate(14,\(fmt((top + height - bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>"
+        return s
+    }
+
+    static func figure(id: String, title: String, points: Int, svg: String, legend: [(String, String)]) -> String {
+        let items = legend.map { "<span><i style=\"background:\($0.1)\"></i>\(escape($0.0))</span>" }.joined()
+        return """
+            <h2>\(escape(title))</h2>
+            <svg class="chart" id="\(id)" data-points="\(points)" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" xmlns="http://www.w3.org/2000/svg">\(svg)</svg>
+            <div class="legend">\(items)</div>
+            """
+    }
+
+    static func empty(id: String, title: String) -> String {
+        "<h2>\(escape(title))</h2><svg class=\"chart\" id=\"\(id)\" data-points=\"0\" width=\"\(Int(width))\" height=\"40\"><text x=\"10\" y=\"25\">no data</text></svg>"
+    }
+
+    static func fmt(_ value: Double) -> String {
+        guard value.isFinite else { return "0" }
+        if value.magnitude >= 1e6 { return String(format: "%.3g", value) }
+        return value == value.rounded() ? String(Int(value)) : String(format: "%.3f", value)
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
