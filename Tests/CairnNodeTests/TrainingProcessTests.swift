@@ -76,6 +76,20 @@ extension NodeProcesses {
             let report = try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any]
             let again = report?["reevaluation"] as? [String: Any]
             #expect(audit.status == 0 && (again?["reevaluated"] as? Int ?? 0) >= 1 && report?["problem"] == nil, "\(audit.stdout) \(audit.stderr)")
+            // (b) A changed evaluation value: node2's stored reveal of validator 1 says its random-data
+            // loss after was lower. The node's roots still agree with the replay; the audit names the entry.
+            let copy = "\(net.directory)/node2-tampered"
+            try FileManager.default.copyItem(atPath: "\(net.directory)/node2", toPath: copy)
+            do {
+                let database = try NodeDatabase.open(path: "\(copy)/data/db", genesisHash: genesis.hash)
+                defer { database.close() }
+                let key = StateKey.evaluation(contribution: contributionID, validator: 1)
+                var stored = try StoredEvaluation(canonicalBytes: #require(try database.get(ColumnFamily.state.rawValue, key)))
+                stored.evaluation.random.after -= 0.01
+                try database.put(ColumnFamily.state.rawValue, key, stored.canonicalBytes)
+            }
+            let tampered = try runProcess(net.cairn, ["audit", "verify", "--home", copy])
+            #expect(tampered.status != 0 && tampered.stderr.contains("e/ (evaluation) \(contributionID.hex)"), "\(tampered.stdout) \(tampered.stderr)")
             let html = try runProcess(net.cairn, ["audit", "report", "--home", "\(net.directory)/node2", "--out", "\(net.directory)/report"])
             let page = try String(contentsOfFile: "\(net.directory)/report/index.html", encoding: .utf8)
             #expect(html.status == 0 && page.contains("id=\"payouts\"") && page.contains("id=\"ratings\""), "\(html.stderr)")
