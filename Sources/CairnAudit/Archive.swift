@@ -79,60 +79,41 @@ public enum Archive {
     }
 
     /// Checks `path` end to end and restores it into an empty database at `directory`; returns
-    /// the genesis JSON. Every length is checked against what remains of the file before use.
+    /// the genesis JSON. Streams: memory stays at one read buffer and one write batch whatever the
+    /// archive's size. Every length is checked against what remains of the file before use; on any
+    /// failure the caller must discard `directory` (it may hold part of the archive).
     public static func restore(_ path: String, into directory: String) throws -> (genesisJSON: [UInt8], summary: Summary) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw Failure(description: "cannot read \(path)") }
-        let bytes = [UInt8](data)
-        var reader = Reader(bytes: bytes)
+        guard let handle = FileHandle(forReadingAtPath: path),
+              let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else {
+            throw Failure(description: "cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        var reader = Reader(handle: handle, size: size)
         guard try reader.take(magic.count, "the magic") == magic else { throw Failure(description: "\(path) is not a Cairn archive (no CAIRNARC header)") }
         let v = try reader.take(1, "the version")[0]
         guard v == version else { throw Failure(description: "\(path) is archive version \(v); this build reads version \(version)") }
         let genesisJSON = try reader.take(try reader.length(max: 256 << 20, "the genesis length"), "the genesis")
-        // The final digest first: one flipped byte anywhere fails here or names its section below.
-        guard bytes.count >= 36, Array(bytes[(bytes.count - 36) ..< (bytes.count - 32)]) == trailer else {
-            throw Failure(description: "\(path) is truncated: its END! trailer is missing")
-        }
-        let expected = Array(bytes.suffix(32))
-        let wholeOK = SHA256.hash(Array(bytes.dropLast(32))).bytes == expected
-        var summary = Summary(bytes: UInt64(bytes.count))
-        var sections: [(family: String, entries: [(key: [UInt8], value: [UInt8])])] = []
+        var summary = Summary(bytes: UInt64(size))
+        let database = try Database(nodePath: directory)
+        defer { database.close() }
         for family in ColumnFamily.allCases {
             let start = reader.offset
+            reader.section = SHA256Hasher()
             let nameLength = Int(try reader.take(1, "a family name length")[0])
             let name = String(decoding: try reader.take(nameLength, "a family name"), as: UTF8.self)
             guard name == family.rawValue else {
-                throw Failure(description: "\(path): section \(sections.count + 1) is \"\(name)\", expected column family \"\(family.rawValue)\"; the archive is damaged")
+                throw Failure(description: "\(path): section \(summary.families.count + 1) is \"\(name)\", expected column family \"\(family.rawValue)\"; the archive is damaged")
             }
             let count = try reader.uint64("the entry count of \(name)")
-            // Each entry takes at least 8 bytes: a larger count is a damaged file, not an allocation.
+            // Each entry takes at least 8 bytes: a larger count is a damaged file, not a loop to run.
             guard count <= UInt64(reader.remaining / 8) else { throw Failure(description: "\(path): section \(name) claims \(count) entries, more than the file holds; the archive is damaged") }
-            var entries: [(key: [UInt8], value: [UInt8])] = []
+            var batch = WriteBatch()
+            var pending = 0
             for _ in 0 ..< count {
                 let key = try reader.take(try reader.length(max: maxKeyBytes, "a key length in \(name)"), "a key in \(name)")
                 let value = try reader.take(try reader.length(max: maxValueBytes, "a value length in \(name)"), "a value in \(name)")
-                entries.append((key, value))
-            }
-            let digest = SHA256.hash(Array(bytes[start ..< reader.offset])).bytes
-            guard try reader.take(32, "the digest of \(name)") == digest else {
-                throw Failure(description: "\(path): the \(name) section fails its SHA-256 (bytes \(start)…\(reader.offset)); the archive is damaged or was altered")
-            }
-            sections.append((name, entries))
-            summary.families.append((name, count))
-        }
-        guard try reader.take(trailer.count, "the trailer") == trailer, reader.remaining == 32 else {
-            throw Failure(description: "\(path): bytes after the last section; the archive is damaged")
-        }
-        guard wholeOK else {
-            throw Failure(description: "\(path): the file's SHA-256 does not match its trailer (a header byte or a section digest was changed); the archive is damaged or was altered")
-        }
-        let database = try Database(nodePath: directory)
-        defer { database.close() }
-        for section in sections {
-            var batch = WriteBatch()
-            var pending = 0
-            for entry in section.entries {
-                batch.put(section.family, entry.key, entry.value)
-                pending += entry.key.count + entry.value.count
+                batch.put(name, key, value)
+                pending += key.count + value.count
                 if pending >= 32 << 20 {
                     try database.write(batch, sync: false)
                     batch = WriteBatch()
@@ -140,19 +121,59 @@ public enum Archive {
                 }
             }
             try database.write(batch, sync: false)
+            let digest = reader.section!.finalize().bytes
+            reader.section = nil
+            guard try reader.take(32, "the digest of \(name)") == digest else {
+                throw Failure(description: "\(path): the \(name) section fails its SHA-256 (bytes \(start)…\(reader.offset)); the archive is damaged or was altered")
+            }
+            summary.families.append((name, count))
+        }
+        guard try reader.take(trailer.count, "the trailer") == trailer, reader.remaining == 32 else {
+            throw Failure(description: "\(path): bytes after the last section; the archive is damaged")
+        }
+        let whole = reader.whole.finalize().bytes
+        guard try reader.take(32, "the final digest", hashed: false) == whole else {
+            throw Failure(description: "\(path): the file's SHA-256 does not match its trailer (a header byte or a section digest was changed); the archive is damaged or was altered")
         }
         return (genesisJSON, summary)
     }
 
+    /// Sequential reads through a 1 MiB buffer, hashing what it returns.
     struct Reader {
-        let bytes: [UInt8]
+        let handle: FileHandle
+        let size: Int
         var offset = 0
-        var remaining: Int { bytes.count - offset }
+        var buffer: [UInt8] = []
+        var position = 0
+        let whole = SHA256Hasher()
+        var section: SHA256Hasher?
+        var remaining: Int { size - offset }
 
-        mutating func take(_ count: Int, _ what: String) throws -> [UInt8] {
+        init(handle: FileHandle, size: Int) {
+            self.handle = handle
+            self.size = size
+        }
+
+        mutating func take(_ count: Int, _ what: String, hashed: Bool = true) throws -> [UInt8] {
             guard count >= 0, count <= remaining else { throw Failure(description: "the archive ends inside \(what); it is truncated or damaged") }
-            defer { offset += count }
-            return Array(bytes[offset ..< offset + count])
+            var out: [UInt8] = []
+            out.reserveCapacity(count)
+            while out.count < count {
+                if position == buffer.count {
+                    buffer = Array(try handle.read(upToCount: 1 << 20) ?? Data())
+                    position = 0
+                    guard !buffer.isEmpty else { throw Failure(description: "the archive ends inside \(what); it is truncated") }
+                }
+                let k = min(count - out.count, buffer.count - position)
+                out += buffer[position ..< position + k]
+                position += k
+            }
+            offset += count
+            if hashed {
+                whole.update(out)
+                section?.update(out)
+            }
+            return out
         }
 
         mutating func length(max: Int, _ what: String) throws -> Int {

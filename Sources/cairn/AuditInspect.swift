@@ -42,12 +42,13 @@ struct AuditBounds: ParsableCommand {
             }
             var windows: UInt64 = 0
             while try store.closedWindow(windows) != nil { windows += 1 }
+            let pruned = try store.prunedBelow()
             let object: [String: Any] = ["delivered": progress.delivered, "lowest_round": lowest.map { $0 as Any } ?? NSNull(),
                                          "highest_round": highest.map { $0 as Any } ?? NSNull(), "windows_closed": windows,
-                                         "pruned_below_round": try store.prunedBelow(), "state_root": progress.stateRoot.hex]
+                                         "pruned_below_round": pruned, "state_root": progress.stateRoot.hex]
             try options.emit(object, text: [
                 "positions   0 … \(progress.delivered == 0 ? "(none)" : String(progress.delivered - 1)) delivered",
-                "rounds      \(lowest.map(String.init) ?? "–") … \(highest.map(String.init) ?? "–") certified (pruned below \(try! store.prunedBelow()))",
+                "rounds      \(lowest.map(String.init) ?? "–") … \(highest.map(String.init) ?? "–") certified (pruned below \(pruned))",
                 "windows     \(windows) closed (0 … \(windows == 0 ? "–" : String(windows - 1)))",
                 "state root  \(progress.stateRoot.hex)",
             ])
