@@ -43,8 +43,8 @@ public enum Archive {
         let whole = SHA256Hasher()
         var summary = Summary()
         var buffer: [UInt8] = []
-        func emit(_ bytes: [UInt8], _ section: SHA256Hasher? = nil) throws {
-            whole.update(bytes)
+        func emit(_ bytes: [UInt8], _ section: SHA256Hasher? = nil, hashed: Bool = true) throws {
+            if hashed { whole.update(bytes) }
             section?.update(bytes)
             buffer += bytes
             summary.bytes += UInt64(bytes.count)
@@ -73,7 +73,7 @@ public enum Archive {
             summary.families.append((family.rawValue, count))
         }
         try emit(trailer)
-        try emit(whole.finalize().bytes)
+        try emit(whole.finalize().bytes, hashed: false)
         try flush()
         return summary
     }

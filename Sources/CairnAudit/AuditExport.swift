@@ -56,11 +56,13 @@ public struct AuditExport {
         let verifier = MessageVerifier(settings: settings, verifier: Ed25519ConsensusKeys(key: nil, publicKeys: genesis.validators.map(\.publicKey)),
                                        coin: coin, cache: VerificationCache())
         var authors: [Digest: UInt32] = [:]
-        let oracle = try CertifiedDAG(store: store, verifier: verifier, validators: genesis.validators.count, gcDepth: settings.gcDepth,
-                                      coin: coin, faultTolerance: genesis.faultTolerance).rederive { digest, certificate in
+        let dag = CertifiedDAG(store: store, verifier: verifier, validators: genesis.validators.count, gcDepth: settings.gcDepth,
+                               coin: coin, faultTolerance: genesis.faultTolerance)
+        let oracle = try dag.rederive { digest, certificate in
             authors[digest] = certificate.vertex.author
             emit(DAGExport.vertexLine(certificate.vertex))
         }
+        if let problem = dag.issues.first { throw Failure(description: "\(problem); audit this node (`cairn audit verify`)") }
         for leader in oracle.leaders {
             emit("{\"wave\":\(leader.wave),\"leader\":\(authors[leader.digest].map(String.init) ?? "null")}")
         }

@@ -63,7 +63,9 @@ public struct AuditReport {
         let prefix = Array("tw/".utf8)
         for entry in try store.stateEntries(prefix: prefix) {
             let rest = Array(entry.key.dropFirst(prefix.count))
-            guard rest.count == 8 + PublicKey.byteCount, let window = try? UInt64(canonicalBytes: Array(rest.prefix(8))) else { continue }
+            // Only windows that closed here (the key is the database's word, not the replay's).
+            guard rest.count == 8 + PublicKey.byteCount, let window = try? UInt64(canonicalBytes: Array(rest.prefix(8))),
+                  window < UInt64(closes.count) else { continue }
             let trainer = Array(rest.dropFirst(8))
             let name = (try store.ledgerValue(StateKey.trainerPrefix + trainer)).flatMap { try? Trainer(canonicalBytes: $0) }?.name ?? String(Hex.encode(trainer).prefix(8))
             let result = try TrainerWindowResult(canonicalBytes: entry.value)
@@ -173,7 +175,7 @@ public struct AuditReport {
             }
             body += "<polyline points=\"\(s.points.map { "\(fmt(px($0.x))),\(fmt(py($0.y)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.5\"/>"
             for p in s.points {
-                body += "<circle data-point=\"1\" cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"2.5\" fill=\"\(s.color)\"><title>\(escape(s.name)): window \(Int(p.x)), \(fmt(p.y))\(p.band.map { " ± \(fmt($0))" } ?? "")</title></circle>"
+                body += "<circle data-point=\"1\" cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"2.5\" fill=\"\(s.color)\"><title>\(escape(s.name)): window \(fmt(p.x)), \(fmt(p.y))\(p.band.map { " ± \(fmt($0))" } ?? "")</title></circle>"
             }
         }
         return figure(id: id, title: title, points: count, svg: body, legend: series.map { ($0.name, $0.color) })
@@ -218,11 +220,12 @@ public struct AuditReport {
                 s += "<text x=\"\(fmt(left + (Double(i) + 0.5) * slot))\" y=\"\(fmt(height - bottom + 15))\" text-anchor=\"middle\">\(escape(c))</text>"
             }
         } else {
+            // At most 11 ticks, by an integer count (never a loop on a float that may not advance).
             let step = max(1, ((x1 - x0) / 10).rounded(.up))
-            var x = x0
-            while x <= x1 {
-                s += "<text x=\"\(fmt(px(x)))\" y=\"\(fmt(height - bottom + 15))\" text-anchor=\"middle\">\(Int(x))</text>"
-                x += step
+            let ticks = min(10, max(0, Int(((x1 - x0) / step).rounded(.down))))
+            for k in 0 ... ticks {
+                let x = x0 + step * Double(k)
+                s += "<text x=\"\(fmt(px(x)))\" y=\"\(fmt(height - bottom + 15))\" text-anchor=\"middle\">\(fmt(x.rounded()))</text>"
             }
         }
         s += "<text x=\"\(fmt((left + width - right) / 2))\" y=\"\(fmt(height - 5))\" text-anchor=\"middle\">\(escape(xLabel))</text>"

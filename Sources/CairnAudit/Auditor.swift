@@ -232,7 +232,12 @@ public struct Auditor {
         // DAG-Rider re-derived from every certificate first: its pass checks every certificate's
         // signatures on every core and leaves the answers in the cache for the replay below; the
         // comparison with the stored order comes after the replay.
-        let oracle = try dag.rederive()
+        let oracle: OrderingOracle
+        do {
+            oracle = try dag.rederive()
+        } catch let inconsistent as CertifiedDAG.Inconsistent {
+            return fail(inconsistent.description)
+        }
         var position: UInt64 = 0
         while position < progress.delivered {
             guard let entry = try store.sequenceEntry(position) else {
@@ -265,6 +270,7 @@ public struct Auditor {
         }
         if let current = pendingLeaderRound, let leader = pendingLeader,
            let problem = try executeLeader(pending, leaderRound: current, leader: leader) { return fail(problem) }
+        if let problem = dag.issues.first { return fail(problem) }
         if let problem = try checkOrder() { return fail(problem) }
 
         // Every checkpoint certificate the replay formed: 2f+1 valid signatures against genesis,

@@ -229,8 +229,8 @@ extension RewardParameters {
         }
         if p.inactivityResetWindows == 0 { problems.append("rewards.penalties.inactivity_reset_windows must be at least 1") }
         if p.indicatorMarginPPM > 1_000_000 { problems.append("rewards.penalties.indicator_margin_ppm must be ≤ 1000000") }
-        if p.oversizeNormPPM != 0 && p.oversizeNormPPM < 1_000_000 {
-            problems.append("rewards.penalties.oversize_norm_ppm is \(p.oversizeNormPPM); below 1000000 it would call the median contribution oversized (0 turns the rule off)")
+        if p.oversizeNormPPM != 0 && p.oversizeNormPPM < 1_500_000 {
+            problems.append("rewards.penalties.oversize_norm_ppm is \(p.oversizeNormPPM); below 1500000 (1.5× the median) it would call ordinary honest contributions oversized (0 turns the rule off)")
         }
         if p.validatorLossTolerancePPB > 1_000_000_000 { problems.append("rewards.penalties.validator_loss_tolerance_ppb must be ≤ 10^9") }
         return problems

@@ -52,7 +52,7 @@ extension Context {
         }
         let profiles = try contributionProfiles(decided.map { ($0.id, $0.stored) })
         let copycats = findCopycats(profiles)
-        let oversized = findOversized(profiles)
+        let oversized = findOversized(profiles, reference: Set(decided.filter { ($0.outcome.score ?? 0) > 0 && copycats[$0.id] == nil }.map(\.id)))
         for i in decided.indices {
             decided[i].outcome.copycatOf = copycats[decided[i].id]
             write(StateKey.contributionOutcome(decided[i].id), decided[i].outcome)
@@ -103,12 +103,16 @@ extension Context {
     }
 
     /// The oversize rule (D55): a Δ whose norm exceeds `oversize_norm_ppm` of the lower median of
-    /// the window's norms. Clipping to the median (the outer step and evaluations) already bounds
-    /// what such a Δ moves; this keeps one scaled-up honest Δ from scoring like an honest one and
-    /// being paid for the scaling. Only comparisons of Doubles computed identically everywhere.
-    func findOversized(_ profiles: [(id: Digest, profile: ContributionProfile)]) -> Set<Digest> {
-        guard let ratio = parameters.rewards?.penalties.oversizeNormPPM, ratio > 0, profiles.count >= 2 else { return [] }
-        let sorted = profiles.map(\.profile.norm).sorted()
+    /// the reference norms — those of the window's contributions with a positive accepted score,
+    /// not copycats, norm above 0 (so zero or junk Δs cannot drag the median down; at least 3 of
+    /// them, or the rule does not apply). Clipping to the median (the outer step and evaluations)
+    /// already bounds what such a Δ moves; this keeps one scaled-up honest Δ from scoring like an
+    /// honest one and being paid for the scaling. Only comparisons of Doubles computed identically
+    /// everywhere.
+    func findOversized(_ profiles: [(id: Digest, profile: ContributionProfile)], reference: Set<Digest>) -> Set<Digest> {
+        guard let ratio = parameters.rewards?.penalties.oversizeNormPPM, ratio > 0 else { return [] }
+        let sorted = profiles.filter { reference.contains($0.id) && $0.profile.norm > 0 }.map(\.profile.norm).sorted()
+        guard sorted.count >= 3 else { return [] }
         let limit = sorted[(sorted.count - 1) / 2] * (Double(ratio) / 1_000_000)
         return Set(profiles.filter { $0.profile.norm > limit }.map(\.id))
     }

@@ -50,15 +50,15 @@ enum Settlement {
         return ranked
     }
 
-    /// A ranking score's share of the window's best, in ppm (0…10^6; 0 unless both are positive).
+    /// A score's share of the window's best, in ppm (0…10^6; 0 unless both are positive).
     /// The final score carries it (D55): ordinals follow ranks, not the size of the improvement,
     /// so without it a key holding a third of an honest Δ ranks just below the honest trainers and
     /// is paid nearly as much; with it, and payouts by final^p (p > 1), splitting one Δ across keys
     /// earns less than submitting it whole.
-    static func sharePPM(_ rankScore: Int64, best: Int64) -> Int64 {
-        guard rankScore > 0, best > 0 else { return 0 }
-        // rankScore ≤ best ≤ 10^12: the product stays below 2^63.
-        return min(1_000_000, rankScore * 1_000_000 / best)
+    static func sharePPM(_ score: Int64, best: Int64) -> Int64 {
+        guard score > 0, best > 0 else { return 0 }
+        // Scores are clamped to ≤ 10^12 ppb: the product stays below 2^63.
+        return min(1_000_000, min(score, 1_000_000_000_000) * 1_000_000 / best)
     }
 
     /// Integer payout weights: final^p by the portable exp and log, normalized to the largest and
@@ -160,8 +160,10 @@ extension Context {
             }
         }
 
-        // The window's best ranking score: a trainer's share of it scales its final score (D55).
-        let best = standings.compactMap { $0.ranked ? $0.rankScore : nil }.max() ?? 0
+        // The window's best accepted score among those paid for it (positive ranking score): a
+        // trainer's share of it scales its final score (D55). Raw scores, not ranking scores, so
+        // that sync enters the final once.
+        let best = standings.compactMap { $0.ranked && ($0.rankScore ?? 0) > 0 ? $0.score : nil }.max() ?? 0
 
         // Moving average, slashes (positive values only), streaks and final scores.
         var excluded: Set<Digest> = []
@@ -204,7 +206,7 @@ extension Context {
                 }
                 if contribution.stored.contribution.baseWindow < window { s.penalties.insert(.stale) }
                 let sync = Settlement.sync(window: window, base: contribution.stored.contribution.baseWindow, table: penalties.syncBps)
-                let share = Settlement.sharePPM(rankScore, best: best)
+                let share = Settlement.sharePPM(s.score ?? 0, best: best)
                 // ordinal ≤ 9·10^18, bma ≤ 10^6, sync ≤ 10^4, share ≤ 10^6: the product < 10^35 fits an Int128.
                 let product = Int128(max(0, s.after.ordinalNano)) * Int128(bma) * Int128(sync) * Int128(share) / 10_000_000_000_000_000
                 s.after.finalNano = Int64(product)

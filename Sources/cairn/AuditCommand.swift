@@ -130,7 +130,13 @@ struct AuditVerify: ParsableCommand {
     @Flag(help: "Same as --output json.")
     var json = false
 
-    @Flag(help: "Also evaluate every contribution again and check it falls inside the quorum the ledger recorded (about a second each).")
+    @Option(help: "The genesis file you trust for this chain: the audited data must be of exactly this chain (required with --archive, whose embedded genesis could be anyone's).")
+    var genesis: String?
+
+    @Option(help: "Instead of --genesis: the genesis hash you trust (64 hex characters, as `cairn genesis hash` prints it).")
+    var genesisHash: String?
+
+    @Flag(help: "Also evaluate every contribution again and check it falls inside the quorum the ledger recorded (about 0.1 s each).")
     var reevaluate = false
 
     @Option(help: "With --reevaluate: the corpus directory genesis hashes (default: the node's [training] corpus, or /usr/share/games/fortunes).")
@@ -138,10 +144,22 @@ struct AuditVerify: ParsableCommand {
 
     func validate() throws {
         guard (home == nil) != (archive == nil) else { throw ValidationError("give exactly one of --home DIR and --archive FILE") }
+        guard genesis == nil || genesisHash == nil else { throw ValidationError("give --genesis FILE or --genesis-hash HEX, not both") }
+        if archive != nil, genesis == nil, genesisHash == nil {
+            throw ValidationError("--archive needs --genesis FILE or --genesis-hash HEX: the archive's own genesis proves nothing about which chain it is")
+        }
+        if let genesisHash, (try? Digest(hex: genesisHash)) == nil { throw ValidationError("--genesis-hash must be 64 hex characters") }
+    }
+
+    /// The genesis hash the auditor trusts, when it named one.
+    func trustedGenesisHash() throws -> Digest? {
+        if let genesis { return try GenesisFile.load(path: genesis).hash }
+        return try genesisHash.map { try Digest(hex: $0) }
     }
 
     func run() throws {
         let asJSON = json || output == .json
+        let trusted = try trustedGenesisHash()
         let terminal = isatty(STDERR_FILENO) == 1
         let started = ContinuousClock.now
         let open: ((Database, Genesis) throws -> Auditor.Report) throws -> Auditor.Report = { body in
@@ -149,8 +167,13 @@ struct AuditVerify: ParsableCommand {
             return try Audit.withArchive(archive!, body)
         }
         var reevaluation: Reevaluation.Result?
-        let corpusDirectory = try corpus ?? home.map { try NodeConfig.load(path: NodeHome($0).configFile).corpusDirectory } ?? "/usr/share/games/fortunes"
+        let corpusDirectory = reevaluate ? try corpus ?? home.map { try NodeConfig.load(path: NodeHome($0).configFile).corpusDirectory } ?? "/usr/share/games/fortunes" : ""
+        var chain = ""
         var report = try open { database, genesis in
+            chain = "\(genesis.chainID) \(genesis.hash.hex)"
+            if let trusted, trusted != genesis.hash {
+                throw CLIError("audit FAILED: the data is of chain \(genesis.chainID) with genesis hash \(genesis.hash.hex), not the trusted \(trusted.hex)")
+            }
             var report = try Auditor(database: database, genesis: genesis, genesisHash: genesis.hash).run { done, total in
                 guard terminal, total > 0 else { return }
                 let seconds = max(0.001, Self.seconds(since: started))
@@ -181,8 +204,11 @@ struct AuditVerify: ParsableCommand {
             if let reevaluation {
                 object["reevaluation"] = try JSONSerialization.jsonObject(with: try encoder.encode(reevaluation))
             }
+            object["chain"] = chain
+            object["genesis_trusted"] = trusted != nil
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
+            print("chain       \(chain)\(trusted != nil ? " (the trusted genesis)" : " (genesis read from the audited data; pass --genesis to pin it)")")
             print("replayed    \(report.positions) positions, \(report.leaders) leaders in \(String(format: "%.1f", seconds)) s")
             print("records     \(report.recordsExecuted) executed, \(report.recordsRejected) rejected")
             print("order       \(report.orderChecked) positions as DAG-Rider decides them from the stored certificates (\(report.leadersRederived) leaders re-derived)")

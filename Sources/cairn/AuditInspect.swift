@@ -195,7 +195,7 @@ struct AuditState: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state", abstract: "Ledger state entries (key, size, value): the node's current state, or --at WINDOW as the replay from genesis computes it.")
     @OptionGroup var options: InspectOptions
-    @Option(help: "Replay from genesis and show the state right after this window closed (checked on the way).") var at: UInt64?
+    @Option(help: "Replay from genesis and show the state right after this window closed (certificates, records and roots checked up to there; the order and checkpoint checks of `verify` run over the whole history only).") var at: UInt64?
     @Option(help: "Only keys starting with this text, e.g. a/ or wr/.") var prefix: String = ""
     @Option(help: "At most this many entries.") var limit = 1000
 
