@@ -109,11 +109,13 @@ public struct TrainerWindowResult: Hashable, Sendable, CanonicalCodable {
         public static let bmaFloor = Penalties(rawValue: 1 << 7)
         /// Its Δ's norm was far above the window's median (D55): ranked as unscored, not aggregated.
         public static let oversized = Penalties(rawValue: 1 << 8)
+        /// The window was not rated: its base model had no clip norm yet (θ_0, D57).
+        public static let unrated = Penalties(rawValue: 1 << 9)
 
         public static let names: [(Penalties, String)] = [
             (.missing, "missing"), (.noQuorum, "no_quorum"), (.copycat, "copycat"), (.invalidBlob, "invalid_blob"),
             (.excluded, "excluded"), (.inactivityReset, "inactivity_reset"), (.stale, "stale"), (.bmaFloor, "bma_floor"),
-            (.oversized, "oversized"),
+            (.oversized, "oversized"), (.unrated, "unrated_window"),
         ]
         public var names: [String] { Self.names.filter { contains($0.0) }.map(\.1) }
     }

@@ -98,6 +98,13 @@ extension Context {
             trainers.append(key)
         }
 
+        // Until an outer step has set a clip norm, evaluations cannot clip Δ to what the step would
+        // apply (a Δ scaled up scores as better), and on θ_0 the own-versus-random comparison is
+        // noise for everyone: such a window is recorded but not rated — no rating, bma or final
+        // moves, and its trainer part is burned (D53, D57).
+        let baseModel = try read(ModelRecord.self, StateKey.model(window))
+        let clipped = ledger.transition == nil || baseModel?.clipNorm != nil
+
         var standings: [Standing] = []
         for key in trainers {
             let before = try read(TrainerRating.self, StateKey.trainerRating(key)) ?? TrainerRating(prior: rewards.rating)
@@ -129,7 +136,11 @@ extension Context {
                     standing.penalties.insert(.inactivityReset)
                 }
             }
-            standing.ranked = standing.after.active && !standing.penalties.contains(.inactivityReset)
+            standing.ranked = clipped && standing.after.active && !standing.penalties.contains(.inactivityReset)
+            if !clipped {
+                standing.penalties.insert(.unrated)
+                standing.after.finalNano = 0
+            }
             standings.append(standing)
         }
 
@@ -221,13 +232,9 @@ extension Context {
         let emitted = emissionOverflow ? 0 : rewards.emissionPerWindow
         if !emissionOverflow { supply.created = created }
         let validatorPart = UInt64(UInt128(emitted) * UInt128(rewards.validatorShareBps) / 10_000)
-        // Until an outer step has set a clip norm, evaluations cannot clip Δ to what the step would
-        // apply, and a Δ scaled up scores as better: the trainer part of those windows is burned.
-        let baseModel = try read(ModelRecord.self, StateKey.model(window))
-        let clipped = ledger.transition == nil || baseModel?.clipNorm != nil
         let trainerPart = clipped ? emitted - validatorPart : 0
         var trainersPaid: UInt64 = 0
-        let weights = Settlement.payoutWeights(standings.map(\.after.finalNano), exponent: rewards.payoutExponent)
+        let weights = Settlement.payoutWeights(standings.map { $0.ranked ? $0.after.finalNano : 0 }, exponent: rewards.payoutExponent)
         let totalWeight = weights.reduce(UInt128(0)) { $0 + UInt128($1) }
         if totalWeight > 0 {
             for i in standings.indices where weights[i] > 0 {

@@ -15,13 +15,13 @@ struct SettlementScenario {
                                           rating: RatingParameters(mu: 25, sigma: 25.0 / 3, beta: 25.0 / 6, tau: 25.0 / 300))
 
     /// `users` trainers registered; `ratings` preset standings by user index.
-    init(seed: UInt64, users: Int, rewards: RewardParameters = Self.rewards, ratings: [Int: TrainerRating] = [:]) throws {
+    init(seed: UInt64, users: Int, rewards: RewardParameters = Self.rewards, ratings: [Int: TrainerRating] = [:], clipNorm: Double = 1) throws {
         world = World(seed: seed, users: users, windowMs: 8)
         var parameters = world.ledger.parameters
         parameters.rewards = rewards
         let ledger = Ledger(parameters: parameters, transition: transition)
         // A clip norm as if an outer step had run (trainer payouts wait for one, D53).
-        let theta0 = ModelRecord(hash: Hashing.digest(.model, [0]), blob: Hashing.digest(.blob, [0]), clipNorm: 1)
+        let theta0 = ModelRecord(hash: Hashing.digest(.model, [0]), blob: Hashing.digest(.blob, [0]), clipNorm: clipNorm)
         var genesis = try Ledger.genesisState(accounts: world.users.map { ($0.publicKey, 10_000) }, validators: world.validators.map(\.publicKey), model: theta0)
         for (user, rating) in ratings { genesis.append((StateKey.trainerRating(world.users[user].publicKey), rating.canonicalBytes)) }
         runner = LeaderRunner(ledger, MemoryStore(entries: genesis), verify: world.verify)
@@ -250,6 +250,26 @@ extension SettlementTests {
         try off.run(gains: [0: 0.1, 1: 0.2, 2: 0.2, 3: 0.5])
         #expect(try off.result(3)?.rank == 1)
         #expect(try s.supplyHolds() && off.supplyHolds())
+    }
+
+    @Test("a window whose base model has no clip norm (θ_0) is recorded but not rated: no rating, bma or final moves, the trainer part is burned")
+    func unratedWindow() throws {
+        var prior = TrainerRating(prior: SettlementScenario.rewards.rating)
+        prior.bmaPPM = 300_000
+        var s = try SettlementScenario(seed: 59, users: 3, ratings: [0: prior], clipNorm: 0)
+        try s.run(gains: [0: 0.3, 1: 0.1])
+        #expect(try s.result(2) == nil)  // no contribution in a window that rates nobody: nothing to record
+        for user in 0 ..< 2 {
+            let r = try #require(try s.result(user))
+            #expect(r.penalties.contains(.unrated) && r.rank == 0 && r.payout == 0 && r.finalNano == 0, "user \(user): \(r)")
+            #expect(r.muAfterNano == r.muBeforeNano && r.sigmaAfterNano == r.sigmaBeforeNano)
+        }
+        #expect(try s.rating(0)?.bmaPPM == 300_000 && s.rating(1)?.bmaPPM == 0 && s.rating(0)?.ratedWindows == 0)
+        let rewards = try #require(try s.read(WindowRewards.self, StateKey.windowRewards(0)))
+        #expect(rewards.trainersPaid == 0 && rewards.burned >= rewards.emitted - rewards.validatorsPaid)
+        // The contributions still reach the outer step.
+        #expect(s.transition.calls.first?.applied.count == 2)
+        #expect(try s.supplyHolds())
     }
 
     @Test("payout weights: final^p relative to the largest, 2^52 for it, 0 for finals ≤ 0; no overflow at the extremes")
