@@ -341,7 +341,10 @@ public struct PenaltyParameters: Codable, Hashable, Sendable, CanonicalCodable {
     /// bma ← (1 − α)·bma + α·indicator, α in parts per million (Templar 0.05).
     public var bmaAlphaPPM: UInt32 = 50_000
     /// After this many rated windows a bma below `bmaFloorPPM` counts as 0 in the final score.
-    public var bmaWarmupWindows: UInt32 = 10
+    /// Default 0 (D57): the floor applies from a trainer's first rated window, so a new key earns
+    /// only after three windows in a row on its assignment — early passes of the noisy indicator
+    /// (a lazy or sybil key's luck) are not paid. Templar's warm-up pays from the start.
+    public var bmaWarmupWindows: UInt32 = 0
     public var bmaFloorPPM: UInt32 = 100_000
     /// Multipliers on bma for the 1st, 2nd, 3rd… consecutive window without a scored contribution
     /// (the last repeats): Templar's 0.75 → 0.5 → 0.

@@ -11,8 +11,13 @@ struct SettlementScenario {
     var runner: LeaderRunner
     let transition = RecordingTransition()
     var ids: [Int: Digest] = [:]
-    static let rewards = RewardParameters(registrationFee: 100, emissionPerWindow: 1_000_003, validatorShareBps: 1_000, payoutExponent: 2,
-                                          rating: RatingParameters(mu: 25, sigma: 25.0 / 3, beta: 25.0 / 6, tau: 25.0 / 300))
+    /// With a 10-window bma warm-up (Templar's), so that one window's mechanics show in payouts.
+    static let rewards: RewardParameters = {
+        var penalties = PenaltyParameters()
+        penalties.bmaWarmupWindows = 10
+        return RewardParameters(registrationFee: 100, emissionPerWindow: 1_000_003, validatorShareBps: 1_000, payoutExponent: 2,
+                                rating: RatingParameters(mu: 25, sigma: 25.0 / 3, beta: 25.0 / 6, tau: 25.0 / 300), penalties: penalties)
+    }()
 
     /// `users` trainers registered; `ratings` preset standings by user index.
     init(seed: UInt64, users: Int, rewards: RewardParameters = Self.rewards, ratings: [Int: TrainerRating] = [:], clipNorm: Double = 1) throws {
@@ -269,6 +274,23 @@ extension SettlementTests {
         #expect(rewards.trainersPaid == 0 && rewards.burned >= rewards.emitted - rewards.validatorsPaid)
         // The contributions still reach the outer step.
         #expect(s.transition.calls.first?.applied.count == 2)
+        #expect(try s.supplyHolds())
+    }
+
+    @Test("without a bma warm-up (the default) a new trainer is not paid until its bma reaches the floor; an established one is")
+    func probation() throws {
+        var rewards = SettlementScenario.rewards
+        rewards.penalties.bmaWarmupWindows = 0
+        var established = TrainerRating(prior: rewards.rating)
+        established.muNano = 40_000_000_000
+        established.sigmaNano = 3_000_000_000
+        established.bmaPPM = 600_000
+        established.ratedWindows = 12
+        var s = try SettlementScenario(seed: 61, users: 2, rewards: rewards, ratings: [0: established])
+        try s.run(gains: [0: 0.2, 1: 0.3])
+        let old = try #require(try s.result(0)), new = try #require(try s.result(1))
+        #expect(new.rank == 1 && new.bmaPPM == 50_000 && new.penalties.contains(.bmaFloor) && new.finalNano == 0 && new.payout == 0)
+        #expect(old.payout > 0 && old.finalNano > 0)
         #expect(try s.supplyHolds())
     }
 
