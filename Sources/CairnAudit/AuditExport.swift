@@ -51,13 +51,8 @@ public struct AuditExport {
     // MARK: DAG
 
     func writeDAG(emit: (String) -> Void) throws {
-        let coin = ThresholdCoinScheme(coin: try genesis.verify(), secret: nil)
-        let settings = DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: 0)
-        let verifier = MessageVerifier(settings: settings, verifier: Ed25519ConsensusKeys(key: nil, publicKeys: genesis.validators.map(\.publicKey)),
-                                       coin: coin, cache: VerificationCache())
         var authors: [Digest: UInt32] = [:]
-        let dag = CertifiedDAG(store: store, verifier: verifier, validators: genesis.validators.count, gcDepth: settings.gcDepth,
-                               coin: coin, faultTolerance: genesis.faultTolerance)
+        let dag = try CertifiedDAG(store: store, genesis: genesis, genesisHash: genesisHash, history: 0)
         let oracle = try dag.rederive { digest, certificate in
             authors[digest] = certificate.vertex.author
             emit(DAGExport.vertexLine(certificate.vertex))

@@ -89,13 +89,9 @@ public struct Auditor {
         guard try store.prunedBelow() == 0 else {
             throw Failure(description: "this database was pruned (`cairn prune`); a replay from genesis needs full history — audit a node that kept it")
         }
-        let coin = ThresholdCoinScheme(coin: try genesis.verify(), secret: nil)
-        let settings = DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: 0)
-        // The cache spares the order check a second signature pass over the delivered certificates.
-        let verifier = MessageVerifier(settings: settings, verifier: Ed25519ConsensusKeys(key: nil, publicKeys: genesis.validators.map(\.publicKey)),
-                                       coin: coin, cache: VerificationCache(capacity: Int(min(progress.delivered, 10_000_000)) * 2 + 50_000))
-        let dag = CertifiedDAG(store: store, verifier: verifier, validators: genesis.validators.count, gcDepth: settings.gcDepth,
-                               coin: coin, faultTolerance: genesis.faultTolerance)
+        // The order pass checks every certificate first; its cache spares the replay a second pass.
+        let dag = try CertifiedDAG(store: store, genesis: genesis, genesisHash: genesisHash, history: progress.delivered)
+        let (coin, verifier) = (dag.coin, dag.verifier)
         // The outer step is recomputed from the stored pseudo-gradient blobs, never read from the node.
         let updater = try ModelUpdater(blobs: BlobStore(database: store.database), task: genesis.task, storesModels: false)
         let ledger = Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater)

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnCrypto
 import CairnNode
 import CairnStorage
 import ConsensusSimulator
@@ -137,6 +138,20 @@ struct CertifiedDAG {
             }
         }
         return oracle
+    }
+}
+
+extension CertifiedDAG {
+    /// The DAG of `store` checked against `genesis` alone: its coin, its validators' keys, and a
+    /// verification cache sized for `history` delivered vertices (so that later passes over the
+    /// same certificates find their answers).
+    init(store: ConsensusStore, genesis: Genesis, genesisHash: Digest, history: UInt64) throws {
+        let coin = ThresholdCoinScheme(coin: try genesis.verify(), secret: nil)
+        let settings = DAGRiderSettings(genesis: genesis, genesisHash: genesisHash, me: 0)
+        let verifier = MessageVerifier(settings: settings, verifier: Ed25519ConsensusKeys(key: nil, publicKeys: genesis.validators.map(\.publicKey)),
+                                       coin: coin, cache: VerificationCache(capacity: Int(min(history, 10_000_000)) * 2 + 50_000))
+        self.init(store: store, verifier: verifier, validators: genesis.validators.count, gcDepth: settings.gcDepth,
+                  coin: coin, faultTolerance: genesis.faultTolerance)
     }
 }
 
