@@ -116,7 +116,7 @@ public struct AuditExport {
         var rows: [[Cell]] = []
         let count = try store.progress().delivered
         for position in 0 ..< count {
-            guard let entry = try store.sequenceEntry(position), let certificate = try store.certificates([entry.digest]).first else {
+            guard let (_, certificate) = try store.delivered(at: position) else {
                 throw Failure(description: "position \(position): the sequence entry or its certificate is missing; audit this node (`cairn audit verify`)")
             }
             for bytes in certificate.vertex.payload {

@@ -90,7 +90,7 @@ public struct AuditReport {
                 batch = []
             }
             while position < closed.delivered {
-                guard let entry = try store.sequenceEntry(position), let certificate = try store.certificates([entry.digest]).first else { break }
+                guard let (entry, certificate) = try store.delivered(at: position) else { break }
                 if leaderRound != entry.leaderRound { flush(); leaderRound = entry.leaderRound }
                 batch.append(certificate.vertex)
                 position += 1

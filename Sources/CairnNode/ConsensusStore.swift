@@ -78,6 +78,12 @@ public struct ConsensusStore: Sendable {
                 StorageKey.uint64(from: Array(entry[40 ..< 48])) ?? 0, Digest(uncheckedBytes: Array(entry[48 ..< 80])))
     }
 
+    /// The vertex delivered at `position` with its sequence entry; nil when either is not stored.
+    public func delivered(at position: UInt64) throws -> (entry: (digest: Digest, round: UInt64, leaderRound: UInt64, sequenceHash: Digest), certificate: Certificate)? {
+        guard let entry = try sequenceEntry(position), let certificate = try certificates([entry.digest]).first else { return nil }
+        return (entry, certificate)
+    }
+
     /// Certificates by digest, from storage (full history, not just the in-memory DAG).
     public func certificates(_ digests: [Digest]) throws -> [Certificate] {
         try digests.compactMap { try database.get(Certificate.self, .certificates, $0.bytes) }

@@ -169,7 +169,7 @@ struct AuditVerify: ParsableCommand {
         var reevaluation: Reevaluation.Result?
         let corpusDirectory = reevaluate ? try corpus ?? home.map { try NodeConfig.load(path: NodeHome($0).configFile).corpusDirectory } ?? "/usr/share/games/fortunes" : ""
         var chain = ""
-        var report = try open { database, genesis in
+        let report = try open { database, genesis in
             chain = "\(genesis.chainID) \(genesis.hash.hex)"
             if let trusted, trusted != genesis.hash {
                 throw CLIError("audit FAILED: the data is of chain \(genesis.chainID) with genesis hash \(genesis.hash.hex), not the trusted \(trusted.hex)")
@@ -296,8 +296,10 @@ struct AuditCheckpoint: AsyncParsableCommand {
         }
         var list: [CheckpointCertificate.Signer] = []
         for i in signers.indices {
-            guard let validator = UInt32(exactly: signers[i]), let nonce = (nonces[i] as? NSNumber).flatMap({ UInt64(exactly: $0.uint64Value) }),
-                  let bytes = try? Hex.decode(signatures[i]), let signature = try? Signature(bytes: bytes) else {
+            // A nonce that is not the signer's (even one wrapped from a negative number) fails
+            // the signature check below; nothing here can trap.
+            guard let validator = UInt32(exactly: signers[i]), let nonce = (nonces[i] as? NSNumber)?.uint64Value,
+                  let bytes = Hex.decode(signatures[i]), let signature = try? Signature(bytes: bytes) else {
                 throw CLIError("signer \(i) in the node's answer is malformed")
             }
             list.append(CheckpointCertificate.Signer(validator: validator, nonce: nonce, signature: signature))

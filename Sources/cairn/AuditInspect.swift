@@ -72,7 +72,7 @@ struct AuditPrint: ParsableCommand {
             var lines: [String] = []
             var position = from
             while position <= last, position < delivered {
-                guard let entry = try store.sequenceEntry(position), let certificate = try store.certificates([entry.digest]).first else {
+                guard let (entry, certificate) = try store.delivered(at: position) else {
                     throw CLIError("position \(position): sequence entry or certificate missing; run cairn audit verify")
                 }
                 let v = certificate.vertex
@@ -132,7 +132,7 @@ struct AuditRecord: ParsableCommand {
         try Audit.withDatabase(home: options.home) { database, _ in
             let store = ConsensusStore(database: database)
             guard let status = try store.recordStatus(recordID) else { throw CLIError("record \(recordID.hex) was never executed on this node") }
-            guard let entry = try store.sequenceEntry(status.position), let certificate = try store.certificates([entry.digest]).first,
+            guard let (entry, certificate) = try store.delivered(at: status.position),
                   let bytes = certificate.vertex.payload.first(where: { Hashing.digest(.record, $0) == recordID }),
                   let record = try? SignedRecord(canonicalBytes: bytes) else {
                 throw CLIError("record \(recordID.hex): its vertex at position \(status.position) does not carry it; run cairn audit verify")
