@@ -96,7 +96,7 @@ let package = Package(
                 dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "ConsensusSimulator", "CairnLedger", "CairnNode", "CairnTraining"],
                 swiftSettings: sharedSettings),
         .target(name: "CairnBench",
-                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "ConsensusSimulator", "CairnTraining", "CBLAS"],
+                dependencies: ["CairnCore", "CairnCrypto", "CairnLedger", "CairnStorage", "ConsensusSimulator", "CairnTraining", "CBLAS"],
                 swiftSettings: sharedSettings),
 
         // MARK: Executables

@@ -32,6 +32,8 @@ public struct Auditor {
         public var checkpointsChecked = 0
         /// Window closes at which Σ balances + burned = genesis supply + Σ emissions was checked (D53).
         public var supplyChecks = 0
+        /// Window states the node keeps for Merkle proofs (D58) found equal to the replay's.
+        public var stateCopiesChecked = 0
         /// Positions whose vertex DAG-Rider's ordering, re-derived from the stored certificates,
         /// puts there too (D54), and the leaders it committed.
         public var orderChecked: UInt64 = 0
@@ -49,7 +51,7 @@ public struct Auditor {
 
         enum CodingKeys: String, CodingKey {
             case positions, leaders, recordsExecuted = "records_executed", recordsRejected = "records_rejected",
-                 windowsClosed = "windows_closed", checkpointsChecked = "checkpoints_checked", supplyChecks = "supply_checks", orderChecked = "order_checked", leadersRederived = "leaders_rederived", stateRoot = "state_root",
+                 windowsClosed = "windows_closed", checkpointsChecked = "checkpoints_checked", supplyChecks = "supply_checks", stateCopiesChecked = "state_copies_checked", orderChecked = "order_checked", leadersRederived = "leaders_rederived", stateRoot = "state_root",
                  stateEntriesChecked = "state_entries_checked", signaturesChecked = "signatures_checked",
                  nodeStateRoot = "node_state_root", sequenceHash = "sequence_hash", problem
         }
@@ -183,6 +185,15 @@ public struct Auditor {
                 }
                 if ours.stateRoot != root || ours.sequenceHash != sequenceHash {
                     return "window \(window): the node recorded state root \(ours.stateRoot.hex) / sequence hash \(ours.sequenceHash.hex) at its close, the replay gives \(root.hex) / \(sequenceHash.hex)"
+                }
+                // The copy it proves entries from must be that state too, or its proofs would fail
+                // light clients (or, with a forged certificate, mislead them).
+                if let kept = try store.stateSnapshot(window: window) {
+                    let keptRoot = Ledger.stateRoot(kept)
+                    guard keptRoot == root else {
+                        return "window \(window): the state copy the node keeps for proofs hashes to \(keptRoot.hex), the replay's state at the close to \(root.hex); proofs it serves for this window are wrong"
+                    }
+                    result.stateCopiesChecked += 1
                 }
                 if window == stopAfterClose { throw Stop(entries: try state.entries(prefix: [])) }
             }

@@ -1,6 +1,7 @@
 import CairnCore
 import CairnCrypto
 import CairnLedger
+import Foundation
 
 /// The light-client check (issue 17): a checkpoint certificate verified against genesis alone. A
 /// certificate is 2f+1 validators' signed `checkpointVote` records for one (window, sequence
@@ -37,5 +38,22 @@ public enum CheckpointCheck {
             problems.append("\(valid.count) valid signatures; a checkpoint needs 2f+1 = \(quorum)")
         }
         return problems
+    }
+
+    /// A proven entry in words: an account's balance, a trainer's rating, otherwise the value's
+    /// size and hex (nil: proven absent).
+    public static func describe(key: [UInt8], value: [UInt8]?) -> String {
+        guard let value else { return "absent (no such entry in the certified state)" }
+        if key.starts(with: StateKey.accounts), key.count == StateKey.accounts.count + PublicKey.byteCount,
+           let account = try? Account(canonicalBytes: value) {
+            return "balance \(account.balance), next nonce \(account.nonce)"
+        }
+        if key.starts(with: StateKey.trainerRatings), key.count == StateKey.trainerRatings.count + PublicKey.byteCount,
+           let rating = try? TrainerRating(canonicalBytes: value) {
+            return String(format: "mu %.4f, sigma %.4f, ordinal %.4f, bma %.3f, rated windows %u, last payout %llu, total payout %llu",
+                          rating.mu, rating.sigma, TrainerRating.double(rating.ordinalNano), Double(rating.bmaPPM) / 1e6,
+                          rating.ratedWindows, rating.lastPayout, rating.totalPayout)
+        }
+        return "\(value.count) bytes: \(Hex.encode(value.prefix(64)))\(value.count > 64 ? "…" : "")"
     }
 }

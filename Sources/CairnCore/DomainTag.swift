@@ -21,4 +21,7 @@ public enum DomainTag: UInt8, Sendable, CaseIterable {
     case training = 0x10
     /// Commitment to an evaluation before its reveal (ARCHITECTURE §6).
     case evaluationCommitment = 0x11
+    /// A state entry as a leaf of the state tree, and an inner node of it (D58).
+    case stateLeaf = 0x12
+    case stateNode = 0x13
 }

@@ -31,7 +31,7 @@ public struct Overlay: Sendable {
         return try store.value(key)
     }
 
-    func entries(prefix: [UInt8], in store: some LedgerStore) throws -> [(key: [UInt8], value: [UInt8])] {
+    public func entries(prefix: [UInt8], in store: some LedgerStore) throws -> [(key: [UInt8], value: [UInt8])] {
         var merged: [[UInt8]: [UInt8]] = [:]
         for (key, value) in try store.entries(prefix: prefix) { merged[key] = value }
         for (key, change) in changes where key.starts(with: prefix) { merged[key] = change }
@@ -222,18 +222,9 @@ public struct Ledger: Sendable {
         return result
     }
 
-    /// SHA-256 over every state entry in key order (ARCHITECTURE §5), each as length-prefixed key and
-    /// value, under the state-root domain tag.
+    /// The Merkle root over every state entry in key order (ARCHITECTURE §5, `StateMerkle`).
     public static func stateRoot(_ entries: some Sequence<(key: [UInt8], value: [UInt8])>) -> Digest {
-        let hasher = SHA256Hasher()
-        hasher.update([DomainTag.stateRoot.rawValue])
-        for (key, value) in entries {
-            var writer = CanonicalWriter(reservingCapacity: key.count + value.count + 16)
-            writer.writeBytes(key)
-            writer.writeBytes(value)
-            hasher.update(writer.bytes)
-        }
-        return hasher.finalize()
+        StateMerkle.root(entries)
     }
 
     /// The state root of `store` with `overlay` applied.

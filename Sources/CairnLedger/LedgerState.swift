@@ -21,7 +21,8 @@ import CairnCore
 /// | `supply` | `Supply` |
 /// | `window` | `WindowState` |
 public enum StateKey {
-    public static func account(_ key: PublicKey) -> [UInt8] { Array("a/".utf8) + key.bytes }
+    public static func account(_ key: PublicKey) -> [UInt8] { accounts + key.bytes }
+    public static let accounts = Array("a/".utf8)
     public static func trainer(_ key: PublicKey) -> [UInt8] { Array("t/".utf8) + key.bytes }
     public static func contribution(window: UInt64, id: Digest) -> [UInt8] { Array("c/".utf8) + window.canonicalBytes + id.bytes }
     public static func evaluation(contribution: Digest, validator: UInt32) -> [UInt8] {
@@ -61,6 +62,8 @@ public enum StateKey {
     public static func windowBeacon(_ window: UInt64) -> [UInt8] { Array("wb/".utf8) + window.canonicalBytes }
     public static func model(_ window: UInt64) -> [UInt8] { Array("m/".utf8) + window.canonicalBytes }
     public static let supply = Array("supply".utf8)
+    /// Bound on a state key from outside (a proof request); the longest real key is under 50 bytes.
+    public static let maxLength = 256
     public static let window = Array("window".utf8)
 
     /// A key for a human reader: its prefix and what it names (window numbers decoded, keys and

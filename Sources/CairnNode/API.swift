@@ -305,6 +305,30 @@ public enum NodeAPI {
                                         signatures: certificate.signers.map(\.signature.hex)))
         }
 
+        // One state entry's value (or absence) at a window's close, with its Merkle path to the
+        // state root that window's checkpoint certificate signs (D58): a light client checks the
+        // certificate against genesis, then the path against the certificate, and trusts no node.
+        router.get("/v1/checkpoints/{window}/proof/{key}") { _, context -> Response in
+            guard let text = context.parameters.get("window"), let window = UInt64(text) else {
+                return NodeAPI.error(.badRequest, "bad_request", "window must be a non-negative integer")
+            }
+            guard let keyText = context.parameters.get("key"), keyText.utf8.count <= 2 * StateKey.maxLength,
+                  let key = Hex.decode(keyText), !key.isEmpty else {
+                return NodeAPI.error(.badRequest, "bad_request", "key must be a state key as hex, 1 to \(StateKey.maxLength) bytes (e.g. 612f ‖ public key for an account)")
+            }
+            do {
+                let (proof, root) = try validator.node.database.stateProof(window: window, key: key)
+                let certified = try validator.node.database.checkpoint(window) != nil
+                return json(ProofReply(window: window, state_root: root.hex, certified: certified, key: StateKey.describe(key), proof: proof))
+            } catch let unavailable as ConsensusStore.ProofUnavailable {
+                switch unavailable {
+                case .notClosed: return NodeAPI.error(.notFound, "not_closed", unavailable.description)
+                case .notKept: return NodeAPI.error(.gone, "not_kept", unavailable.description)
+                case .damaged: return NodeAPI.error(.internalServerError, "damaged", unavailable.description)
+                }
+            }
+        }
+
         addTrainingRoutes(to: router, validator: validator)
 
         // Content-addressed blobs: the id is SHA-256(0x03 ‖ bytes), checked before anything is stored.
@@ -350,6 +374,16 @@ public enum NodeAPI {
     struct CommittedRecords: Encodable { var records: [String]; var next: UInt64 }
     struct RecordReply: Encodable { var id: String; var status: String; var position: UInt64; var reason: String?; var detail: String? }
     struct AccountReply: Encodable { var account: String; var balance: UInt64; var nonce: UInt64 }
+    struct ProofReply: Encodable {
+        var window: UInt64
+        var state_root: String
+        /// Whether this node holds a checkpoint certificate for the window yet.
+        var certified: Bool
+        /// The key in words (e.g. "account 3f2a…").
+        var key: String
+        var proof: StateProof
+    }
+
     struct CheckpointReply: Encodable {
         var window: UInt64
         var state_root: String

@@ -228,6 +228,7 @@ public struct ConsensusStore: Sendable {
         var applied = Applied(progress: progress)
         var recorded: Set<Digest> = []
         var overlay = Overlay()
+        var snapshots: [(window: UInt64, entries: [(key: [UInt8], value: [UInt8])])] = []
         let ledgerStore = DatabaseLedgerStore(database: database)
         for directive in directives {
             switch directive {
@@ -278,12 +279,14 @@ public struct ConsensusStore: Sendable {
                         batch.put(RecordStatus(position: record.position, rejection: rejection), .records, record.id.bytes)
                         if let rejection { applied.rejected[rejection.reason, default: 0] += 1 } else { applied.accepted += 1 }
                     }
-                    progress.stateRoot = try Ledger.stateRoot(store: ledgerStore, overlay: overlay)
+                    let entries = try overlay.entries(prefix: [], in: ledgerStore)
+                    progress.stateRoot = Ledger.stateRoot(entries)
                     progress.window += UInt64(execution.closedWindows.count)
                     for window in execution.closedWindows {
                         let closed = ClosedWindow(window: window, stateRoot: progress.stateRoot, sequenceHash: progress.sequenceHash,
                                                   delivered: progress.delivered)
                         batch.put(closed, .meta, Self.closedWindowKey(window))
+                        snapshots.append((window, entries))
                         applied.closedWindows.append(closed)
                     }
                     applied.certified += execution.certified
@@ -297,6 +300,7 @@ public struct ConsensusStore: Sendable {
         for (key, change) in overlay.changes {
             if let value = change { batch.put(ColumnFamily.state.rawValue, key, value) } else { batch.delete(ColumnFamily.state.rawValue, key) }
         }
+        try keepStateSnapshots(snapshots, in: &batch)
         if !batch.isEmpty { try database.write(batch, sync: sync) }
         return applied
     }

@@ -158,10 +158,10 @@ extension ConsensusStore {
         try database.get(CheckpointCertificate.self, .state, StateKey.checkpoint(window))
     }
 
-    /// This validator's record of window `window` at its close.
     /// One raw state entry.
     public func ledgerValue(_ key: [UInt8]) throws -> [UInt8]? { try database.get(ColumnFamily.state.rawValue, key) }
 
+    /// This validator's record of window `window` at its close.
     public func closedWindow(_ window: UInt64) throws -> ClosedWindow? {
         try database.get(ClosedWindow.self, .meta, Self.closedWindowKey(window))
     }

@@ -212,7 +212,7 @@ struct AuditVerify: ParsableCommand {
             print("replayed    \(report.positions) positions, \(report.leaders) leaders in \(String(format: "%.1f", seconds)) s")
             print("records     \(report.recordsExecuted) executed, \(report.recordsRejected) rejected")
             print("order       \(report.orderChecked) positions as DAG-Rider decides them from the stored certificates (\(report.leadersRederived) leaders re-derived)")
-            print("windows     \(report.windowsClosed) closed, \(report.checkpointsChecked) checkpoint certificates checked (signatures, state root, sequence hash, model hash), supply conserved at \(report.supplyChecks) closes")
+            print("windows     \(report.windowsClosed) closed, \(report.checkpointsChecked) checkpoint certificates checked (signatures, state root, sequence hash, model hash), supply conserved at \(report.supplyChecks) closes, \(report.stateCopiesChecked) kept window states match")
             print("state       \(report.stateEntriesChecked) stored entries equal to the replay's")
             if let reevaluation {
                 print("re-evaluated \(reevaluation.reevaluated) contributions inside their recorded quorums (\(reevaluation.withoutQuorum) had no quorum)")
@@ -244,8 +244,11 @@ struct AuditCheckpoint: AsyncParsableCommand {
         discussion: """
             Fetches GET /v1/checkpoints/WINDOW from --node and checks that 2f+1 distinct validators \
             of GENESIS signed that (window, sequence hash, state root, model hash) as records of \
-            this chain. The node is not trusted: a certificate it made up fails. Exit status 0 when \
-            the certificate holds.
+            this chain. With --account, --rating or --key it then fetches that state entry's Merkle \
+            proof (GET /v1/checkpoints/WINDOW/proof/KEY) and checks it against the certified state \
+            root, so the balance or rating printed is the one 2f+1 validators certified — or its \
+            absence is. The node is not trusted: a certificate or proof it made up fails. Exit \
+            status 0 when everything holds.
             """)
 
     @Option(help: "The node's API URL, e.g. http://127.0.0.1:26601.")
@@ -257,21 +260,73 @@ struct AuditCheckpoint: AsyncParsableCommand {
     @Option(help: "The chain's genesis.json (the only thing trusted).")
     var genesis: String
 
+    @Option(help: "Also prove this account's balance and nonce at the window (64-hex public key).")
+    var account: String?
+
+    @Option(help: "Also prove this trainer's rating at the window (64-hex public key).")
+    var rating: String?
+
+    @Option(help: "Also prove this raw state key's value at the window (hex).")
+    var key: String?
+
     @Option(help: "text (default) or json.")
     var output: OutputFormat = .text
 
+    func validate() throws {
+        guard [account, rating, key].compactMap({ $0 }).count <= 1 else {
+            throw ValidationError("give at most one of --account, --rating and --key")
+        }
+    }
+
+    /// The state key asked about, if any.
+    func stateKey() throws -> [UInt8]? {
+        func publicKey(_ text: String, _ option: String) throws -> PublicKey {
+            guard let bytes = Hex.decode(text), let key = try? PublicKey(bytes: bytes) else {
+                throw ValidationError("--\(option) must be a 64-hex-character Ed25519 public key")
+            }
+            return key
+        }
+        if let account { return StateKey.account(try publicKey(account, "account")) }
+        if let rating { return StateKey.trainerRating(try publicKey(rating, "rating")) }
+        if let key {
+            guard let bytes = Hex.decode(key), !bytes.isEmpty, bytes.count <= StateKey.maxLength else {
+                throw ValidationError("--key must be a state key as hex, 1 to \(StateKey.maxLength) bytes")
+            }
+            return bytes
+        }
+        return nil
+    }
+
     func run() async throws {
         let genesis = try GenesisFile.load(path: self.genesis)
+        let stateKey = try stateKey()
         let client = try NodeClient(node)
         let (status, reply) = try await client.call("GET", "v1/checkpoints/\(window)")
         guard status == 200 else { throw CLIError(NodeClient.describe(reply)) }
         let certificate = try Self.certificate(from: reply, window: window)
         let problems = CheckpointCheck.problems(certificate, genesis: genesis, genesisHash: genesis.hash)
         let vote = certificate.vote
+        // The entry is proven only under a certificate that holds: a proof against a made-up root
+        // proves nothing.
+        var proven: (key: [UInt8], value: [UInt8]?)?
+        if let stateKey, problems.isEmpty {
+            let (status, reply) = try await client.call("GET", "v1/checkpoints/\(window)/proof/\(Hex.encode(stateKey))")
+            guard status == 200 else { throw CLIError("the node has no proof: \(NodeClient.describe(reply))") }
+            let proof = try Self.proof(from: reply, key: stateKey)
+            do {
+                proven = (stateKey, try proof.verify(root: vote.stateRoot))
+            } catch {
+                throw CLIError("proof INVALID: \(error.description); the node's state at window \(window) is not the certified one (ask another node)")
+            }
+        }
         if output == .json {
-            let object: [String: Any] = ["window": vote.window, "valid": problems.isEmpty, "problems": problems,
+            var object: [String: Any] = ["window": vote.window, "valid": problems.isEmpty, "problems": problems,
                                          "state_root": vote.stateRoot.hex, "sequence_hash": vote.sequenceHash.hex, "model_hash": vote.modelHash.hex,
                                          "signers": certificate.signers.map { Int($0.validator) }]
+            if let proven {
+                object["proven"] = ["key": Hex.encode(proven.key), "present": proven.value != nil, "value": proven.value.map { Hex.encode($0) } ?? NSNull(),
+                                    "meaning": CheckpointCheck.describe(key: proven.key, value: proven.value)] as [String: Any]
+            }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             print("window         \(vote.window)")
@@ -279,9 +334,26 @@ struct AuditCheckpoint: AsyncParsableCommand {
             print("sequence hash  \(vote.sequenceHash.hex)")
             print("model hash     \(vote.modelHash.hex)")
             print("signers        \(certificate.signers.map { genesis.validators.indices.contains(Int($0.validator)) ? genesis.validators[Int($0.validator)].name : "#\($0.validator)" }.joined(separator: ", "))")
+            if let proven {
+                print("entry          \(StateKey.describe(proven.key))")
+                print("value          \(CheckpointCheck.describe(key: proven.key, value: proven.value))")
+            }
         }
         guard problems.isEmpty else { throw CLIError("checkpoint INVALID: \(problems.joined(separator: "; "))") }
-        if output == .text { print("checkpoint OK: 2f+1 validators of genesis \(genesis.hash.hex.prefix(12))… certified this state") }
+        if output == .text {
+            print("checkpoint OK: 2f+1 validators of genesis \(genesis.hash.hex.prefix(12))… certified this state")
+            if proven != nil { print("proof OK: the entry above is in the certified state root") }
+        }
+    }
+
+    /// The proof in `/v1/checkpoints/{k}/proof/{key}`'s JSON, for the key asked about.
+    static func proof(from reply: [String: Any], key: [UInt8]) throws -> StateProof {
+        guard let object = reply["proof"], JSONSerialization.isValidJSONObject(object),
+              let proof = try? JSONDecoder().decode(StateProof.self, from: JSONSerialization.data(withJSONObject: object)) else {
+            throw CLIError("the node's answer has no well-formed proof")
+        }
+        guard proof.key == key else { throw CLIError("the node proved \(StateKey.describe(proof.key)), not the key asked about") }
+        return proof
     }
 
     /// The certificate from `/v1/checkpoints/{k}`'s JSON; every field is checked, nothing trusted.

@@ -29,6 +29,26 @@ extension NodeProcesses {
             let light = try runProcess(net.cairn, ["audit", "checkpoint", "--node", "http://127.0.0.1:\(net.basePort + 11)", "--window", "3",
                                                    "--genesis", "\(net.directory)/genesis.json"])
             #expect(light.status == 0 && light.stdout.contains("checkpoint OK"), "\(light.stdout) \(light.stderr)")
+            // ...and one balance under it (a Merkle proof to the certified root, D58), and a rating
+            // proven absent (validators are not trainers).
+            let funded = try #require(genesis.accounts.first).publicKey
+            let lightArguments = ["audit", "checkpoint", "--node", "http://127.0.0.1:\(net.basePort + 11)", "--window", "3",
+                                  "--genesis", "\(net.directory)/genesis.json"]
+            let balance = try runProcess(net.cairn, lightArguments + ["--account", funded.hex, "--output", "json"])
+            let balanceJSON = try JSONSerialization.jsonObject(with: Data(balance.stdout.utf8)) as? [String: Any]
+            let proven = balanceJSON?["proven"] as? [String: Any]
+            #expect(balance.status == 0 && proven?["present"] as? Bool == true && (proven?["meaning"] as? String)?.hasPrefix("balance ") == true,
+                    "\(balance.stdout) \(balance.stderr)")
+            let absent = try runProcess(net.cairn, lightArguments + ["--rating", genesis.validators[0].publicKey.hex])
+            #expect(absent.status == 0 && absent.stdout.contains("proof OK") && absent.stdout.contains("absent"), "\(absent.stdout) \(absent.stderr)")
+            let ambiguous = try runProcess(net.cairn, lightArguments + ["--key", "00", "--rating", funded.hex])
+            #expect(ambiguous.status != 0 && ambiguous.stderr.contains("at most one"), "\(ambiguous.stderr)")
+            // Windows the node has not closed have no proof yet.
+            if let (status, body) = await net.get(1, "/v1/checkpoints/100000/proof/\(Hex.encode(StateKey.account(funded)))") {
+                #expect(status == 404 && body["error"] as? String == "not_closed", "\(body)")
+            } else {
+                Issue.record("node 1 did not answer the proof request")
+            }
             net.stopAll()
             try await Task.sleep(for: .milliseconds(500))
 
@@ -139,6 +159,18 @@ extension NodeProcesses {
                 try database.delete(ColumnFamily.meta.rawValue, Array("closed/".utf8) + StorageKey.uint64(2))
             }
             #expect(unclosed.status != 0 && unclosed.output.contains("window 2") && unclosed.output.contains("window-close entry is missing"), "\(unclosed.output)")
+
+            // A kept window state that no longer matches its close: the node refuses to prove from
+            // it, and the audit names the window.
+            let damagedCopy = try audit("kept-state") { database in
+                let key = StorageKey.uint64(3) + StateKey.account(funded)
+                var account = try Account(canonicalBytes: try #require(try database.get(ColumnFamily.checkpoints.rawValue, key)))
+                account.balance += 1
+                try database.put(ColumnFamily.checkpoints.rawValue, key, account.canonicalBytes)
+                #expect(throws: ConsensusStore.ProofUnavailable.self) { try ConsensusStore(database: database).stateProof(window: 3, key: StateKey.account(funded)) }
+            }
+            #expect(damagedCopy.status != 0 && damagedCopy.output.contains("window 3") && damagedCopy.output.contains("state copy"), "\(damagedCopy.output)")
+            #expect((report?["state_copies_checked"] as? Int ?? 0) >= 3, "\(cleanJSON.stdout)")
 
             // (h) An archive verifies with no node; one flipped byte anywhere in it fails, named.
             let archivePath = "\(net.directory)/node1.cairn-archive"

@@ -1,0 +1,82 @@
+import CairnCore
+import CairnLedger
+import CairnStorage
+
+/// The ledger state as it stood when each recent window closed, in the `checkpoints` column family
+/// (window ‖ state key → value), so the node can prove one entry under the state root that a
+/// checkpoint certificate for that window signed (D58). The live `state` family has moved on by
+/// the time a certificate forms; these copies have not.
+extension ConsensusStore {
+    /// Closed windows whose state is kept: a certificate forms within a window or two of the close,
+    /// so eight leave a light client days of slack at production window lengths while bounding
+    /// the copies to eight times the state.
+    public static let stateSnapshotWindows: UInt64 = 8
+
+    static func snapshotPrefix(_ window: UInt64) -> [UInt8] { StorageKey.uint64(window) }
+
+    /// Adds to `batch` the snapshots of windows that closed in it, and drops each one's
+    /// predecessor `stateSnapshotWindows` closes back. A window too old to be kept by the end of
+    /// the batch (a catching-up node can close many in one step) is not written at all.
+    func keepStateSnapshots(_ snapshots: [(window: UInt64, entries: [(key: [UInt8], value: [UInt8])])], in batch: inout WriteBatch) throws {
+        guard let newest = snapshots.map(\.window).max() else { return }
+        let family = ColumnFamily.checkpoints.rawValue
+        for (window, entries) in snapshots {
+            if newest - window < Self.stateSnapshotWindows {
+                let prefix = Self.snapshotPrefix(window)
+                for (key, value) in entries { batch.put(family, prefix + key, value) }
+            }
+            if window >= Self.stateSnapshotWindows {
+                try database.scan(family, prefix: Self.snapshotPrefix(window - Self.stateSnapshotWindows)) { key, _ in
+                    batch.delete(family, key)
+                    return true
+                }
+            }
+        }
+    }
+
+    /// The state at window `window`'s close, in key order, if this node still keeps it.
+    public func stateSnapshot(window: UInt64) throws -> [(key: [UInt8], value: [UInt8])]? {
+        let prefix = Self.snapshotPrefix(window)
+        var entries: [(key: [UInt8], value: [UInt8])] = []
+        try database.scan(ColumnFamily.checkpoints.rawValue, prefix: prefix) { key, value in
+            entries.append((Array(key.dropFirst(prefix.count)), value))
+            return true
+        }
+        return entries.isEmpty ? nil : entries
+    }
+
+    /// Why a proof at a window cannot be served.
+    public enum ProofUnavailable: Error, Sendable, CustomStringConvertible {
+        case notClosed(UInt64)
+        case notKept(window: UInt64, oldestKept: UInt64?)
+        /// The kept copy does not hash to the root this node recorded at the close.
+        case damaged(window: UInt64, recorded: Digest, found: Digest)
+
+        public var description: String {
+            switch self {
+            case let .notClosed(window): "window \(window) has not closed here yet"
+            case let .notKept(window, oldest):
+                "this node keeps the state of its last \(ConsensusStore.stateSnapshotWindows) closed windows\(oldest.map { " (from window \($0))" } ?? ""); window \(window) is not among them: ask for a later certified window"
+            case let .damaged(window, recorded, found):
+                "the kept state of window \(window) hashes to \(found.hex), not to the root \(recorded.hex) recorded at its close; the database is damaged"
+            }
+        }
+    }
+
+    /// A proof of `key`'s value (or absence) at window `window`'s close, checked against the state
+    /// root this node recorded then before it is handed out.
+    public func stateProof(window: UInt64, key: [UInt8]) throws -> (proof: StateProof, stateRoot: Digest) {
+        guard let closed = try closedWindow(window) else { throw ProofUnavailable.notClosed(window) }
+        guard let entries = try stateSnapshot(window: window) else {
+            var oldest: UInt64?
+            try database.scan(ColumnFamily.checkpoints.rawValue) { key, _ in
+                oldest = StorageKey.uint64(from: Array(key.prefix(8)))
+                return false
+            }
+            throw ProofUnavailable.notKept(window: window, oldestKept: oldest)
+        }
+        let found = Ledger.stateRoot(entries)
+        guard found == closed.stateRoot else { throw ProofUnavailable.damaged(window: window, recorded: closed.stateRoot, found: found) }
+        return (StateProof.make(key: key, entries: entries), closed.stateRoot)
+    }
+}
