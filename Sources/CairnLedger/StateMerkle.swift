@@ -15,20 +15,30 @@ public enum StateMerkle {
     public static let maxPathLength = 64
 
     public static func leaf(key: [UInt8], value: [UInt8]) -> Digest {
-        var writer = CanonicalWriter(reservingCapacity: key.count + value.count + 9)
-        writer.write(DomainTag.stateLeaf.rawValue)
-        writer.writeBytes(key)
-        writer.writeBytes(value)
-        return SHA256.hash(writer.bytes)
+        var scratch: [UInt8] = []
+        return leaf(key: key, value: value, scratch: &scratch)
+    }
+
+    /// The leaf hash, encoded into `scratch` (reused across a whole root: no allocation per entry).
+    static func leaf(key: [UInt8], value: [UInt8], scratch: inout [UInt8]) -> Digest {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(DomainTag.stateLeaf.rawValue)
+        // len‖key ‖ len‖value as CanonicalWriter.writeBytes writes them (u32 big-endian); state
+        // keys and values are far below 4 GiB, so the truncation never happens.
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: key.count).bigEndian) { scratch.append(contentsOf: $0) }
+        scratch.append(contentsOf: key)
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: value.count).bigEndian) { scratch.append(contentsOf: $0) }
+        scratch.append(contentsOf: value)
+        return SHA256.hash(scratch)
     }
 
     public static func node(_ left: Digest, _ right: Digest) -> Digest {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(65)
-        bytes.append(DomainTag.stateNode.rawValue)
-        bytes.append(contentsOf: left.bytes)
-        bytes.append(contentsOf: right.bytes)
-        return SHA256.hash(bytes)
+        withUnsafeTemporaryAllocation(byteCount: 65, alignment: 1) { buffer in
+            buffer[0] = DomainTag.stateNode.rawValue
+            left.bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[1 ..< 33]).copyMemory(from: $0) }
+            right.bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[33 ..< 65]).copyMemory(from: $0) }
+            return SHA256.hash(UnsafeRawBufferPointer(buffer))
+        }
     }
 
     /// The state root over a tree of `count` leaves whose tree root is `tree`.
@@ -46,8 +56,9 @@ public enum StateMerkle {
     public static func root(_ entries: some Sequence<(key: [UInt8], value: [UInt8])>) -> Digest {
         var peaks: [(size: UInt64, hash: Digest)] = []
         var count: UInt64 = 0
+        var scratch: [UInt8] = []
         for (key, value) in entries {
-            var peak = (size: UInt64(1), hash: leaf(key: key, value: value))
+            var peak = (size: UInt64(1), hash: leaf(key: key, value: value, scratch: &scratch))
             while let last = peaks.last, last.size == peak.size {
                 peaks.removeLast()
                 peak = (last.size &* 2, node(last.hash, peak.hash))
@@ -164,7 +175,8 @@ public struct StateProof: Hashable, Sendable {
 
     /// The proof for `key` over `entries` (the whole state, in key order).
     public static func make(key: [UInt8], entries: [(key: [UInt8], value: [UInt8])]) -> StateProof {
-        let leaves = entries.map { StateMerkle.leaf(key: $0.key, value: $0.value) }
+        var scratch: [UInt8] = []
+        let leaves = entries.map { StateMerkle.leaf(key: $0.key, value: $0.value, scratch: &scratch) }
         func leaf(_ i: Int) -> Leaf {
             Leaf(index: UInt64(i), key: entries[i].key, value: entries[i].value, path: StateMerkle.path(i, leaves[...]))
         }
@@ -185,7 +197,16 @@ public struct StateProof: Hashable, Sendable {
         return proof
     }
 
-    /// The value the proof shows `key` holds under `root` (nil: it shows the key absent), or a
+    /// The value the proof shows `expected` holds under `root` (nil: absent): `verify(root:)` for
+    /// a proof that must be about the key the caller asked for, not one the prover picked.
+    public func verify(key expected: [UInt8], root: Digest) throws(Failure) -> [UInt8]? {
+        guard key == expected else {
+            throw Failure(description: "the proof is about \(StateKey.describe(key)), not \(StateKey.describe(expected))")
+        }
+        return try verify(root: root)
+    }
+
+    /// The value the proof shows its `key` holds under `root` (nil: it shows the key absent), or a
     /// failure naming what does not hold.
     public func verify(root: Digest) throws(Failure) -> [UInt8]? {
         func check(_ leaf: Leaf, _ name: String) throws(Failure) {

@@ -136,6 +136,7 @@ public enum NodeAPI {
                                                                         burst: Double(limits.apiBurst))))
         let blobs = BlobStore(database: validator.database)
         let rejections = RejectionCounter()
+        let proofs = StateProofService(store: validator.node.database)
         let node = validator.node
         let quorumPeers = 2 * validator.genesis.faultTolerance
         // A live validator sends at least an empty vertex every max round interval, and repeats
@@ -317,7 +318,9 @@ public enum NodeAPI {
                 return NodeAPI.error(.badRequest, "bad_request", "key must be a state key as hex, 1 to \(StateKey.maxLength) bytes (e.g. 612f ‖ public key for an account)")
             }
             do {
-                let (proof, root) = try validator.node.database.stateProof(window: window, key: key)
+                guard let (proof, root) = try proofs.prove(window: window, key: key) else {
+                    return NodeAPI.error(.serviceUnavailable, "busy", "another proof is being computed; retry in a moment")
+                }
                 let certified = try validator.node.database.checkpoint(window) != nil
                 return json(ProofReply(window: window, state_root: root.hex, certified: certified, key: StateKey.describe(key), proof: proof))
             } catch let unavailable as ConsensusStore.ProofUnavailable {

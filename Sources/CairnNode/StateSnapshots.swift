@@ -1,6 +1,7 @@
 import CairnCore
 import CairnLedger
 import CairnStorage
+import NIOConcurrencyHelpers
 
 /// The ledger state as it stood when each recent window closed, in the `checkpoints` column family
 /// (window ‖ state key → value), so the node can prove one entry under the state root that a
@@ -63,20 +64,51 @@ extension ConsensusStore {
         }
     }
 
-    /// A proof of `key`'s value (or absence) at window `window`'s close, checked against the state
-    /// root this node recorded then before it is handed out.
-    public func stateProof(window: UInt64, key: [UInt8]) throws -> (proof: StateProof, stateRoot: Digest) {
+    /// A proof of `key`'s value (or absence) at window `window`'s close. Unless `rootChecked`
+    /// (the caller checked this window's copy before; kept copies never change), the copy is first
+    /// checked against the state root this node recorded at the close.
+    public func stateProof(window: UInt64, key: [UInt8], rootChecked: Bool = false) throws -> (proof: StateProof, stateRoot: Digest) {
         guard let closed = try closedWindow(window) else { throw ProofUnavailable.notClosed(window) }
         guard let entries = try stateSnapshot(window: window) else {
-            var oldest: UInt64?
-            try database.scan(ColumnFamily.checkpoints.rawValue) { key, _ in
-                oldest = StorageKey.uint64(from: Array(key.prefix(8)))
-                return false
-            }
-            throw ProofUnavailable.notKept(window: window, oldestKept: oldest)
+            // Windows close in order and each close drops the copy 8 back: no scan over the
+            // deleted copies' tombstones is needed to name the oldest one kept.
+            let open = try progress().window
+            throw ProofUnavailable.notKept(window: window, oldestKept: open == 0 ? nil : open - min(open, Self.stateSnapshotWindows))
         }
-        let found = Ledger.stateRoot(entries)
-        guard found == closed.stateRoot else { throw ProofUnavailable.damaged(window: window, recorded: closed.stateRoot, found: found) }
+        if !rootChecked {
+            let found = Ledger.stateRoot(entries)
+            guard found == closed.stateRoot else { throw ProofUnavailable.damaged(window: window, recorded: closed.stateRoot, found: found) }
+        }
         return (StateProof.make(key: key, entries: entries), closed.stateRoot)
+    }
+}
+
+/// The API's side of proofs: each costs hashing the whole kept state, so one runs at a time (a
+/// client asking faster gets 503 `busy` rather than crowding consensus off the cores), and each
+/// kept window's copy is checked against its recorded root once.
+public final class StateProofService: Sendable {
+    let store: ConsensusStore
+    private let state = NIOLockedValueBox<(running: Bool, checked: Set<UInt64>)>((false, []))
+
+    public init(store: ConsensusStore) { self.store = store }
+
+    /// The proof, or nil when another one is being computed.
+    public func prove(window: UInt64, key: [UInt8]) throws -> (proof: StateProof, stateRoot: Digest)? {
+        let checked: Bool? = state.withLockedValue { state in
+            guard !state.running else { return nil }
+            state.running = true
+            return state.checked.contains(window)
+        }
+        guard let checked else { return nil }
+        defer { state.withLockedValue { $0.running = false } }
+        let result = try store.stateProof(window: window, key: key, rootChecked: checked)
+        state.withLockedValue { state in
+            state.checked.insert(window)
+            // Only the last few windows are kept; forget the rest.
+            if state.checked.count > 2 * Int(ConsensusStore.stateSnapshotWindows), let newest = state.checked.max() {
+                state.checked = state.checked.filter { $0 + ConsensusStore.stateSnapshotWindows > newest }
+            }
+        }
+        return result
     }
 }

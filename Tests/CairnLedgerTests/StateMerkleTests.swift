@@ -110,6 +110,9 @@ struct StateMerkleTests {
             changed = proof
             changed.key = entry.key + [0]
             #expect(throws: StateProof.Failure.self) { try changed.verify(root: root) }
+            // A genuine proof about another key than the one asked for.
+            #expect(throws: StateProof.Failure.self) { try proof.verify(key: entry.key + [0], root: root) }
+            #expect(try proof.verify(key: entry.key, root: root) == entry.value)
 
             // Hiding a present entry: its two neighbours are genuine, but not adjacent.
             if i > 0, i + 1 < entries.count {

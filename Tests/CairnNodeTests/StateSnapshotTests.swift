@@ -28,6 +28,9 @@ struct StateSnapshotTests {
                 batch.put(ClosedWindow(window: window, stateRoot: Ledger.stateRoot(Self.state(window)), sequenceHash: .zero, delivered: window),
                           .meta, ConsensusStore.closedWindowKey(window))
             }
+            var progress = ConsensusStore.Progress()
+            progress.window = windows.upperBound + 1
+            batch.put(progress, .meta, ConsensusStore.progressKey)
             try store.keepStateSnapshots(windows.map { ($0, Self.state($0)) }, in: &batch)
             try database.write(batch, sync: false)
         }
