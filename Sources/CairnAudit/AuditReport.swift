@@ -2,6 +2,7 @@ import CairnCore
 import CairnLedger
 import CairnNode
 import CairnStorage
+import CairnTraining
 import Foundation
 
 /// `cairn audit report`: one HTML file that opens with no network access — inline SVG charts, no
@@ -20,7 +21,10 @@ public struct AuditReport {
 
     /// The collected data, separate from the drawing so that tests can check both.
     public struct Data: Sendable {
+        /// The node's own measurement per window (meta, never in state).
         public var heldOut: [(window: UInt64, loss: Double)] = []
+        /// The same loss recomputed by the auditor from each window's model (`recomputeHeldOut`).
+        public var heldOutRecomputed: [(window: UInt64, loss: Double)] = []
         /// Per trainer name: (window, mu, sigma) after each rated window.
         public var ratings: [(name: String, points: [(window: UInt64, mu: Double, sigma: Double)])] = []
         /// Per window: trainers' and validators' parts paid and burned (base units).
@@ -102,13 +106,50 @@ public struct AuditReport {
         return data
     }
 
+    /// The held-out loss of every closed window's starting model, computed here from the model
+    /// blob the state names (its hash checked) on genesis' held-out contexts, so the chart does
+    /// not rest on the node's word. `report(done, total)` after each window.
+    public func recomputeHeldOut(task: ReferenceTask, into data: inout Data, progress report: (Int, Int) -> Void = { _, _ in }) throws {
+        let spec = genesis.task
+        let updater = try ModelUpdater(blobs: BlobStore(database: store.database), task: spec, storesModels: false)
+        var windows: [UInt64] = []
+        var window: UInt64 = 0
+        while try store.closedWindow(window) != nil {
+            windows.append(window)
+            guard window < .max else { break }
+            window += 1
+        }
+        let count = Int(spec.evaluation.heldOutContexts)
+        let workspace = ByteMLP.Workspace(layout: task.layout, capacity: ReferenceTask.batchCapacity)
+        var previous: (hash: Digest, loss: Double)?
+        for (n, window) in windows.enumerated() {
+            defer { report(n + 1, windows.count) }
+            guard let record = try store.model(window: window) else { continue }
+            // Windows 0 and 1 share θ_0 (D48): the same model is measured once.
+            if let previous, previous.hash == record.hash {
+                data.heldOutRecomputed.append((window, previous.loss))
+                continue
+            }
+            let loss = task.heldOutLoss(try updater.parameters(of: record), count: count, workspace: workspace)
+            data.heldOutRecomputed.append((window, loss))
+            previous = (record.hash, loss)
+        }
+    }
+
     // MARK: Drawing
 
     public static func html(_ data: Data, chain: String, generated: String) -> String {
         let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#843c39"]
         var charts: [String] = []
-        charts.append(lineChart(id: "heldout", title: "Held-out loss per window (as measured by this node)", yLabel: "loss (nats per byte)",
-                                series: [("held-out", palette[0], data.heldOut.map { (Double($0.window), $0.loss, nil) })]))
+        // The auditor's recomputation when it ran, the node's own measurement beside it.
+        var heldOut: [(name: String, color: String, points: [Point])] = []
+        if !data.heldOutRecomputed.isEmpty {
+            heldOut.append(("recomputed by this audit", palette[0], data.heldOutRecomputed.map { (Double($0.window), $0.loss, nil) }))
+        }
+        heldOut.append(("measured by the node", palette[3], data.heldOut.map { (Double($0.window), $0.loss, nil) }))
+        charts.append(lineChart(id: "heldout", title: data.heldOutRecomputed.isEmpty ? "Held-out loss per window (as measured by the node)"
+                                    : "Held-out loss per window of the model it trained from (recomputed here; the node's measurement beside it)",
+                                yLabel: "loss (nats per byte)", series: heldOut))
         charts.append(lineChart(id: "ratings", title: "Trainer ratings: OpenSkill μ with a ±σ band, after each window", yLabel: "rating (μ, band μ ± σ)",
                                 series: data.ratings.enumerated().map { i, s in
                                     (s.name, palette[i % palette.count], s.points.map { (Double($0.window), $0.mu, $0.sigma) })
@@ -139,7 +180,9 @@ public struct AuditReport {
             </style></head><body>
             <h1>Cairn audit report — chain \(escape(chain))</h1>
             <p>Generated \(escape(generated)) by <code>cairn audit report</code> from the node's stored history (windows: \(data.payouts.count)).
-            Every figure is drawn from ledger state the audit re-derives, except the held-out loss, which each node measures itself.</p>
+            Ratings, payouts, flags and latency come from the node's stored state and sequence (<code>cairn audit verify</code> checks they are what a replay from genesis gives); \(data.heldOutRecomputed.isEmpty
+                ? "the held-out loss is the node's own measurement (not recomputed: <code>--node-loss-only</code>)."
+                : "the held-out loss is recomputed here from each window's model, the node's own measurement beside it.")</p>
             \(charts.joined(separator: "\n"))
             <script>
             // Counts what each chart drew; a headless browser reads the result from the DOM.

@@ -83,13 +83,36 @@ struct AuditReportCommand: ParsableCommand {
     @Option(help: "The directory to write index.html into (created if missing).")
     var out: String
 
+    @Option(help: "The corpus directory genesis hashes, to recompute the held-out loss (default: the node's [training] corpus, or /usr/share/games/fortunes).")
+    var corpus: String?
+
+    @Flag(help: "Chart only the node's own held-out measurement; do not recompute it (no corpus needed).")
+    var nodeLossOnly = false
+
     func validate() throws {
         guard (home == nil) != (archive == nil) else { throw ValidationError("give exactly one of --home DIR and --archive FILE") }
     }
 
     func run() throws {
+        let corpusDirectory = try corpus ?? home.map { try NodeConfig.load(path: NodeHome($0).configFile).corpusDirectory } ?? "/usr/share/games/fortunes"
+        let terminal = isatty(STDERR_FILENO) == 1
         let body: (Database, Genesis) throws -> String = { database, genesis in
-            let data = try AuditReport(database: database, genesis: genesis).collect()
+            let report = AuditReport(database: database, genesis: genesis)
+            var data = try report.collect()
+            if !nodeLossOnly {
+                let text: CorpusText
+                do {
+                    text = try CorpusText(directory: corpusDirectory, expected: genesis.task.corpus)
+                } catch {
+                    throw CLIError("cannot recompute the held-out loss: \(error); give --corpus DIR (the corpus genesis hashes) or --node-loss-only")
+                }
+                let task = try ReferenceTask(corpus: text, model: genesis.task.model)
+                try report.recomputeHeldOut(task: task, into: &data) { done, total in
+                    guard terminal else { return }
+                    FileHandle.standardError.write(Data("\r\u{1B}[Krecomputing the held-out loss: window \(done)/\(total)".utf8))
+                }
+                if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            }
             return AuditReport.html(data, chain: genesis.chainID, generated: ISO8601DateFormatter().string(from: Date()))
         }
         let html = try home.map { try Audit.withDatabase(home: $0, body) } ?? Audit.withArchive(archive!, body)

@@ -1,3 +1,4 @@
+import CairnAudit
 import CairnCore
 import CairnCrypto
 import CairnLedger
@@ -92,7 +93,24 @@ extension NodeProcesses {
             #expect(tampered.status != 0 && tampered.stderr.contains("e/ (evaluation) \(contributionID.hex)"), "\(tampered.stdout) \(tampered.stderr)")
             let html = try runProcess(net.cairn, ["audit", "report", "--home", "\(net.directory)/node2", "--out", "\(net.directory)/report"])
             let page = try String(contentsOfFile: "\(net.directory)/report/index.html", encoding: .utf8)
-            #expect(html.status == 0 && page.contains("id=\"payouts\"") && page.contains("id=\"ratings\""), "\(html.stderr)")
+            #expect(html.status == 0 && page.contains("id=\"payouts\"") && page.contains("id=\"ratings\"") && page.contains("recomputed by this audit"),
+                    "\(html.stderr)")
+            // The held-out loss the report recomputes from each window's model is the node's own
+            // measurement (same function; summation may differ in the last bits across BLAS threads).
+            do {
+                let home = "\(net.directory)/node2"
+                let database = try NodeDatabase.open(path: "\(home)/data/db", genesisHash: genesis.hash)
+                defer { database.close() }
+                let corpus = try CorpusText(directory: try NodeConfig.load(path: NodeHome(home).configFile).corpusDirectory, expected: genesis.task.corpus)
+                let auditReport = AuditReport(database: database, genesis: genesis)
+                var data = try auditReport.collect()
+                try auditReport.recomputeHeldOut(task: try ReferenceTask(corpus: corpus, model: genesis.task.model), into: &data)
+                #expect(data.heldOutRecomputed.count >= 2 && !data.heldOut.isEmpty)
+                for measured in data.heldOut {
+                    let recomputed = try #require(data.heldOutRecomputed.first { $0.window == measured.window })
+                    #expect(abs(recomputed.loss - measured.loss) <= 1e-5 * measured.loss, "window \(measured.window): \(recomputed.loss) vs \(measured.loss)")
+                }
+            }
         }
 
         /// Contribution `id` as node `i`'s `/v1/windows` lists it, with the window it landed in (the
