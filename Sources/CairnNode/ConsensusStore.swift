@@ -18,10 +18,13 @@ public struct ConsensusStore: Sendable {
     public let database: Database
     /// Executes each committed leader into ledger state, in the same batch (nil: consensus only).
     let ledger: LedgerRuntime?
+    /// Closed windows whose whole state is kept for Merkle proofs (`StateSnapshots.swift`).
+    public let proofWindows: UInt64
 
-    public init(database: Database, ledger: LedgerRuntime? = nil) {
+    public init(database: Database, ledger: LedgerRuntime? = nil, proofWindows: UInt64 = ConsensusStore.defaultProofWindows) {
         self.database = database
         self.ledger = ledger
+        self.proofWindows = max(1, min(proofWindows, Self.maxProofWindows))
     }
 
     static let progressKey = Array("consensus".utf8)

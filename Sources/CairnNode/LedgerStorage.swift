@@ -7,9 +7,12 @@ import CairnStorage
 public struct LedgerRuntime: Sendable {
     public let ledger: Ledger
     public let verify: @Sendable (SignedRecord) -> Bool
+    /// Closed windows whose state the node keeps for proofs (`[storage] proof_windows`).
+    public let proofWindows: UInt64
 
-    public init(ledger: Ledger, verify: @escaping @Sendable (SignedRecord) -> Bool) {
+    public init(ledger: Ledger, proofWindows: UInt64 = ConsensusStore.defaultProofWindows, verify: @escaping @Sendable (SignedRecord) -> Bool) {
         self.ledger = ledger
+        self.proofWindows = proofWindows
         self.verify = verify
     }
 }

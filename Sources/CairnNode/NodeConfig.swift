@@ -23,6 +23,9 @@ public struct NodeConfig: Sendable, Hashable {
     /// local: validators with different intervals still agree, they only propose at other times).
     public var minRoundIntervalMs: UInt64?
     public var maxRoundIntervalMs: UInt64?
+    /// `[storage] proof_windows`: closed windows whose whole state is kept so that
+    /// `/v1/checkpoints/{k}/proof/{key}` can answer for them (D58); each is a copy of the state.
+    public var proofWindows: UInt64 = 8
 
     /// `[limits]`: what one client may ask of the API.
     public struct Limits: Sendable, Hashable {
@@ -72,6 +75,7 @@ public struct NodeConfig: Sendable, Hashable {
                    "api_max_connections_per_client", "api_idle_timeout_seconds"],
         "consensus": ["min_round_interval_ms", "max_round_interval_ms"],
         "training": ["corpus", "evaluate"],
+        "storage": ["proof_windows"],
         "testing": ["evaluator", "accept_missing_blobs"],
     ]
 
@@ -137,6 +141,12 @@ public struct NodeConfig: Sendable, Hashable {
         if let count = try positive("api_max_connections", 1 ... 1_000_000) { config.limits.apiMaxConnections = count }
         if let count = try positive("api_max_connections_per_client", 1 ... 1_000_000) { config.limits.apiMaxConnectionsPerClient = count }
         if let seconds = try positive("api_idle_timeout_seconds", 1 ... 3600) { config.limits.apiIdleTimeoutSeconds = seconds }
+        if let value = table["storage"]?["proof_windows"] {
+            guard let int = value.int, (1 ... 4096).contains(int) else {
+                throw Error(description: "\(path): storage.proof_windows must be an integer in 1…4096 (closed windows whose state is kept for proofs; each is a copy of the state)")
+            }
+            config.proofWindows = UInt64(int)
+        }
         for (key, range) in [("min_round_interval_ms", 1 ... 60_000), ("max_round_interval_ms", 1 ... 600_000)] {
             guard let value = table["consensus"]?[key] else { continue }
             guard let int = value.int, range.contains(int) else {

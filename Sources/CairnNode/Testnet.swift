@@ -251,6 +251,11 @@ public struct TestnetGenerator: Sendable {
         # Evaluate every committed contribution (commit, then reveal; ARCHITECTURE §6).
         evaluate = true
 
+        [storage]
+        # Closed windows whose whole state is kept, so light clients can get Merkle proofs of a
+        # balance or rating under those windows' checkpoint certificates (each is a state copy).
+        proof_windows = 8
+
         [limits]
         # Per client IP address: API requests per second, and the burst allowed above it.
         api_requests_per_second = 500

@@ -93,7 +93,8 @@ public struct Validator: Sendable {
                 verifiedRecords.insert(id)
                 return true
             },
-            ledger: LedgerRuntime(ledger: Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater)) { record in
+            ledger: LedgerRuntime(ledger: Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater),
+                                  proofWindows: config.proofWindows) { record in
                 verifiedRecords.contains(Hashing.digest(.record, record.canonicalBytes))
                     || record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
                                                                                         nonce: record.nonce, body: record.body))

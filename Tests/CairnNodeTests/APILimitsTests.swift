@@ -75,10 +75,13 @@ extension NodeProcesses {
             #expect(config.limits.apiRequestsPerSecond == 7 && config.limits.apiBurst == 9 && config.limits.maxBlobBytes == 1024)
             try Data((base + "[consensus]\nmin_round_interval_ms = 10\nmax_round_interval_ms = 500\n").utf8).write(to: URL(fileURLWithPath: path))
             let paced = try NodeConfig.load(path: path)
-            #expect(paced.minRoundIntervalMs == 10 && paced.maxRoundIntervalMs == 500)
+            #expect(paced.minRoundIntervalMs == 10 && paced.maxRoundIntervalMs == 500 && paced.proofWindows == 8)
+            try Data((base + "[storage]\nproof_windows = 3\n").utf8).write(to: URL(fileURLWithPath: path))
+            #expect(try NodeConfig.load(path: path).proofWindows == 3)
             for (line, key) in [("[limits]\napi_burst = 0", "limits.api_burst"), ("[limits]\nmax_blob_bytes = \"big\"", "limits.max_blob_bytes"),
                                 ("[limits]\nrate = 1", "limits.rate"), ("[consensus]\nmin_round_interval_ms = 0", "consensus.min_round_interval_ms"),
-                                ("[consensus]\nmin_round_interval_ms = 90\nmax_round_interval_ms = 80", "consensus.min_round_interval_ms")] {
+                                ("[consensus]\nmin_round_interval_ms = 90\nmax_round_interval_ms = 80", "consensus.min_round_interval_ms"),
+                                ("[storage]\nproof_windows = 0", "storage.proof_windows"), ("[storage]\nproof_windows = 4097", "storage.proof_windows")] {
                 try Data((base + "\(line)\n").utf8).write(to: URL(fileURLWithPath: path))
                 do {
                     _ = try NodeConfig.load(path: path)

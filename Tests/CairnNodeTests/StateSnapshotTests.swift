@@ -15,7 +15,7 @@ struct StateSnapshotTests {
          (StateKey.windowRewards(window), [1, 2, 3])].sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 
-    @Test("the last eight closed windows are kept, whether they close one per batch or many in one; each proves its own state")
+    @Test("the last eight closed windows are kept, whether they close one per batch or many in one; each proves its own state; a restart keeping fewer drops the rest at once")
     func retention() throws {
         let path = FileManager.default.temporaryDirectory.path + "/cairn-snapshots-\(UInt64.random(in: 0 ... .max))"
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -54,12 +54,29 @@ struct StateSnapshotTests {
         #expect(throws: StateProof.Failure.self) { try earlier.verify(root: root) }
 
         #expect { try store.stateProof(window: 5, key: key) } throws: { error in
-            guard case let .notKept(window, oldest) = error as? ConsensusStore.ProofUnavailable else { return false }
+            guard case let .notKept(window, oldest, 8) = error as? ConsensusStore.ProofUnavailable else { return false }
             return window == 5 && oldest == 20 && "\(error)".contains("from window 20")
         }
         #expect { try store.stateProof(window: 28, key: key) } throws: { error in
             guard case .notClosed(28) = error as? ConsensusStore.ProofUnavailable else { return false }
             return true
+        }
+
+        // Restarted keeping 3 (`[storage] proof_windows = 3`): the start drops the older copies at
+        // once, and later closes keep 3.
+        let smaller = ConsensusStore(database: database, proofWindows: 3)
+        try smaller.pruneStateSnapshots()
+        #expect(try kept() == Array(25 ... 27))
+        var batch = WriteBatch()
+        var progress = ConsensusStore.Progress()
+        progress.window = 29
+        batch.put(progress, .meta, ConsensusStore.progressKey)
+        try smaller.keepStateSnapshots([(28, Self.state(28))], in: &batch)
+        try database.write(batch, sync: false)
+        #expect(try kept() == Array(26 ... 28))
+        #expect { try smaller.stateProof(window: 25, key: key) } throws: { error in
+            guard case let .notKept(25, oldest, 3) = error as? ConsensusStore.ProofUnavailable else { return false }
+            return oldest == 26 && "\(error)".contains("last 3 closed windows")
         }
     }
 }
