@@ -8,7 +8,7 @@ import Foundation
 /// `cairn audit report`: one HTML file that opens with no network access — inline SVG charts, no
 /// script from anywhere else — showing the held-out loss per window, each trainer's rating with its
 /// uncertainty band, payouts per window, evaluation disagreements and flagged validators, and
-/// ordering latency. Every chart carries `data-points` (how many points or bars it drew) so a
+/// commit latency. Every chart carries `data-points` (how many points or bars it drew) so a
 /// headless browser can check that none is empty (`tools/report-check`).
 public struct AuditReport {
     let store: ConsensusStore
@@ -32,7 +32,8 @@ public struct AuditReport {
         /// Per window: reveals outside their quorum (LSH disagreements), unrevealed commitments,
         /// deviant validators.
         public var flags: [(window: UInt64, outsideQuorum: UInt64, unrevealed: UInt64, deviant: UInt64)] = []
-        /// Per window: mean and largest ordering latency (leader's timestamp − vertex timestamp), ms.
+        /// Per window: mean and largest commit latency in consensus time (vertex timestamp → the
+        /// (2f+1)-th timestamp of its leader's wave's last round), ms.
         public var latency: [(window: UInt64, meanMs: Double, maxMs: Double)] = []
 
         public init() {}
@@ -76,30 +77,35 @@ public struct AuditReport {
             series[name, default: []].append((window, TrainerRating.double(result.muAfterNano), TrainerRating.double(result.sigmaAfterNano)))
         }
         data.ratings = series.keys.sorted().map { ($0, series[$0]!.sorted { $0.window < $1.window }) }
-        // Ordering latency per window, from the stored sequence (positions of each window's close).
+        // Commit latency per window, in consensus time (vertex timestamps, D46): from a vertex's
+        // timestamp to the moment its leader could be committed — the (2f+1)-th timestamp among the
+        // certified vertices of the leader's wave's last round (leader round + 3), the earliest
+        // at which 2f+1 of them can vouch for it. A leader committed recursively, by a later
+        // wave, was committed later than that: for its vertices this is a lower bound.
+        let quorum = 2 * genesis.faultTolerance + 1
+        var commitTime: [UInt64: UInt64?] = [:]
+        func committed(leaderRound: UInt64) throws -> UInt64? {
+            if let known = commitTime[leaderRound] { return known }
+            let (last, overflow) = leaderRound.addingReportingOverflow(3)
+            var stamps = overflow ? [] : try store.certificates(rounds: last, to: last, limit: 10_000).map(\.vertex.timestampMs).sorted()
+            if stamps.count < quorum { stamps = [] }
+            let time = stamps.isEmpty ? nil : stamps[quorum - 1]
+            commitTime[leaderRound] = time
+            return time
+        }
         var start: UInt64 = 0
         for closed in closes {
             var total = 0.0, largest = 0.0, count = 0.0
             var position = start
-            var batch: [Vertex] = []
-            var leaderRound: UInt64?
-            func flush() {
-                guard let leader = batch.last else { return }
-                for vertex in batch where leader.timestampMs >= vertex.timestampMs {
-                    let ms = Double(leader.timestampMs - vertex.timestampMs)
-                    total += ms
-                    largest = max(largest, ms)
-                    count += 1
-                }
-                batch = []
-            }
             while position < closed.delivered {
                 guard let (entry, certificate) = try store.delivered(at: position) else { break }
-                if leaderRound != entry.leaderRound { flush(); leaderRound = entry.leaderRound }
-                batch.append(certificate.vertex)
                 position += 1
+                guard let time = try committed(leaderRound: entry.leaderRound), time >= certificate.vertex.timestampMs else { continue }
+                let ms = Double(time - certificate.vertex.timestampMs)
+                total += ms
+                largest = max(largest, ms)
+                count += 1
             }
-            flush()
             if count > 0 { data.latency.append((closed.window, total / count, largest)) }
             start = closed.delivered
         }
@@ -165,7 +171,7 @@ public struct AuditReport {
                                         ("commitments never revealed", palette[3], data.flags.map { Double($0.unrevealed) }),
                                         ("deviant losses", palette[4], data.flags.map { Double($0.deviant) })],
                                allowEmpty: true))
-        charts.append(lineChart(id: "latency", title: "Ordering latency per window (leader timestamp − vertex timestamp)", yLabel: "milliseconds",
+        charts.append(lineChart(id: "latency", title: "Commit latency per window: vertex timestamp → 2f+1 timestamps in its leader's wave's last round", yLabel: "milliseconds",
                                 series: [("mean", palette[0], data.latency.map { (Double($0.window), $0.meanMs, nil) }),
                                          ("largest", palette[1], data.latency.map { (Double($0.window), $0.maxMs, nil) })]))
         return """
