@@ -65,7 +65,7 @@ public actor ConsensusNode {
         fetchServing = FetchServing(settings: settings)
         self.verifier = MessageVerifier(settings: settings, verifier: verifier, coin: coinVerifier, payloadValidator: payloadValidator,
                                         cache: VerificationCache())
-        store = ConsensusStore(database: database, ledger: ledger, proofWindows: ledger?.proofWindows ?? ConsensusStore.defaultProofWindows)
+        store = ConsensusStore(database: database, ledger: ledger)
         if ledger != nil {
             try store.initializeLedger(genesisState)
             try store.pruneStateSnapshots()

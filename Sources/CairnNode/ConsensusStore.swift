@@ -18,13 +18,15 @@ public struct ConsensusStore: Sendable {
     public let database: Database
     /// Executes each committed leader into ledger state, in the same batch (nil: consensus only).
     let ledger: LedgerRuntime?
-    /// Closed windows whose whole state is kept for Merkle proofs (`StateSnapshots.swift`).
+    /// Closed windows whose whole state is kept for Merkle proofs (`StateSnapshots.swift`): the
+    /// ledger runtime's setting unless given here.
     public let proofWindows: UInt64
 
-    public init(database: Database, ledger: LedgerRuntime? = nil, proofWindows: UInt64 = ConsensusStore.defaultProofWindows) {
+    public init(database: Database, ledger: LedgerRuntime? = nil, proofWindows: UInt64? = nil) {
         self.database = database
         self.ledger = ledger
-        self.proofWindows = max(1, min(proofWindows, Self.maxProofWindows))
+        let kept = proofWindows ?? ledger?.proofWindows ?? Self.defaultProofWindows
+        self.proofWindows = max(1, min(kept, Self.maxProofWindows))
     }
 
     static let progressKey = Array("consensus".utf8)

@@ -18,6 +18,11 @@ extension NodeProcesses {
             // Short windows so that several close (with rewards and checkpoint certificates).
             let net = try LocalNetwork(validators: 4, windowMs: 1500)
             defer { net.stopAll() }
+            // Node 2 keeps the state of only its last 2 closes for proofs (`[storage] proof_windows`).
+            let node2Config = "\(net.directory)/node2/config/config.toml"
+            let configText = try String(contentsOfFile: node2Config, encoding: .utf8)
+            #expect(configText.contains("proof_windows = 8"))
+            try configText.replacingOccurrences(of: "proof_windows = 8", with: "proof_windows = 2").write(toFile: node2Config, atomically: true, encoding: .utf8)
             for i in 0 ..< 4 { try net.start(i) }
             let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
             let home = "\(net.directory)/node1"
@@ -51,6 +56,16 @@ extension NodeProcesses {
             }
             net.stopAll()
             try await Task.sleep(for: .milliseconds(500))
+
+            // Node 2 kept exactly its last 2 closes; node 1, the default 8 (or every close so far).
+            for (node, kept) in [(2, UInt64(2)), (1, UInt64(8))] {
+                let database = try NodeDatabase.open(path: "\(net.directory)/node\(node)/data/db", genesisHash: genesis.hash)
+                defer { database.close() }
+                let store = ConsensusStore(database: database)
+                let open = try store.progress().window
+                let windows = try (0 ..< open).filter { try store.stateSnapshot(window: $0) != nil }
+                #expect(open >= 4 && windows == Array(open - min(open, kept) ..< open), "node \(node): kept \(windows) with window \(open) open")
+            }
 
             let clean = try runProcess(net.cairn, ["audit", "verify", "--home", home])
             #expect(clean.status == 0 && clean.stdout.contains("audit OK") && clean.stdout.contains("checkpoint certificates checked"),
