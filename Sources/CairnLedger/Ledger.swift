@@ -226,11 +226,6 @@ public struct Ledger: Sendable {
     public static func stateRoot(_ entries: some Sequence<(key: [UInt8], value: [UInt8])>) -> Digest {
         StateMerkle.root(entries)
     }
-
-    /// The state root of `store` with `overlay` applied.
-    public static func stateRoot(store: some LedgerStore, overlay: Overlay) throws -> Digest {
-        try stateRoot(overlay.entries(prefix: [], in: store))
-    }
 }
 
 /// One leader's execution in progress: the store plus what this execution changed so far.

@@ -252,7 +252,7 @@ struct LedgerTests {
                 }
                 _ = try ledger.execute(leader.vertices, leaderTimeMs: leader.round, beacon: Hashing.digest(.coinLeader, leader.round.canonicalBytes),
                                        store: store, overlay: &overlay, verify: world.verify)
-                roots.append(try Ledger.stateRoot(store: store, overlay: overlay))
+                roots.append(Ledger.stateRoot(try overlay.entries(prefix: [], in: store)))
                 if Bool.random(using: &rng) {  // batches of one or several leaders
                     store.commit(overlay)
                     overlay = Overlay()
