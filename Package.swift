@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        // Hummingbird's own header types, named directly by the signed blob-upload headers (D59).
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
     ],
     targets: [
         // MARK: System libraries (Debian -dev packages, installed by tools/setup)
@@ -81,6 +83,7 @@ let package = Package(
         .target(name: "CairnNode",
                 dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "ConsensusSimulator", "CairnNet", "CairnLedger", "CairnTraining", "CairnAllocator",
                                .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "HTTPTypes", package: "swift-http-types"),
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                                .product(name: "TOMLKit", package: "TOMLKit"),

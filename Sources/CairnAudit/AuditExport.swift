@@ -134,7 +134,7 @@ public struct AuditExport {
     }
 
     static let windowColumns = ["window", "state_root", "sequence_hash", "delivered", "model_hash", "certified",
-                                "emitted", "trainers_paid", "validators_paid", "burned", "per_validator"]
+                                "emitted", "trainers_paid", "validators_paid", "burned", "validators_paid_count"]
 
     func windowRows() throws -> [[Cell]] {
         var rows: [[Cell]] = []
@@ -146,7 +146,7 @@ public struct AuditExport {
                          model.map { .text($0.hash.hex) } ?? .null, .bool(try store.checkpoint(window) != nil),
                          rewards.map { .uint($0.emitted) } ?? .null, rewards.map { .uint($0.trainersPaid) } ?? .null,
                          rewards.map { .uint($0.validatorsPaid) } ?? .null, rewards.map { .uint($0.burned) } ?? .null,
-                         rewards.map { .uint($0.perValidator) } ?? .null])
+                         rewards.map { .uint(UInt64($0.validators.count)) } ?? .null])
             guard window < .max else { break }
             window += 1
         }

@@ -135,7 +135,7 @@ public struct Auditor {
         func consensusTime(of leader: Vertex) throws -> UInt64? {
             let parents = try store.certificates(leader.strongEdges)
             guard parents.count == leader.strongEdges.count else { return nil }
-            return ConsensusTime.median(parents.map(\.vertex.timestampMs)) ?? 0
+            return ConsensusTime.leaderTime(parents.map(\.vertex.timestampMs), faults: genesis.faultTolerance) ?? 0
         }
 
         // Executes the vertices of one committed leader and checks every window it closed.
@@ -158,7 +158,7 @@ public struct Auditor {
             }
             let verified = Set(zip(records, valid).filter(\.1).map(\.0.canonicalBytes))
             var overlay = Overlay()
-            let execution = try ledger.execute(vertices, leaderTimeMs: timeMs, beacon: beacon, store: state, overlay: &overlay) { record in
+            let execution = try ledger.execute(vertices, leaderTimeMs: timeMs, leaderRound: leaderRound, beacon: beacon, store: state, overlay: &overlay) { record in
                 verified.contains(record.canonicalBytes)
             }
             state.commit(overlay)

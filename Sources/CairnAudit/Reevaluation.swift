@@ -6,7 +6,7 @@ import CairnStorage
 import CairnTraining
 
 /// `cairn audit verify --reevaluate`: every contribution evaluated again by the auditor, on the
-/// base model and data the ledger names, and compared with the quorum the ledger recorded — the
+/// model and data the ledger names (θ_{k+1} for window k's contributions, D59), and compared with the quorum the ledger recorded — the
 /// SimHash within the Hamming threshold of a majority of the quorum's members, the random- and
 /// own-data improvements within `validator_loss_tolerance_ppb` of the accepted ones, a flagged
 /// outcome flagged again. Run after the replay has shown the stored state is the replay's.
@@ -44,7 +44,7 @@ public struct Reevaluation {
         let tolerance = genesis.rewards.penalties.validatorLossTolerancePPB
         let contributions = try store.stateEntries(prefix: Array("c/".utf8))
         var result = Result()
-        var models: [UInt64: (record: ModelRecord, parameters: [Float])] = [:]
+        var models: [UInt64: (record: ModelRecord, clipBound: Double, parameters: [Float])] = [:]
         for (n, entry) in contributions.enumerated() {
             defer { report(n + 1, contributions.count) }
             guard entry.key.count == 2 + 8 + Digest.byteCount, let id = try? Digest(bytes: Array(entry.key.suffix(Digest.byteCount))) else {
@@ -55,14 +55,18 @@ public struct Reevaluation {
                 continue  // not finalized yet
             }
             guard !outcome.members.isEmpty else { result.withoutQuorum += 1; continue }
-            let window = stored.contribution.baseWindow
+            // The window it landed in (its key), whose successor's model it is evaluated on (D59).
+            let window = try UInt64(canonicalBytes: Array(entry.key[2 ..< 10]))
             if models[window] == nil {
-                guard let record = try store.model(window: window) else { return failed("contribution \(id.hex): state holds no model for its base window \(window)") }
-                models[window] = (record, try updater.parameters(of: record))
+                let evaluated: (record: ModelRecord, clipBound: Double)
+                do { evaluated = try EvaluationService.evaluationModel(window: window, spec: spec) { try store.model(window: $0) } } catch {
+                    return failed("contribution \(id.hex): \(error)")
+                }
+                models[window] = (evaluated.record, evaluated.clipBound, try updater.parameters(of: evaluated.record))
             }
-            let (model, base) = models[window]!
-            let assignment = try EvaluationService.assignmentBeacon(window: window, chain: genesisHash, database: store.database)
-            let mine = EvaluationService.compute(id: id, stored: stored, base: base, clipNorm: model.clipNorm, assignment: assignment,
+            let (_, clipBound, base) = models[window]!
+            let assignment = try EvaluationService.assignmentBeacon(window: stored.contribution.baseWindow, chain: genesisHash, database: store.database)
+            let mine = EvaluationService.compute(id: id, stored: stored, base: base, clipNorm: clipBound, assignment: assignment,
                                                  blob: try blobs.get(stored.contribution.blob), spec: spec, evaluator: evaluator,
                                                  behaviour: .honest, salt: .zero)
             result.reevaluated += 1

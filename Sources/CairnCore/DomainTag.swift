@@ -24,4 +24,6 @@ public enum DomainTag: UInt8, Sendable, CaseIterable {
     /// A state entry as a leaf of the state tree, and an inner node of it (D58).
     case stateLeaf = 0x12
     case stateNode = 0x13
+    /// A trainer's signature authorizing one blob upload (`PUT /v1/blobs/{id}`, D59).
+    case blobUpload = 0x14
 }

@@ -56,15 +56,54 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
     public var outerLearningRate: Double
     /// At most this many accepted contributions are aggregated per window (top-G).
     public var maxAggregated: UInt32
+    /// The clip bound of an outer step whose base model has no clip norm yet (θ_0 and its carry-
+    /// over): every Δ it applies is clipped to at most this L2 norm (D59).
+    public var initialClipNorm: Double
+    /// An outer step clips every Δ to the lower median of the applied norms, but never above this
+    /// factor times the clip norm of the step that produced its base model (D59): however many
+    /// keys an attacker holds, the norm of what one step applies grows by at most this factor per
+    /// window, and evaluations clip to the same bound.
+    public var clipGrowth: Double
+    /// A proposed model with a non-finite parameter or one of larger magnitude is not adopted: the
+    /// step is skipped (the base model carries over) and the skip is recorded (D59).
+    public var maxParameterMagnitude: Double
+    /// At most this many contributions land per window (`window_full` after), sized so that a
+    /// validator evaluates all of them within the commit phase (D59).
+    public var maxContributionsPerWindow: UInt32
+    /// A validator drops an uploaded blob that no committed record names this many windows after
+    /// the upload (D59): uploads cannot fill its disk with blobs nobody uses.
+    public var blobRetentionWindows: UInt32
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case innerSteps = "inner_steps", batchSize = "batch_size", learningRate = "learning_rate",
              learningRateFloor = "learning_rate_floor", warmupSteps = "warmup_steps", weightDecay = "weight_decay",
-             outerLearningRate = "outer_learning_rate", maxAggregated = "max_aggregated"
+             outerLearningRate = "outer_learning_rate", maxAggregated = "max_aggregated", initialClipNorm = "initial_clip_norm",
+             clipGrowth = "clip_growth", maxParameterMagnitude = "max_parameter_magnitude",
+             maxContributionsPerWindow = "max_contributions_per_window", blobRetentionWindows = "blob_retention_windows"
     }
 
+    /// Defaults of the D59 bounds (BENCHMARKS.md, issue 26): honest Δ norms on the reference task
+    /// were 0.93 in window 0 and grew ≈ 1.3× a window; trained parameters stay below 10.
+    public static let defaultInitialClipNorm = 2.0
+    public static let defaultClipGrowth = 2.0
+    public static let defaultMaxParameterMagnitude = 1000.0
+    public static let defaultMaxContributionsPerWindow: UInt32 = 16
+
+    /// The contribution cap for windows of `windowMs` (D59): the commit phase after a window's
+    /// close (¾ of the next window) holds every evaluation of the window's contributions, at the
+    /// slowest evaluation measured on a shared localnet (0.70 s, BENCHMARKS.md) with half the
+    /// validator's time left for consensus and the rest: ⌊0.75·W / (2 · 700 ms)⌋, at least 4.
+    /// 30-second windows give 16.
+    public static func contributionCap(windowMs: UInt32) -> UInt32 {
+        max(4, UInt32(UInt64(windowMs) * 3 / 4 / 1400))
+    }
+    public static let defaultBlobRetentionWindows: UInt32 = 4
+
     public init(innerSteps: UInt32, batchSize: UInt32, learningRate: Double, learningRateFloor: Double, warmupSteps: UInt32,
-                weightDecay: Double, outerLearningRate: Double, maxAggregated: UInt32) {
+                weightDecay: Double, outerLearningRate: Double, maxAggregated: UInt32, initialClipNorm: Double = Self.defaultInitialClipNorm,
+                clipGrowth: Double = Self.defaultClipGrowth, maxParameterMagnitude: Double = Self.defaultMaxParameterMagnitude,
+                maxContributionsPerWindow: UInt32 = Self.defaultMaxContributionsPerWindow,
+                blobRetentionWindows: UInt32 = Self.defaultBlobRetentionWindows) {
         self.innerSteps = innerSteps
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -73,6 +112,11 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
         self.weightDecay = weightDecay
         self.outerLearningRate = outerLearningRate
         self.maxAggregated = maxAggregated
+        self.initialClipNorm = initialClipNorm
+        self.clipGrowth = clipGrowth
+        self.maxParameterMagnitude = maxParameterMagnitude
+        self.maxContributionsPerWindow = maxContributionsPerWindow
+        self.blobRetentionWindows = blobRetentionWindows
     }
 
     public func encode(to writer: inout CanonicalWriter) {
@@ -84,6 +128,11 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
         writer.write(weightDecay)
         writer.write(outerLearningRate)
         writer.write(maxAggregated)
+        writer.write(initialClipNorm)
+        writer.write(clipGrowth)
+        writer.write(maxParameterMagnitude)
+        writer.write(maxContributionsPerWindow)
+        writer.write(blobRetentionWindows)
     }
 
     public init(from reader: inout CanonicalReader) throws {
@@ -95,9 +144,27 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
         weightDecay = try reader.field("weight_decay") { try $0.read(Double.self) }
         outerLearningRate = try reader.field("outer_learning_rate") { try $0.read(Double.self) }
         maxAggregated = try reader.field("max_aggregated") { try $0.read(UInt32.self) }
+        initialClipNorm = try reader.field("initial_clip_norm") { try $0.read(Double.self) }
+        clipGrowth = try reader.field("clip_growth") { try $0.read(Double.self) }
+        maxParameterMagnitude = try reader.field("max_parameter_magnitude") { try $0.read(Double.self) }
+        maxContributionsPerWindow = try reader.field("max_contributions_per_window") { try $0.read(UInt32.self) }
+        blobRetentionWindows = try reader.field("blob_retention_windows") { try $0.read(UInt32.self) }
     }
 
-    public static var minimumEncodedSize: Int { 4 * 4 + 4 * 8 }
+    public static var minimumEncodedSize: Int { 6 * 4 + 7 * 8 }
+
+    /// The largest L2 norm the outer step on a base model with this clip norm may apply per Δ
+    /// (D59): `clipGrowth` × that norm, or `initialClipNorm` while there is none. Evaluations
+    /// clip to the same bound. Double arithmetic, correctly rounded: the same on every validator.
+    public func clipBound(baseClipNorm: Double?) -> Double {
+        Self.clipBound(baseClipNorm: baseClipNorm, initial: initialClipNorm, growth: clipGrowth)
+    }
+
+    public static func clipBound(baseClipNorm: Double?, initial: Double, growth: Double) -> Double {
+        guard let norm = baseClipNorm, norm.isFinite, norm > 0 else { return initial }
+        let bound = norm * growth
+        return bound.isFinite ? bound : initial
+    }
 }
 
 /// How validators evaluate a contribution (ARCHITECTURE §6).
@@ -290,6 +357,9 @@ public struct LSHSpec: Codable, Hashable, Sendable, CanonicalCodable {
 public struct RewardParameters: Codable, Hashable, Sendable, CanonicalCodable {
     /// Paid by a trainer's `register` record: the Sybil cost.
     public var registrationFee: UInt64
+    /// Paid, and burned, with every contribution that lands (D59): each costs every validator an
+    /// evaluation, so a window's worth of spam costs its sender.
+    public var contributionFee: UInt64
     public var emissionPerWindow: UInt64
     /// Share of each window's emission paid to validators, in basis points (0…10000).
     public var validatorShareBps: UInt32
@@ -300,13 +370,14 @@ public struct RewardParameters: Codable, Hashable, Sendable, CanonicalCodable {
     public var penalties: PenaltyParameters
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case registrationFee = "registration_fee", emissionPerWindow = "emission_per_window",
+        case registrationFee = "registration_fee", contributionFee = "contribution_fee", emissionPerWindow = "emission_per_window",
              validatorShareBps = "validator_share_bps", payoutExponent = "payout_exponent", rating, penalties
     }
 
-    public init(registrationFee: UInt64, emissionPerWindow: UInt64, validatorShareBps: UInt32,
+    public init(registrationFee: UInt64, contributionFee: UInt64 = 0, emissionPerWindow: UInt64, validatorShareBps: UInt32,
                 payoutExponent: Double, rating: RatingParameters, penalties: PenaltyParameters = PenaltyParameters()) {
         self.registrationFee = registrationFee
+        self.contributionFee = contributionFee
         self.emissionPerWindow = emissionPerWindow
         self.validatorShareBps = validatorShareBps
         self.payoutExponent = payoutExponent
@@ -316,6 +387,7 @@ public struct RewardParameters: Codable, Hashable, Sendable, CanonicalCodable {
 
     public func encode(to writer: inout CanonicalWriter) {
         writer.write(registrationFee)
+        writer.write(contributionFee)
         writer.write(emissionPerWindow)
         writer.write(validatorShareBps)
         writer.write(payoutExponent)
@@ -325,6 +397,7 @@ public struct RewardParameters: Codable, Hashable, Sendable, CanonicalCodable {
 
     public init(from reader: inout CanonicalReader) throws {
         registrationFee = try reader.field("registration_fee") { try $0.read(UInt64.self) }
+        contributionFee = try reader.field("contribution_fee") { try $0.read(UInt64.self) }
         emissionPerWindow = try reader.field("emission_per_window") { try $0.read(UInt64.self) }
         validatorShareBps = try reader.field("validator_share_bps") { try $0.read(UInt32.self) }
         payoutExponent = try reader.field("payout_exponent") { try $0.read(Double.self) }

@@ -189,6 +189,19 @@ extension TrainingTaskSpec {
             || !(t.outerLearningRate.isFinite && t.outerLearningRate > 0 && t.outerLearningRate <= 4) || !(1...1000).contains(t.maxAggregated) {
             problems.append("task.training needs warmup_steps ≤ 1000000, 0 ≤ weight_decay < 1, 0 < outer_learning_rate ≤ 4 and max_aggregated 1…1000")
         }
+        if !(t.initialClipNorm.isFinite && t.initialClipNorm > 0 && t.initialClipNorm <= 1e6)
+            || !(t.clipGrowth.isFinite && t.clipGrowth >= 1 && t.clipGrowth <= 16) {
+            problems.append("task.training needs 0 < initial_clip_norm ≤ 10^6 and 1 ≤ clip_growth ≤ 16 (the clip bound of the outer step grows at most this factor a window)")
+        }
+        if !(t.maxParameterMagnitude.isFinite && t.maxParameterMagnitude >= 1 && t.maxParameterMagnitude <= 1e30) {
+            problems.append("task.training.max_parameter_magnitude must be in [1, 10^30] (a model with a larger parameter is not adopted)")
+        }
+        if !(1...100_000).contains(t.maxContributionsPerWindow) {
+            problems.append("task.training.max_contributions_per_window must be 1…100000 (size it so a validator evaluates them all within the commit phase)")
+        }
+        if !(1...10_000).contains(t.blobRetentionWindows) {
+            problems.append("task.training.blob_retention_windows must be 1…10000 (windows an uploaded blob that no record names is kept)")
+        }
         let e = evaluation
         if !(1...65_536).contains(e.ownContexts) || !(1...65_536).contains(e.randomContexts) || !(1...4096).contains(e.probeContexts)
             || !(1...1_000_000).contains(e.heldOutContexts) {

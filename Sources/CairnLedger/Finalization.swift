@@ -8,14 +8,10 @@ extension Context {
     /// counted in `ValidatorFlags`; then the window is settled (ratings, penalties, payouts, D53).
     /// Returns the contributions accepted with a positive score, for the outer step.
     mutating func finalizeEvaluations(of window: UInt64) throws -> [AcceptedContribution] {
-        let prefix = StateKey.contributionPrefix(window: window)
         let hashBytes = Int(parameters.lshBits / 8)
         var flags: [UInt32: ValidatorFlags] = [:]
         var decided: [Decided] = []
-        for entry in try overlay.entries(prefix: prefix, in: store) {
-            guard entry.key.count == prefix.count + Digest.byteCount,
-                  let id = try? Digest(bytes: entry.key.suffix(Digest.byteCount)),
-                  let stored = try? StoredContribution(canonicalBytes: entry.value) else { continue }
+        for (id, stored) in try storedContributions(of: window) {
             let reveals = try overlay.entries(prefix: StateKey.evaluations(contribution: id), in: store).compactMap { entry in
                 (try? StoredEvaluation(canonicalBytes: entry.value)).flatMap { stored in
                     (try? UInt32(canonicalBytes: Array(entry.key.suffix(4)))).map { EvaluationQuorum.Reveal(validator: $0, evaluation: stored.evaluation) }
@@ -51,8 +47,16 @@ extension Context {
             }
         }
         let profiles = try contributionProfiles(decided.map { ($0.id, $0.stored) })
-        let copycats = findCopycats(profiles)
-        let oversized = findOversized(profiles, reference: Set(decided.filter { ($0.outcome.score ?? 0) > 0 && copycats[$0.id] == nil }.map(\.id)))
+        // The previous window's contributions count as earlier ones too (D59): their Δs were public
+        // (`GET /v1/blobs`) before this window's were made, and a re-valued replay of one would
+        // otherwise be a new contribution.
+        let previous = window > 0 ? try contributionProfiles(try storedContributions(of: window - 1)) : []
+        let copycats = findCopycats(profiles, previous: previous)
+        // The window's Δs are applied to θ_{window+1} at this close, clipped to at most its bound (D59).
+        let stepBase = window < .max ? try read(ModelRecord.self, StateKey.model(window + 1)) : nil
+        let bound = TrainingSpec.clipBound(baseClipNorm: stepBase?.clipNorm, initial: parameters.initialClipNorm, growth: parameters.clipGrowth)
+        let oversized = findOversized(profiles, reference: Set(decided.filter { ($0.outcome.score ?? 0) > 0 && copycats[$0.id] == nil }.map(\.id)),
+                                      bound: bound)
         for i in decided.indices {
             decided[i].outcome.copycatOf = copycats[decided[i].id]
             write(StateKey.contributionOutcome(decided[i].id), decided[i].outcome)
@@ -87,11 +91,23 @@ extension Context {
         return try ordered.compactMap { id, stored in try transition.profile(ofBlob: stored.contribution.blob).map { (id, $0) } }
     }
 
-    /// The copycat rule (D51): in committed order, a contribution whose kept index set overlaps an
-    /// earlier one's by at least `copycatOverlapPPM` of the smaller set is a copycat of the first
-    /// such earlier one. Integer arithmetic only.
-    func findCopycats(_ profiles: [(id: Digest, profile: ContributionProfile)]) -> [Digest: Digest] {
-        var earlier: [(id: Digest, indices: [UInt32])] = []
+    /// Window `window`'s stored contributions, in key order.
+    func storedContributions(of window: UInt64) throws -> [(id: Digest, stored: StoredContribution)] {
+        let prefix = StateKey.contributionPrefix(window: window)
+        return try overlay.entries(prefix: prefix, in: store).compactMap { entry in
+            guard entry.key.count == prefix.count + Digest.byteCount, let id = try? Digest(bytes: entry.key.suffix(Digest.byteCount)),
+                  let stored = try? StoredContribution(canonicalBytes: entry.value) else { return nil }
+            return (id, stored)
+        }
+    }
+
+    /// The copycat rule (D51, D59): in committed order, a contribution whose kept index set overlaps
+    /// an earlier one's by at least `copycatOverlapPPM` of the smaller set is a copycat of the first
+    /// such earlier one; `previous` (the previous window's contributions, in committed order) are
+    /// all earlier. Integer arithmetic only.
+    func findCopycats(_ profiles: [(id: Digest, profile: ContributionProfile)],
+                      previous: [(id: Digest, profile: ContributionProfile)] = []) -> [Digest: Digest] {
+        var earlier: [(id: Digest, indices: [UInt32])] = previous.filter { !$0.profile.indices.isEmpty }.map { ($0.id, $0.profile.indices) }
         var copycats: [Digest: Digest] = [:]
         for (id, profile) in profiles where !profile.indices.isEmpty {
             if let original = earlier.first(where: { Copycats.overlapPPM($0.indices, profile.indices) >= UInt64(parameters.copycatOverlapPPM) }) {
@@ -102,18 +118,21 @@ extension Context {
         return copycats
     }
 
-    /// The oversize rule (D55): a Δ whose norm exceeds `oversize_norm_ppm` of the lower median of
-    /// the reference norms — those of the window's contributions with a positive accepted score,
-    /// not copycats, norm above 0 (so zero or junk Δs cannot drag the median down; at least 3 of
-    /// them, or the rule does not apply). Clipping to the median (the outer step and evaluations)
+    /// The oversize rule (D55, D59): a Δ whose norm exceeds `oversize_norm_ppm` of the reference
+    /// norm. The reference is `bound`, the clip bound of the step that would apply it (a function of
+    /// genesis and the previous step's clip norm that no contribution of this window moves), and,
+    /// when there are at least 3 of them, the lower median of the window's positively scored,
+    /// non-copycat, non-zero norms if that is lower (so zero or junk Δs cannot drag the median
+    /// down, and a majority of inflated keys cannot raise it: before D59 the rule needed 3
+    /// references and an attacker that was a window's only contributor escaped it). Clipping
     /// already bounds what such a Δ moves; this keeps one scaled-up honest Δ from scoring like an
     /// honest one and being paid for the scaling. Only comparisons of Doubles computed identically
     /// everywhere.
-    func findOversized(_ profiles: [(id: Digest, profile: ContributionProfile)], reference: Set<Digest>) -> Set<Digest> {
+    func findOversized(_ profiles: [(id: Digest, profile: ContributionProfile)], reference: Set<Digest>, bound: Double) -> Set<Digest> {
         guard let ratio = parameters.rewards?.penalties.oversizeNormPPM, ratio > 0 else { return [] }
         let sorted = profiles.filter { reference.contains($0.id) && $0.profile.norm > 0 }.map(\.profile.norm).sorted()
-        guard sorted.count >= 3 else { return [] }
-        let limit = sorted[(sorted.count - 1) / 2] * (Double(ratio) / 1_000_000)
+        let median = sorted.count >= 3 ? sorted[(sorted.count - 1) / 2] : .infinity
+        let limit = min(bound, median) * (Double(ratio) / 1_000_000)
         return Set(profiles.filter { $0.profile.norm > limit }.map(\.id))
     }
 }

@@ -62,6 +62,8 @@ public struct Rejection: Hashable, Sendable, Error, CustomStringConvertible {
         case noCommitment = "no_commitment"
         case revealMismatch = "reveal_mismatch"
         case duplicateContribution = "duplicate_contribution"
+        case duplicateBlob = "duplicate_blob"
+        case windowFull = "window_full"
     }
 
     public var reason: Reason
@@ -129,6 +131,16 @@ public struct Ledger: Sendable {
         public var rewards: RewardParameters?
         /// Genesis `task.compression.copycat_overlap_ppm` (D51).
         public var copycatOverlapPPM: UInt32 = CompressionSpec.defaultCopycatOverlapPPM
+        /// Genesis `rewards.contribution_fee`: burned with every contribution that lands (D59).
+        public var contributionFee: UInt64 = 0
+        /// Genesis `task.training.max_contributions_per_window` (D59).
+        public var maxContributionsPerWindow: UInt64 = UInt64(TrainingSpec.defaultMaxContributionsPerWindow)
+        /// Genesis `consensus.max_round_interval_ms`: the consensus clock advances by at most this
+        /// per round between committed leaders (D59); nil: unbounded (ledger tests).
+        public var maxRoundIntervalMs: UInt64?
+        /// Genesis `task.training`: the outer step's clip bound (D59), for the oversize rule.
+        public var initialClipNorm: Double = TrainingSpec.defaultInitialClipNorm
+        public var clipGrowth: Double = TrainingSpec.defaultClipGrowth
 
         public init(chain: Digest, validators: [PublicKey], registrationFee: UInt64, windowMs: UInt64) {
             self.chain = chain
@@ -165,6 +177,11 @@ public struct Ledger: Sendable {
         parameters.maxAggregated = Int(genesis.task.training.maxAggregated)
         parameters.copycatOverlapPPM = genesis.task.compression.copycatOverlapPPM
         parameters.rewards = genesis.rewards
+        parameters.contributionFee = genesis.rewards.contributionFee
+        parameters.maxRoundIntervalMs = UInt64(genesis.consensus.maxRoundIntervalMs)
+        parameters.maxContributionsPerWindow = UInt64(genesis.task.training.maxContributionsPerWindow)
+        parameters.initialClipNorm = genesis.task.training.initialClipNorm
+        parameters.clipGrowth = genesis.task.training.clipGrowth
         self.init(parameters: parameters, transition: transition)
     }
 
@@ -193,11 +210,12 @@ public struct Ledger: Sendable {
     }
 
     /// Executes the vertices one committed leader delivered, in order, then advances the consensus
-    /// clock to the leader's time and closes the open window if the clock passed its end
+    /// clock to the leader's time (bounded per round since the previous leader when `leaderRound`
+    /// is given, D59) and closes the open window if the clock passed its end
     /// (`WindowState.advanced`). `beacon` is the committing wave's coin beacon (stored with
     /// contributions as their evaluation seed, and with the window it closes). `verify` checks a
     /// record's signature (the node passes one that remembers records it already verified).
-    public func execute(_ vertices: [DeliveredVertex], leaderTimeMs: UInt64, beacon: Digest, store: some LedgerStore,
+    public func execute(_ vertices: [DeliveredVertex], leaderTimeMs: UInt64, leaderRound: UInt64? = nil, beacon: Digest, store: some LedgerStore,
                         overlay: inout Overlay, verify: (SignedRecord) -> Bool) throws -> LeaderExecution {
         var result = LeaderExecution()
         var context = Context(ledger: self, store: store, overlay: overlay, beacon: beacon)
@@ -212,7 +230,8 @@ public struct Ledger: Sendable {
         }
         let window = try context.window()
         let nextPosition = (vertices.last?.position).map { $0 &+ 1 } ?? window.openedAtPosition
-        let (advanced, closed) = window.advanced(leaderTimeMs: leaderTimeMs, windowMs: parameters.windowMs, nextPosition: nextPosition)
+        let (advanced, closed) = window.advanced(leaderTimeMs: leaderTimeMs, leaderRound: leaderRound, maxRoundIntervalMs: parameters.maxRoundIntervalMs,
+                                                 windowMs: parameters.windowMs, nextPosition: nextPosition)
         if let closed {
             try context.closeWindow(closed)
             result.closedWindows.append(closed)
@@ -315,6 +334,21 @@ struct Context<Store: LedgerStore> {
         return (validator, contributionWindow)
     }
 
+    /// Takes `fee` from the author's balance and burns it (registration and contribution fees).
+    mutating func burnFee(_ fee: UInt64, what: String, author: PublicKey, account: inout Account) throws {
+        guard account.balance >= fee else {
+            throw Rejection(.insufficientBalance, "balance \(account.balance) < \(what) \(fee)")
+        }
+        guard fee > 0 else { return }
+        account.balance -= fee
+        var supply = try read(Supply.self, StateKey.supply) ?? Supply(created: 0)
+        let (burned, overflow) = supply.burned.addingReportingOverflow(fee)
+        guard !overflow else { throw Rejection(.balanceOverflow, "burned supply would exceed 2^64 − 1 base units") }
+        supply.burned = burned
+        write(StateKey.supply, supply)
+        write(StateKey.account(author), account)
+    }
+
     mutating func apply(_ body: RecordBody, record: SignedRecord, account: inout Account,
                         certified: inout [CheckpointCertificate]) throws {
         let window = try window()
@@ -337,17 +371,7 @@ struct Context<Store: LedgerStore> {
             guard try read(Trainer.self, StateKey.trainer(record.author)) == nil else {
                 throw Rejection(.alreadyRegistered, "\(record.author.short)… is already a registered trainer")
             }
-            let fee = parameters.registrationFee
-            guard account.balance >= fee else {
-                throw Rejection(.insufficientBalance, "balance \(account.balance) < registration fee \(fee)")
-            }
-            account.balance -= fee
-            var supply = try read(Supply.self, StateKey.supply) ?? Supply(created: 0)
-            let (burned, overflow) = supply.burned.addingReportingOverflow(fee)
-            guard !overflow else { throw Rejection(.balanceOverflow, "burned supply would exceed 2^64 − 1 base units") }
-            supply.burned = burned
-            write(StateKey.supply, supply)
-            write(StateKey.account(record.author), account)
+            try burnFee(parameters.registrationFee, what: "registration fee", author: record.author, account: &account)
             write(StateKey.trainer(record.author), Trainer(name: register.name, registeredInWindow: window.current))
 
         case let .contribution(contribution):
@@ -370,7 +394,21 @@ struct Context<Store: LedgerStore> {
             if let earlier = try read(Digest.self, slot) {
                 throw Rejection(.duplicateContribution, "trainer \(record.author.short)… already contributed to window \(window.current) (record \(earlier.short)…); submit the next one in window \(window.current &+ 1)")
             }
+            // A blob is named by one contribution ever (D59): resubmitting a Δ — one's own from an
+            // earlier window, or another trainer's — would be evaluated and paid again, and applied
+            // to the model twice. A re-valued copy has another id; the copycat rule compares its
+            // indices with this window's and the previous window's contributions.
+            if let earlier = try read(Digest.self, StateKey.blobContribution(contribution.blob)) {
+                throw Rejection(.duplicateBlob, "blob \(contribution.blob.short)… is already named by contribution \(earlier.short)…; a blob counts once — train and submit your own Δ")
+            }
             let ordinal = try read(UInt64.self, StateKey.contributionCount(window: window.current)) ?? 0
+            // The cap and the fee (D59): every contribution costs every validator an evaluation in the
+            // commit phase; the cap keeps a window's evaluations inside it, the burned fee prices them.
+            guard ordinal < parameters.maxContributionsPerWindow else {
+                throw Rejection(.windowFull, "window \(window.current) already holds \(ordinal) contributions, the genesis maximum; submit in window \(window.current &+ 1)")
+            }
+            try burnFee(parameters.contributionFee, what: "contribution fee", author: record.author, account: &account)
+            write(StateKey.blobContribution(contribution.blob), id)
             write(slot, id)
             // ≤ one per registered trainer, so the count cannot reach 2^64 − 1.
             write(StateKey.contributionCount(window: window.current), ordinal + 1)
@@ -401,8 +439,10 @@ struct Context<Store: LedgerStore> {
             guard let committed = try read(StoredCommitment.self, StateKey.evaluationCommitment(contribution: evaluation.contribution, validator: validator)) else {
                 throw Rejection(.noCommitment, "validator \(validator) committed to no evaluation of \(evaluation.contribution.short)… before the deadline")
             }
-            guard committed.commitment == evaluation.commitment else {
-                throw Rejection(.revealMismatch, "the evaluation and salt do not hash to validator \(validator)'s commitment \(committed.commitment.short)…")
+            // The commitment binds the revealing validator's key (D59): a commitment and reveal
+            // copied byte for byte from another validator open nothing.
+            guard committed.commitment == evaluation.commitment(chain: parameters.chain, window: contributionWindow, validator: record.author) else {
+                throw Rejection(.revealMismatch, "the evaluation and salt do not hash, under this chain, window \(contributionWindow) and validator \(validator)'s key, to its commitment \(committed.commitment.short)…")
             }
             let key = StateKey.evaluation(contribution: evaluation.contribution, validator: validator)
             guard try overlay.value(key, in: store) == nil else {

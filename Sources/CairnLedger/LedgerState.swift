@@ -18,6 +18,7 @@ import CairnCore
 /// | `wb/` ‖ window | beacon (32 bytes) of the wave that closed it |
 /// | `m/` ‖ window | `ModelRecord` of the model that window's trainers start from |
 /// | `ci/` ‖ contribution id | window it was made in |
+/// | `bn/` ‖ blob id | the contribution that named it (one per blob ever, D59) |
 /// | `supply` | `Supply` |
 /// | `window` | `WindowState` |
 public enum StateKey {
@@ -58,6 +59,8 @@ public enum StateKey {
     public static func checkpoint(_ window: UInt64) -> [UInt8] { Array("k/".utf8) + window.canonicalBytes }
     /// Which window a contribution was made in (to find it from an evaluation, which names only its id).
     public static func contributionWindow(_ id: Digest) -> [UInt8] { Array("ci/".utf8) + id.bytes }
+    /// The contribution that named a blob (D59: a blob is named once).
+    public static func blobContribution(_ blob: Digest) -> [UInt8] { Array("bn/".utf8) + blob.bytes }
     /// The beacon of the wave whose leader closed window k: the window's public randomness.
     public static func windowBeacon(_ window: UInt64) -> [UInt8] { Array("wb/".utf8) + window.canonicalBytes }
     public static func model(_ window: UInt64) -> [UInt8] { Array("m/".utf8) + window.canonicalBytes }
@@ -76,7 +79,7 @@ public enum StateKey {
             ("rt/", "trainer rating", false), ("tw/", "trainer window result", true), ("wr/", "window rewards", true),
             ("cn/", "contribution count", true), ("vf/", "validator flags", true), ("v/", "checkpoint vote", true),
             ("k/", "checkpoint certificate", true), ("ci/", "contribution window", false), ("wb/", "window beacon", true),
-            ("m/", "model", true),
+            ("m/", "model", true), ("bn/", "blob's contribution", false),
         ]
         // Longest prefix first ("ec/" before "e/").
         for name in names.sorted(by: { $0.prefix.count > $1.prefix.count }) where key.starts(with: Array(name.prefix.utf8)) {
@@ -181,20 +184,37 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
     public var openedAtMs: UInt64
     /// The consensus clock: the largest leader time committed so far.
     public var clockMs: UInt64
+    /// Round of the last committed leader whose time moved the clock bound (D59); 0 before any.
+    public var lastLeaderRound: UInt64
 
-    public init(current: UInt64 = 0, openedAtPosition: UInt64 = 0, openedAtMs: UInt64 = 0, clockMs: UInt64 = 0) {
+    public init(current: UInt64 = 0, openedAtPosition: UInt64 = 0, openedAtMs: UInt64 = 0, clockMs: UInt64 = 0, lastLeaderRound: UInt64 = 0) {
         self.current = current
         self.openedAtPosition = openedAtPosition
         self.openedAtMs = openedAtMs
         self.clockMs = clockMs
+        self.lastLeaderRound = lastLeaderRound
     }
 
-    /// The state after a committed leader with consensus time `leaderTimeMs`, and the window it
-    /// closed, if any. `nextPosition` is the sequence position after the leader's vertices. Every
-    /// sum is overflow-checked (D38): a boundary past 2^64 − 1 is never reached.
-    public func advanced(leaderTimeMs: UInt64, windowMs: UInt64, nextPosition: UInt64) -> (state: WindowState, closed: UInt64?) {
+    /// The state after a committed leader of round `leaderRound` with consensus time
+    /// `leaderTimeMs`, and the window it closed, if any. `nextPosition` is the sequence position
+    /// after the leader's vertices. With `maxRoundIntervalMs` (genesis), the clock advances by at
+    /// most that much per round since the previous committed leader (D59): an honest validator
+    /// proposes at least every max round interval, so honest time never needs more, while clocks
+    /// far ahead (Byzantine or misconfigured) can no longer jump a window shut. The first leader
+    /// sets the clock unbounded (there is nothing to bound it by). Every sum is overflow-checked
+    /// (D38): a boundary past 2^64 − 1 is never reached.
+    public func advanced(leaderTimeMs: UInt64, leaderRound: UInt64? = nil, maxRoundIntervalMs: UInt64? = nil, windowMs: UInt64,
+                         nextPosition: UInt64) -> (state: WindowState, closed: UInt64?) {
         var next = self
-        next.clockMs = max(clockMs, leaderTimeMs)
+        var time = leaderTimeMs
+        if let leaderRound, let maxRoundIntervalMs, clockMs > 0 {
+            let rounds = leaderRound > lastLeaderRound ? leaderRound - lastLeaderRound : 0
+            let (allowance, o1) = rounds.multipliedReportingOverflow(by: maxRoundIntervalMs)
+            let (limit, o2) = clockMs.addingReportingOverflow(allowance)
+            if !o1 && !o2 { time = min(time, limit) }
+        }
+        if let leaderRound { next.lastLeaderRound = max(lastLeaderRound, leaderRound) }
+        next.clockMs = max(clockMs, time)
         guard openedAtMs != 0 else {
             next.openedAtMs = next.clockMs  // window 0 opens with the first consensus time
             return (next, nil)
@@ -208,16 +228,20 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
         return (next, current)
     }
 
-    /// The commit deadline inside the current window: its opening time + windowMs / 2 (2^64 − 1 if
-    /// that overflows, so the reveal phase never opens rather than trapping).
+    /// The commit deadline inside the current window: its opening time + ¾ windowMs (2^64 − 1 if
+    /// that overflows, so the reveal phase never opens rather than trapping). Three quarters (D59,
+    /// was a half): honest validators evaluate window k's contributions on θ_{k+1}, known only at
+    /// window k's close, so the commit phase is their whole evaluation time; a reveal needs one
+    /// commit, well under a quarter window. `windowMs` comes from genesis (≤ 86,400,000), so the
+    /// product cannot overflow.
     public func commitDeadlineMs(windowMs: UInt64) -> UInt64 {
-        let (deadline, overflow) = openedAtMs.addingReportingOverflow(windowMs / 2)
+        let (deadline, overflow) = openedAtMs.addingReportingOverflow(windowMs / 4 * 3 + windowMs % 4 * 3 / 4)
         return overflow ? .max : deadline
     }
 
-    /// The evaluation phase for contributions made in `window` (ARCHITECTURE §6, D47): commitments
-    /// during that window and the first half of the next; reveals in the second half of the next;
-    /// nothing before or after (finalization at the next window's close).
+    /// The evaluation phase for contributions made in `window` (ARCHITECTURE §6, D47, D59):
+    /// commitments during that window and the first three quarters of the next; reveals in the last
+    /// quarter of the next; nothing before or after (finalization at the next window's close).
     public func evaluationPhase(contributionWindow window: UInt64, windowMs: UInt64) -> EvaluationPhase {
         if current == window { return .commit }
         // Written without `window + 1` (D38): the window comes from state, but stays unbounded.
@@ -226,19 +250,21 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
     }
 
     public func encode(to writer: inout CanonicalWriter) {
-        writer.write(UInt8(2))
+        writer.write(UInt8(3))
         writer.write(current)
         writer.write(openedAtPosition)
         writer.write(openedAtMs)
         writer.write(clockMs)
+        writer.write(lastLeaderRound)
     }
 
     public init(from reader: inout CanonicalReader) throws {
-        try reader.expectVersion(2)
+        try reader.expectVersion(3)
         current = try reader.field("current") { try $0.read(UInt64.self) }
         openedAtPosition = try reader.field("opened_at_position") { try $0.read(UInt64.self) }
         openedAtMs = try reader.field("opened_at_ms") { try $0.read(UInt64.self) }
         clockMs = try reader.field("clock_ms") { try $0.read(UInt64.self) }
+        lastLeaderRound = try reader.field("last_leader_round") { try $0.read(UInt64.self) }
     }
 }
 

@@ -10,11 +10,30 @@ public struct ModelRecord: Hashable, Sendable, CanonicalCodable {
     /// model. Evaluations of contributions on this model clip Δ to it first (D53), so a Δ scored
     /// is the Δ the outer step would apply.
     public var clipNormBits: UInt64
+    /// Set when the outer step that should have produced this model was skipped (D59) and the base
+    /// model carried over instead: the proposed model was non-finite or outside genesis bounds.
+    public var skippedStep: SkippedStep?
 
-    public init(hash: Digest, blob: Digest, clipNorm: Double = 0) {
+    /// Why an outer step was not adopted.
+    public enum SkippedStep: UInt8, Hashable, Sendable {
+        /// A proposed parameter was NaN or infinite.
+        case nonFinite = 1
+        /// A proposed parameter exceeded genesis `task.training.max_parameter_magnitude`.
+        case outOfBounds = 2
+
+        public var name: String {
+            switch self {
+            case .nonFinite: "non_finite"
+            case .outOfBounds: "out_of_bounds"
+            }
+        }
+    }
+
+    public init(hash: Digest, blob: Digest, clipNorm: Double = 0, skippedStep: SkippedStep? = nil) {
         self.hash = hash
         self.blob = blob
         clipNormBits = clipNorm.isFinite && clipNorm > 0 ? clipNorm.bitPattern : 0
+        self.skippedStep = skippedStep
     }
 
     /// nil when there is none yet (θ_0 and the models carried from it).
@@ -24,17 +43,22 @@ public struct ModelRecord: Hashable, Sendable, CanonicalCodable {
     }
 
     public func encode(to writer: inout CanonicalWriter) {
-        writer.write(UInt8(2))
+        writer.write(UInt8(3))
         writer.write(hash)
         writer.write(blob)
         writer.write(clipNormBits)
+        writer.write(skippedStep?.rawValue ?? 0)
     }
 
     public init(from reader: inout CanonicalReader) throws {
-        try reader.expectVersion(2)
+        try reader.expectVersion(3)
         hash = try reader.field("hash") { try $0.read(Digest.self) }
         blob = try reader.field("blob") { try $0.read(Digest.self) }
         clipNormBits = try reader.field("clip_norm") { try $0.read(UInt64.self) }
+        let start = reader.offset
+        let code = try reader.field("skipped_step") { try $0.read(UInt8.self) }
+        guard code == 0 || SkippedStep(rawValue: code) != nil else { throw reader.fail(.invalidValue("unknown skipped-step reason \(code)"), at: start) }
+        skippedStep = SkippedStep(rawValue: code)
     }
 }
 
@@ -58,7 +82,8 @@ public struct AcceptedContribution: Hashable, Sendable {
 /// compute (a blob it does not hold) throws: the executor stops rather than diverge.
 public protocol ModelTransition: Sendable {
     /// The model after applying `contributions` (already chosen, in id order) to `base`, for the
-    /// contributions made in `window`.
+    /// contributions made in `window`. When the proposed model is non-finite or outside genesis
+    /// bounds, the step is skipped (D59): the result is `base` with `skippedStep` set.
     func next(from base: ModelRecord, applying contributions: [AcceptedContribution], window: UInt64) throws -> ModelRecord
 
     /// What the finalization rules need of a contribution's Δ: its kept indices (copycats, D51)
@@ -92,6 +117,7 @@ extension Context {
             .prefix(max(1, parameters.maxAggregated))
             .sorted { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
         var next = base
+        next.skippedStep = nil  // a carried model was not produced by a skipped step of this close
         if !chosen.isEmpty, window > 0, let transition = ledger.transition {
             next = try transition.next(from: base, applying: chosen, window: window - 1)
         }

@@ -185,40 +185,66 @@ public struct TrainerWindowResult: Hashable, Sendable, CanonicalCodable {
 /// One finalized window's emission and where it went, at `wr/` ‖ window:
 /// emitted = trainersPaid + validatorsPaid + burned, exactly.
 public struct WindowRewards: Hashable, Sendable, CanonicalCodable {
+    /// One validator's part of the window's validator emission (D59): paid in proportion to the
+    /// contributions it evaluated inside their quorums.
+    public struct ValidatorPayout: Hashable, Sendable, CanonicalCodable {
+        public var validator: UInt32
+        /// Contributions whose quorum it sat in and that cost an evaluation (not flagged as an
+        /// invalid, unavailable or out-of-sync blob).
+        public var evaluations: UInt32
+        public var payout: UInt64
+
+        public init(validator: UInt32, evaluations: UInt32, payout: UInt64) {
+            self.validator = validator
+            self.evaluations = evaluations
+            self.payout = payout
+        }
+
+        public func encode(to writer: inout CanonicalWriter) {
+            writer.write(validator)
+            writer.write(evaluations)
+            writer.write(payout)
+        }
+
+        public init(from reader: inout CanonicalReader) throws {
+            validator = try reader.field("validator") { try $0.read(UInt32.self) }
+            evaluations = try reader.field("evaluations") { try $0.read(UInt32.self) }
+            payout = try reader.field("payout") { try $0.read(UInt64.self) }
+        }
+
+        public static var minimumEncodedSize: Int { 16 }
+    }
+
     public var emitted: UInt64
     public var trainersPaid: UInt64
     public var validatorsPaid: UInt64
     public var burned: UInt64
-    /// Validators paid, increasing, each `perValidator`.
-    public var validators: [UInt32]
-    public var perValidator: UInt64
+    /// Validators paid, by increasing index (flagged ones and those that evaluated nothing are absent).
+    public var validators: [ValidatorPayout]
 
-    public init(emitted: UInt64, trainersPaid: UInt64, validatorsPaid: UInt64, burned: UInt64, validators: [UInt32], perValidator: UInt64) {
+    public init(emitted: UInt64, trainersPaid: UInt64, validatorsPaid: UInt64, burned: UInt64, validators: [ValidatorPayout]) {
         self.emitted = emitted
         self.trainersPaid = trainersPaid
         self.validatorsPaid = validatorsPaid
         self.burned = burned
         self.validators = validators
-        self.perValidator = perValidator
     }
 
     public func encode(to writer: inout CanonicalWriter) {
-        writer.write(UInt8(1))
+        writer.write(UInt8(2))
         writer.write(emitted)
         writer.write(trainersPaid)
         writer.write(validatorsPaid)
         writer.write(burned)
         writer.write(validators)
-        writer.write(perValidator)
     }
 
     public init(from reader: inout CanonicalReader) throws {
-        try reader.expectVersion(1)
+        try reader.expectVersion(2)
         emitted = try reader.field("emitted") { try $0.read(UInt64.self) }
         trainersPaid = try reader.field("trainers_paid") { try $0.read(UInt64.self) }
         validatorsPaid = try reader.field("validators_paid") { try $0.read(UInt64.self) }
         burned = try reader.field("burned") { try $0.read(UInt64.self) }
-        validators = try reader.field("validators") { try $0.read([UInt32].self, maxCount: Genesis.maxValidators) }
-        perValidator = try reader.field("per_validator") { try $0.read(UInt64.self) }
+        validators = try reader.field("validators") { try $0.read([ValidatorPayout].self, maxCount: Genesis.maxValidators) }
     }
 }

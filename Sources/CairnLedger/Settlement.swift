@@ -225,8 +225,8 @@ extension Context {
             standings[i] = s
         }
 
-        // Emission: the trainer part by final^p over positive finals, the validator part equally
-        // among validators whose every reveal was inside its quorum; remainders are burned.
+        // Emission: the trainer part by final^p over positive finals, the validator part by
+        // evaluations done inside quorums; remainders are burned.
         var supply = try read(Supply.self, StateKey.supply) ?? Supply(created: 0)
         let (created, emissionOverflow) = supply.created.addingReportingOverflow(rewards.emissionPerWindow)
         let emitted = emissionOverflow ? 0 : rewards.emissionPerWindow
@@ -245,19 +245,31 @@ extension Context {
                 }
             }
         }
-        let participants = Set(decided.flatMap(\.outcome.members))
-        let paidValidators = participants.filter { validator in
+        // The validator part in proportion to the evaluations each validator did inside quorums
+        // (D59): a membership counts when the quorum had to evaluate (a score, non-finite losses),
+        // not when it only flagged a blob as invalid, unavailable or out of sync — such a flag
+        // costs no model evaluation, so committing to one must not earn a full share. Flagged
+        // validators (unrevealed, outside a quorum, deviant) earn nothing for the window.
+        var evaluations: [UInt32: UInt32] = [:]
+        for d in decided where d.outcome.flags.isDisjoint(with: [.invalidBlob, .unavailable, .outOfSync]) {
+            for validator in d.outcome.members { evaluations[validator, default: 0].saturatingIncrement() }
+        }
+        let eligible = evaluations.keys.filter { validator in
             let f = flags[validator] ?? ValidatorFlags()
             return f.unrevealed == 0 && f.outsideQuorum == 0 && f.deviant == 0 && Int(validator) < parameters.validators.count
         }.sorted()
+        let totalEvaluations = eligible.reduce(UInt64(0)) { $0 + UInt64(evaluations[$1]!) }
         var validatorsPaid: UInt64 = 0
-        var perValidator: UInt64 = 0
-        var paid: [UInt32] = []
-        if !paidValidators.isEmpty {
-            perValidator = validatorPart / UInt64(paidValidators.count)
-            for validator in paidValidators where try credit(parameters.validators[Int(validator)], perValidator) {
-                paid.append(validator)
-                validatorsPaid += perValidator
+        var paid: [WindowRewards.ValidatorPayout] = []
+        if totalEvaluations > 0 {
+            for validator in eligible {
+                let count = evaluations[validator]!
+                // validatorPart < 2^64 and count ≤ total: the quotient fits a UInt64.
+                let payout = UInt64(UInt128(validatorPart) * UInt128(count) / UInt128(totalEvaluations))
+                if try credit(parameters.validators[Int(validator)], payout) {
+                    paid.append(WindowRewards.ValidatorPayout(validator: validator, evaluations: count, payout: payout))
+                    validatorsPaid += payout
+                }
             }
         }
         let burned = emitted - trainersPaid - validatorsPaid
@@ -265,7 +277,7 @@ extension Context {
         supply.burned += burned
         write(StateKey.supply, supply)
         write(StateKey.windowRewards(window), WindowRewards(emitted: emitted, trainersPaid: trainersPaid, validatorsPaid: validatorsPaid,
-                                                            burned: burned, validators: paid, perValidator: perValidator))
+                                                            burned: burned, validators: paid))
         for s in standings {
             var after = s.after
             after.lastPayout = s.payout

@@ -2,6 +2,7 @@ import CairnCore
 import CairnCrypto
 import CairnNet
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOConcurrencyHelpers
@@ -334,22 +335,41 @@ public enum NodeAPI {
 
         addTrainingRoutes(to: router, validator: validator)
 
-        // Content-addressed blobs: the id is SHA-256(0x03 ‖ bytes), checked before anything is stored.
+        // Content-addressed blobs, uploaded by registered trainers only (D59): the signed headers
+        // are checked before the body is read, the body is read up to the genesis maximum or what
+        // is left of the trainer's quota, and only a valid, nonzero pseudo-gradient whose id is
+        // SHA-256(0x03 ‖ bytes) is stored.
+        let uploads = validator.uploads
         router.put("/v1/blobs/{id}") { request, context -> Response in
             guard let text = context.parameters.get("id"), let id = try? Digest(hex: text) else {
                 return NodeAPI.error(.badRequest, "bad_request", "blob id must be 64 hex characters (SHA-256 over 0x03 ‖ bytes)")
             }
-            let body: ByteBuffer
+            func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
             do {
-                body = try await request.body.collect(upTo: limits.maxBlobBytes)
-            } catch {
-                return NodeAPI.error(.contentTooLarge, "too_large", "blob exceeds limits.max_blob_bytes = \(limits.maxBlobBytes) bytes")
-            }
-            do {
-                let created = try blobs.put(Array(buffer: body), expected: id)
+                let trainer = try uploads.authorize(trainer: header(BlobUpload.trainerHeader), time: header(BlobUpload.timeHeader),
+                                                    signature: header(BlobUpload.signatureHeader), blob: id, nowMs: ConsensusNode.unixTimeMs())
+                let window = await node.status.progress.window
+                let limit = try uploads.readLimit(trainer: trainer, window: window, declaredLength: request.headers[.contentLength].flatMap { Int($0) })
+                let body: ByteBuffer
+                do {
+                    body = try await request.body.collect(upTo: limit)
+                } catch {
+                    return NodeAPI.error(.contentTooLarge, limit < uploads.maxBlobBytes ? "quota_exceeded" : "too_large",
+                                         limit < uploads.maxBlobBytes
+                                             ? "the body exceeds the \(limit) bytes left of this trainer's upload quota for window \(window)"
+                                             : "the body exceeds \(uploads.maxBlobBytes) bytes, the largest pseudo-gradient of the genesis task")
+                }
+                let created = try uploads.store(Array(buffer: body), id: id, trainer: trainer, window: window)
                 return json(BlobReceipt(id: id.hex, size: body.readableBytes), status: created ? .created : .ok)
-            } catch let error as BlobStore.PutError {
-                return NodeAPI.error(.badRequest, "hash_mismatch", error.description)
+            } catch let refusal as BlobUploads.Refusal {
+                switch refusal {
+                case .unauthorized: return NodeAPI.error(.unauthorized, "unauthorized", refusal.description)
+                case .notRegistered: return NodeAPI.error(.forbidden, "not_registered", refusal.description)
+                case .tooLarge: return NodeAPI.error(.contentTooLarge, "too_large", refusal.description)
+                case .quota: return NodeAPI.error(.contentTooLarge, "quota_exceeded", refusal.description)
+                case .invalid: return NodeAPI.error(.badRequest, "invalid_blob", refusal.description)
+                case .insufficientStorage: return NodeAPI.error(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "insufficient_storage", refusal.description)
+                }
             }
         }
 

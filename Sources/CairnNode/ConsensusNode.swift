@@ -103,6 +103,16 @@ public actor ConsensusNode {
     /// Records restored from the pending store at start (for logs and tests).
     public private(set) var restoredPending = 0
 
+    /// Shifts the wall clock this node stamps its proposals with (`[testing] clock_offset_ms`, D59).
+    public func skewClock(_ skew: NodeConfig.ClockSkew) {
+        switch skew {
+        case .maximum:
+            core.clockOriginMs = .max
+        case let .offset(ms):
+            core.clockOriginMs = ms >= 0 ? core.clockOriginMs &+ UInt64(ms) : core.clockOriginMs &- UInt64(-ms)
+        }
+    }
+
     /// Wall-clock ms since the Unix epoch (0 for a clock set before 1970).
     static func unixTimeMs() -> UInt64 {
         let ms = Date().timeIntervalSince1970 * 1000

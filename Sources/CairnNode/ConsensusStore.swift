@@ -276,7 +276,7 @@ public struct ConsensusStore: Sendable {
                     applied.delivered.append(certificate.digest)
                 }
                 if let ledger {
-                    let execution = try ledger.ledger.execute(vertices, leaderTimeMs: committed.timeMs, beacon: committed.beacon,
+                    let execution = try ledger.ledger.execute(vertices, leaderTimeMs: committed.timeMs, leaderRound: committed.leaderRound, beacon: committed.beacon,
                                                               store: ledgerStore, overlay: &overlay, verify: ledger.verify)
                     for record in execution.records {
                         var rejection: Rejection?

@@ -16,14 +16,16 @@ public enum EvaluationStep: Equatable, Sendable {
     case none
 
     /// `journaled`: an evaluation (with its salt) is stored locally; `committed`/`revealed`: state
-    /// holds this validator's commitment/reveal; `inFlight*`: submitted, not yet in state.
+    /// holds this validator's commitment/reveal; `inFlight*`: submitted, not yet in state;
+    /// `modelReady`: the model the contribution is evaluated on (θ_{k+1} for window k, D59) is in
+    /// state — it is computed at window k's close, so nothing is evaluated before.
     public static func next(phase: EvaluationPhase, journaled: Bool, committed: Bool, revealed: Bool,
-                            inFlightCommit: Bool, inFlightReveal: Bool) -> EvaluationStep {
+                            inFlightCommit: Bool, inFlightReveal: Bool, modelReady: Bool = true) -> EvaluationStep {
         switch phase {
         case .closed: return .none
         case .commit:
             if committed || inFlightCommit { return .none }
-            return journaled ? .commit : .evaluate
+            return journaled ? .commit : (modelReady ? .evaluate : .none)
         case .reveal:
             // Without a commitment in state a reveal is rejected (`no_commitment`): nothing to do.
             guard committed, journaled, !revealed, !inFlightReveal else { return .none }
@@ -45,6 +47,11 @@ public enum EvaluatorBehaviour: String, Sendable, CaseIterable {
     /// contribution made to look better), with the honest SimHash: inside the quorum by its hash,
     /// flagged `deviant` by its losses and unpaid (D53).
     case skew
+    /// Evaluates nothing: copies another validator's commitment byte for byte in the commit phase,
+    /// then, once that validator's reveal is in state, reveals the same evaluation byte for byte,
+    /// salt included (issue 26's attack 1). The commitment binds the committing validator (D59),
+    /// so the copied reveal is rejected (`reveal_mismatch`) and the copier is flagged `unrevealed`.
+    case copyCommitment = "copy-commitment"
 }
 
 /// The evaluation service of a validator (ARCHITECTURE §6, D47): off the consensus actor, it
@@ -65,6 +72,8 @@ public actor EvaluationService {
     var inFlightReveals: Set<Digest> = []
     /// Contributions this service gave up on (their blob missing beyond its window, an error).
     var failed: Set<Digest> = []
+    /// `copy-commitment`: whose commitment was copied, by contribution.
+    var copiedFrom: [Digest: UInt32] = [:]
 
     public init(validator: Validator, task: ReferenceTask, logger: Logger) {
         self.validator = validator
@@ -100,16 +109,10 @@ public actor EvaluationService {
         let windowMs = UInt64(validator.genesis.consensus.windowMs)
         guard let window = try database.get(WindowState.self, .state, StateKey.window) else { return }
         for contributionWindow in [window.current > 0 ? window.current - 1 : nil, window.current].compactMap({ $0 }) {
-            let prefix = StateKey.contributionPrefix(window: contributionWindow)
-            var entries: [(key: [UInt8], value: [UInt8])] = []
-            try database.scan(ColumnFamily.state.rawValue, prefix: prefix) { key, value in
-                entries.append((key, value))
-                return true
-            }
-            for entry in entries {
-                guard entry.key.count == prefix.count + Digest.byteCount,
-                      let id = try? Digest(bytes: entry.key.suffix(Digest.byteCount)),
-                      let stored = try? StoredContribution(canonicalBytes: entry.value), !failed.contains(id) else { continue }
+            // Evaluated on θ_{k+1}, known at window k's close (D59); until then nothing is evaluated.
+            let modelReady = try contributionWindow < .max
+                && database.get(ColumnFamily.state.rawValue, StateKey.model(contributionWindow + 1)) != nil
+            for (id, stored) in try Self.evaluationOrder(window: contributionWindow, database: database) where !failed.contains(id) {
                 // The phase as of the latest state (it may have moved on since the window was read).
                 let current = try database.get(WindowState.self, .state, StateKey.window) ?? window
                 let phase = current.evaluationPhase(contributionWindow: contributionWindow, windowMs: windowMs)
@@ -122,22 +125,27 @@ public actor EvaluationService {
                     try await copy(id: id, phase: phase, committed: committed, revealed: revealed)
                     continue
                 }
+                if behaviour == .copyCommitment {
+                    try await copyCommitment(id: id, phase: phase, committed: committed, revealed: revealed)
+                    continue
+                }
                 switch EvaluationStep.next(phase: phase, journaled: journal != nil, committed: committed, revealed: revealed,
-                                           inFlightCommit: inFlightCommits.contains(id), inFlightReveal: inFlightReveals.contains(id)) {
+                                           inFlightCommit: inFlightCommits.contains(id), inFlightReveal: inFlightReveals.contains(id),
+                                           modelReady: modelReady) {
                 case .none:
                     continue
                 case .evaluate:
                     do {
-                        let evaluation = try await evaluate(id: id, stored: stored)
+                        let evaluation = try await evaluate(id: id, stored: stored, window: contributionWindow)
                         try database.put(ColumnFamily.meta.rawValue, Self.journalKey(id), evaluation.canonicalBytes)
-                        try await commit(evaluation)
+                        try await commit(evaluation, window: contributionWindow)
                     } catch {
                         failed.insert(id)
                         telemetry.count(.failed)
                         logger.error("evaluation failed", metadata: ["contribution": "\(id.hex)", "error": "\(error)"])
                     }
                 case .commit:
-                    if let journal { try await commit(journal) }
+                    if let journal { try await commit(journal, window: contributionWindow) }
                 case .reveal:
                     if let journal {
                         try await validator.node.submitOwnRecord(.evaluation(journal))
@@ -176,6 +184,37 @@ public actor EvaluationService {
         }
     }
 
+    /// The `copy-commitment` behaviour: another validator's commitment in the commit phase, then
+    /// that validator's reveal, byte for byte, in the reveal phase.
+    func copyCommitment(id: Digest, phase: EvaluationPhase, committed: Bool, revealed: Bool) async throws {
+        func other(_ prefix: [UInt8]) throws -> (validator: UInt32, value: [UInt8])? {
+            var found: (UInt32, [UInt8])?
+            try validator.database.scan(ColumnFamily.state.rawValue, prefix: prefix) { key, value in
+                if let index = try? UInt32(canonicalBytes: Array(key.suffix(4))), index != me { found = (index, value) }
+                return found == nil
+            }
+            return found
+        }
+        switch phase {
+        case .commit where !committed && !inFlightCommits.contains(id):
+            guard let (victim, bytes) = try other(StateKey.evaluationCommitments(contribution: id)),
+                  let stored = try? StoredCommitment(canonicalBytes: bytes) else { return }  // nobody committed yet
+            try await validator.node.submitOwnRecord(.evaluationCommit(EvaluationCommit(contribution: id, commitment: stored.commitment)))
+            inFlightCommits.insert(id)
+            copiedFrom[id] = victim
+            logger.warning("testing.evaluator = copy-commitment: committed another validator's commitment", metadata: ["contribution": "\(id.hex)", "victim": "\(victim)"])
+        case .reveal where committed && !revealed && !inFlightReveals.contains(id):
+            let key = copiedFrom[id].map { StateKey.evaluation(contribution: id, validator: $0) }
+            guard let key, let bytes = try validator.database.get(ColumnFamily.state.rawValue, key),
+                  let stored = try? StoredEvaluation(canonicalBytes: bytes) else { return }  // the victim has not revealed yet
+            try await validator.node.submitOwnRecord(.evaluation(stored.evaluation))
+            inFlightReveals.insert(id)
+            logger.warning("testing.evaluator = copy-commitment: revealed the victim's evaluation byte for byte", metadata: ["contribution": "\(id.hex)"])
+        default:
+            break
+        }
+    }
+
     /// The held-out loss (genesis `held_out_contexts` of the held-out slice) of window `window`'s
     /// model, once per window, stored in `meta` for `GET /v1/windows/{k}` (each validator's own
     /// measurement; it never enters state).
@@ -194,24 +233,53 @@ public actor EvaluationService {
         logger.info("held-out loss of the window's model", metadata: ["window": "\(window)", "model": "\(model.hash.hex)", "heldout_loss": "\(loss)"])
     }
 
-    func commit(_ evaluation: CairnCore.Evaluation) async throws {
-        try await validator.node.submitOwnRecord(.evaluationCommit(EvaluationCommit(contribution: evaluation.contribution,
-                                                                                   commitment: evaluation.commitment)))
+    func commit(_ evaluation: CairnCore.Evaluation, window: UInt64) async throws {
+        let commitment = evaluation.commitment(chain: validator.genesisHash, window: window, validator: validator.publicKey)
+        try await validator.node.submitOwnRecord(.evaluationCommit(EvaluationCommit(contribution: evaluation.contribution, commitment: commitment)))
         inFlightCommits.insert(evaluation.contribution)
         telemetry.count(.committed)
     }
 
-    /// Evaluates one contribution on a background thread: losses before/after on the trainer's
-    /// shard and on seed-drawn data, and the SimHash of Δy (CairnTraining's `Evaluator`), with a
-    /// fresh 32-byte salt for the commitment. Problems with the blob become flags, not errors.
-    func evaluate(id: Digest, stored: StoredContribution) async throws -> CairnCore.Evaluation {
+    /// Window `window`'s contributions in the order this validator evaluates them (D59): by
+    /// SHA-256(β ‖ id), β the beacon of the wave that closed the window — unknown until evaluation
+    /// may start, so no one can place chosen contributions at the back of every validator's queue.
+    /// Key (id) order while the window is open (nothing is evaluated then).
+    static func evaluationOrder(window: UInt64, database: Database) throws -> [(id: Digest, stored: StoredContribution)] {
+        let prefix = StateKey.contributionPrefix(window: window)
+        var entries: [(id: Digest, stored: StoredContribution)] = []
+        try database.scan(ColumnFamily.state.rawValue, prefix: prefix) { key, value in
+            if key.count == prefix.count + Digest.byteCount, let id = try? Digest(bytes: key.suffix(Digest.byteCount)),
+               let stored = try? StoredContribution(canonicalBytes: value) {
+                entries.append((id, stored))
+            }
+            return true
+        }
+        guard let beacon = try database.get(ColumnFamily.state.rawValue, StateKey.windowBeacon(window)) else { return entries }
+        return entries.map { (rank: SHA256.hash(beacon + $0.id.bytes).bytes, entry: $0) }
+            .sorted { $0.rank.lexicographicallyPrecedes($1.rank) }.map(\.entry)
+    }
+
+    /// The model window `window`'s contributions are evaluated on, and the norm every Δ is clipped
+    /// to (D59): θ_{window+1}, the model the outer step at window + 1's close applies them to,
+    /// and that step's clip bound (genesis growth over θ_{window+1}'s own clip norm).
+    public static func evaluationModel(window: UInt64, spec: TrainingTaskSpec, model: (UInt64) throws -> ModelRecord?) throws -> (record: ModelRecord, clipBound: Double) {
+        guard window < .max, let record = try model(window + 1) else {
+            throw ModelUpdater.Failure(description: "state holds no model for window \(window &+ 1), on which window \(window)'s contributions are evaluated")
+        }
+        return (record, spec.training.clipBound(baseClipNorm: record.clipNorm))
+    }
+
+    /// Evaluates one contribution of window `window` on a background thread: losses before/after on
+    /// the trainer's shard and on seed-drawn data, and the SimHash of Δy (CairnTraining's
+    /// `Evaluator`), with a fresh 32-byte salt for the commitment. Problems with the blob become
+    /// flags, not errors.
+    func evaluate(id: Digest, stored: StoredContribution, window: UInt64) async throws -> CairnCore.Evaluation {
         let database = validator.database
         let contribution = stored.contribution
-        guard let model = try database.get(ModelRecord.self, .state, StateKey.model(contribution.baseWindow)) else {
-            throw ModelUpdater.Failure(description: "state holds no model for base window \(contribution.baseWindow)")
+        let (model, clipNorm) = try Self.evaluationModel(window: window, spec: validator.genesis.task) {
+            try database.get(ModelRecord.self, .state, StateKey.model($0))
         }
         let base = try updater.parameters(of: model)
-        let clipNorm = model.clipNorm
         let assignment = try Self.assignmentBeacon(window: contribution.baseWindow, chain: validator.genesisHash, database: database)
         let blob = try BlobStore(database: database).get(contribution.blob)
         let spec = validator.genesis.task
@@ -239,8 +307,10 @@ public actor EvaluationService {
     /// closed window k − 1 (state `wb/`), or the genesis hash for window 0.
     /// One contribution's evaluation, pure (the service runs it off the actor; the auditor's
     /// `--reevaluate` runs it again): losses before/after on the trainer's shard and on seed-drawn
-    /// data, and the SimHash of Δy, Δ clipped to the base model's clip norm. Problems with the blob
-    /// become flags.
+    /// data, and the SimHash of Δy, on `base` (θ_{k+1} for window k's contributions) with Δ
+    /// clipped to `clipNorm` (the outer step's bound, D59). Problems with the blob become flags;
+    /// a Δ without a nonzero value is flagged `invalid_blob` before anything is computed (spam
+    /// costs a decode, not an evaluation).
     public static func compute(id: Digest, stored: StoredContribution, base: [Float], clipNorm: Double?, assignment: Digest, blob: [UInt8]?,
                                spec: TrainingTaskSpec, evaluator: Evaluator, behaviour: EvaluatorBehaviour, salt: Digest) -> CairnCore.Evaluation {
         let contribution = stored.contribution
@@ -249,6 +319,7 @@ public actor EvaluationService {
         if let blob, UInt64(blob.count) == contribution.blobSize {
             delta = try? PseudoGradientBlob.decode(blob, parameterCount: evaluator.task.parameterCount,
                                                    chunkSize: Int(spec.compression.chunkSize), topK: Int(spec.compression.topK))
+            if let decoded = delta, !(decoded.l2Norm > 0) { delta = nil }  // empty or all-zero: nothing to evaluate
             if delta == nil { flags.insert(.invalidBlob) }
         } else {
             flags.insert(blob == nil ? .unavailable : .invalidBlob)

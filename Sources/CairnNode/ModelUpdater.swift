@@ -33,7 +33,8 @@ public final class ModelUpdater: ModelTransition {
         let layout: ModelLayout
         do { layout = try ModelLayout(task.model) } catch { throw Failure(description: "genesis task.model: \(error)") }
         let parameters = InitialModel.parameters(layout: layout, seed: initialSeed(chainID: chainID))
-        let blob = ModelBlob.encode(parameters, task: task.name, spec: task.model)
+        let blob: [UInt8]
+        do { blob = try ModelBlob.encode(parameters, task: task.name, spec: task.model) } catch { throw Failure(description: "θ_0: \(error)") }
         let id = BlobStore.id(of: blob)
         try blobs?.put(blob, expected: id)
         return ModelRecord(hash: ModelBlob.hash(blob), blob: id)
@@ -79,13 +80,35 @@ public final class ModelUpdater: ModelTransition {
             }
         }
         let result = Aggregation.apply(contributions, to: theta, rate: Float(task.training.outerLearningRate),
-                                       maxContributions: max(1, Int(task.training.maxAggregated)))
-        let blob = ModelBlob.encode(result.parameters, task: task.name, spec: task.model)
+                                       maxContributions: max(1, Int(task.training.maxAggregated)),
+                                       clipBound: task.training.clipBound(baseClipNorm: base.clipNorm))
+        // A proposed model that is non-finite or outside genesis bounds is not adopted (D59): the
+        // step is skipped and recorded, the base carries over, and every validator decides the same
+        // from the same bits.
+        if let skipped = Self.problem(result.parameters, maxMagnitude: task.training.maxParameterMagnitude) {
+            var carried = base
+            carried.skippedStep = skipped
+            return carried
+        }
+        let blob: [UInt8]
+        do { blob = try ModelBlob.encode(result.parameters, task: task.name, spec: task.model) } catch {
+            throw Failure(description: "the outer step of window \(window): \(error)")  // unreachable: checked above
+        }
         let id = BlobStore.id(of: blob)
         if storesModels { try blobs.put(blob, expected: id) }
         let record = ModelRecord(hash: ModelBlob.hash(blob), blob: id, clipNorm: result.clipNorm)
         last.withLockedValue { $0 = (record.hash, result.parameters) }
         return record
+    }
+
+    /// Why a proposed model may not be adopted, or nil (D59).
+    public static func problem(_ parameters: [Float], maxMagnitude: Double) -> ModelRecord.SkippedStep? {
+        var outOfBounds = false
+        for value in parameters {
+            guard value.isFinite else { return .nonFinite }
+            if Double(value.magnitude) > maxMagnitude { outOfBounds = true }
+        }
+        return outOfBounds ? .outOfBounds : nil
     }
 
     public func profile(ofBlob blob: Digest) throws -> ContributionProfile? {

@@ -19,6 +19,16 @@ public struct NodeConfig: Sendable, Hashable {
     /// uploaded here, so this validator proposes vertices nobody can get the blob of (tests of
     /// D50 only; an honest node refuses them at submission).
     public var acceptMissingBlobs = false
+    /// `[testing] clock_offset_ms`: stamp this validator's proposals with a wrong clock — an
+    /// integer offset in ms (a clock running ahead or behind) or "max" (every timestamp 2^64 − 1, a
+    /// Byzantine clock); for the consensus-time tests only (D59).
+    public var clockSkew: ClockSkew?
+
+    public enum ClockSkew: Sendable, Hashable {
+        case offset(Int64)
+        case maximum
+    }
+
     /// `[consensus]`: this validator's own round pacing, overriding genesis' defaults (pacing is
     /// local: validators with different intervals still agree, they only propose at other times).
     public var minRoundIntervalMs: UInt64?
@@ -26,13 +36,17 @@ public struct NodeConfig: Sendable, Hashable {
     /// `[storage] proof_windows`: closed windows whose whole state is kept so that
     /// `/v1/checkpoints/{k}/proof/{key}` can answer for them (D58); each is a copy of the state.
     public var proofWindows: UInt64 = 8
+    /// `[storage] min_free_bytes`: below this much free space on the database's disk, blob uploads
+    /// are refused (507) while consensus goes on (D59). 1 GiB by default.
+    public var minFreeBytes: UInt64 = 1 << 30
 
     /// `[limits]`: what one client may ask of the API.
     public struct Limits: Sendable, Hashable {
         /// Requests per second per client IP address, and the burst allowed above that rate.
         public var apiRequestsPerSecond = 500
         public var apiBurst = 1000
-        /// Largest blob accepted by `PUT /v1/blobs/{id}`.
+        /// Largest blob accepted by `PUT /v1/blobs/{id}` (the genesis task's largest pseudo-gradient
+        /// caps it too, D59).
         public var maxBlobBytes = 64 << 20
         /// Open API connections in all (further ones wait in the kernel's accept queue) and per
         /// client address (further ones are closed at once); both are also capped by the
@@ -41,6 +55,9 @@ public struct NodeConfig: Sendable, Hashable {
         public var apiMaxConnectionsPerClient = 64
         /// A connection that sends nothing for this long (mid-request included) is closed.
         public var apiIdleTimeoutSeconds = 30
+        /// Bytes one trainer may upload here per window (D59); nil: eight of the genesis task's
+        /// largest pseudo-gradients (a trainer needs one, its retries are free).
+        public var uploadBytesPerWindow: Int?
 
         public init() {}
     }
@@ -72,11 +89,11 @@ public struct NodeConfig: Sendable, Hashable {
     static let knownKeys: [String: Set<String>] = [
         "node": ["name"], "p2p": ["listen"], "api": ["listen"], "log": ["format", "level"],
         "limits": ["api_requests_per_second", "api_burst", "max_blob_bytes", "api_max_connections",
-                   "api_max_connections_per_client", "api_idle_timeout_seconds"],
+                   "api_max_connections_per_client", "api_idle_timeout_seconds", "upload_bytes_per_window"],
         "consensus": ["min_round_interval_ms", "max_round_interval_ms"],
         "training": ["corpus", "evaluate"],
-        "storage": ["proof_windows"],
-        "testing": ["evaluator", "accept_missing_blobs"],
+        "storage": ["proof_windows", "min_free_bytes"],
+        "testing": ["evaluator", "accept_missing_blobs", "clock_offset_ms"],
     ]
 
     public static func load(path: String) throws -> NodeConfig {
@@ -124,6 +141,15 @@ public struct NodeConfig: Sendable, Hashable {
             guard let accept = value.bool else { throw Error(description: "\(path): testing.accept_missing_blobs must be true or false") }
             config.acceptMissingBlobs = accept
         }
+        if let value = table["testing"]?["clock_offset_ms"] {
+            if value.string == "max" {
+                config.clockSkew = .maximum
+            } else if let offset = value.int, (-86_400_000 ... 86_400_000).contains(offset) {
+                config.clockSkew = .offset(Int64(offset))
+            } else {
+                throw Error(description: "\(path): testing.clock_offset_ms must be an integer of ms within a day either way, or \"max\"")
+            }
+        }
         if let value = table["training"]?["evaluate"] {
             guard let evaluate = value.bool else { throw Error(description: "\(path): training.evaluate must be true or false") }
             config.evaluate = evaluate
@@ -141,6 +167,13 @@ public struct NodeConfig: Sendable, Hashable {
         if let count = try positive("api_max_connections", 1 ... 1_000_000) { config.limits.apiMaxConnections = count }
         if let count = try positive("api_max_connections_per_client", 1 ... 1_000_000) { config.limits.apiMaxConnectionsPerClient = count }
         if let seconds = try positive("api_idle_timeout_seconds", 1 ... 3600) { config.limits.apiIdleTimeoutSeconds = seconds }
+        if let bytes = try positive("upload_bytes_per_window", 1 ... 1 << 40) { config.limits.uploadBytesPerWindow = bytes }
+        if let value = table["storage"]?["min_free_bytes"] {
+            guard let int = value.int, int >= 0 else {
+                throw Error(description: "\(path): storage.min_free_bytes must be a whole number of bytes ≥ 0 (uploads are refused below it)")
+            }
+            config.minFreeBytes = UInt64(int)
+        }
         if let value = table["storage"]?["proof_windows"] {
             guard let int = value.int, (1 ... 4096).contains(int) else {
                 throw Error(description: "\(path): storage.proof_windows must be an integer in 1…4096 (closed windows whose state is kept for proofs; each is a copy of the state)")

@@ -23,6 +23,11 @@ public struct TestnetGenerator: Sendable {
         public var trainerBalance: UInt64 = 1_000_000_000
         public var corpusDirectory = Corpus.defaultDirectory
         public var consensus = ConsensusParameters.defaults
+        /// Genesis `task.training.max_contributions_per_window`; nil: sized from the window length
+        /// (`TrainingSpec.contributionCap`).
+        public var maxContributionsPerWindow: UInt32?
+        /// Genesis `task.training.blob_retention_windows`.
+        public var blobRetentionWindows = TrainingSpec.defaultBlobRetentionWindows
 
         public init(validators: Int, trainers: Int, output: String) {
             self.validators = validators
@@ -70,7 +75,7 @@ public struct TestnetGenerator: Sendable {
     }
 
     public static let defaultRewards = RewardParameters(
-        registrationFee: 1_000_000, emissionPerWindow: 100_000_000, validatorShareBps: 1_000,
+        registrationFee: 1_000_000, contributionFee: 500_000, emissionPerWindow: 100_000_000, validatorShareBps: 1_000,
         payoutExponent: 2, rating: RatingParameters(mu: 25, sigma: 25.0 / 3, beta: 25.0 / 6, tau: 25.0 / 300))
 
     /// Fields later issues define; recorded in genesis so nobody mistakes them for settled.
@@ -151,10 +156,13 @@ public struct TestnetGenerator: Sendable {
         let accounts = trainerKeys.enumerated().map {
             GenesisAccount(name: "trainer\($0.offset)", publicKey: $0.element.publicKey, balance: s.trainerBalance)
         }
+        var task = Self.defaultTask(corpus: corpus)
+        task.training.maxContributionsPerWindow = s.maxContributionsPerWindow ?? TrainingSpec.contributionCap(windowMs: s.consensus.windowMs)
+        task.training.blobRetentionWindows = s.blobRetentionWindows
         let genesis = Genesis(
             chainID: s.chainID, consensus: s.consensus, validators: genesisValidators,
             coin: CoinSetup(threshold: UInt32(f + 1), commitments: deal.commitments),
-            accounts: accounts, task: Self.defaultTask(corpus: corpus), rewards: Self.defaultRewards,
+            accounts: accounts, task: task, rewards: Self.defaultRewards,
             placeholders: Self.placeholders)
         do {
             try genesis.verify()
@@ -255,12 +263,17 @@ public struct TestnetGenerator: Sendable {
         # Closed windows whose whole state is kept, so light clients can get Merkle proofs of a
         # balance or rating under those windows' checkpoint certificates (each is a state copy).
         proof_windows = 8
+        # Below this many free bytes on the database's disk, blob uploads are refused (507) while
+        # consensus goes on.
+        min_free_bytes = 1073741824
 
         [limits]
         # Per client IP address: API requests per second, and the burst allowed above it.
         api_requests_per_second = 500
         api_burst = 1000
-        # Largest blob PUT /v1/blobs/{id} accepts.
+        # Largest blob PUT /v1/blobs/{id} accepts (the genesis task's largest pseudo-gradient caps it
+        # too). Uploads need a registered trainer's signature; each trainer may store at most
+        # upload_bytes_per_window here per window (default: eight of the task's largest blobs).
         max_blob_bytes = 67108864
 
         """

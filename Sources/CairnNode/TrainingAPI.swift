@@ -99,8 +99,14 @@ extension NodeAPI {
         var trainers_paid: UInt64
         var validators_paid: UInt64
         var burned: UInt64
-        var validators: [Int]
-        var per_validator: UInt64
+        /// Each paid validator with the evaluations it was paid for (D59).
+        var validators: [ValidatorPayoutReply]
+    }
+
+    struct ValidatorPayoutReply: Encodable {
+        var validator: Int
+        var evaluations: Int
+        var payout: UInt64
     }
 
     struct RatingReply: Encodable {
@@ -127,6 +133,9 @@ extension NodeAPI {
         /// Held-out loss of the model this window trains from, as this validator measured it (null
         /// until measured, or when it does not evaluate).
         var heldout_loss: Double?
+        /// Set when the outer step that should have produced this window's model was skipped (D59):
+        /// `non_finite` or `out_of_bounds`; the model is the previous one.
+        var model_step_skipped: String?
         /// Per trainer once the window is finalized (empty before): rank, ratings, penalties, payout.
         var trainers: [TrainerResultReply]
         /// The window's emission and where it went (null before finalization).
@@ -226,7 +235,7 @@ extension NodeAPI {
             let model = try database.get(ModelRecord.self, .state, StateKey.model(window))
             let beacon = try database.get(ColumnFamily.state.rawValue, StateKey.windowBeacon(window)).map { Hex.encode($0) }
             let heldOut = try database.get(ColumnFamily.meta.rawValue, EvaluationService.heldOutKey(window))
-                .flatMap { try? UInt64(canonicalBytes: $0) }.map(Double.init(bitPattern:))
+                .flatMap { try? UInt64(canonicalBytes: $0) }.map(Double.init(bitPattern:)).flatMap { $0.isFinite ? $0 : nil }
             var trainers: [TrainerResultReply] = []
             let resultsPrefix = StateKey.trainerWindows(window)
             for (key, value) in try stateEntries(database, prefix: resultsPrefix, limit: 10_000) {
@@ -243,10 +252,11 @@ extension NodeAPI {
             }
             let rewards = try database.get(WindowRewards.self, .state, StateKey.windowRewards(window)).map {
                 RewardsReply(emitted: $0.emitted, trainers_paid: $0.trainersPaid, validators_paid: $0.validatorsPaid, burned: $0.burned,
-                             validators: $0.validators.map(Int.init), per_validator: $0.perValidator)
+                             validators: $0.validators.map { ValidatorPayoutReply(validator: Int($0.validator), evaluations: Int($0.evaluations), payout: $0.payout) })
             }
             return json(WindowReply(window: window, status: status, model_hash: model?.hash.hex, closing_beacon: beacon,
                                     contributions: contributions, validator_flags: flags, heldout_loss: heldOut,
+                                    model_step_skipped: model?.skippedStep?.name,
                                     trainers: trainers, rewards: rewards))
         }
 

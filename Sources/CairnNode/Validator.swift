@@ -16,6 +16,8 @@ public struct Validator: Sendable {
     public let genesis: Genesis
     public let genesisHash: Digest
     public let index: Int
+    /// This validator's public key (genesis `validators[index]`).
+    public var publicKey: PublicKey { genesis.validators[index].publicKey }
     public let node: ConsensusNode
     public let mesh: PeerMesh
     public let database: Database
@@ -28,6 +30,8 @@ public struct Validator: Sendable {
     public let task: ReferenceTask?
     /// This node's metrics registry (D52), shared by the consensus node, evaluation service and API.
     public let telemetry: NodeTelemetry
+    /// Who may upload blobs here, quotas and pruning (D59).
+    public let uploads: BlobUploads
 
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -100,9 +104,14 @@ public struct Validator: Sendable {
                                                                                         nonce: record.nonce, body: record.body))
             },
             genesisState: try Ledger.genesisState(genesis, model: initialModel), recordSigner: key, telemetry: telemetry)
+        let largest = PseudoGradientBlob.maxBytes(parameterCount: genesis.task.model.parameterCount, chunkSize: Int(genesis.task.compression.chunkSize),
+                                                  topK: Int(genesis.task.compression.topK))
+        let uploads = BlobUploads(database: database, chain: genesisHash, task: genesis.task, maxBlobBytes: config.limits.maxBlobBytes,
+                                  quotaBytes: UInt64(config.limits.uploadBytesPerWindow ?? 8 * largest), minFreeBytes: config.minFreeBytes,
+                                  directory: home.databaseDirectory)
         return Validator(home: home, config: config, genesis: genesis, genesisHash: genesisHash, index: index, node: node,
                          mesh: mesh, database: database, verifiedRecords: verifiedRecords, modelUpdater: updater, task: task,
-                         telemetry: telemetry)
+                         telemetry: telemetry, uploads: uploads)
     }
 
     /// Checks a submitted record: canonical envelope, size, signature over this chain, and for a

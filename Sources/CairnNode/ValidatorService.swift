@@ -16,7 +16,7 @@ extension Validator {
                               configuration: .init(address: .hostname(config.apiListen.host, port: config.apiListen.port),
                                                    serverName: "cairn", availableConnectionsDelegate: connections.acceptance),
                               logger: logger)
-        var services: [any Service] = [consensus, api]
+        var services: [any Service] = [consensus, api, UploadPruning(validator: self, logger: logger)]
         if let task {
             services.append(EvaluationLoop(service: EvaluationService(validator: self, task: task, logger: logger)))
         } else {
@@ -29,6 +29,10 @@ extension Validator {
             "api.listen": "\(config.apiListen)", "genesis.hash": "\(genesisHash.hex)",
             "process.allocator": "\(ProcessMemory.allocator)",
         ])
+        if let skew = config.clockSkew {
+            await node.skewClock(skew)
+            logger.warning("testing.clock_offset_ms: this validator stamps its proposals with a wrong clock", metadata: ["clock.skew": "\(skew)"])
+        }
         await node.setDivergenceHandler { divergence in
             logger.critical("state diverges from a certified checkpoint", metadata: [
                 "ledger.window": "\(divergence.window)", "ledger.state_root": "\(divergence.ours.stateRoot.hex)",
@@ -87,6 +91,38 @@ struct EvaluationLoop: Service {
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             await service.run()
+        }
+    }
+}
+
+/// Drops uploaded blobs that no committed contribution named within genesis
+/// `task.training.blob_retention_windows` (D59), once per window.
+struct UploadPruning: Service {
+    let validator: Validator
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            var pruned: UInt64?
+            let retention = UInt64(validator.genesis.task.training.blobRetentionWindows)
+            while !Task.isCancelled {
+                let window = await validator.node.status.progress.window
+                if pruned != window {
+                    do {
+                        let dropped = try validator.uploads.prune(window: window, retention: retention)
+                        pruned = window
+                        if dropped.blobs > 0 {
+                            logger.info("dropped uploaded blobs no contribution named", metadata: [
+                                "ledger.window": "\(window)", "blobs": "\(dropped.blobs)", "bytes": "\(dropped.bytes)",
+                                "retention_windows": "\(retention)",
+                            ])
+                        }
+                    } catch {
+                        logger.error("pruning uploaded blobs failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
         }
     }
 }

@@ -13,7 +13,12 @@ public enum ModelBlob {
     public static let magic: [UInt8] = Array("CMDL".utf8)
     public static let version: UInt16 = 1
 
-    public static func encode(_ parameters: [Float], task name: String, spec: ModelSpec) -> [UInt8] {
+    /// Refuses a non-finite parameter (D59): such a blob would be refused by every decoder, so a
+    /// model holding one must never be stored or named (a restarted node could not load it).
+    public static func encode(_ parameters: [Float], task name: String, spec: ModelSpec) throws(BlobError) -> [UInt8] {
+        if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
+            throw BlobError(field: "parameters[\(bad)]", offset: 0, problem: "\(parameters[bad]) is not finite; a model with a non-finite parameter is not encoded")
+        }
         var w = BlobWriter(capacity: 64 + 4 * parameters.count)
         w.append(magic)
         w.u16(version)

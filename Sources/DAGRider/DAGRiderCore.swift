@@ -649,7 +649,7 @@ public struct DAGRiderCore: Sendable {
         committedLeaders += 1
         let parentTimes = leader.strongEdges.compactMap { dag.node($0)?.certificate.vertex.timestampMs }
         out.append(.commit(CommittedLeader(wave: wave, leader: digest, leaderRound: leader.round, leaderAuthor: leader.author,
-                                           beacon: beacons[wave] ?? .zero, timeMs: ConsensusTime.median(parentTimes) ?? 0,
+                                           beacon: beacons[wave] ?? .zero, timeMs: ConsensusTime.leaderTime(parentTimes, faults: committee.faults) ?? 0,
                                            certificates: found.map(\.certificate))))
     }
 

@@ -52,21 +52,44 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "For tests and demonstrations only: cheat as MODE (\(Adversary.allCases.map(\.rawValue).joined(separator: ", "))); README says what each does.")
     var adversary: Adversary?
 
-    @Option(help: "With --adversary sybil: the other registered key files that share this key's one honest effort, comma-separated.")
+    @Option(help: "With --adversary sybil (required), inflate or spam: the other registered key files that act with this key, comma-separated.")
     var sybilKeys: String?
 
     func validate() throws {
         guard (1...1_000_000).contains(windows) else { throw ValidationError("--windows must be in 1…1000000") }
         guard (1...1_000_000).contains(scheduleWindows) else { throw ValidationError("--schedule-windows must be in 1…1000000") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1…256") }
-        if (adversary == .sybil) != (sybilKeys != nil) { throw ValidationError("--sybil-keys goes with --adversary sybil, and sybil needs it") }
+        if adversary == .sybil, sybilKeys == nil { throw ValidationError("--adversary sybil needs --sybil-keys") }
+        if sybilKeys != nil, !(adversary?.takesExtraKeys ?? false) { throw ValidationError("--sybil-keys goes with --adversary sybil, inflate or spam") }
+    }
+
+    /// What one window's attempt came to.
+    enum Attempt {
+        /// Contributions submitted (record ids), and what to say about them.
+        case submitted([String], String)
+        /// Nothing submitted this window, and why; the next window is tried.
+        case skipped(String)
+    }
+
+    /// Everything a window's attempt needs that does not change between windows.
+    struct Session {
+        let client: NodeClient
+        let blobClients: [NodeClient]
+        let signer: SigningKey
+        let extraKeys: [SigningKey]
+        let chain: Digest
+        let taskSpec: TrainingTaskSpec
+        let task: ReferenceTask
+        var compression: CompressionParameters {
+            CompressionParameters(chunkSize: taskSpec.compression.chunkSize, topK: taskSpec.compression.topK, valueBits: 8, indexBits: 16)
+        }
     }
 
     func run() async throws {
         let client = try NodeClient(node)
         let blobClients = try [client] + (blobNodes ?? "").split(separator: ",").map { try NodeClient(String($0)) }
         let signer = try KeyFiles.readSigningKey(at: key)
-        let sybils = try (sybilKeys ?? "").split(separator: ",").map { try KeyFiles.readSigningKey(at: String($0)) }
+        let extraKeys = try (sybilKeys ?? "").split(separator: ",").map { try KeyFiles.readSigningKey(at: String($0)) }
         if let adversary { say("ADVERSARY: this trainer cheats as `\(adversary.rawValue)` (tests and demonstrations only)") }
         BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let (_, status) = try await retrying("GET /status") { try await client.call("GET", "status") }
@@ -76,133 +99,90 @@ struct SubmitCommand: AsyncParsableCommand {
         let taskSpec = try JSONDecoder().decode(TrainingTaskSpec.self, from: try await client.raw("GET", "v1/task"))
         let text = try CorpusText(directory: corpus, expected: taskSpec.corpus)
         let task = try ReferenceTask(corpus: text, model: taskSpec.model)
+        let session = Session(client: client, blobClients: blobClients, signer: signer, extraKeys: extraKeys, chain: chain,
+                              taskSpec: taskSpec, task: task)
         let statePath = key + ".state"
         var state = try loadState(path: statePath, parameterCount: task.parameterCount)
         say("cairn submit: trainer \(signer.publicKey.short)… on \(chain.short)…; task \(taskSpec.name), \(task.parameterCount) parameters; state \(statePath)")
         var training: LocalTraining?
         var done = 0
         var pending: [(id: String, window: UInt64)] = []
-        // A window this key already holds a contribution in (found by a duplicate_contribution).
-        var skipThrough: UInt64?
+        // The last window tried (submitted to, or given up on): one attempt per window.
+        var tried: UInt64?
         // `stale`: the model of the window before, to train from.
         var previousModel: (window: UInt64, theta: [Float])?
         while follow || done < windows {
             pending = try await reportScores(pending, client: client)
             let (_, model) = try await retrying("GET /v1/model") { try await client.call("GET", "v1/model") }
             guard let window = (model["window"] as? Int).flatMap(UInt64.init(exactly:)), let blobHex = model["blob"] as? String,
-                  let hashHex = model["model_hash"] as? String, let blobID = try? Digest(hex: blobHex), let modelHash = try? Digest(hex: hashHex) else {
+                  let hashHex = model["model_hash"] as? String, let modelHash = try? Digest(hex: hashHex) else {
                 throw CLIError("\(node)/v1/model: \(NodeClient.describe(model))")
             }
-            if let last = [state.lastWindow, skipThrough].compactMap({ $0 }).max(), window <= last {
-                // One contribution per window: wait for the next one.
-                try await Task.sleep(for: .milliseconds(500))
+            if let last = [state.lastWindow, tried].compactMap({ $0 }).max(), window <= last {
+                try await Task.sleep(for: .milliseconds(500))  // one contribution per window: wait for the next
                 continue
             }
-            let modelBytes = [UInt8](try await client.raw("GET", "v1/blobs/\(blobHex)"))
-            guard ModelBlob.hash(modelBytes) == modelHash else { throw CLIError("the model blob \(blobHex) from \(node) does not hash to \(hashHex)") }
-            let current = try ModelBlob.decode(modelBytes, task: taskSpec.name, spec: taskSpec.model)
-            if adversary == .copycat {
-                if let recordID = try await copyContribution(client: client, signer: signer, window: window, compression: CompressionParameters(
-                    chunkSize: taskSpec.compression.chunkSize, topK: taskSpec.compression.topK, valueBits: 8, indexBits: 16)) {
-                    pending.append((recordID, window))
-                    done += 1
-                }
-                skipThrough = window
-                continue
-            }
-            // `stale` trains from the previous window's model and names that window as its base.
-            var theta = current
-            var base = window
-            if adversary == .stale {
-                defer { previousModel = (window, current) }
-                guard let previous = previousModel, previous.window &+ 1 == window else {
-                    say("window \(window): no model of the window before yet; waiting a window")
-                    skipThrough = window
-                    continue
-                }
-                theta = previous.theta
-                base = previous.window
-            }
-            let (_, assignment) = try await retrying("GET /v1/assignment") { try await client.call("GET", "v1/assignment/\(signer.publicKey.hex)?window=\(window)") }
-            guard let beaconHex = assignment["beacon"] as? String, let beacon = try? Digest(hex: beaconHex), let contexts = assignment["contexts"] as? Int else {
-                throw CLIError("\(node)/v1/assignment: \(NodeClient.describe(assignment))")
-            }
-            // Train H steps on the shard from the global model; AdamW's moments carry over between windows.
-            if training == nil {
-                training = LocalTraining(task: task, parameters: theta, batchSize: Int(taskSpec.training.batchSize), weightDecay: Float(taskSpec.training.weightDecay))
-            }
-            training!.adopt(theta, resetOptimizer: false)
-            let h = Int(taskSpec.training.innerSteps), batch = Int(taskSpec.training.batchSize)
-            var shard = task.split.shard(beacon: beacon, trainer: signer.publicKey, window: window, count: min(contexts, h * batch))
-            if adversary == .lazy {  // any data but its assignment
-                shard = task.split.trainingPositions(seed: Hashing.digest(.training, window.canonicalBytes + Array("lazy".utf8)), count: shard.count)
-            }
-            let schedule = LearningSchedule(peak: Float(taskSpec.training.learningRate), floor: Float(taskSpec.training.learningRateFloor),
-                                            warmupSteps: Int(taskSpec.training.warmupSteps), total: scheduleWindows * h)
-            let progress = ProgressLine(total: h, unit: "tok/s")
-            let start = ContinuousClock.now
-            var loss = 0.0
-            for step in 0 ..< h {
-                let from = step * batch, to = min(shard.count, from + batch)
-                guard from < to else { break }
-                loss = training!.step(positions: shard[from ..< to], rate: schedule.rate(at: min(Int(window), scheduleWindows) * h + step))
-                let seconds = start.duration(to: .now).seconds
-                progress.update(done: step + 1, rate: Double((step + 1) * batch) / max(seconds, 1e-9), detail: String(format: "loss %.3f", loss))
-            }
-            progress.clear()
-            guard loss.isFinite else { throw CLIError("training diverged in window \(window) (loss \(loss)); the model or the learning rate is broken") }
-            var delta = theta
-            for i in delta.indices { delta[i] -= training!.parameters[i] }
-            if let adversary { delta = adversary.transform(delta, seed: window) }
-            var feedback = state.feedback
-            let compressed = feedback.compress(delta, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK))
-            // A sybil splits its one compressed Δ across its keys (disjoint chunks), one record each.
-            let signers = [signer] + sybils
-            let parts = signers.count == 1 ? [compressed] : Adversary.split(compressed, parts: signers.count)
-            var blob: [UInt8] = []
-            var id = Digest.zero
-            let submission = RecordSubmission(client: client, signer: signer)
+            tried = window
+            // A model that does not decode (a non-finite or damaged one) is reported, not crashed on:
+            // the network skips steps that would produce one (D59), so wait for the next window's.
+            let current: [Float]
             do {
-                for (partSigner, part) in zip(signers, parts).reversed() {  // the main key last: its outcome drives the loop
-                    blob = PseudoGradientBlob.encode(part, topK: Int(taskSpec.compression.topK))
-                    id = Hashing.digest(.blob, blob)
-                    for target in blobClients {
-                        let code = try await retrying("PUT blob") { try await target.put("v1/blobs/\(id.hex)", body: blob) }
-                        guard code == 200 || code == 201 else { throw CLIError("\(target.base) refused the blob (HTTP \(code))") }
-                    }
-                    let record = RecordBody.contribution(Contribution(
-                        baseWindow: base, blob: id, blobSize: UInt64(blob.count),
-                        compression: CompressionParameters(chunkSize: taskSpec.compression.chunkSize, topK: taskSpec.compression.topK, valueBits: 8, indexBits: 16),
-                        assignment: Hashing.digest(.training, beacon.bytes + partSigner.publicKey.bytes)))
-                    if partSigner.publicKey == signer.publicKey {
-                        try await submission.submit(record, nonce: nil, wait: true, node: node)
-                    } else {
-                        do {
-                            try await RecordSubmission(client: client, signer: partSigner).submit(record, nonce: nil, wait: true, node: node)
-                        } catch let error as CLIError {
-                            say("sybil key \(partSigner.publicKey.short)…: \(error)")
-                        }
-                    }
-                }
-            } catch let error as CLIError where error.description.contains("unknown_trainer") {
-                throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
-            } catch let error as CLIError where error.description.contains("wrong_window") {
-                say("window \(window) closed before the contribution landed; training again on the next window")
-                continue
-            } catch let error as CLIError where error.description.contains("duplicate_contribution") {
-                // The previous contribution landed late, in the window this one was for (one per
-                // trainer per window, D51): keep the residual and train on the next window.
-                say("this key already has a contribution in window \(window); training again on the next window")
-                skipThrough = window
+                let modelBytes = [UInt8](try await client.raw("GET", "v1/blobs/\(blobHex)"))
+                guard ModelBlob.hash(modelBytes) == modelHash else { throw CLIError("the model blob \(blobHex) does not hash to \(hashHex)") }
+                current = try ModelBlob.decode(modelBytes, task: taskSpec.name, spec: taskSpec.model)
+            } catch {
+                say("window \(window): the model \(hashHex.prefix(12))… cannot be used (\(error)); waiting for the next finite model")
                 continue
             }
-            // The residual moves on only once the contribution is in: a rejected one is not lost.
-            state = TrainerState(lastWindow: window, feedback: feedback)
-            try Data(state.encode()).write(to: URL(fileURLWithPath: statePath), options: .atomic)
-            say(String(format: "window %llu  loss %.4f  blob %@ (%d bytes)  %@", window, loss, id.short, blob.count,
-                       ProgressLine.clock(start.duration(to: .now).seconds)))
-            if let recordID = submission.lastID { pending.append((recordID, window)) }
-            done += 1
+            defer { previousModel = (window, current) }
+            var attempt: Attempt
+            do {
+                switch adversary {
+                case .copycat?:
+                    attempt = try await submitCopy(session, from: window, base: window)
+                case .replay?:
+                    attempt = window > 0 ? try await submitCopy(session, from: window - 1, base: window)
+                                         : .skipped("no previous window to replay yet")
+                case .spam?:
+                    attempt = try await submitSpam(session, window: window)
+                default:
+                    var base = window
+                    var theta = current
+                    if adversary == .stale {  // trains from the previous window's model and names it
+                        guard let previous = previousModel, previous.window &+ 1 == window else {
+                            say("window \(window): no model of the window before yet; waiting a window")
+                            continue
+                        }
+                        (theta, base) = (previous.theta, previous.window)
+                    }
+                    if training == nil {
+                        training = LocalTraining(task: task, parameters: theta, batchSize: Int(taskSpec.training.batchSize),
+                                                 weightDecay: Float(taskSpec.training.weightDecay))
+                    }
+                    var feedback = state.feedback
+                    attempt = try await trainAndSubmit(session, window: window, base: base, theta: theta, training: &training!, feedback: &feedback)
+                    if case .submitted = attempt {
+                        // The residual moves on only once the contribution is in: a rejected one is not lost.
+                        state = TrainerState(lastWindow: window, feedback: feedback)
+                        try Data(state.encode()).write(to: URL(fileURLWithPath: statePath), options: .atomic)
+                    }
+                }
+            } catch let error as CLIError where error.description.contains("unknown_trainer") || error.description.contains("not_registered") {
+                throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
+            } catch let error as CLIError where Self.nextWindowReasons.contains(where: { error.description.contains($0) }) || adversary != nil {
+                // A window that closed or filled before the record landed, a duplicate, a refused
+                // upload: nothing is lost, the next window is tried. An adversary's refusals are its
+                // expected fate, never the end of its run.
+                attempt = .skipped(error.description)
+            }
+            switch attempt {
+            case let .submitted(ids, line):
+                say(line)
+                pending += ids.map { ($0, window) }
+                done += 1
+            case let .skipped(reason):
+                say("window \(window): nothing submitted (\(reason)); trying again in the next window")
+            }
         }
         // A contribution is judged at the close of the window after the one it landed in.
         let deadline = ContinuousClock.now + .seconds(Int64(max(60, 4 * (try await windowSeconds(client)))))
@@ -213,41 +193,181 @@ struct SubmitCommand: AsyncParsableCommand {
         for entry in pending where !noWaitScore { say("contribution \(entry.id.prefix(8)) (window \(entry.window)): not finalized yet; see GET /v1/windows/\(entry.window) later") }
     }
 
+    /// Rejections after which the next window is simply tried (D51, D59).
+    static let nextWindowReasons = ["wrong_window", "window_full", "duplicate_contribution", "duplicate_blob", "quota_exceeded",
+                                    "insufficient_storage", "insufficient_balance"]
+
+    /// Trains H inner steps from `theta` on this trainer's assignment for `window`, compresses
+    /// Δ with error feedback, applies the adversary's change if any, uploads and submits it (split
+    /// across the extra keys for sybil and inflate).
+    func trainAndSubmit(_ session: Session, window: UInt64, base: UInt64, theta: [Float], training: inout LocalTraining,
+                        feedback: inout ErrorFeedback) async throws -> Attempt {
+        let (client, taskSpec, task, signer) = (session.client, session.taskSpec, session.task, session.signer)
+        let (_, assignment) = try await retrying("GET /v1/assignment") { try await client.call("GET", "v1/assignment/\(signer.publicKey.hex)?window=\(window)") }
+        guard let beaconHex = assignment["beacon"] as? String, let beacon = try? Digest(hex: beaconHex), let contexts = assignment["contexts"] as? Int else {
+            throw CLIError("\(node)/v1/assignment: \(NodeClient.describe(assignment))")
+        }
+        // Train H steps on the shard from the global model; AdamW's moments carry over between windows.
+        training.adopt(theta, resetOptimizer: false)
+        let h = Int(taskSpec.training.innerSteps), batch = Int(taskSpec.training.batchSize)
+        var shard = task.split.shard(beacon: beacon, trainer: signer.publicKey, window: window, count: min(contexts, h * batch))
+        if adversary == .lazy {  // any data but its assignment
+            shard = task.split.trainingPositions(seed: Hashing.digest(.training, window.canonicalBytes + Array("lazy".utf8)), count: shard.count)
+        }
+        let schedule = LearningSchedule(peak: Float(taskSpec.training.learningRate), floor: Float(taskSpec.training.learningRateFloor),
+                                        warmupSteps: Int(taskSpec.training.warmupSteps), total: scheduleWindows * h)
+        let progress = ProgressLine(total: h, unit: "tok/s")
+        let start = ContinuousClock.now
+        var loss = 0.0
+        for step in 0 ..< h {
+            let from = step * batch, to = min(shard.count, from + batch)
+            guard from < to else { break }
+            loss = training.step(positions: shard[from ..< to], rate: schedule.rate(at: min(Int(window), scheduleWindows) * h + step))
+            let seconds = start.duration(to: .now).seconds
+            progress.update(done: step + 1, rate: Double((step + 1) * batch) / max(seconds, 1e-9), detail: String(format: "loss %.3f", loss))
+        }
+        progress.clear()
+        guard loss.isFinite else {
+            // Reported, not crashed on (D59): the local optimizer state is reset with the next model.
+            training = LocalTraining(task: task, parameters: theta, batchSize: batch, weightDecay: Float(taskSpec.training.weightDecay))
+            return .skipped("training diverged from the window's model (loss \(loss)); waiting for the next finite model")
+        }
+        var delta = theta
+        for i in delta.indices { delta[i] -= training.parameters[i] }
+        if let adversary { delta = adversary.transform(delta, seed: window) }
+        if adversary == .freeride, window > 0, let published = try await publishedMean(session, window: window - 1) {
+            for i in delta.indices { delta[i] += published[i] }
+        }
+        var compressed = feedback.compress(delta, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK))
+        if adversary == .inflate { compressed = Adversary.inflate(compressed) }
+        // A sybil (or an inflating majority) splits its one compressed Δ across its keys, one record each.
+        let signers = [signer] + session.extraKeys
+        let parts = signers.count == 1 ? [compressed] : Adversary.split(compressed, parts: signers.count)
+        var ids: [String] = []
+        var bytes = 0
+        for (partSigner, part) in zip(signers, parts).reversed() {  // the main key last: its outcome drives the loop
+            let blob = PseudoGradientBlob.encode(part, topK: Int(taskSpec.compression.topK))
+            bytes += blob.count
+            do {
+                if let id = try await submitBlob(session, blob: blob, signer: partSigner, base: base, beacon: beacon) { ids.append(id) }
+            } catch let error as CLIError where partSigner.publicKey != signer.publicKey {
+                say("extra key \(partSigner.publicKey.short)…: \(error)")
+            }
+        }
+        return .submitted(ids, String(format: "window %llu  loss %.4f  %d contribution(s), %d bytes  %@", window, loss, ids.count, bytes,
+                                      ProgressLine.clock(start.duration(to: .now).seconds)))
+    }
+
+    /// Uploads `blob` (signed by `signer`) to every blob node and submits the contribution naming
+    /// it from `signer`; the record id once committed.
+    func submitBlob(_ session: Session, blob: [UInt8], signer: SigningKey, base: UInt64, beacon: Digest) async throws -> String? {
+        let id = Hashing.digest(.blob, blob)
+        for target in session.blobClients {
+            try await upload(blob, id: id, to: target, signer: signer, chain: session.chain)
+        }
+        let record = RecordBody.contribution(Contribution(baseWindow: base, blob: id, blobSize: UInt64(blob.count), compression: session.compression,
+                                                          assignment: Hashing.digest(.training, beacon.bytes + signer.publicKey.bytes)))
+        let submission = RecordSubmission(client: session.client, signer: signer)
+        try await submission.submit(record, nonce: nil, wait: true, node: node)
+        return submission.lastID
+    }
+
+    /// Uploads `blob` to `target` signed by `signer` (the key that will name it), with retries on
+    /// connection errors; a refusal is an error with the node's reason.
+    func upload(_ blob: [UInt8], id: Digest, to target: NodeClient, signer: SigningKey, chain: Digest) async throws {
+        let (code, reply) = try await retrying("PUT blob") { try await target.putBlob(blob, id: id, signer: signer, chain: chain) }
+        guard code == 200 || code == 201 else {
+            throw CLIError("\(target.base) refused the blob (HTTP \(code)): \(NodeClient.describe(reply))")
+        }
+    }
+
     func windowSeconds(_ client: NodeClient) async throws -> Int {
         let (_, model) = try await client.call("GET", "v1/model")
         return ((model["window_ms"] as? Int) ?? 30_000) / 1000
     }
 
-    /// Prints the outcome of every pending contribution that has one; returns those still waiting.
-    /// `copycat`: waits (up to half a window) for another trainer's contribution to land in
-    /// `window`, then submits a contribution naming the same blob. The node already holds the blob
-    /// (it voted for the vertex that carried the original). Returns the record id, or nil.
-    func copyContribution(client: NodeClient, signer: SigningKey, window: UInt64, compression: CompressionParameters) async throws -> String? {
-        let deadline = ContinuousClock.now + .seconds(Int64(max(2, try await windowSeconds(client) / 2)))
+    /// `copycat` (another trainer's contribution of this window) and `replay` (of the previous
+    /// window): waits up to half a window for one to copy, then uploads it re-valued under this
+    /// key and submits it with base window `base`.
+    func submitCopy(_ session: Session, from source: UInt64, base: UInt64) async throws -> Attempt {
+        let deadline = ContinuousClock.now + .seconds(Int64(max(2, try await windowSeconds(session.client) / 2)))
         while ContinuousClock.now < deadline {
-            let (code, reply) = try await client.call("GET", "v1/windows/\(window)")
-            let others = (code == 200 ? reply["contributions"] as? [[String: Any]] : nil)?.filter { $0["author"] as? String != signer.publicKey.hex } ?? []
-            if let original = others.last, let blobHex = original["blob"] as? String, let blob = try? Digest(hex: blobHex),
-               let size = original["blob_size"] as? Int, let base = original["base_window"] as? Int {
-                let submission = RecordSubmission(client: client, signer: signer)
-                let record = RecordBody.contribution(Contribution(
-                    baseWindow: UInt64(base), blob: blob, blobSize: UInt64(size),
-                    compression: compression, assignment: .zero))
-                do {
-                    try await submission.submit(record, nonce: nil, wait: true, node: node)
-                    say("window \(window): copied \(String((original["author"] as? String ?? "").prefix(8)))…'s blob \(blob.short)…")
-                    return submission.lastID
-                } catch let error as CLIError {
-                    say("window \(window): the copy was refused: \(error)")
-                    return nil
+            if let original = try await otherContributions(session, window: source).last {
+                let (bytes, gradient) = try await fetchDelta(session, blob: original.blob)
+                let copy = PseudoGradientBlob.encode(Adversary.revalue(gradient), topK: Int(session.taskSpec.compression.topK))
+                let beacon = try await assignmentBeacon(session, window: base)
+                guard let id = try await submitBlob(session, blob: copy, signer: session.signer, base: base, beacon: beacon) else {
+                    return .skipped("the copy was not committed")
                 }
+                return .submitted([id], "window \(base): copied \(original.author.prefix(8))…'s contribution of window \(source) (\(bytes.count) bytes, re-valued)")
             }
             try await Task.sleep(for: .seconds(1))
         }
-        say("window \(window): no other contribution to copy yet")
-        return nil
+        return .skipped("no other contribution of window \(source) to copy")
     }
 
+    /// `spam`: a random Δ (norm 1, no training) from this key and each extra key, every window.
+    func submitSpam(_ session: Session, window: UInt64) async throws -> Attempt {
+        let beacon = try await assignmentBeacon(session, window: window)
+        var ids: [String] = []
+        var refused: [String] = []
+        for (n, signer) in ([session.signer] + session.extraKeys).enumerated() {
+            let dense = Adversary.randomDelta(count: session.task.parameterCount, norm: 1, seed: window &* 1_000 &+ UInt64(n))
+            let gradient = PseudoGradient.compress(dense, chunkSize: Int(session.taskSpec.compression.chunkSize), topK: Int(session.taskSpec.compression.topK))
+            do {
+                if let id = try await submitBlob(session, blob: PseudoGradientBlob.encode(gradient, topK: Int(session.taskSpec.compression.topK)),
+                                                 signer: signer, base: window, beacon: beacon) { ids.append(id) }
+            } catch let error as CLIError {
+                refused.append("\(signer.publicKey.short)…: \(error)")
+            }
+        }
+        if ids.isEmpty { return .skipped(refused.joined(separator: "; ")) }
+        return .submitted(ids, "window \(window): \(ids.count) random contribution(s) submitted" + (refused.isEmpty ? "" : ", \(refused.count) refused (\(refused.joined(separator: "; ")))"))
+    }
+
+    /// `freeride`: the mean of the other trainers' contributions of `window` as a dense Δ (nil
+    /// when there are none).
+    func publishedMean(_ session: Session, window: UInt64) async throws -> [Float]? {
+        let others = try await otherContributions(session, window: window)
+        guard !others.isEmpty else { return nil }
+        var mean = [Float](repeating: 0, count: session.task.parameterCount)
+        for other in others {
+            let (_, gradient) = try await fetchDelta(session, blob: other.blob)
+            gradient.forEachEntry { index, value in mean[index] += value / Float(others.count) }
+        }
+        return mean
+    }
+
+    /// Contributions of `window` by other trainers, in the node's order.
+    func otherContributions(_ session: Session, window: UInt64) async throws -> [(author: String, blob: String)] {
+        let (code, reply) = try await session.client.call("GET", "v1/windows/\(window)")
+        let list = (code == 200 ? reply["contributions"] as? [[String: Any]] : nil) ?? []
+        return list.compactMap { entry in
+            guard let author = entry["author"] as? String, author != session.signer.publicKey.hex, let blob = entry["blob"] as? String else { return nil }
+            return (author, blob)
+        }
+    }
+
+    /// A contribution's blob from the node, decoded.
+    func fetchDelta(_ session: Session, blob: String) async throws -> ([UInt8], PseudoGradient) {
+        let bytes = [UInt8](try await session.client.raw("GET", "v1/blobs/\(blob)"))
+        do {
+            return (bytes, try PseudoGradientBlob.decode(bytes, parameterCount: session.task.parameterCount,
+                                                         chunkSize: Int(session.taskSpec.compression.chunkSize), topK: Int(session.taskSpec.compression.topK)))
+        } catch {
+            throw CLIError("blob \(blob.prefix(12))… does not decode: \(error)")
+        }
+    }
+
+    func assignmentBeacon(_ session: Session, window: UInt64) async throws -> Digest {
+        let (_, assignment) = try await session.client.call("GET", "v1/assignment/\(session.signer.publicKey.hex)?window=\(window)")
+        guard let hex = assignment["beacon"] as? String, let beacon = try? Digest(hex: hex) else {
+            throw CLIError("\(node)/v1/assignment: \(NodeClient.describe(assignment))")
+        }
+        return beacon
+    }
+
+    /// Prints the outcome of every pending contribution that has one; returns those still waiting.
     func reportScores(_ pending: [(id: String, window: UInt64)], client: NodeClient) async throws -> [(id: String, window: UInt64)] {
         var waiting: [(id: String, window: UInt64)] = []
         for entry in pending {
@@ -320,15 +440,21 @@ extension NodeClient {
         return data
     }
 
-    /// PUT `body` as octets; returns the HTTP status.
-    func put(_ path: String, body: [UInt8]) async throws -> Int {
-        var request = URLRequest(url: base.appendingPathComponent(path))
+    /// PUT a blob as octets with the trainer's signed upload headers (D59); returns the HTTP
+    /// status and the node's reply.
+    func putBlob(_ body: [UInt8], id: Digest, signer: SigningKey, chain: Digest) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: base.appendingPathComponent("v1/blobs/\(id.hex)"))
         request.httpMethod = "PUT"
         request.httpBody = Data(body)
         request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        let time = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        request.setValue(signer.publicKey.hex, forHTTPHeaderField: BlobUpload.trainerHeader)
+        request.setValue(String(time), forHTTPHeaderField: BlobUpload.timeHeader)
+        request.setValue(signer.sign(BlobUpload.signingBytes(chain: chain, trainer: signer.publicKey, blob: id, timeMs: time)).hex,
+                         forHTTPHeaderField: BlobUpload.signatureHeader)
         do {
-            let (_, response) = try await URLSession.shared.data(for: request)
-            return (response as? HTTPURLResponse)?.statusCode ?? 0
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
         } catch {
             throw CLIError("cannot reach \(base): \(error.localizedDescription); is `cairn node` running there?")
         }

@@ -45,10 +45,20 @@ struct Testnet: ParsableCommand {
     @Option(help: "Genesis consensus.window_ms: length of a training window in consensus time (100 ms … 1 day).")
     var windowMs: UInt32 = ConsensusParameters.defaults.windowMs
 
+    @Option(help: "Genesis task.training.max_contributions_per_window (default: sized from --window-ms so every validator evaluates them all in the commit phase).")
+    var maxContributionsPerWindow: UInt32?
+
+    @Option(help: "Genesis task.training.blob_retention_windows: windows an uploaded blob no contribution names is kept.")
+    var blobRetentionWindows: UInt32 = TrainingSpec.defaultBlobRetentionWindows
+
     func validate() throws {
         guard ConsensusParameters.windowMsRange.contains(windowMs) else {
             throw ValidationError("--window-ms must be between \(ConsensusParameters.windowMsRange.lowerBound) and \(ConsensusParameters.windowMsRange.upperBound)")
         }
+        if let cap = maxContributionsPerWindow, !(1 ... 100_000).contains(cap) {
+            throw ValidationError("--max-contributions-per-window must be between 1 and 100000")
+        }
+        guard (1 ... 10_000).contains(blobRetentionWindows) else { throw ValidationError("--blob-retention-windows must be between 1 and 10000") }
     }
 
     func run() throws {
@@ -61,13 +71,15 @@ struct Testnet: ParsableCommand {
         settings.consensus.minRoundIntervalMs = minRoundIntervalMs
         settings.consensus.maxRoundIntervalMs = maxRoundIntervalMs
         settings.consensus.windowMs = windowMs
+        settings.maxContributionsPerWindow = maxContributionsPerWindow
+        settings.blobRetentionWindows = blobRetentionWindows
         let summary = try TestnetGenerator(settings: settings).generate()
         let f = summary.genesis.faultTolerance
         print("wrote \(summary.output): \(summary.nodes.count) validators (f = \(f), quorum \(2 * f + 1)), \(summary.trainerKeyFiles.count) trainers")
         print("chain_id      \(summary.genesis.chainID)")
         print("genesis_hash  \(summary.genesisHash.hex)")
         print("corpus        \(summary.genesis.task.corpus.sha256.hex) (\(summary.genesis.task.corpus.byteCount) bytes)")
-        print("window        \(summary.genesis.consensus.windowMs) ms of consensus time")
+        print("window        \(summary.genesis.consensus.windowMs) ms of consensus time, at most \(summary.genesis.task.training.maxContributionsPerWindow) contributions each")
         for node in summary.nodes {
             print("\(node.name)  peer \(node.peerAddress)  api \(node.apiURL)  key \(node.publicKey.short)…  home \(node.home)")
         }

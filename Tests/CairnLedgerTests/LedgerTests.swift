@@ -44,6 +44,11 @@ struct World {
         return SignedRecord(author: author.publicKey, nonce: n, body: bytes, signature: signature).canonicalBytes
     }
 
+    /// Validator `v`'s commitment to `evaluation` of a contribution made in `window` (D59).
+    func commitment(_ evaluation: Evaluation, by v: Int, window: UInt64 = 0) -> Digest {
+        evaluation.commitment(chain: chain, window: window, validator: validators[v].publicKey)
+    }
+
     /// Executes one leader's payload at consensus time `time` (its beacon derived from the time).
     func execute(_ payload: [[UInt8]], position: UInt64 = 0, time: UInt64 = 1, in store: inout MemoryStore) throws -> LeaderExecution {
         var overlay = Overlay()
@@ -155,6 +160,43 @@ struct LedgerTests {
         #expect(store.account(world.users[1].publicKey)?.balance == 10_007)
     }
 
+    @Test("the consensus clock advances by at most max_round_interval_ms per round between committed leaders: a clock jump to 2^64 − 1 closes no window early, honest pacing is never held back (issue 26, attack 7)")
+    func clockBoundPerRound() throws {
+        let world = World(seed: 4, windowMs: 10_000)
+        var parameters = world.ledger.parameters
+        parameters.maxRoundIntervalMs = 1000
+        let ledger = Ledger(parameters: parameters)
+        var store = MemoryStore(entries: world.genesis)
+        var position: UInt64 = 0
+        func leader(round: UInt64, time: UInt64) throws -> LeaderExecution {
+            var overlay = Overlay()
+            defer { position += 1 }
+            let result = try ledger.execute([DeliveredVertex(position: position, payload: [])], leaderTimeMs: time, leaderRound: round,
+                                            beacon: Hashing.digest(.coinLeader, time.canonicalBytes), store: store, overlay: &overlay, verify: world.verify)
+            store.commit(overlay)
+            return result
+        }
+        func clock() throws -> UInt64 { try WindowState(canonicalBytes: #require(store.state[StateKey.window])).clockMs }
+        _ = try leader(round: 1, time: 100_000)              // the first time sets the clock
+        #expect(try clock() == 100_000)
+        _ = try leader(round: 5, time: 102_000)              // honest: 2 s over 4 rounds, under the 4 s allowed
+        #expect(try clock() == 102_000)
+        #expect(try leader(round: 9, time: .max).closedWindows == [])   // a jump to 2^64 − 1: 4 rounds allow 4 s
+        #expect(try clock() == 106_000)
+        var closes: [UInt64] = []
+        var round: UInt64 = 9
+        while closes.isEmpty && round < 100 {
+            round += 4
+            closes = try leader(round: round, time: .max).closedWindows
+        }
+        // Window 0 opened at 100,000 and lasts 10,000 ms: it closes at the first leader whose
+        // bounded clock reaches 110,000, four rounds of 1 s at a time — not at the jump.
+        #expect(closes == [0] && round == 13, "closed \(closes) at round \(round)")
+        #expect(try clock() == 110_000)
+        _ = try leader(round: 14, time: 105_000)             // an earlier time: the clock never goes back
+        #expect(try clock() == 110_000)
+    }
+
     @Test("windows close on consensus time: one per leader, on a grid, restarting after a stall; the clock never goes back; 2f+1 matching votes certify a checkpoint, a dissenting vote does not count")
     func checkpoints() throws {
         var world = World(seed: 3, windowMs: 8)
@@ -217,7 +259,8 @@ struct LedgerTests {
                     let body: RecordBody = switch roll {
                     case 0 ..< 55: .transfer(Transfer(to: other.publicKey, amount: UInt64.random(in: 0 ... 4_000, using: &rng)))
                     case 55 ..< 70: .register(Register(name: "t\(roll)"))
-                    case 70 ..< 85: .contribution(Contribution(baseWindow: UInt64.random(in: 0 ... 7, using: &rng), blob: .zero,
+                    case 70 ..< 85: .contribution(Contribution(baseWindow: UInt64.random(in: 0 ... 7, using: &rng),
+                                                              blob: Hashing.digest(.blob, [UInt8.random(in: 0 ... 7, using: &rng)]),
                                                               blobSize: UInt64.random(in: 0 ... 2 << 20, using: &rng),
                                                               compression: CompressionParameters(chunkSize: 4096, topK: 8, valueBits: 8, indexBits: 16),
                                                               assignment: .zero))

@@ -82,12 +82,12 @@ struct ModelAdvanceTests {
                                              simHash: [UInt8](repeating: 0x3c, count: 32), flags: [], salt: Hashing.digest(.evaluationCommitment, [UInt8(i), UInt8(v)])) }
         }
         _ = try run(ids.indices.flatMap { i in (0 ..< 4).map { v in
-            world.record(world.validators[v], .evaluationCommit(EvaluationCommit(contribution: ids[i], commitment: evaluations[i][v].commitment))) } }, time: 3)
+            world.record(world.validators[v], .evaluationCommit(EvaluationCommit(contribution: ids[i], commitment: world.commitment(evaluations[i][v], by: v)))) } }, time: 3)
         #expect(try run([], time: 9).closedWindows == [0])
         #expect(try model(1) == theta0)                  // window 0 had nothing finalized: carried over
         #expect(transition.calls.isEmpty)
-        _ = try run([], time: 13)
-        _ = try run(ids.indices.flatMap { i in (0 ..< 4).map { v in world.record(world.validators[v], .evaluation(evaluations[i][v])) } }, time: 14)
+        _ = try run([], time: 15)
+        _ = try run(ids.indices.flatMap { i in (0 ..< 4).map { v in world.record(world.validators[v], .evaluation(evaluations[i][v])) } }, time: 16)
         #expect(try run([], time: 17).closedWindows == [1])
         let call = try #require(transition.calls.first)
         #expect(transition.calls.count == 1 && call.window == 0 && call.base == theta0)
@@ -123,10 +123,10 @@ struct ModelAdvanceTests {
         let id = Hashing.digest(.record, record)
         let evaluations = (0 ..< 4).map { v in Evaluation(contribution: id, own: LossPair(before: 2, after: 1), random: LossPair(before: 2, after: 1.5),
                                                           simHash: [UInt8](repeating: 1, count: 32), flags: [], salt: Hashing.digest(.evaluationCommitment, [UInt8(v)])) }
-        _ = try run((0 ..< 4).map { world.record(world.validators[$0], .evaluationCommit(EvaluationCommit(contribution: id, commitment: evaluations[$0].commitment))) }, time: 3)
+        _ = try run((0 ..< 4).map { world.record(world.validators[$0], .evaluationCommit(EvaluationCommit(contribution: id, commitment: world.commitment(evaluations[$0], by: $0)))) }, time: 3)
         _ = try run([], time: 9)
-        _ = try run([], time: 13)
-        _ = try run((0 ..< 4).map { world.record(world.validators[$0], .evaluation(evaluations[$0])) }, time: 14)
+        _ = try run([], time: 15)
+        _ = try run((0 ..< 4).map { world.record(world.validators[$0], .evaluation(evaluations[$0])) }, time: 16)
         let before = runner.store.root
         #expect(throws: Missing.self) { try run([], time: 17) }
         #expect(runner.store.root == before)
@@ -174,10 +174,10 @@ struct ModelAdvanceTests {
                                              simHash: [UInt8](repeating: 0x3c, count: 32), flags: [], salt: Hashing.digest(.evaluationCommitment, [UInt8(i), UInt8(v)])) }
         }
         _ = try run(ids.indices.flatMap { i in (0 ..< 4).map { v in
-            world.record(world.validators[v], .evaluationCommit(EvaluationCommit(contribution: ids[i], commitment: evaluations[i][v].commitment))) } }, time: 3)
+            world.record(world.validators[v], .evaluationCommit(EvaluationCommit(contribution: ids[i], commitment: world.commitment(evaluations[i][v], by: v)))) } }, time: 3)
         _ = try run([], time: 9)
-        _ = try run([], time: 13)
-        _ = try run(ids.indices.flatMap { i in (0 ..< 4).map { v in world.record(world.validators[v], .evaluation(evaluations[i][v])) } }, time: 14)
+        _ = try run([], time: 15)
+        _ = try run(ids.indices.flatMap { i in (0 ..< 4).map { v in world.record(world.validators[v], .evaluation(evaluations[i][v])) } }, time: 16)
         #expect(try run([], time: 17).closedWindows == [1])
         func outcome(_ id: Digest) throws -> EvaluationQuorum.Outcome {
             try EvaluationQuorum.Outcome(canonicalBytes: #require(runner.store.state[StateKey.contributionOutcome(id)]))

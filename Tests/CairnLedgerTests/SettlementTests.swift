@@ -35,13 +35,19 @@ struct SettlementScenario {
 
     /// Trainer `user` improves the random-data loss by `gain` (own data by twice that: indicator +1),
     /// revealed by each validator; `skew` maps a validator to a factor on its revealed random loss after.
-    mutating func run(gains: [Int: Float], copies: [Int: Int] = [:], baseWindow: [Int: UInt64] = [:], skew: [Int: Float] = [:]) throws {
+    /// `skips` maps a validator to the users whose contributions it neither commits to nor reveals;
+    /// `flags` marks every validator's evaluation of a user's contribution with those flags.
+    mutating func run(gains: [Int: Float], copies: [Int: Int] = [:], baseWindow: [Int: UInt64] = [:], skew: [Int: Float] = [:],
+                      skips: [Int: Set<Int>] = [:], flags: [Int: Evaluation.Flags] = [:]) throws {
         var records: [[UInt8]] = []
         for user in gains.keys.sorted() {
-            let blob = Hashing.digest(.blob, [UInt8(user)])
-            transition.indices[blob] = Array(UInt32(user) * 1000 ..< UInt32(user) * 1000 + 100)
+            // A copy is re-valued (another blob id: one blob is named once, D59) but keeps the
+            // original's indices.
+            let blob = Hashing.digest(.blob, [UInt8(user)] + (copies[user] == nil ? [] : [0xcc]))
+            let source = copies[user] ?? user
+            transition.indices[blob] = Array(UInt32(source) * 1000 ..< UInt32(source) * 1000 + 100)
             let record = world.record(world.users[user], .contribution(Contribution(
-                baseWindow: baseWindow[user] ?? 0, blob: copies[user].map { Hashing.digest(.blob, [UInt8($0)]) } ?? blob, blobSize: 100,
+                baseWindow: baseWindow[user] ?? 0, blob: blob, blobSize: 100,
                 compression: CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16), assignment: .zero)))
             records.append(record)
             ids[user] = Hashing.digest(.record, record)
@@ -51,16 +57,21 @@ struct SettlementScenario {
         let evaluations = users.map { user in
             (0 ..< 4).map { v in
                 let gain = gains[user]!
+                if let flagged = flags[user] {
+                    return Evaluation(contribution: ids[user]!, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0), simHash: [],
+                                      flags: flagged, salt: Hashing.digest(.evaluationCommitment, [UInt8(user), UInt8(v)]))
+                }
                 return Evaluation(contribution: ids[user]!, own: LossPair(before: 2, after: 2 - 2 * gain),
                                   random: LossPair(before: 2, after: (2 - gain) * (skew[v] ?? 1)),
                                   simHash: [UInt8](repeating: 0x3c, count: 32), flags: [], salt: Hashing.digest(.evaluationCommitment, [UInt8(user), UInt8(v)]))
             }
         }
-        _ = try runner.run(users.indices.flatMap { i in (0 ..< 4).map { v in
-            world.record(world.validators[v], .evaluationCommit(EvaluationCommit(contribution: ids[users[i]]!, commitment: evaluations[i][v].commitment))) } }, time: 3)
+        let evaluating = { (i: Int) in (0 ..< 4).filter { !(skips[$0] ?? []).contains(users[i]) } }
+        _ = try runner.run(users.indices.flatMap { i in evaluating(i).map { v in
+            world.record(world.validators[v], .evaluationCommit(EvaluationCommit(contribution: ids[users[i]]!, commitment: world.commitment(evaluations[i][v], by: v)))) } }, time: 3)
         _ = try runner.run([], time: 9)
-        _ = try runner.run([], time: 13)
-        _ = try runner.run(users.indices.flatMap { i in (0 ..< 4).map { v in world.record(world.validators[v], .evaluation(evaluations[i][v])) } }, time: 14)
+        _ = try runner.run([], time: 15)
+        _ = try runner.run(users.indices.flatMap { i in evaluating(i).map { v in world.record(world.validators[v], .evaluation(evaluations[i][v])) } }, time: 16)
         let closed = try runner.run([], time: 17).closedWindows
         #expect(closed == [1])
     }
@@ -96,7 +107,7 @@ struct SettlementTests {
         #expect(results[0 ... 2].allSatisfy { $0.bmaPPM == 50_000 })
         let rewards = try #require(try s.read(WindowRewards.self, StateKey.windowRewards(0)))
         #expect(rewards.emitted == 1_000_003 && rewards.emitted == rewards.trainersPaid + rewards.validatorsPaid + rewards.burned)
-        #expect(rewards.validators == [0, 1, 2, 3] && rewards.perValidator == 100_000 / 4)
+        #expect(rewards.validators == (0 ..< 4).map { WindowRewards.ValidatorPayout(validator: $0, evaluations: 3, payout: 100_000 / 4) })
         // Paid in proportion to final², only to positive finals.
         // The three contributors have positive finals after one window (ordinal μ − 3σ rose above 0
         // for each, bma 0.05); paid in proportion to final², in rank order; at most one base unit
@@ -112,6 +123,27 @@ struct SettlementTests {
         #expect(try s.rating(1)?.totalPayout == results[1].payout)
     }
 
+    @Test("validators are paid in proportion to the contributions they evaluated inside quorums; a quorum that only flagged an invalid blob pays nothing (issue 26, attack 6)")
+    func validatorsPaidByEvaluations() throws {
+        // Validator 3 evaluates only user 0's contribution; user 3's blob is invalid (every validator flags it).
+        var s = try SettlementScenario(seed: 44, users: 4)
+        try s.run(gains: [0: 0.1, 1: 0.3, 2: 0.2, 3: 0.1], skips: [3: [1, 2, 3]], flags: [3: .invalidBlob])
+        let rewards = try #require(try s.read(WindowRewards.self, StateKey.windowRewards(0)))
+        // 3 + 3 + 3 + 1 evaluations that cost one: 100,000 × 3/10 each and 100,000 × 1/10.
+        #expect(rewards.validators.map(\.evaluations) == [3, 3, 3, 1])
+        #expect(rewards.validators.map(\.payout) == [30_000, 30_000, 30_000, 10_000])
+        #expect(rewards.emitted == rewards.trainersPaid + rewards.validatorsPaid + rewards.burned)
+        // The flagged blob had a quorum of three (validators 0–2), which counts for nothing.
+        let flagged = try #require(try s.read(EvaluationQuorum.Outcome.self, StateKey.contributionOutcome(s.ids[3]!)))
+        #expect(flagged.noScore == .flagged && flagged.members == [0, 1, 2])
+
+        // A window whose only quorum flagged a blob pays no validator: the part is burned.
+        var only = try SettlementScenario(seed: 45, users: 1)
+        try only.run(gains: [0: 0.1], flags: [0: .invalidBlob])
+        let burned = try #require(try only.read(WindowRewards.self, StateKey.windowRewards(0)))
+        #expect(burned.validators.isEmpty && burned.validatorsPaid == 0)
+    }
+
     @Test("a validator revealing skewed losses inside the hash quorum changes no score, is flagged deviant and is not paid")
     func skewedValidator() throws {
         var s = try SettlementScenario(seed: 42, users: 3)
@@ -122,7 +154,7 @@ struct SettlementTests {
         let flags = try #require(try s.read(ValidatorFlags.self, StateKey.validatorFlags(window: 0, validator: 3)))
         #expect(flags.deviant == 2)
         let rewards = try #require(try s.read(WindowRewards.self, StateKey.windowRewards(0)))
-        #expect(rewards.validators == [0, 1, 2])
+        #expect(rewards.validators.map(\.validator) == [0, 1, 2])
         #expect(try s.supplyHolds())
     }
 
@@ -257,6 +289,23 @@ extension SettlementTests {
         #expect(try s.supplyHolds() && off.supplyHolds())
     }
 
+    @Test("an inflated Δ is oversized even when it is the window's only positive contribution: the limit is also 3× the step's clip bound, which no contribution sets (issue 26, attack 2)")
+    func oversizedAlone() throws {
+        // θ's clip norm is 1, so the step's bound is 2 (growth 2) and the limit 6; two references only.
+        var s = try SettlementScenario(seed: 54, users: 2)
+        s.transition.norms[Hashing.digest(.blob, [1])] = 7
+        try s.run(gains: [0: 0.1, 1: 0.5])
+        #expect(try s.result(1)?.penalties.contains(.oversized) == true)
+        #expect(try s.result(0)?.penalties.contains(.oversized) == false)
+        let call = try #require(s.transition.calls.first)
+        #expect(call.applied.map(\.id) == [s.ids[0]!])
+        // Alone in its window it is oversized all the same.
+        var alone = try SettlementScenario(seed: 55, users: 1)
+        alone.transition.norms[Hashing.digest(.blob, [0])] = 1e30
+        try alone.run(gains: [0: 0.5])
+        #expect(try alone.result(0)?.penalties.contains(.oversized) == true && alone.transition.calls.isEmpty)
+    }
+
     @Test("a window whose base model has no clip norm (θ_0) is recorded but not rated: no rating, bma or final moves, the trainer part is burned")
     func unratedWindow() throws {
         var prior = TrainerRating(prior: SettlementScenario.rewards.rating)
@@ -338,12 +387,12 @@ extension SettlementTests {
                                                     salt: Hashing.digest(.evaluationCommitment, id.bytes + [UInt8(v)])) }
                 }
                 _ = try s.runner.run(evaluations[k]!.flatMap { $0.enumerated().map { v, e in
-                    s.world.record(s.world.validators[v], .evaluationCommit(EvaluationCommit(contribution: e.contribution, commitment: e.commitment))) } },
+                    s.world.record(s.world.validators[v], .evaluationCommit(EvaluationCommit(contribution: e.contribution, commitment: s.world.commitment(e, by: v, window: k)))) } },
                                      time: t + 3)
             }
-            if k > 0, let previous = evaluations[k - 1] {  // window k − 1's reveals, in the second half of k
-                _ = try s.runner.run([], time: t + 5)  // the clock reaches the reveal half first
-                let revealed = try s.runner.run(previous.flatMap { $0.enumerated().map { v, e in s.world.record(s.world.validators[v], .evaluation(e)) } }, time: t + 6)
+            if k > 0, let previous = evaluations[k - 1] {  // window k − 1's reveals, in the last quarter of k
+                _ = try s.runner.run([], time: t + 7)  // the clock reaches the reveal quarter first
+                let revealed = try s.runner.run(previous.flatMap { $0.enumerated().map { v, e in s.world.record(s.world.validators[v], .evaluation(e)) } }, time: t + 8)
                 #expect(revealed.records.allSatisfy { $0.outcome == .accepted }, "window \(k - 1)'s reveals: \(revealed.records.map(\.outcome))")
             }
         }

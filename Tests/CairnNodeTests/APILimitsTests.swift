@@ -114,15 +114,16 @@ extension NodeProcesses {
                 let http = response as! HTTPURLResponse
                 return (http.statusCode, data, http)
             }
-            let blob = Array("a compressed pseudo-gradient".utf8)
+            // Uploads need a registered trainer's signed headers (D59; the full path is in
+            // BlobUploadTests): without them 401, a valid signature of an unregistered key 403.
+            let blob = try net.pseudoGradientBlob(seed: 3)
             let id = BlobStore.id(of: blob).hex
-            #expect(try await request("PUT", "/v1/blobs/\(id)", blob).0 == 201)
-            #expect(try await request("PUT", "/v1/blobs/\(id)", blob).0 == 200)
-            let (status, data, _) = try await request("GET", "/v1/blobs/\(id)")
-            #expect(status == 200 && Array(data) == blob)
-            let mismatch = try await request("PUT", "/v1/blobs/\(SHA256.hash(blob).hex)", blob)
-            #expect(mismatch.0 == 400 && String(decoding: mismatch.1, as: UTF8.self).contains("hash_mismatch"))
-            #expect(try await request("PUT", "/v1/blobs/\(id)", [UInt8](repeating: 1, count: 5000)).0 == 413)
+            let unsigned = try await request("PUT", "/v1/blobs/\(id)", blob)
+            #expect(unsigned.0 == 401 && String(decoding: unsigned.1, as: UTF8.self).contains("unauthorized"))
+            let stranger = try SigningKey(seed: [UInt8](repeating: 5, count: 32))
+            let (code, reply) = try await net.upload(0, blob: blob, signer: stranger, retryUnregistered: false)
+            #expect(code == 403 && reply["error"] as? String == "not_registered", "\(reply)")
+            #expect(try await request("GET", "/v1/blobs/\(id)").0 == 404)
             #expect(try await request("GET", "/v1/blobs/\(String(repeating: "0", count: 64))").0 == 404)
             #expect(try await request("GET", "/v1/blobs/nothex").0 == 400)
 
@@ -206,12 +207,9 @@ extension NodeProcesses {
             }
             let status = try await request("POST", "/v1/records/status", Array("{\"ids\": 5}".utf8))
             #expect(status.0 == 400, "\(status)")
-            // An oversize upload over an existing blob leaves it intact.
-            let blob = Array("kept".utf8)
-            let id = BlobStore.id(of: blob).hex
-            #expect(try await request("PUT", "/v1/blobs/\(id)", blob).0 == 201)
-            #expect(try await request("PUT", "/v1/blobs/\(id)", [UInt8](repeating: 1, count: 5000)).0 == 413)
-            #expect(try await request("GET", "/v1/blobs/\(id)").1 == "kept")
+            // An unsigned upload is refused before its body is read (BlobUploadTests has the rest).
+            let unsigned = try await request("PUT", "/v1/blobs/\(String(repeating: "ab", count: 32))", [UInt8](repeating: 1, count: 5000))
+            #expect(unsigned.0 == 401 && unsigned.1.contains("unauthorized"), "\(unsigned)")
 
             // A slow client: half a request line, then nothing. Closed after the idle timeout (1 s).
             let fd = try #require(HostileInputProcessTests.partialRequest(from: "127.0.0.3", to: UInt16(net.basePort + 1)))
@@ -226,7 +224,7 @@ extension NodeProcesses {
 
             // Every refusal is counted by its code, and the node still serves and commits.
             let metrics = try await request("GET", "/metrics").1
-            for code in ["too_large", "bad_request", "invalid_record", "unknown_record", "unknown_account", "not_delivered", "not_certified"] {
+            for code in ["too_large", "bad_request", "invalid_record", "unknown_record", "unknown_account", "not_delivered", "not_certified", "unauthorized"] {
                 #expect(metrics.contains("cairn_api_errors_total{error=\"\(code)\"}"), "\(code) not counted")
             }
             #expect(metrics.contains("cairn_records_rejected_total{reason=\"not_hex\"} 1"))

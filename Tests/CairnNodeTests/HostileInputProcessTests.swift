@@ -47,14 +47,11 @@ extension NodeProcesses {
             let compression = CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16)
             // Contributions are taken only with their blob stored (D50): the hostile ones name a real,
             // tiny blob, on every node, so what they test is the ledger's handling of their fields.
-            let blob = Array("not a pseudo-gradient".utf8)
+            let blob = try net.pseudoGradientBlob(seed: 1)
             let blobID = Hashing.digest(.blob, blob)
             for i in 0 ..< 4 {
-                var request = URLRequest(url: net.url(i, "/v1/blobs/\(blobID.hex)"))
-                request.httpMethod = "PUT"
-                request.httpBody = Data(blob)
-                let (_, response) = try await URLSession.shared.data(for: request)
-                #expect([200, 201].contains((response as? HTTPURLResponse)?.statusCode ?? 0), "node \(i) refused the blob")
+                let (code, reply) = try await net.upload(i, blob: blob, signer: trainer)
+                #expect([200, 201].contains(code), "node \(i) refused the blob: \(reply)")
             }
             // The window moves on about once a second here, so a base window of 0 may be refused as
             // stale before its size is looked at: either reason is a clean rejection.

@@ -29,7 +29,7 @@ struct ModelUpdaterTests {
         let updater = try ModelUpdater(blobs: blobs, task: Self.task)
         let layout = try ModelLayout(Self.task.model)
         let theta = InitialModel.parameters(layout: layout, seed: DataSplit.seed("model-test", [1]))
-        let base = ModelBlob.encode(theta, task: Self.task.name, spec: Self.task.model)
+        let base = try ModelBlob.encode(theta, task: Self.task.name, spec: Self.task.model)
         let baseRecord = ModelRecord(hash: ModelBlob.hash(base), blob: BlobStore.id(of: base))
         try blobs.put(base, expected: baseRecord.blob)
 
@@ -65,13 +65,77 @@ struct ModelUpdaterTests {
         }
     }
 
+    @Test("poisoning (issue 26, attack 2): a majority of inflated Δs (largest entry 1e37) is clipped to the bound, not to the median they set; a proposed model outside genesis bounds is not adopted — the step is skipped, recorded, nothing stored; non-finite models are never encoded")
+    func boundedStep() throws {
+        let (database, path) = try Self.database()
+        defer { database.close(); try? FileManager.default.removeItem(atPath: path) }
+        let blobs = BlobStore(database: database)
+        let updater = try ModelUpdater(blobs: blobs, task: Self.task)
+        let layout = try ModelLayout(Self.task.model)
+        var theta = InitialModel.parameters(layout: layout, seed: DataSplit.seed("model-test", [2]))
+        let base = try ModelBlob.encode(theta, task: Self.task.name, spec: Self.task.model)
+        let baseRecord = ModelRecord(hash: ModelBlob.hash(base), blob: BlobStore.id(of: base), clipNorm: 0.5)
+        try blobs.put(base, expected: baseRecord.blob)
+        func contribution(_ i: Int, scale: Float) throws -> AcceptedContribution {
+            var feedback = ErrorFeedback(parameterCount: layout.parameterCount)
+            let dense = (0 ..< layout.parameterCount).map { j in Float(((j * 7 + i * 13) % 23) - 11) * 1e-3 }
+            var delta = feedback.compress(dense, chunkSize: 256, topK: 8)
+            if scale != 1 {  // largest entry ≈ 1e37: every chunk scale multiplied
+                let largest = delta.chunks.map { $0.scale * 127 }.max()!
+                delta = PseudoGradient(parameterCount: delta.parameterCount, chunkSize: delta.chunkSize, chunks: delta.chunks.map {
+                    PseudoGradient.Chunk(scale: Float(Double($0.scale) * Double(scale) / Double(largest)), indices: $0.indices, values: $0.values)
+                })
+            }
+            let blob = PseudoGradientBlob.encode(delta, topK: 8)
+            try blobs.put(blob, expected: BlobStore.id(of: blob))
+            return AcceptedContribution(id: Hashing.digest(.record, [UInt8(i)]), blob: BlobStore.id(of: blob), score: 100)
+        }
+        let honest = try (0 ..< 3).map { try contribution($0, scale: 1) }
+        let inflated = try (3 ..< 7).map { try contribution($0, scale: 1e37) }
+        let accepted = (honest + inflated).sorted { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
+        let next = try updater.next(from: baseRecord, applying: accepted, window: 4)
+        let bound = Self.task.training.clipBound(baseClipNorm: 0.5)
+        #expect(next.skippedStep == nil && next.clipNorm == bound, "clip \(String(describing: next.clipNorm)), bound \(bound)")
+        let moved = try updater.parameters(of: next)
+        // Seven Δs each of norm ≤ bound, rate 3 / 7: no parameter moves by more than 3 × bound.
+        let largestMove = zip(moved, theta).map { Double(($0 - $1).magnitude) }.max()!
+        #expect(largestMove <= 3 * bound + 1e-6 && moved.allSatisfy(\.isFinite), "moved \(largestMove)")
+
+        // A base model one step from the genesis magnitude bound: the proposed model is refused.
+        theta[0] = Float(Self.task.training.maxParameterMagnitude) - 0.01
+        let edge = try ModelBlob.encode(theta, task: Self.task.name, spec: Self.task.model)
+        let edgeRecord = ModelRecord(hash: ModelBlob.hash(edge), blob: BlobStore.id(of: edge), clipNorm: 0.5)
+        try blobs.put(edge, expected: edgeRecord.blob)
+        let push = PseudoGradient(parameterCount: layout.parameterCount, chunkSize: 256,
+                                  chunks: (0 ..< PseudoGradient.chunkCount(parameterCount: layout.parameterCount, chunkSize: 256)).map { c in
+                                      c == 0 ? PseudoGradient.Chunk(scale: 1.0 / 127, indices: [0], values: [-127])  // θ_0 += rate · 1
+                                             : PseudoGradient.Chunk(scale: 0, indices: [], values: []) })
+        let pushBlob = PseudoGradientBlob.encode(push, topK: 8)
+        try blobs.put(pushBlob, expected: BlobStore.id(of: pushBlob))
+        func storedBlobs() throws -> Int {
+            var n = 0
+            try database.scan(ColumnFamily.blobs.rawValue, prefix: []) { _, _ in n += 1; return true }
+            return n
+        }
+        let before = try storedBlobs()
+        let skipped = try updater.next(from: edgeRecord, applying: [AcceptedContribution(id: Hashing.digest(.record, [42]), blob: BlobStore.id(of: pushBlob), score: 1)], window: 5)
+        #expect(skipped.skippedStep == .outOfBounds && skipped.hash == edgeRecord.hash && skipped.blob == edgeRecord.blob && skipped.clipNorm == edgeRecord.clipNorm)
+        #expect(try storedBlobs() == before, "a skipped step stored a model blob")
+        #expect(ModelUpdater.problem([1, .nan, 2], maxMagnitude: 10) == .nonFinite)
+        #expect(ModelUpdater.problem([1, -11, 2], maxMagnitude: 10) == .outOfBounds)
+        #expect(ModelUpdater.problem([1, -10, 2], maxMagnitude: 10) == nil)
+        #expect(throws: BlobError.self) { try ModelBlob.encode([1, .infinity], task: Self.task.name, spec: Self.task.model) }
+        // The record says why, and survives its encoding.
+        #expect(try ModelRecord(canonicalBytes: skipped.canonicalBytes) == skipped)
+    }
+
     @Test("θ_0 is a pure function of genesis: the same record from two derivations, different for another chain id")
     func initialModel() throws {
         let a = try ModelUpdater.initialModel(chainID: "cairn-test", task: Self.task, blobs: nil)
         #expect(try ModelUpdater.initialModel(chainID: "cairn-test", task: Self.task, blobs: nil) == a)
         #expect(try ModelUpdater.initialModel(chainID: "another-chain", task: Self.task, blobs: nil) != a)
         let layout = try ModelLayout(Self.task.model)
-        let blob = ModelBlob.encode(InitialModel.parameters(layout: layout, seed: DataSplit.seed("initial-model", Array("cairn-test".utf8))),
+        let blob = try ModelBlob.encode(InitialModel.parameters(layout: layout, seed: DataSplit.seed("initial-model", Array("cairn-test".utf8))),
                                     task: Self.task.name, spec: Self.task.model)
         #expect(a == ModelRecord(hash: ModelBlob.hash(blob), blob: BlobStore.id(of: blob)))
     }

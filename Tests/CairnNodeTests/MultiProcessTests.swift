@@ -2,6 +2,7 @@ import CairnCore
 import CairnCrypto
 import CairnNode
 import CairnTestKit
+import CairnTraining
 import Foundation
 import Testing
 #if canImport(FoundationNetworking)
@@ -17,7 +18,7 @@ final class LocalNetwork: @unchecked Sendable {
     /// The corpus genesis hashes (the validators evaluate over it).
     let corpus: String
 
-    init(validators: Int, windowMs: Int = 1000) throws {
+    init(validators: Int, windowMs: Int = 1000, testnetArguments: [String] = []) throws {
         cairn = try builtExecutable("cairn")
         directory = FileManager.default.temporaryDirectory.path + "/cairn-localnet-\(UInt64.random(in: 0 ... .max))"
         basePort = Self.allocateBasePort(validators: validators)
@@ -25,7 +26,7 @@ final class LocalNetwork: @unchecked Sendable {
         let result = try runProcess(cairn, ["testnet", "--validators", "\(validators)", "--trainers", "2", "--output", directory,
                                             "--base-port", "\(basePort)", "--corpus", corpus,
                                             "--min-round-interval-ms", "20", "--max-round-interval-ms", "100",
-                                            "--window-ms", "\(windowMs)"])  // by default about once a second, as most tests expect
+                                            "--window-ms", "\(windowMs)"] + testnetArguments)  // by default about once a second, as most tests expect
         guard result.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
     }
 
@@ -114,6 +115,54 @@ final class LocalNetwork: @unchecked Sendable {
     }
 
     /// Polls until `condition` holds (or `seconds` pass); returns whether it held.
+    /// The HTTP status of GET `path` on node `i` whatever its body (nil: no answer).
+    func statusCode(_ i: Int, _ path: String) async -> Int? {
+        guard let (_, response) = try? await URLSession.shared.data(from: url(i, path)) else { return nil }
+        return (response as? HTTPURLResponse)?.statusCode
+    }
+
+    /// A valid, nonzero pseudo-gradient blob for this network's genesis task (uploads must be one,
+    /// D59), different for each `seed`.
+    func pseudoGradientBlob(seed: UInt32) throws -> [UInt8] {
+        let task = try GenesisFile.load(path: "\(directory)/genesis.json").task
+        let count = task.model.parameterCount
+        var feedback = ErrorFeedback(parameterCount: count)
+        let dense = (0 ..< count).map { j in Float(Int((UInt32(truncatingIfNeeded: j) &* 2_654_435_761 &+ seed &* 40_503) % 2001) - 1000) * 1e-5 }
+        return PseudoGradientBlob.encode(feedback.compress(dense, chunkSize: Int(task.compression.chunkSize), topK: Int(task.compression.topK)),
+                                         topK: Int(task.compression.topK))
+    }
+
+    /// PUT `blob` on node `i` with `signer`'s upload headers (D59; `signer` nil: none); the HTTP
+    /// status and reply. A 403 (the trainer's registration not yet executed on that node) is
+    /// retried for up to 10 s unless `retryUnregistered` is false.
+    func upload(_ i: Int, blob: [UInt8], signer: SigningKey?, id: Digest? = nil, timeMs: UInt64? = nil,
+                retryUnregistered: Bool = true) async throws -> (Int, [String: Any]) {
+        var reply = try await uploadOnce(i, blob: blob, signer: signer, id: id, timeMs: timeMs)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while retryUnregistered, reply.0 == 403, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            reply = try await uploadOnce(i, blob: blob, signer: signer, id: id, timeMs: timeMs)
+        }
+        return reply
+    }
+
+    private func uploadOnce(_ i: Int, blob: [UInt8], signer: SigningKey?, id: Digest?, timeMs: UInt64?) async throws -> (Int, [String: Any]) {
+        let id = id ?? BlobStore.id(of: blob)
+        var request = URLRequest(url: url(i, "/v1/blobs/\(id.hex)"))
+        request.httpMethod = "PUT"
+        request.httpBody = Data(blob)
+        if let signer {
+            let chain = try GenesisFile.load(path: "\(directory)/genesis.json").hash
+            let time = timeMs ?? UInt64(Date().timeIntervalSince1970 * 1000)
+            request.setValue(signer.publicKey.hex, forHTTPHeaderField: BlobUpload.trainerHeader)
+            request.setValue(String(time), forHTTPHeaderField: BlobUpload.timeHeader)
+            request.setValue(signer.sign(BlobUpload.signingBytes(chain: chain, trainer: signer.publicKey, blob: id, timeMs: time)).hex,
+                             forHTTPHeaderField: BlobUpload.signatureHeader)
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
+    }
+
     func eventually(seconds: Double, _ condition: () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {

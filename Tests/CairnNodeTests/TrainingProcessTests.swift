@@ -149,11 +149,8 @@ extension NodeProcesses {
             let blob = PseudoGradientBlob.encode(delta, topK: Int(genesis.task.compression.topK))
             let blobID = BlobStore.id(of: blob)
             for i in [1] {  // only to the validator that takes the record: the others fetch it over the mesh (D50)
-                var request = URLRequest(url: net.url(i, "/v1/blobs/\(blobID.hex)"))
-                request.httpMethod = "PUT"
-                request.httpBody = Data(blob)
-                let (_, response) = try await URLSession.shared.data(for: request)
-                #expect([200, 201].contains((response as? HTTPURLResponse)?.statusCode ?? 0), "node \(i) refused the blob")
+                let (code, reply) = try await net.upload(i, blob: blob, signer: trainer)
+                #expect([200, 201].contains(code), "node \(i) refused the blob: \(reply)")
             }
             let window = UInt64(try #require(await net.status(0)?["window"] as? Int))
             let contribution = signer.record(trainer, nonce: 1, .contribution(Contribution(
@@ -297,7 +294,7 @@ extension NodeProcesses {
                 let reply = try #require(await net.get(i, "/v1/windows/\(contributionWindow)")?.1)
                 let flags = reply["validator_flags"] as? [[String: Any]] ?? []
                 #expect(flags.contains { $0["validator"] as? Int == 3 && $0["deviant"] as? Int == 1 }, "node \(i): \(flags)")
-                let paid = (reply["rewards"] as? [String: Any])?["validators"] as? [Int]
+                let paid = ((reply["rewards"] as? [String: Any])?["validators"] as? [[String: Any]])?.compactMap { $0["validator"] as? Int }
                 #expect(paid == [0, 1, 2], "node \(i): validators paid \(String(describing: paid))")
                 // The leaderboard lists the trainer; a contribution on θ_0 (no clip norm yet) is recorded
                 // in its window's results but not rated (D57).

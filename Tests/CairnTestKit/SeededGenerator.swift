@@ -63,12 +63,14 @@ public enum RandomValues {
             lsh: LSHSpec(bits: UInt32.random(in: 0 ... .max, using: &g), hammingThreshold: UInt32.random(in: 0 ... .max, using: &g)),
             training: TrainingSpec(innerSteps: UInt32.random(in: 0 ... .max, using: &g), batchSize: UInt32.random(in: 0 ... .max, using: &g),
                                    learningRate: g.double(), learningRateFloor: g.double(), warmupSteps: UInt32.random(in: 0 ... .max, using: &g),
-                                   weightDecay: g.double(), outerLearningRate: g.double(), maxAggregated: UInt32.random(in: 0 ... .max, using: &g)),
+                                   weightDecay: g.double(), outerLearningRate: g.double(), maxAggregated: UInt32.random(in: 0 ... .max, using: &g),
+                                   initialClipNorm: g.double(), clipGrowth: g.double(), maxParameterMagnitude: g.double(),
+                                   maxContributionsPerWindow: UInt32.random(in: 0 ... .max, using: &g), blobRetentionWindows: UInt32.random(in: 0 ... .max, using: &g)),
             evaluation: EvaluationSpec(ownContexts: UInt32.random(in: 0 ... .max, using: &g), randomContexts: UInt32.random(in: 0 ... .max, using: &g),
                                        step: g.double(), probeContexts: UInt32.random(in: 0 ... .max, using: &g),
                                        heldOutContexts: UInt32.random(in: 0 ... .max, using: &g)))
         let rewards = RewardParameters(
-            registrationFee: g.next(), emissionPerWindow: g.next(), validatorShareBps: UInt32.random(in: 0 ... .max, using: &g),
+            registrationFee: g.next(), contributionFee: g.next(), emissionPerWindow: g.next(), validatorShareBps: UInt32.random(in: 0 ... .max, using: &g),
             payoutExponent: g.double(), rating: RatingParameters(mu: g.double(), sigma: g.double(), beta: g.double(), tau: g.double()))
         return Genesis(
             chainID: g.string(maxLength: 20), consensus: consensus, validators: validators,

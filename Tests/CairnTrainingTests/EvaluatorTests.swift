@@ -167,7 +167,7 @@ struct AggregationTests {
     func modelBlob() throws {
         let layout = try ModelLayout(Tiny.spec)
         let theta = InitialModel.parameters(layout: layout, seed: DataSplit.seed("m", []))
-        let blob = ModelBlob.encode(theta, task: "byte-lm-v1", spec: Tiny.spec)
+        let blob = try ModelBlob.encode(theta, task: "byte-lm-v1", spec: Tiny.spec)
         #expect(try ModelBlob.decode(blob, task: "byte-lm-v1", spec: Tiny.spec) == theta)
         #expect(throws: BlobError.self) { try ModelBlob.decode(blob, task: "other", spec: Tiny.spec) }
         #expect(throws: BlobError.self) { try ModelBlob.decode(blob, task: "byte-lm-v1", spec: ModelSpec(contextBytes: 3, embeddingDim: 4, hiddenUnits: [5, 7], vocabulary: 256)) }
@@ -176,6 +176,6 @@ struct AggregationTests {
         nan.replaceSubrange((nan.count - 4)..<nan.count, with: withUnsafeBytes(of: Float.nan.bitPattern.littleEndian, Array.init))
         let error = #expect(throws: BlobError.self) { try ModelBlob.decode(nan, task: "byte-lm-v1", spec: Tiny.spec) }
         #expect(error?.field == "parameters[\(theta.count - 1)]")
-        #expect(ModelBlob.hash(blob) != ModelBlob.hash(ModelBlob.encode(theta.map { $0 + 1 }, task: "byte-lm-v1", spec: Tiny.spec)))
+        #expect(ModelBlob.hash(blob) != ModelBlob.hash(try ModelBlob.encode(theta.map { $0 + 1 }, task: "byte-lm-v1", spec: Tiny.spec)))
     }
 }
