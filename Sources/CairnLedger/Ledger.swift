@@ -135,8 +135,8 @@ public struct Ledger: Sendable {
         public var contributionFee: UInt64 = 0
         /// Genesis `task.training.max_contributions_per_window` (D59).
         public var maxContributionsPerWindow: UInt64 = UInt64(TrainingSpec.defaultMaxContributionsPerWindow)
-        /// Genesis `consensus.max_round_interval_ms`: the consensus clock advances by at most this
-        /// per round between committed leaders (D59); nil: unbounded (ledger tests).
+        /// Genesis `consensus.max_round_interval_ms`: the consensus clock advances by at most twice
+        /// this per round between committed leaders (D59); nil: unbounded (ledger tests).
         public var maxRoundIntervalMs: UInt64?
         /// Genesis `task.training`: the outer step's clip bound (D59), for the oversize rule.
         public var initialClipNorm: Double = TrainingSpec.defaultInitialClipNorm

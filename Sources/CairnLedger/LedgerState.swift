@@ -198,18 +198,18 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
     /// The state after a committed leader of round `leaderRound` with consensus time
     /// `leaderTimeMs`, and the window it closed, if any. `nextPosition` is the sequence position
     /// after the leader's vertices. With `maxRoundIntervalMs` (genesis), the clock advances by at
-    /// most that much per round since the previous committed leader (D59): an honest validator
-    /// proposes at least every max round interval, so honest time never needs more, while clocks
-    /// far ahead (Byzantine or misconfigured) can no longer jump a window shut. The first leader
-    /// sets the clock unbounded (there is nothing to bound it by). Every sum is overflow-checked
-    /// (D38): a boundary past 2^64 − 1 is never reached.
+    /// most twice that per round since the previous committed leader (D59): an honest validator
+    /// proposes at least every max round interval, so honest time needs more only when rounds take
+    /// twice as long as that to certify, while clocks far ahead (Byzantine or misconfigured) can no
+    /// longer jump a window shut. The first leader sets the clock unbounded (there is nothing to
+    /// bound it by). Every sum is overflow-checked (D38): a boundary past 2^64 − 1 is never reached.
     public func advanced(leaderTimeMs: UInt64, leaderRound: UInt64? = nil, maxRoundIntervalMs: UInt64? = nil, windowMs: UInt64,
                          nextPosition: UInt64) -> (state: WindowState, closed: UInt64?) {
         var next = self
         var time = leaderTimeMs
         if let leaderRound, let maxRoundIntervalMs, clockMs > 0 {
             let rounds = leaderRound > lastLeaderRound ? leaderRound - lastLeaderRound : 0
-            let (allowance, o1) = rounds.multipliedReportingOverflow(by: maxRoundIntervalMs)
+            let (allowance, o1) = rounds.multipliedReportingOverflow(by: maxRoundIntervalMs.multipliedReportingOverflow(by: 2).partialValue)
             let (limit, o2) = clockMs.addingReportingOverflow(allowance)
             if !o1 && !o2 { time = min(time, limit) }
         }
