@@ -87,15 +87,16 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
     public static let defaultInitialClipNorm = 2.0
     public static let defaultClipGrowth = 2.0
     public static let defaultMaxParameterMagnitude = 1000.0
-    public static let defaultMaxContributionsPerWindow: UInt32 = 16
+    public static let defaultMaxContributionsPerWindow: UInt32 = 20
 
     /// The contribution cap for windows of `windowMs` (D59): the commit phase after a window's
-    /// close (¾ of the next window) holds every evaluation of the window's contributions, at the
-    /// slowest evaluation measured on a shared localnet (0.70 s, BENCHMARKS.md) with half the
-    /// validator's time left for consensus and the rest: ⌊0.75·W / (2 · 700 ms)⌋, at least 4.
-    /// 30-second windows give 16.
+    /// close (⅔ of the next window) must hold every validator's evaluation of all the window's
+    /// contributions and the commitments landing. Measured on the 4-validator localnet sharing two
+    /// cores with the trainers: 0.78 s a contribution per validator (BENCHMARKS.md, issue 26); one
+    /// second each leaves ~20% for the commitments: ⌊⅔·W / 1000 ms⌋, at least 4. 30-second
+    /// windows give 20.
     public static func contributionCap(windowMs: UInt32) -> UInt32 {
-        max(4, UInt32(UInt64(windowMs) * 3 / 4 / 1400))
+        max(4, UInt32(UInt64(windowMs) * 2 / 3 / 1000))
     }
     public static let defaultBlobRetentionWindows: UInt32 = 4
 

@@ -228,20 +228,21 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
         return (next, current)
     }
 
-    /// The commit deadline inside the current window: its opening time + ¾ windowMs (2^64 − 1 if
-    /// that overflows, so the reveal phase never opens rather than trapping). Three quarters (D59,
-    /// was a half): honest validators evaluate window k's contributions on θ_{k+1}, known only at
-    /// window k's close, so the commit phase is their whole evaluation time; a reveal needs one
-    /// commit, well under a quarter window. `windowMs` comes from genesis (≤ 86,400,000), so the
-    /// product cannot overflow.
+    /// The commit deadline inside the current window: its opening time + ⅔ windowMs (2^64 − 1 if
+    /// that overflows, so the reveal phase never opens rather than trapping). Two thirds (D59, was
+    /// a half): honest validators evaluate window k's contributions on θ_{k+1}, known only at window
+    /// k's close, so the commit phase is their whole evaluation time. The reveal phase must still
+    /// outlast the gap between two committed leaders' times, which on an idle network is two waves
+    /// of empty rounds (8 s at 1-second rounds): a quarter of a 30-second window (7.5 s) was too
+    /// short in a measured run — the clock stepped over it and no reveal landed.
     public func commitDeadlineMs(windowMs: UInt64) -> UInt64 {
-        let (deadline, overflow) = openedAtMs.addingReportingOverflow(windowMs / 4 * 3 + windowMs % 4 * 3 / 4)
+        let (deadline, overflow) = openedAtMs.addingReportingOverflow(windowMs / 3 * 2 + windowMs % 3 * 2 / 3)
         return overflow ? .max : deadline
     }
 
     /// The evaluation phase for contributions made in `window` (ARCHITECTURE §6, D47, D59):
-    /// commitments during that window and the first three quarters of the next; reveals in the last
-    /// quarter of the next; nothing before or after (finalization at the next window's close).
+    /// commitments during that window and the first two thirds of the next; reveals in the last
+    /// third of the next; nothing before or after (finalization at the next window's close).
     public func evaluationPhase(contributionWindow window: UInt64, windowMs: UInt64) -> EvaluationPhase {
         if current == window { return .commit }
         // Written without `window + 1` (D38): the window comes from state, but stays unbounded.

@@ -235,10 +235,13 @@ struct SubmitCommand: AsyncParsableCommand {
         var delta = theta
         for i in delta.indices { delta[i] -= training.parameters[i] }
         if let adversary { delta = adversary.transform(delta, seed: window) }
-        if adversary == .freeride, window > 0, let published = try await publishedMean(session, window: window - 1) {
-            for i in delta.indices { delta[i] += published[i] }
+        var compressed: PseudoGradient
+        if adversary == .freeride, window > 0, let published = try await publishedDeltas(session, window: window - 1) {
+            (compressed, delta) = freeride(own: delta, published: published, feedback: feedback, taskSpec: taskSpec)
+            _ = feedback.compress(delta, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK))
+        } else {
+            compressed = feedback.compress(delta, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK))
         }
-        var compressed = feedback.compress(delta, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK))
         if adversary == .inflate { compressed = Adversary.inflate(compressed) }
         // A sybil (or an inflating majority) splits its one compressed Δ across its keys, one record each.
         let signers = [signer] + session.extraKeys
@@ -325,17 +328,35 @@ struct SubmitCommand: AsyncParsableCommand {
         return .submitted(ids, "window \(window): \(ids.count) random contribution(s) submitted" + (refused.isEmpty ? "" : ", \(refused.count) refused (\(refused.joined(separator: "; ")))"))
     }
 
-    /// `freeride`: the mean of the other trainers' contributions of `window` as a dense Δ (nil
-    /// when there are none).
-    func publishedMean(_ session: Session, window: UInt64) async throws -> [Float]? {
+    /// `freeride`: the other trainers' contributions of `window`, decoded (nil when there are none).
+    func publishedDeltas(_ session: Session, window: UInt64) async throws -> [PseudoGradient]? {
         let others = try await otherContributions(session, window: window)
         guard !others.isEmpty else { return nil }
-        var mean = [Float](repeating: 0, count: session.task.parameterCount)
-        for other in others {
-            let (_, gradient) = try await fetchDelta(session, blob: other.blob)
-            gradient.forEachEntry { index, value in mean[index] += value / Float(others.count) }
+        var deltas: [PseudoGradient] = []
+        for other in others { deltas.append(try await fetchDelta(session, blob: other.blob).1) }
+        return deltas
+    }
+
+    /// `freeride`: own Δ + λ · mean(published Δs), with the largest λ in 1, ½, ¼, ⅛ whose compressed
+    /// result overlaps every published Δ's kept indices by less than 85% — the cheapest way past a
+    /// copycat rule at 90%, which a trainer can check before it submits. Returns the compressed Δ
+    /// and the dense one it came from (for the error feedback).
+    func freeride(own: [Float], published: [PseudoGradient], feedback: ErrorFeedback, taskSpec: TrainingTaskSpec) -> (PseudoGradient, [Float]) {
+        var mean = [Float](repeating: 0, count: own.count)
+        for delta in published { delta.forEachEntry { index, value in mean[index] += value / Float(published.count) } }
+        var best: (PseudoGradient, [Float])?
+        for lambda: Float in [1, 0.5, 0.25, 0.125] {
+            let dense = zip(own, mean).map { $0 + lambda * $1 }
+            var trial = feedback
+            let compressed = trial.compress(dense, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK))
+            best = (compressed, dense)
+            let overlap = published.map { Copycat.overlap(compressed, $0) }.max() ?? 0
+            if overlap < 0.85 {
+                say(String(format: "freeride: adding %.3f × the mean of %d published Δs (largest overlap %.2f)", lambda, published.count, overlap))
+                break
+            }
         }
-        return mean
+        return best!
     }
 
     /// Contributions of `window` by other trainers, in the node's order.

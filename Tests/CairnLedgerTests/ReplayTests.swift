@@ -48,10 +48,10 @@ struct ReplayTests {
         let (replay, own) = (second.records[1].id, second.records[2].id)
         let e1 = evaluate(replay, window: 1), e2 = evaluate(own, window: 1)
         _ = try runner.run(commits(e1, window: 1) + commits(e2, window: 1), time: 11)
-        _ = try runner.run([], time: 15)
+        _ = try runner.run([], time: 14)
         _ = try runner.run(e0.enumerated().map { world.record(world.validators[$0], .evaluation($1)) }, time: 16)
         #expect(try runner.run([], time: 17).closedWindows == [1])  // window 0 finalized: x aggregated
-        _ = try runner.run([], time: 23)
+        _ = try runner.run([], time: 22)
         _ = try runner.run((e1 + e2).enumerated().map { world.record(world.validators[$0 % 4], .evaluation($1)) }, time: 24)
         #expect(try runner.run([], time: 25).closedWindows == [2])  // window 1 finalized
 
@@ -61,5 +61,36 @@ struct ReplayTests {
         let step = try #require(transition.calls.last)
         #expect(step.applied.map(\.id) == [own], "the replay was aggregated a second time: \(step.applied.map(\.id))")
         #expect(runner.store.state[StateKey.blobContribution(x)] == original.bytes)
+    }
+
+    @Test("at most max_contributions_per_window contributions land in a window (window_full after), each pays the burned contribution fee; a trainer that cannot pay is refused; supply stays conserved (issue 26, attack 3)")
+    func capAndFee() throws {
+        var world = World(seed: 62, users: 4, windowMs: 8)
+        var parameters = world.ledger.parameters
+        parameters.maxContributionsPerWindow = 2
+        parameters.contributionFee = 500
+        var store = MemoryStore(entries: try Ledger.genesisState(accounts: world.users.enumerated().map { ($1.publicKey, $0 == 3 ? 600 : 10_000) },
+                                                                 validators: world.validators.map(\.publicKey)))
+        var runner = LeaderRunner(Ledger(parameters: parameters), store, verify: world.verify)
+        _ = try runner.run(world.users.enumerated().map { world.record($1, .register(Register(name: "t\($0)"))) }, time: 1)
+        func contribution(_ user: Int, window: UInt64) -> [UInt8] {
+            world.record(world.users[user], .contribution(Contribution(baseWindow: window, blob: Hashing.digest(.blob, [UInt8(user), UInt8(window)]), blobSize: 100,
+                                                              compression: Self.compression, assignment: .zero)))
+        }
+        // User 3 holds 600 − 100 (registration) = 500: exactly one fee.
+        let first = try runner.run([contribution(3, window: 0), contribution(0, window: 0), contribution(1, window: 0)], time: 2)
+        #expect(first.records.indices.map { reason(first, $0) } == [nil, nil, .windowFull])
+        store = runner.store
+        #expect(store.account(world.users[3].publicKey)?.balance == 0 && store.account(world.users[0].publicKey)?.balance == 10_000 - 100 - 500)
+        #expect(store.account(world.users[1].publicKey)?.balance == 10_000 - 100)  // a refused contribution pays nothing
+        let supply = try Supply(canonicalBytes: #require(store.state[StateKey.supply]))
+        #expect(supply.burned == 4 * 100 + 2 * 500)
+        let total = store.state.filter { $0.key.starts(with: StateKey.accounts) }.map { try! Account(canonicalBytes: $0.value).balance }.reduce(0, +)
+        #expect(total == supply.circulating)
+        // The next window takes two more; user 3 cannot pay.
+        _ = try runner.run([], time: 9)
+        let second = try runner.run([contribution(3, window: 1), contribution(1, window: 1), contribution(2, window: 1)], time: 10)
+        #expect(second.records.indices.map { reason(second, $0) } == [.insufficientBalance, nil, nil])
+        #expect(second.records[0].outcome == .rejected(Rejection(.insufficientBalance, "balance 0 < contribution fee 500")))
     }
 }

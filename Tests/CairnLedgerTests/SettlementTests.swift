@@ -70,7 +70,7 @@ struct SettlementScenario {
         _ = try runner.run(users.indices.flatMap { i in evaluating(i).map { v in
             world.record(world.validators[v], .evaluationCommit(EvaluationCommit(contribution: ids[users[i]]!, commitment: world.commitment(evaluations[i][v], by: v)))) } }, time: 3)
         _ = try runner.run([], time: 9)
-        _ = try runner.run([], time: 15)
+        _ = try runner.run([], time: 14)
         _ = try runner.run(users.indices.flatMap { i in evaluating(i).map { v in world.record(world.validators[v], .evaluation(evaluations[i][v])) } }, time: 16)
         let closed = try runner.run([], time: 17).closedWindows
         #expect(closed == [1])
@@ -390,8 +390,8 @@ extension SettlementTests {
                     s.world.record(s.world.validators[v], .evaluationCommit(EvaluationCommit(contribution: e.contribution, commitment: s.world.commitment(e, by: v, window: k)))) } },
                                      time: t + 3)
             }
-            if k > 0, let previous = evaluations[k - 1] {  // window k − 1's reveals, in the last quarter of k
-                _ = try s.runner.run([], time: t + 7)  // the clock reaches the reveal quarter first
+            if k > 0, let previous = evaluations[k - 1] {  // window k − 1's reveals, in the last third of k
+                _ = try s.runner.run([], time: t + 6)  // the clock reaches the reveal third first
                 let revealed = try s.runner.run(previous.flatMap { $0.enumerated().map { v, e in s.world.record(s.world.validators[v], .evaluation(e)) } }, time: t + 8)
                 #expect(revealed.records.allSatisfy { $0.outcome == .accepted }, "window \(k - 1)'s reveals: \(revealed.records.map(\.outcome))")
             }
