@@ -138,6 +138,9 @@ public struct Ledger: Sendable {
         /// Genesis `consensus.max_round_interval_ms`: the consensus clock advances by at most twice
         /// this per round between committed leaders (D59); nil: unbounded (ledger tests).
         public var maxRoundIntervalMs: UInt64?
+        /// Committed leaders a window's reveal phase must span before the window closes (D59;
+        /// `WindowState.advanced`). 1: no minimum (ledger tests); 3 for every chain built from genesis.
+        public var minRevealLeaders: UInt32 = 1
         /// Genesis `task.training`: the outer step's clip bound (D59), for the oversize rule.
         public var initialClipNorm: Double = TrainingSpec.defaultInitialClipNorm
         public var clipGrowth: Double = TrainingSpec.defaultClipGrowth
@@ -179,6 +182,9 @@ public struct Ledger: Sendable {
         parameters.rewards = genesis.rewards
         parameters.contributionFee = genesis.rewards.contributionFee
         parameters.maxRoundIntervalMs = UInt64(genesis.consensus.maxRoundIntervalMs)
+        // A reveal submitted when a validator sees the reveal phase begin is delivered by the second
+        // committed leader after that one: three leaders, the first included (D59).
+        parameters.minRevealLeaders = 3
         parameters.maxContributionsPerWindow = UInt64(genesis.task.training.maxContributionsPerWindow)
         parameters.initialClipNorm = genesis.task.training.initialClipNorm
         parameters.clipGrowth = genesis.task.training.clipGrowth
@@ -231,7 +237,7 @@ public struct Ledger: Sendable {
         let window = try context.window()
         let nextPosition = (vertices.last?.position).map { $0 &+ 1 } ?? window.openedAtPosition
         let (advanced, closed) = window.advanced(leaderTimeMs: leaderTimeMs, leaderRound: leaderRound, maxRoundIntervalMs: parameters.maxRoundIntervalMs,
-                                                 windowMs: parameters.windowMs, nextPosition: nextPosition)
+                                                 windowMs: parameters.windowMs, nextPosition: nextPosition, minRevealLeaders: parameters.minRevealLeaders)
         if let closed {
             try context.closeWindow(closed)
             result.closedWindows.append(closed)

@@ -186,13 +186,18 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
     public var clockMs: UInt64
     /// Round of the last committed leader whose time moved the clock bound (D59); 0 before any.
     public var lastLeaderRound: UInt64
+    /// Committed leaders executed in the current window since its clock reached the commit
+    /// deadline (saturating): the window closes only after `minRevealLeaders` of them (D59).
+    public var revealLeaders: UInt32
 
-    public init(current: UInt64 = 0, openedAtPosition: UInt64 = 0, openedAtMs: UInt64 = 0, clockMs: UInt64 = 0, lastLeaderRound: UInt64 = 0) {
+    public init(current: UInt64 = 0, openedAtPosition: UInt64 = 0, openedAtMs: UInt64 = 0, clockMs: UInt64 = 0, lastLeaderRound: UInt64 = 0,
+                revealLeaders: UInt32 = 0) {
         self.current = current
         self.openedAtPosition = openedAtPosition
         self.openedAtMs = openedAtMs
         self.clockMs = clockMs
         self.lastLeaderRound = lastLeaderRound
+        self.revealLeaders = revealLeaders
     }
 
     /// The state after a committed leader of round `leaderRound` with consensus time
@@ -203,8 +208,16 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
     /// twice as long as that to certify, while clocks far ahead (Byzantine or misconfigured) can no
     /// longer jump a window shut. The first leader sets the clock unbounded (there is nothing to
     /// bound it by). Every sum is overflow-checked (D38): a boundary past 2^64 − 1 is never reached.
+    ///
+    /// A window closes only once `minRevealLeaders` committed leaders (this one included) have been
+    /// executed since its clock reached the commit deadline (D59). Reveals of the previous window's
+    /// evaluations are submitted when a validator sees the reveal phase begin, ride in the next
+    /// round's vertices and are delivered by the second leader after; without the count, a clock
+    /// that stepped from before the deadline past the window's end in one leader (on an idle
+    /// network two waves of empty rounds, 8 s at 1-second rounds) left no reveal phase at all, as a
+    /// 20-second-window localnet showed. 1 keeps the plain rule (ledger tests).
     public func advanced(leaderTimeMs: UInt64, leaderRound: UInt64? = nil, maxRoundIntervalMs: UInt64? = nil, windowMs: UInt64,
-                         nextPosition: UInt64) -> (state: WindowState, closed: UInt64?) {
+                         nextPosition: UInt64, minRevealLeaders: UInt32 = 1) -> (state: WindowState, closed: UInt64?) {
         var next = self
         var time = leaderTimeMs
         if let leaderRound, let maxRoundIntervalMs, clockMs > 0 {
@@ -219,12 +232,14 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
             next.openedAtMs = next.clockMs  // window 0 opens with the first consensus time
             return (next, nil)
         }
+        if next.clockMs >= commitDeadlineMs(windowMs: windowMs), next.revealLeaders < .max { next.revealLeaders += 1 }
         let (end, overflow) = openedAtMs.addingReportingOverflow(windowMs)
-        guard windowMs > 0, !overflow, next.clockMs >= end, current < .max else { return (next, nil) }
+        guard windowMs > 0, !overflow, next.clockMs >= end, current < .max, next.revealLeaders >= minRevealLeaders else { return (next, nil) }
         let (restart, late) = end.addingReportingOverflow(windowMs)
         next.current = current + 1
         next.openedAtPosition = nextPosition
         next.openedAtMs = !late && next.clockMs >= restart ? next.clockMs : end
+        next.revealLeaders = 0
         return (next, current)
     }
 
@@ -257,6 +272,7 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
         writer.write(openedAtMs)
         writer.write(clockMs)
         writer.write(lastLeaderRound)
+        writer.write(revealLeaders)
     }
 
     public init(from reader: inout CanonicalReader) throws {
@@ -266,6 +282,7 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
         openedAtMs = try reader.field("opened_at_ms") { try $0.read(UInt64.self) }
         clockMs = try reader.field("clock_ms") { try $0.read(UInt64.self) }
         lastLeaderRound = try reader.field("last_leader_round") { try $0.read(UInt64.self) }
+        revealLeaders = try reader.field("reveal_leaders") { try $0.read(UInt32.self) }
     }
 }
 

@@ -197,6 +197,34 @@ struct LedgerTests {
         #expect(try clock() == 110_000)
     }
 
+    @Test("a window closes only once its reveal phase has spanned three committed leaders: a clock that steps from before the commit deadline past the window's end in one leader leaves two more leaders for the reveals (D59)")
+    func revealPhaseSpansLeaders() throws {
+        let world = World(seed: 5, windowMs: 30)
+        var parameters = world.ledger.parameters
+        parameters.minRevealLeaders = 3
+        let ledger = Ledger(parameters: parameters)
+        var store = MemoryStore(entries: world.genesis)
+        var position: UInt64 = 0
+        func leader(time: UInt64) throws -> [UInt64] {
+            var overlay = Overlay()
+            defer { position += 1 }
+            let result = try ledger.execute([DeliveredVertex(position: position, payload: [])], leaderTimeMs: time,
+                                            beacon: Hashing.digest(.coinLeader, time.canonicalBytes), store: store, overlay: &overlay, verify: world.verify)
+            store.commit(overlay)
+            return result.closedWindows
+        }
+        func state() throws -> WindowState { try WindowState(canonicalBytes: #require(store.state[StateKey.window])) }
+        #expect(try leader(time: 100) == [])                 // window 0: 100 … 130, commit deadline 120
+        #expect(try leader(time: 110) == [])
+        #expect(try leader(time: 135) == [])                 // past the end, but the first leader of the reveal phase
+        #expect(try state().revealLeaders == 1)
+        #expect(try leader(time: 136) == [])
+        #expect(try leader(time: 137) == [0])                // the third: closes, on the grid
+        #expect(try state() == WindowState(current: 1, openedAtPosition: 5, openedAtMs: 130, clockMs: 137, revealLeaders: 0))
+        // Reveals that landed in those leaders counted: the phase was .reveal for window 0's contributions then.
+        #expect(WindowState(current: 1, openedAtPosition: 5, openedAtMs: 130, clockMs: 150).evaluationPhase(contributionWindow: 0, windowMs: 30) == .reveal)
+    }
+
     @Test("windows close on consensus time: one per leader, on a grid, restarting after a stall; the clock never goes back; 2f+1 matching votes certify a checkpoint, a dissenting vote does not count")
     func checkpoints() throws {
         var world = World(seed: 3, windowMs: 8)

@@ -1,0 +1,68 @@
+import CairnCore
+import CairnCrypto
+import CairnNode
+import CairnTestKit
+import CairnTraining
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+extension NodeProcesses {
+    /// Issue 26: a trainer met a model it could not use and exited ("training diverged"); nothing
+    /// contributed again. `cairn submit` against an API (python3's http.server over files) whose
+    /// model blob hashes right but holds a NaN.
+    @Suite("cairn submit and a broken model", .serialized)
+    struct SubmitBrokenModelTests {
+        @Test("an honest cairn submit reports a model it cannot use and waits for the next finite one instead of exiting")
+        func waitsForAFiniteModel() async throws {
+            let net = try LocalNetwork(validators: 4)  // only its genesis, corpus and keys: no node runs
+            defer { try? FileManager.default.removeItem(atPath: net.directory) }
+            let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
+            let root = "\(net.directory)/api"
+            try FileManager.default.createDirectory(atPath: "\(root)/v1/blobs", withIntermediateDirectories: true)
+            // θ_0 with one parameter turned into NaN after encoding: the hash matches, the decoder refuses.
+            let layout = try ModelLayout(genesis.task.model)
+            var blob = try ModelBlob.encode(InitialModel.parameters(layout: layout, seed: ModelUpdater.initialSeed(chainID: genesis.chainID)),
+                                            task: genesis.task.name, spec: genesis.task.model)
+            let nan = Float.nan.bitPattern
+            for k in 0 ..< 4 { blob[blob.count - 4 + k] = UInt8(truncatingIfNeeded: nan >> (8 * UInt32(k))) }
+            let blobID = BlobStore.id(of: blob)
+            try Data(blob).write(to: URL(fileURLWithPath: "\(root)/v1/blobs/\(blobID.hex)"))
+            try Data("{\"genesis_hash\": \"\(genesis.hash.hex)\"}".utf8).write(to: URL(fileURLWithPath: "\(root)/status"))
+            try JSONEncoder().encode(genesis.task).write(to: URL(fileURLWithPath: "\(root)/v1/task"))
+            try Data("{\"window\": 3, \"blob\": \"\(blobID.hex)\", \"model_hash\": \"\(ModelBlob.hash(blob).hex)\", \"window_ms\": 30000}".utf8)
+                .write(to: URL(fileURLWithPath: "\(root)/v1/model"))
+
+            let port = net.basePort + 7
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            server.arguments = ["python3", "-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", root]
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            defer { server.terminate() }
+            #expect(await net.eventually(seconds: 10) {
+                (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/status")!)) != nil
+            }, "python3 -m http.server did not start")
+
+            let submit = Process()
+            submit.executableURL = URL(fileURLWithPath: net.cairn)
+            submit.arguments = ["submit", "--node", "http://127.0.0.1:\(port)", "--key", "\(net.directory)/trainers/trainer0.key",
+                                "--corpus", net.corpus, "--windows", "1", "--no-wait-score", "--threads", "1"]
+            let output = Pipe()
+            submit.standardOutput = output
+            submit.standardError = output
+            try submit.run()
+            try await Task.sleep(for: .seconds(6))
+            let running = submit.isRunning
+            submit.terminate()
+            submit.waitUntilExit()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(running, "cairn submit exited on a broken model: \(text)")
+            #expect(text.contains("window 3: the model") && text.contains("waiting for the next finite model"), "\(text)")
+            #expect(text.contains("nan") || text.contains("not finite"), "\(text)")
+        }
+    }
+}
