@@ -135,11 +135,12 @@ public struct Ledger: Sendable {
         public var contributionFee: UInt64 = 0
         /// Genesis `task.training.max_contributions_per_window` (D59).
         public var maxContributionsPerWindow: UInt64 = UInt64(TrainingSpec.defaultMaxContributionsPerWindow)
-        /// Genesis `consensus.max_round_interval_ms`: the consensus clock advances by at most twice
-        /// this per round between committed leaders (D59); nil: unbounded (ledger tests).
+        /// Genesis `consensus.max_round_interval_ms`: a leader's time counts for at most 8 × this per
+        /// round since the previous committed leader (D59, with `minRevealLeaders` > 1).
         public var maxRoundIntervalMs: UInt64?
         /// Committed leaders a window's reveal phase must span before the window closes (D59;
-        /// `WindowState.advanced`). 1: no minimum (ledger tests); 3 for every chain built from genesis.
+        /// `WindowState.advanced`, which with more than 1 also applies the per-round and per-phase
+        /// clock bounds). 1: the plain rules (ledger tests); 3 for every chain built from genesis.
         public var minRevealLeaders: UInt32 = 1
         /// Genesis `task.training`: the outer step's clip bound (D59), for the oversize rule.
         public var initialClipNorm: Double = TrainingSpec.defaultInitialClipNorm

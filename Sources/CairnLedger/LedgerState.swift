@@ -202,43 +202,64 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
 
     /// The state after a committed leader of round `leaderRound` with consensus time
     /// `leaderTimeMs`, and the window it closed, if any. `nextPosition` is the sequence position
-    /// after the leader's vertices. With `maxRoundIntervalMs` (genesis), the clock advances by at
-    /// most twice that per round since the previous committed leader (D59): an honest validator
-    /// proposes at least every max round interval, so honest time needs more only when rounds take
-    /// twice as long as that to certify, while clocks far ahead (Byzantine or misconfigured) can no
-    /// longer jump a window shut. The first leader sets the clock unbounded (there is nothing to
-    /// bound it by). Every sum is overflow-checked (D38): a boundary past 2^64 − 1 is never reached.
+    /// after the leader's vertices. Every sum is overflow-checked (D38): a boundary past 2^64 − 1
+    /// is never reached.
     ///
-    /// A window closes only once `minRevealLeaders` committed leaders (this one included) have been
-    /// executed since its clock reached the commit deadline (D59). Reveals of the previous window's
-    /// evaluations are submitted when a validator sees the reveal phase begin, ride in the next
-    /// round's vertices and are delivered by the second leader after; without the count, a clock
-    /// that stepped from before the deadline past the window's end in one leader (on an idle
-    /// network two waves of empty rounds, 8 s at 1-second rounds) left no reveal phase at all, as a
-    /// 20-second-window localnet showed. 1 keeps the plain rule (ledger tests).
+    /// With `phased` (every chain built from genesis; D59) three rules keep a clock jump from
+    /// skipping a window or its reveal phase:
+    /// - **per round**: the leader's time counts for at most 8 × `maxRoundIntervalMs` per round
+    ///   since the previous committed leader — an honest validator proposes at least every max round
+    ///   interval, so only a stalled network's time exceeds it;
+    /// - **per phase**: one leader moves the clock across at most one boundary of the open window —
+    ///   up to its commit deadline, then up to its end;
+    /// - **reveal leaders**: the window closes only once `minRevealLeaders` committed leaders (this
+    ///   one included) have run since the clock reached the commit deadline. A reveal is submitted
+    ///   when a validator sees the reveal phase begin, rides in the next rounds' vertices and is
+    ///   delivered by the second leader after.
+    /// Measured without them (BENCHMARKS.md, issue 26): on 20-second-window localnets the clock
+    /// stepped from before the commit deadline past the window's end in one leader, or in three
+    /// leaders of fast rounds, and no reveal of that window landed. The next window then opens at
+    /// the closing leader's (per-round bounded) time, which also covers a stalled network.
     public func advanced(leaderTimeMs: UInt64, leaderRound: UInt64? = nil, maxRoundIntervalMs: UInt64? = nil, windowMs: UInt64,
                          nextPosition: UInt64, minRevealLeaders: UInt32 = 1) -> (state: WindowState, closed: UInt64?) {
+        let phased = minRevealLeaders > 1
         var next = self
         var time = leaderTimeMs
-        if let leaderRound, let maxRoundIntervalMs, clockMs > 0 {
+        if phased, let leaderRound, let maxRoundIntervalMs, clockMs > 0 {
             let rounds = leaderRound > lastLeaderRound ? leaderRound - lastLeaderRound : 0
-            let (allowance, o1) = rounds.multipliedReportingOverflow(by: maxRoundIntervalMs.multipliedReportingOverflow(by: 2).partialValue)
+            let (perRound, o0) = maxRoundIntervalMs.multipliedReportingOverflow(by: 8)
+            let (allowance, o1) = rounds.multipliedReportingOverflow(by: perRound)
             let (limit, o2) = clockMs.addingReportingOverflow(allowance)
-            if !o1 && !o2 { time = min(time, limit) }
+            if !o0 && !o1 && !o2 { time = min(time, limit) }
         }
         if let leaderRound { next.lastLeaderRound = max(lastLeaderRound, leaderRound) }
-        next.clockMs = max(clockMs, time)
         guard openedAtMs != 0 else {
+            next.clockMs = max(clockMs, time)
             next.openedAtMs = next.clockMs  // window 0 opens with the first consensus time
             return (next, nil)
         }
-        if next.clockMs >= commitDeadlineMs(windowMs: windowMs), next.revealLeaders < .max { next.revealLeaders += 1 }
+        let deadline = commitDeadlineMs(windowMs: windowMs)
         let (end, overflow) = openedAtMs.addingReportingOverflow(windowMs)
+        let bounded = time
+        if phased { time = min(time, clockMs < deadline ? deadline : (overflow ? .max : end)) }
+        next.clockMs = max(clockMs, time)
+        if next.clockMs >= deadline, next.revealLeaders < .max { next.revealLeaders += 1 }
         guard windowMs > 0, !overflow, next.clockMs >= end, current < .max, next.revealLeaders >= minRevealLeaders else { return (next, nil) }
         let (restart, late) = end.addingReportingOverflow(windowMs)
         next.current = current + 1
         next.openedAtPosition = nextPosition
-        next.openedAtMs = !late && next.clockMs >= restart ? next.clockMs : end
+        if phased {
+            // The next window opens at the closing leader's (per-round bounded) time, not on the
+            // grid: its commit phase — the validators' whole evaluation budget for this window's
+            // contributions, which they start only now — is then ⅔ of a window from this close
+            // however late the close came (the reveal-leader minimum and idle waves make closes
+            // late by seconds). Windows drift by that lateness; a stall needs no special case.
+            next.openedAtMs = max(end, bounded)
+        } else {
+            // A stalled network: the clock is already a whole window past the end.
+            next.openedAtMs = !late && next.clockMs >= restart ? next.clockMs : end
+        }
+        next.clockMs = max(next.clockMs, next.openedAtMs)
         next.revealLeaders = 0
         return (next, current)
     }

@@ -72,6 +72,8 @@ public actor EvaluationService {
     var inFlightReveals: Set<Digest> = []
     /// Contributions this service gave up on (their blob missing beyond its window, an error).
     var failed: Set<Digest> = []
+    /// The last window this service saw open (for its log line).
+    var lastSeenWindow: UInt64?
     /// `copy-commitment`: whose commitment was copied, by contribution.
     var copiedFrom: [Digest: UInt32] = [:]
 
@@ -90,8 +92,10 @@ public actor EvaluationService {
     /// This validator's held-out loss of window k's model (Float64 bits; information, not state).
     public static func heldOutKey(_ window: UInt64) -> [UInt8] { Array("heldout/".utf8) + window.canonicalBytes }
 
-    /// Polls state every `interval` until cancelled.
-    public func run(interval: Duration = .milliseconds(250)) async {
+    /// Polls state every `interval` until cancelled: 100 ms, so a reveal goes out within a round
+    /// or two of the reveal phase beginning even when rounds are fast (D59; a reveal phase spans
+    /// at least three committed leaders).
+    public func run(interval: Duration = .milliseconds(100)) async {
         while !Task.isCancelled {
             do {
                 try await pass()
@@ -108,6 +112,16 @@ public actor EvaluationService {
         let database = validator.database
         let windowMs = UInt64(validator.genesis.consensus.windowMs)
         guard let window = try database.get(WindowState.self, .state, StateKey.window) else { return }
+        if window.current != lastSeenWindow {
+            // Consensus time against this machine's clock at each window it sees open: how far the
+            // ledger's clock runs behind or ahead of the wall (D46, D59).
+            let wall = Int64(bitPattern: ConsensusNode.unixTimeMs())
+            logger.info("window open", metadata: [
+                "ledger.window": "\(window.current)", "ledger.window_opened_at_ms": "\(window.openedAtMs)",
+                "ledger.clock_ms": "\(window.clockMs)", "clock.wall_minus_consensus_ms": "\(wall &- Int64(bitPattern: window.clockMs))",
+            ])
+            lastSeenWindow = window.current
+        }
         for contributionWindow in [window.current > 0 ? window.current - 1 : nil, window.current].compactMap({ $0 }) {
             // Evaluated on θ_{k+1}, known at window k's close (D59); until then nothing is evaluated.
             let modelReady = try contributionWindow < .max

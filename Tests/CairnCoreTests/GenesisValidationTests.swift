@@ -60,6 +60,44 @@ struct GenesisValidationTests {
         }
     }
 
+    @Test("the D59 bounds are refused at 0 and beyond their maxima, accepted at their edges, each problem named")
+    func issue26Bounds() throws {
+        let valid = structurallyValidGenesis(validators: 4)
+        var edges = valid
+        edges.task.training.initialClipNorm = 1e6
+        edges.task.training.clipGrowth = 1
+        edges.task.training.maxParameterMagnitude = 1
+        edges.task.training.maxContributionsPerWindow = 100_000
+        edges.task.training.blobRetentionWindows = 1
+        edges.rewards.contributionFee = .max  // legal: then no contribution can pay it
+        try edges.validate()
+        let cases: [(String, (inout Genesis) -> Void)] = [
+            ("initial_clip_norm", { $0.task.training.initialClipNorm = 0 }),
+            ("initial_clip_norm", { $0.task.training.initialClipNorm = .infinity }),
+            ("clip_growth", { $0.task.training.clipGrowth = 0.5 }),
+            ("clip_growth", { $0.task.training.clipGrowth = 17 }),
+            ("max_parameter_magnitude", { $0.task.training.maxParameterMagnitude = 0 }),
+            ("max_parameter_magnitude", { $0.task.training.maxParameterMagnitude = .nan }),
+            ("max_contributions_per_window", { $0.task.training.maxContributionsPerWindow = 0 }),
+            ("max_contributions_per_window", { $0.task.training.maxContributionsPerWindow = 100_001 }),
+            ("blob_retention_windows", { $0.task.training.blobRetentionWindows = 0 }),
+            ("blob_retention_windows", { $0.task.training.blobRetentionWindows = 10_001 }),
+        ]
+        for (field, breakIt) in cases {
+            var genesis = valid
+            breakIt(&genesis)
+            let error = try #require(throws: GenesisError.self, "\(field) was accepted") { try genesis.validate() }
+            #expect(error.description.contains(field), "\(error)")
+        }
+        // The cap for a window: ⌊⅔ · window / 1 s⌋, at least 4.
+        #expect(TrainingSpec.contributionCap(windowMs: 30_000) == 20 && TrainingSpec.contributionCap(windowMs: 1_000) == 4
+                && TrainingSpec.contributionCap(windowMs: 86_400_000) == 57_600)
+        // The clip bound: growth × the base's clip norm, the initial one without it (or for a non-finite one).
+        #expect(valid.task.training.clipBound(baseClipNorm: nil) == valid.task.training.initialClipNorm)
+        #expect(valid.task.training.clipBound(baseClipNorm: 3) == 3 * valid.task.training.clipGrowth)
+        #expect(TrainingSpec.clipBound(baseClipNorm: .greatestFiniteMagnitude, initial: 2, growth: 16) == 2)
+    }
+
     @Test("JSON round trip keeps the value and the canonical bytes")
     func jsonRoundTrip() throws {
         let genesis = structurallyValidGenesis(validators: 7)

@@ -160,11 +160,12 @@ struct LedgerTests {
         #expect(store.account(world.users[1].publicKey)?.balance == 10_007)
     }
 
-    @Test("the consensus clock advances by at most max_round_interval_ms per round between committed leaders: a clock jump to 2^64 − 1 closes no window early, honest pacing is never held back (issue 26, attack 7)")
+    @Test("with the phased rules a leader's time counts for at most 8 × max_round_interval_ms per round since the previous leader: clocks at 2^64 − 1 move the clock by the rounds elapsed, never shut a window unseen (issue 26, attack 7)")
     func clockBoundPerRound() throws {
-        let world = World(seed: 4, windowMs: 10_000)
+        let world = World(seed: 4, windowMs: 100_000)
         var parameters = world.ledger.parameters
         parameters.maxRoundIntervalMs = 1000
+        parameters.minRevealLeaders = 2  // the per-round bound comes with the phased rules
         let ledger = Ledger(parameters: parameters)
         var store = MemoryStore(entries: world.genesis)
         var position: UInt64 = 0
@@ -177,27 +178,19 @@ struct LedgerTests {
             return result
         }
         func clock() throws -> UInt64 { try WindowState(canonicalBytes: #require(store.state[StateKey.window])).clockMs }
-        _ = try leader(round: 1, time: 100_000)              // the first time sets the clock
+        _ = try leader(round: 1, time: 100_000)              // the first time sets the clock; window 0: 100 s … 200 s
         #expect(try clock() == 100_000)
-        _ = try leader(round: 5, time: 102_000)              // honest: 2 s over 4 rounds, under the 8 s allowed
+        _ = try leader(round: 5, time: 102_000)              // honest: 2 s over 4 rounds, under the 32 s allowed
         #expect(try clock() == 102_000)
-        #expect(try leader(round: 7, time: .max).closedWindows == [])   // a jump to 2^64 − 1: 2 rounds allow 2 × 2 × 1 s
-        #expect(try clock() == 106_000)
-        var closes: [UInt64] = []
-        var round: UInt64 = 7
-        while closes.isEmpty && round < 100 {
-            round += 1
-            closes = try leader(round: round, time: .max).closedWindows
-        }
-        // Window 0 opened at 100,000 and lasts 10,000 ms: it closes at the first leader whose
-        // bounded clock reaches 110,000, 2 s a round — not at the jump.
-        #expect(closes == [0] && round == 9, "closed \(closes) at round \(round)")
-        #expect(try clock() == 110_000)
-        _ = try leader(round: 14, time: 105_000)             // an earlier time: the clock never goes back
-        #expect(try clock() == 110_000)
+        #expect(try leader(round: 9, time: .max).closedWindows == [])   // 2^64 − 1: four rounds allow 32 s
+        #expect(try clock() == 134_000)
+        #expect(try leader(round: 10, time: .max).closedWindows == [])  // one round: 8 s
+        #expect(try clock() == 142_000)
+        _ = try leader(round: 11, time: 105_000)             // an earlier time: the clock never goes back
+        #expect(try clock() == 142_000)
     }
 
-    @Test("a window closes only once its reveal phase has spanned three committed leaders: a clock that steps from before the commit deadline past the window's end in one leader leaves two more leaders for the reveals (D59)")
+    @Test("with the phased rules one leader moves the clock across at most one boundary of the open window, the window closes only once its reveal phase has spanned three committed leaders, and the next opens at the closing leader's time (D59)")
     func revealPhaseSpansLeaders() throws {
         let world = World(seed: 5, windowMs: 30)
         var parameters = world.ledger.parameters
@@ -216,13 +209,19 @@ struct LedgerTests {
         func state() throws -> WindowState { try WindowState(canonicalBytes: #require(store.state[StateKey.window])) }
         #expect(try leader(time: 100) == [])                 // window 0: 100 … 130, commit deadline 120
         #expect(try leader(time: 110) == [])
-        #expect(try leader(time: 135) == [])                 // past the end, but the first leader of the reveal phase
-        #expect(try state().revealLeaders == 1)
-        #expect(try leader(time: 136) == [])
-        #expect(try leader(time: 137) == [0])                // the third: closes, on the grid
-        #expect(try state() == WindowState(current: 1, openedAtPosition: 5, openedAtMs: 130, clockMs: 137, revealLeaders: 0))
+        #expect(try leader(time: 135) == [])                 // past the end, but this leader only reaches the deadline
+        #expect(try state().clockMs == 120 && state().revealLeaders == 1)
+        #expect(try leader(time: 136) == [])                 // the end, the second leader of the reveal phase
+        #expect(try state().clockMs == 130 && state().revealLeaders == 2)
+        #expect(try leader(time: 137) == [0])                // the third: closes; the next opens at its time
+        #expect(try state() == WindowState(current: 1, openedAtPosition: 5, openedAtMs: 137, clockMs: 137, revealLeaders: 0))
         // Reveals that landed in those leaders counted: the phase was .reveal for window 0's contributions then.
-        #expect(WindowState(current: 1, openedAtPosition: 5, openedAtMs: 130, clockMs: 150).evaluationPhase(contributionWindow: 0, windowMs: 30) == .reveal)
+        #expect(WindowState(current: 1, openedAtPosition: 5, openedAtMs: 137, clockMs: 157).evaluationPhase(contributionWindow: 0, windowMs: 30) == .reveal)
+        // A stall: window 1 (137 … 167) goes through its phases, then the next opens at the clock.
+        #expect(try leader(time: 1000) == [] && state().clockMs == 157)
+        #expect(try leader(time: 1001) == [] && state().clockMs == 167)
+        #expect(try leader(time: 1002) == [1])
+        #expect(try state().openedAtMs == 1002 && state().clockMs == 1002 && state().current == 2)
     }
 
     @Test("windows close on consensus time: one per leader, on a grid, restarting after a stall; the clock never goes back; 2f+1 matching votes certify a checkpoint, a dissenting vote does not count")

@@ -35,14 +35,29 @@ extension NodeProcesses {
             try Data("{\"window\": 3, \"blob\": \"\(blobID.hex)\", \"model_hash\": \"\(ModelBlob.hash(blob).hex)\", \"window_ms\": 30000}".utf8)
                 .write(to: URL(fileURLWithPath: "\(root)/v1/model"))
 
-            let port = net.basePort + 7
+            // A file server on a port the kernel picks (it prints the port first).
             let server = Process()
             server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            server.arguments = ["python3", "-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", root]
-            server.standardOutput = FileHandle.nullDevice
+            server.arguments = ["python3", "-c", """
+                import functools, http.server, sys
+                handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+                server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+                print(server.server_address[1], flush=True)
+                server.serve_forever()
+                """, root]
+            let announced = Pipe()
+            server.standardOutput = announced
             server.standardError = FileHandle.nullDevice
             try server.run()
             defer { server.terminate() }
+            var line = Data()
+            while !line.contains(0x0a) {
+                let byte = announced.fileHandleForReading.readData(ofLength: 1)
+                guard !byte.isEmpty else { break }
+                line.append(byte)
+            }
+            let port = try #require(Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+                                    "the file server did not print its port")
             #expect(await net.eventually(seconds: 10) {
                 (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/status")!)) != nil
             }, "python3 -m http.server did not start")
