@@ -161,6 +161,19 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
         Self.clipBound(baseClipNorm: baseClipNorm, initial: initialClipNorm, growth: clipGrowth)
     }
 
+    /// The least clip norm the outer step on a base model with this clip norm may use (D59): that
+    /// norm ÷ `clipGrowth`, 0 while there is none. A majority of tiny positive Δs could otherwise
+    /// drag the median — and with it every honest Δ's clip and the next window's bound — down to
+    /// nothing in one window.
+    public func clipFloor(baseClipNorm: Double?) -> Double {
+        Self.clipFloor(baseClipNorm: baseClipNorm, growth: clipGrowth)
+    }
+
+    public static func clipFloor(baseClipNorm: Double?, growth: Double) -> Double {
+        guard let norm = baseClipNorm, norm.isFinite, norm > 0, growth >= 1 else { return 0 }
+        return norm / growth
+    }
+
     public static func clipBound(baseClipNorm: Double?, initial: Double, growth: Double) -> Double {
         guard let norm = baseClipNorm, norm.isFinite, norm > 0 else { return initial }
         let bound = norm * growth

@@ -55,8 +55,9 @@ extension Context {
         // The window's Δs are applied to θ_{window+1} at this close, clipped to at most its bound (D59).
         let stepBase = window < .max ? try read(ModelRecord.self, StateKey.model(window + 1)) : nil
         let bound = TrainingSpec.clipBound(baseClipNorm: stepBase?.clipNorm, initial: parameters.initialClipNorm, growth: parameters.clipGrowth)
+        let floor = TrainingSpec.clipFloor(baseClipNorm: stepBase?.clipNorm, growth: parameters.clipGrowth)
         let oversized = findOversized(profiles, reference: Set(decided.filter { ($0.outcome.score ?? 0) > 0 && copycats[$0.id] == nil }.map(\.id)),
-                                      bound: bound)
+                                      bound: bound, floor: floor)
         for i in decided.indices {
             decided[i].outcome.copycatOf = copycats[decided[i].id]
             write(StateKey.contributionOutcome(decided[i].id), decided[i].outcome)
@@ -91,6 +92,18 @@ extension Context {
         return try ordered.compactMap { id, stored in try transition.profile(ofBlob: stored.contribution.blob).map { (id, $0) } }
     }
 
+    /// Whether every contribution of `window` has as many reveals as commitments, or a quorum of
+    /// reveals (D59: the phased rules close the next window only then, or after a fallback).
+    func revealsComplete(of window: UInt64) throws -> Bool {
+        for (id, _) in try storedContributions(of: window) {
+            let committed = try overlay.entries(prefix: StateKey.evaluationCommitments(contribution: id), in: store).count
+            guard committed > 0 else { continue }
+            let revealed = try overlay.entries(prefix: StateKey.evaluations(contribution: id), in: store).count
+            if revealed < min(committed, parameters.quorum) { return false }
+        }
+        return true
+    }
+
     /// Window `window`'s stored contributions, in key order.
     func storedContributions(of window: UInt64) throws -> [(id: Digest, stored: StoredContribution)] {
         let prefix = StateKey.contributionPrefix(window: window)
@@ -119,20 +132,21 @@ extension Context {
     }
 
     /// The oversize rule (D55, D59): a Δ whose norm exceeds `oversize_norm_ppm` of the reference
-    /// norm. The reference is `bound`, the clip bound of the step that would apply it (a function of
-    /// genesis and the previous step's clip norm that no contribution of this window moves), and,
-    /// when there are at least 3 of them, the lower median of the window's positively scored,
-    /// non-copycat, non-zero norms if that is lower (so zero or junk Δs cannot drag the median
-    /// down, and a majority of inflated keys cannot raise it: before D59 the rule needed 3
-    /// references and an attacker that was a window's only contributor escaped it). Clipping
-    /// already bounds what such a Δ moves; this keeps one scaled-up honest Δ from scoring like an
-    /// honest one and being paid for the scaling. Only comparisons of Doubles computed identically
-    /// everywhere.
-    func findOversized(_ profiles: [(id: Digest, profile: ContributionProfile)], reference: Set<Digest>, bound: Double) -> Set<Digest> {
+    /// norm — the clip the step will use: the lower median of the window's positively scored,
+    /// non-copycat, non-zero norms (when there are at least 3 of them), held within [`floor`,
+    /// `bound`], the limits that the previous step's clip norm and genesis set and no contribution
+    /// of this window moves. So a majority of inflated keys cannot raise the limit, one of tiny
+    /// positive Δs cannot drag it under honest norms, and an attacker alone in a window is
+    /// measured against the bound (before D59 the rule needed 3 references and such an attacker
+    /// escaped it). Clipping already bounds what such a Δ moves; this keeps one scaled-up honest Δ
+    /// from scoring like an honest one and being paid for the scaling. Only comparisons of Doubles
+    /// computed identically everywhere.
+    func findOversized(_ profiles: [(id: Digest, profile: ContributionProfile)], reference: Set<Digest>, bound: Double,
+                       floor: Double = 0) -> Set<Digest> {
         guard let ratio = parameters.rewards?.penalties.oversizeNormPPM, ratio > 0 else { return [] }
         let sorted = profiles.filter { reference.contains($0.id) && $0.profile.norm > 0 }.map(\.profile.norm).sorted()
         let median = sorted.count >= 3 ? sorted[(sorted.count - 1) / 2] : .infinity
-        let limit = min(bound, median) * (Double(ratio) / 1_000_000)
+        let limit = min(bound, max(median, floor)) * (Double(ratio) / 1_000_000)
         return Set(profiles.filter { $0.profile.norm > limit }.map(\.id))
     }
 }

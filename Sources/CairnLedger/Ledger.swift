@@ -136,12 +136,12 @@ public struct Ledger: Sendable {
         /// Genesis `task.training.max_contributions_per_window` (D59).
         public var maxContributionsPerWindow: UInt64 = UInt64(TrainingSpec.defaultMaxContributionsPerWindow)
         /// Genesis `consensus.max_round_interval_ms`: a leader's time counts for at most 8 × this per
-        /// round since the previous committed leader (D59, with `minRevealLeaders` > 1).
+        /// round since the previous committed leader (D59, with `phasedWindows`).
         public var maxRoundIntervalMs: UInt64?
-        /// Committed leaders a window's reveal phase must span before the window closes (D59;
-        /// `WindowState.advanced`, which with more than 1 also applies the per-round and per-phase
-        /// clock bounds). 1: the plain rules (ledger tests); 3 for every chain built from genesis.
-        public var minRevealLeaders: UInt32 = 1
+        /// The phased window rules of D59 (`WindowState.advanced`: per-round and per-phase clock
+        /// bounds, a window closes once the previous window's reveals have landed). Off: the plain
+        /// rules of D46 (ledger tests); on for every chain built from genesis.
+        public var phasedWindows = false
         /// Genesis `task.training`: the outer step's clip bound (D59), for the oversize rule.
         public var initialClipNorm: Double = TrainingSpec.defaultInitialClipNorm
         public var clipGrowth: Double = TrainingSpec.defaultClipGrowth
@@ -183,9 +183,7 @@ public struct Ledger: Sendable {
         parameters.rewards = genesis.rewards
         parameters.contributionFee = genesis.rewards.contributionFee
         parameters.maxRoundIntervalMs = UInt64(genesis.consensus.maxRoundIntervalMs)
-        // A reveal submitted when a validator sees the reveal phase begin is delivered by the second
-        // committed leader after that one: three leaders, the first included (D59).
-        parameters.minRevealLeaders = 3
+        parameters.phasedWindows = true
         parameters.maxContributionsPerWindow = UInt64(genesis.task.training.maxContributionsPerWindow)
         parameters.initialClipNorm = genesis.task.training.initialClipNorm
         parameters.clipGrowth = genesis.task.training.clipGrowth
@@ -237,8 +235,10 @@ public struct Ledger: Sendable {
         }
         let window = try context.window()
         let nextPosition = (vertices.last?.position).map { $0 &+ 1 } ?? window.openedAtPosition
+        let complete = parameters.phasedWindows && window.current > 0 ? try context.revealsComplete(of: window.current - 1) : true
         let (advanced, closed) = window.advanced(leaderTimeMs: leaderTimeMs, leaderRound: leaderRound, maxRoundIntervalMs: parameters.maxRoundIntervalMs,
-                                                 windowMs: parameters.windowMs, nextPosition: nextPosition, minRevealLeaders: parameters.minRevealLeaders)
+                                                 windowMs: parameters.windowMs, nextPosition: nextPosition, phased: parameters.phasedWindows,
+                                                 revealsComplete: complete)
         if let closed {
             try context.closeWindow(closed)
             result.closedWindows.append(closed)

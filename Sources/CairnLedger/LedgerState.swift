@@ -187,8 +187,10 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
     /// Round of the last committed leader whose time moved the clock bound (D59); 0 before any.
     public var lastLeaderRound: UInt64
     /// Committed leaders executed in the current window since its clock reached the commit
-    /// deadline (saturating): the window closes only after `minRevealLeaders` of them (D59).
+    /// deadline (saturating; D59).
     public var revealLeaders: UInt32
+    /// Leaders of reveal phase after which a window closes even without every reveal (D59).
+    public static let revealFallbackLeaders: UInt32 = 12
 
     public init(current: UInt64 = 0, openedAtPosition: UInt64 = 0, openedAtMs: UInt64 = 0, clockMs: UInt64 = 0, lastLeaderRound: UInt64 = 0,
                 revealLeaders: UInt32 = 0) {
@@ -212,17 +214,19 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
     ///   interval, so only a stalled network's time exceeds it;
     /// - **per phase**: one leader moves the clock across at most one boundary of the open window —
     ///   up to its commit deadline, then up to its end;
-    /// - **reveal leaders**: the window closes only once `minRevealLeaders` committed leaders (this
-    ///   one included) have run since the clock reached the commit deadline. A reveal is submitted
-    ///   when a validator sees the reveal phase begin, rides in the next rounds' vertices and is
-    ///   delivered by the second leader after.
-    /// Measured without them (BENCHMARKS.md, issue 26): on 20-second-window localnets the clock
-    /// stepped from before the commit deadline past the window's end in one leader, or in three
-    /// leaders of fast rounds, and no reveal of that window landed. The next window then opens at
-    /// the closing leader's (per-round bounded) time, which also covers a stalled network.
+    /// - **reveals landed**: past its end, the window closes only once `revealsComplete` (every
+    ///   contribution of the window before has as many reveals as commitments, or a quorum of them:
+    ///   honest committers always reveal, so f silent ones cannot hold it) — or, as a fallback,
+    ///   after `revealFallbackLeaders` leaders of reveal phase. A reveal is submitted when a
+    ///   validator sees the reveal phase begin and is delivered by the second leader after; no count
+    ///   of leaders or of time guarantees that when several leaders commit in one step (a late
+    ///   leader committed recursively), but the reveals in state do.
+    /// Measured without them (BENCHMARKS.md, issue 26): on localnets the clock stepped from before
+    /// the commit deadline past the window's end in one leader, or in a few leaders of fast rounds
+    /// after a catch-up, and no reveal of that window landed. The next window then opens at the
+    /// closing leader's (per-round bounded) time, which also covers a stalled network.
     public func advanced(leaderTimeMs: UInt64, leaderRound: UInt64? = nil, maxRoundIntervalMs: UInt64? = nil, windowMs: UInt64,
-                         nextPosition: UInt64, minRevealLeaders: UInt32 = 1) -> (state: WindowState, closed: UInt64?) {
-        let phased = minRevealLeaders > 1
+                         nextPosition: UInt64, phased: Bool = false, revealsComplete: Bool = true) -> (state: WindowState, closed: UInt64?) {
         var next = self
         var time = leaderTimeMs
         if phased, let leaderRound, let maxRoundIntervalMs, clockMs > 0 {
@@ -244,7 +248,8 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
         if phased { time = min(time, clockMs < deadline ? deadline : (overflow ? .max : end)) }
         next.clockMs = max(clockMs, time)
         if next.clockMs >= deadline, next.revealLeaders < .max { next.revealLeaders += 1 }
-        guard windowMs > 0, !overflow, next.clockMs >= end, current < .max, next.revealLeaders >= minRevealLeaders else { return (next, nil) }
+        let revealed = !phased || (next.revealLeaders >= 1 && revealsComplete) || next.revealLeaders >= Self.revealFallbackLeaders
+        guard windowMs > 0, !overflow, next.clockMs >= end, current < .max, revealed else { return (next, nil) }
         let (restart, late) = end.addingReportingOverflow(windowMs)
         next.current = current + 1
         next.openedAtPosition = nextPosition

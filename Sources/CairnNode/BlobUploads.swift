@@ -26,7 +26,11 @@ import Glibc
 ///    contribution names it by then (`bn/` in state).
 ///
 /// Bookkeeping lives in the `meta` column family: `upload/` ‖ window ‖ blob id → trainer (what to
-/// prune, in window order) and `quota/` ‖ window ‖ trainer → bytes stored that window.
+/// prune, in window order), `uploaded/` ‖ blob id → that window (its current entry), and `quota/`
+/// ‖ window ‖ trainer → bytes stored that window. A blob is *pinned* — its entry moved to the
+/// current window — whenever a record or a vertex naming it reaches this validator (`pin`), so a
+/// blob whose contribution is on its way through consensus is never pruned under it; only a
+/// committed contribution (`bn/` in state) keeps it for good.
 public final class BlobUploads: Sendable {
     public enum Refusal: Error, Equatable, CustomStringConvertible {
         /// 401: no or a bad signature.
@@ -77,6 +81,7 @@ public final class BlobUploads: Sendable {
     }
 
     static func uploadKey(window: UInt64, blob: Digest) -> [UInt8] { Array("upload/".utf8) + window.canonicalBytes + blob.bytes }
+    static func uploadedKey(_ blob: Digest) -> [UInt8] { Array("uploaded/".utf8) + blob.bytes }
     static func quotaKey(window: UInt64, trainer: PublicKey) -> [UInt8] { Array("quota/".utf8) + window.canonicalBytes + trainer.bytes }
 
     /// Checks the signed headers (before the body is read): the trainer, if it may upload `blob`.
@@ -138,7 +143,10 @@ public final class BlobUploads: Sendable {
         guard delta.l2Norm > 0 else { throw .invalid("every value of this pseudo-gradient is 0: an empty Δ moves nothing and is not stored") }
         let outcome: Result<Bool, Refusal> = lock.withLock {
             do {
-                if try database.get(ColumnFamily.blobs.rawValue, id.bytes) != nil { return .success(false) }
+                if try database.get(ColumnFamily.blobs.rawValue, id.bytes) != nil {
+                    try pinLocked([id], window: window)  // uploaded again: it is wanted now
+                    return .success(false)
+                }
                 let spent = used(trainer: trainer, window: window)
                 guard spent + UInt64(bytes.count) <= quotaBytes else {
                     return .failure(.quota("trainer \(trainer.short)… has \(quotaBytes - min(quotaBytes, spent)) bytes of its upload quota for window \(window) left here; this blob has \(bytes.count)"))
@@ -146,6 +154,7 @@ public final class BlobUploads: Sendable {
                 var batch = WriteBatch()
                 batch.put(ColumnFamily.blobs.rawValue, id.bytes, bytes)
                 batch.put(ColumnFamily.meta.rawValue, Self.uploadKey(window: window, blob: id), trainer.bytes)
+                batch.put(ColumnFamily.meta.rawValue, Self.uploadedKey(id), window.canonicalBytes)
                 batch.put(ColumnFamily.meta.rawValue, Self.quotaKey(window: window, trainer: trainer), (spent + UInt64(bytes.count)).canonicalBytes)
                 try database.write(batch, sync: false)
                 return .success(true)
@@ -156,37 +165,67 @@ public final class BlobUploads: Sendable {
         return try outcome.get()
     }
 
-    /// Drops uploads made `retention` or more windows before `window` that no committed
-    /// contribution names, and the quota counts of those windows. Returns blobs and bytes dropped.
+    /// Moves the pruning entry of every uploaded blob among `blobs` to `window` (a record or
+    /// vertex naming it reached this validator); blobs not uploaded here are left alone.
+    public func pin(_ blobs: [Digest], window: UInt64) {
+        lock.withLock { try? pinLocked(blobs, window: window) }
+    }
+
+    func pinLocked(_ blobs: [Digest], window: UInt64) throws {
+        var batch = WriteBatch()
+        for blob in blobs {
+            guard let bytes = try database.get(ColumnFamily.meta.rawValue, Self.uploadedKey(blob)),
+                  let uploaded = try? UInt64(canonicalBytes: bytes), uploaded < window,
+                  let trainer = try database.get(ColumnFamily.meta.rawValue, Self.uploadKey(window: uploaded, blob: blob)) else { continue }
+            batch.delete(ColumnFamily.meta.rawValue, Self.uploadKey(window: uploaded, blob: blob))
+            batch.put(ColumnFamily.meta.rawValue, Self.uploadKey(window: window, blob: blob), trainer)
+            batch.put(ColumnFamily.meta.rawValue, Self.uploadedKey(blob), window.canonicalBytes)
+        }
+        if !batch.isEmpty { try database.write(batch, sync: false) }
+    }
+
+    /// Drops uploads whose entry is `retention` or more windows before `window` and that no
+    /// committed contribution names, and the quota counts of those windows. A blob is kept when
+    /// anything about it cannot be read. Returns blobs and bytes dropped.
     @discardableResult
     public func prune(window: UInt64, retention: UInt64) throws -> (blobs: Int, bytes: Int) {
         guard window >= retention else { return (0, 0) }
-        let limit = window - retention  // uploads of windows ≤ limit go
-        var batch = WriteBatch()
-        var dropped = (blobs: 0, bytes: 0)
-        let prefix = Array("upload/".utf8)
-        try database.scan(ColumnFamily.meta.rawValue, prefix: prefix) { key, _ in
-            guard key.count == prefix.count + 8 + Digest.byteCount, let uploaded = try? UInt64(canonicalBytes: Array(key[prefix.count ..< prefix.count + 8])),
-                  uploaded <= limit else { return false }  // keys are in window order: the rest are newer
-            batch.delete(ColumnFamily.meta.rawValue, key)
-            let blob = Array(key.suffix(Digest.byteCount))
-            if let id = try? Digest(bytes: blob), (try? database.get(ColumnFamily.state.rawValue, StateKey.blobContribution(id))) == nil,
-               let bytes = try? database.get(ColumnFamily.blobs.rawValue, blob) {
-                batch.delete(ColumnFamily.blobs.rawValue, blob)
+        let limit = window - retention  // entries of windows ≤ limit go
+        return try lock.withLock {
+            var batch = WriteBatch()
+            var dropped = (blobs: 0, bytes: 0)
+            let prefix = Array("upload/".utf8)
+            try database.scan(ColumnFamily.meta.rawValue, prefix: prefix) { key, _ in
+                guard key.count == prefix.count + 8 + Digest.byteCount, let uploaded = try? UInt64(canonicalBytes: Array(key[prefix.count ..< prefix.count + 8])),
+                      uploaded <= limit else { return false }  // keys are in window order: the rest are newer
+                batch.delete(ColumnFamily.meta.rawValue, key)
+                guard let id = try? Digest(bytes: key.suffix(Digest.byteCount)) else { return true }
+                batch.delete(ColumnFamily.meta.rawValue, Self.uploadedKey(id))
+                // Named by a committed contribution, or unreadable: kept.
+                let named: Bool
+                let stored: [UInt8]?
+                do {
+                    named = try database.get(ColumnFamily.state.rawValue, StateKey.blobContribution(id)) != nil
+                    stored = named ? nil : try database.get(ColumnFamily.blobs.rawValue, id.bytes)
+                } catch {
+                    return true
+                }
+                guard !named, let bytes = stored else { return true }
+                batch.delete(ColumnFamily.blobs.rawValue, id.bytes)
                 dropped.blobs += 1
                 dropped.bytes += bytes.count
+                return true
             }
-            return true
+            let quotaPrefix = Array("quota/".utf8)
+            try database.scan(ColumnFamily.meta.rawValue, prefix: quotaPrefix) { key, _ in
+                guard key.count >= quotaPrefix.count + 8, let counted = try? UInt64(canonicalBytes: Array(key[quotaPrefix.count ..< quotaPrefix.count + 8])),
+                      counted <= limit else { return false }
+                batch.delete(ColumnFamily.meta.rawValue, key)
+                return true
+            }
+            if !batch.isEmpty { try database.write(batch, sync: false) }
+            return dropped
         }
-        let quotaPrefix = Array("quota/".utf8)
-        try database.scan(ColumnFamily.meta.rawValue, prefix: quotaPrefix) { key, _ in
-            guard key.count >= quotaPrefix.count + 8, let counted = try? UInt64(canonicalBytes: Array(key[quotaPrefix.count ..< quotaPrefix.count + 8])),
-                  counted <= limit else { return false }
-            batch.delete(ColumnFamily.meta.rawValue, key)
-            return true
-        }
-        if !batch.isEmpty { try database.write(batch, sync: false) }
-        return dropped
     }
 
     /// Bytes available to this process on the file system holding `path`, or nil when unknown.

@@ -42,6 +42,11 @@ public actor ConsensusNode {
     let blobs: BlobStore
 
     public func setDivergenceHandler(_ handler: @escaping @Sendable (Divergence) -> Void) { onDivergence = handler }
+    /// Told, with the current window, the stored blobs a vertex names as it reaches the core (the
+    /// validator pins them against upload pruning, D59: a blob a proposal or certificate names
+    /// must still be here when its contribution is evaluated and aggregated).
+    var onBlobsNamed: (@Sendable ([Digest], UInt64) -> Void)?
+    public func setBlobsNamedHandler(_ handler: @escaping @Sendable ([Digest], UInt64) -> Void) { onBlobsNamed = handler }
 
     public struct Divergence: Sendable, Hashable, CustomStringConvertible {
         public var window: UInt64
@@ -254,7 +259,11 @@ public actor ConsensusNode {
 
     func missingBlobs(of vertex: Vertex) throws -> Set<Digest> {
         guard !vertex.payload.isEmpty else { return [] }
-        return try BlobAvailability.blobs(of: vertex).filter { try !blobs.contains($0) }
+        let named = BlobAvailability.blobs(of: vertex)
+        let missing = try named.filter { try !blobs.contains($0) }
+        let present = named.subtracting(missing)
+        if !present.isEmpty { onBlobsNamed?(present.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }, progress.window) }
+        return missing
     }
 
     func hold(_ held: BlobAvailability.Held, missing: Set<Digest>) {

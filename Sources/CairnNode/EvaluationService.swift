@@ -97,21 +97,24 @@ public actor EvaluationService {
     /// at least three committed leaders).
     public func run(interval: Duration = .milliseconds(100)) async {
         while !Task.isCancelled {
+            var evaluated = false
             do {
-                try await pass()
+                evaluated = try await pass()
             } catch {
                 logger.error("evaluation pass failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            if !evaluated { try? await Task.sleep(for: interval) }
         }
     }
 
-    /// One look at state: every contribution of the current and previous window gets its next step;
-    /// then, if nothing else waits, the held-out loss of the current window's model.
-    public func pass() async throws {
+    /// One look at state: every contribution of the current and previous window gets its next
+    /// commitment or reveal, then at most one is evaluated (true when one was); with nothing to
+    /// evaluate, the held-out loss of the current window's model.
+    @discardableResult
+    public func pass() async throws -> Bool {
         let database = validator.database
         let windowMs = UInt64(validator.genesis.consensus.windowMs)
-        guard let window = try database.get(WindowState.self, .state, StateKey.window) else { return }
+        guard let window = try database.get(WindowState.self, .state, StateKey.window) else { return false }
         if window.current != lastSeenWindow {
             // Consensus time against this machine's clock at each window it sees open: how far the
             // ledger's clock runs behind or ahead of the wall (D46, D59).
@@ -121,7 +124,11 @@ public actor EvaluationService {
                 "ledger.clock_ms": "\(window.clockMs)", "clock.wall_minus_consensus_ms": "\(wall &- Int64(bitPattern: window.clockMs))",
             ])
             lastSeenWindow = window.current
+            failed.removeAll()  // each gets one more try in a new window
         }
+        // Commitments and reveals first, then at most one evaluation per pass: a reveal never waits
+        // behind a queue of evaluations (D59: the reveal phase is the last third of a window).
+        var next: (id: Digest, stored: StoredContribution, window: UInt64)?
         for contributionWindow in [window.current > 0 ? window.current - 1 : nil, window.current].compactMap({ $0 }) {
             // Evaluated on θ_{k+1}, known at window k's close (D59); until then nothing is evaluated.
             let modelReady = try contributionWindow < .max
@@ -149,15 +156,7 @@ public actor EvaluationService {
                 case .none:
                     continue
                 case .evaluate:
-                    do {
-                        let evaluation = try await evaluate(id: id, stored: stored, window: contributionWindow)
-                        try database.put(ColumnFamily.meta.rawValue, Self.journalKey(id), evaluation.canonicalBytes)
-                        try await commit(evaluation, window: contributionWindow)
-                    } catch {
-                        failed.insert(id)
-                        telemetry.count(.failed)
-                        logger.error("evaluation failed", metadata: ["contribution": "\(id.hex)", "error": "\(error)"])
-                    }
+                    if next == nil { next = (id, stored, contributionWindow) }
                 case .commit:
                     if let journal { try await commit(journal, window: contributionWindow) }
                 case .reveal:
@@ -170,8 +169,21 @@ public actor EvaluationService {
                 }
             }
         }
-        // Once per window, after the evaluations this pass had to do (it waits at most ~1 s).
-        try await measureHeldOut(window: window.current)
+        guard let (id, stored, contributionWindow) = next else {
+            // Once per window, when no evaluation waits (it takes about a second).
+            try await measureHeldOut(window: window.current)
+            return false
+        }
+        do {
+            let evaluation = try await evaluate(id: id, stored: stored, window: contributionWindow)
+            try database.put(ColumnFamily.meta.rawValue, Self.journalKey(id), evaluation.canonicalBytes)
+            try await commit(evaluation, window: contributionWindow)
+        } catch {
+            failed.insert(id)
+            telemetry.count(.failed)
+            logger.error("evaluation failed", metadata: ["contribution": "\(id.hex)", "error": "\(error)"])
+        }
+        return true
     }
 
     /// The `copy` behaviour: a commitment to random bytes in the commit phase, then, in the reveal

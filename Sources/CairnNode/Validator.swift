@@ -123,6 +123,10 @@ public struct Validator: Sendable {
             guard try BlobStore(database: database).contains(contribution.blob) else {
                 throw Error(description: "its blob \(contribution.blob.hex) is not stored on this node; upload it first with PUT /v1/blobs/\(contribution.blob.hex), then submit the record again")
             }
+            // Kept for the record's way through consensus, however old its upload (D59).
+            if let window = try? database.get(WindowState.self, .state, StateKey.window)?.current {
+                uploads.pin([contribution.blob], window: window)
+            }
             // A blob_size that differs from the blob is the evaluators' `invalid_blob` flag and an
             // oversize one the ledger's `oversize`: both are judged on the chain, not here.
         }

@@ -33,6 +33,8 @@ extension Validator {
             await node.skewClock(skew)
             logger.warning("testing.clock_offset_ms: this validator stamps its proposals with a wrong clock", metadata: ["clock.skew": "\(skew)"])
         }
+        let uploads = self.uploads
+        await node.setBlobsNamedHandler { blobs, window in uploads.pin(blobs, window: window) }
         await node.setDivergenceHandler { divergence in
             logger.critical("state diverges from a certified checkpoint", metadata: [
                 "ledger.window": "\(divergence.window)", "ledger.state_root": "\(divergence.ours.stateRoot.hex)",

@@ -7,9 +7,10 @@ import CairnCore
 ///
 /// 1. Contributions are sorted by id (byte order) and the first `maxContributions` kept.
 /// 2. Each Δ's L2 norm is `PseudoGradient.l2Norm` (Double, index order). The clipping norm is the
-///    lower median of those norms, but at most `clipBound` (D59: a bound the contributions do not
-///    set, so a majority of inflated Δs cannot raise it); Δ_i is scaled by c_i = min(1, clip /
-///    norm_i), computed in Double and rounded once to Float (1 when the norm is 0).
+///    lower median of those norms, but at most `clipBound` and at least `clipFloor` (D59: bounds
+///    the contributions do not set, so a majority of inflated Δs cannot raise it nor one of tiny
+///    Δs collapse it); Δ_i is scaled by c_i = min(1, clip / norm_i), computed in Double and
+///    rounded once to Float (1 when the norm is 0).
 /// 3. For each contribution in id order and each entry in index order: acc[j] += c_i · value.
 /// 4. θ_next[j] = θ[j] − (rate / G) · acc[j], with G the number of contributions kept.
 ///
@@ -34,7 +35,7 @@ public enum Aggregation {
     }
 
     public static func apply(_ contributions: [Contribution], to base: [Float], rate: Float, maxContributions: Int,
-                             clipBound: Double = .infinity) -> Result {
+                             clipBound: Double = .infinity, clipFloor: Double = 0) -> Result {
         precondition(maxContributions > 0)
         let ordered = Array(contributions.sorted { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }.prefix(maxContributions))
         guard !ordered.isEmpty else { return Result(parameters: base, applied: [], clipNorm: 0, clipFactors: []) }
@@ -42,7 +43,7 @@ public enum Aggregation {
         let norms = ordered.map(\.delta.l2Norm)
         let sorted = norms.sorted()
         // A non-finite norm (values near Float's limit) sorts last and is scaled to 0 below.
-        let median = min(sorted[(sorted.count - 1) / 2], clipBound)
+        let median = min(max(sorted[(sorted.count - 1) / 2], clipFloor), clipBound)
         let factors = norms.map { norm -> Float in
             guard norm.isFinite else { return 0 }
             return norm > median ? Float(median / norm) : 1

@@ -165,7 +165,7 @@ struct LedgerTests {
         let world = World(seed: 4, windowMs: 100_000)
         var parameters = world.ledger.parameters
         parameters.maxRoundIntervalMs = 1000
-        parameters.minRevealLeaders = 2  // the per-round bound comes with the phased rules
+        parameters.phasedWindows = true  // the per-round bound comes with the phased rules
         let ledger = Ledger(parameters: parameters)
         var store = MemoryStore(entries: world.genesis)
         var position: UInt64 = 0
@@ -190,38 +190,68 @@ struct LedgerTests {
         #expect(try clock() == 142_000)
     }
 
-    @Test("with the phased rules one leader moves the clock across at most one boundary of the open window, the window closes only once its reveal phase has spanned three committed leaders, and the next opens at the closing leader's time (D59)")
+    @Test("with the phased rules one leader moves the clock across at most one boundary of the open window, a window closes only once the previous window's reveals have landed (or after a fallback of leaders), and the next opens at the closing leader's time (D59)")
     func revealPhaseSpansLeaders() throws {
-        let world = World(seed: 5, windowMs: 30)
+        var world = World(seed: 5, windowMs: 30)
         var parameters = world.ledger.parameters
-        parameters.minRevealLeaders = 3
+        parameters.phasedWindows = true
         let ledger = Ledger(parameters: parameters)
         var store = MemoryStore(entries: world.genesis)
         var position: UInt64 = 0
-        func leader(time: UInt64) throws -> [UInt64] {
+        func leader(time: UInt64, _ payload: [[UInt8]] = []) throws -> [UInt64] {
             var overlay = Overlay()
             defer { position += 1 }
-            let result = try ledger.execute([DeliveredVertex(position: position, payload: [])], leaderTimeMs: time,
+            let result = try ledger.execute([DeliveredVertex(position: position, payload: payload)], leaderTimeMs: time,
                                             beacon: Hashing.digest(.coinLeader, time.canonicalBytes), store: store, overlay: &overlay, verify: world.verify)
             store.commit(overlay)
+            #expect(result.records.allSatisfy { $0.outcome == .accepted }, "\(result.records.map(\.outcome))")
             return result.closedWindows
         }
         func state() throws -> WindowState { try WindowState(canonicalBytes: #require(store.state[StateKey.window])) }
-        #expect(try leader(time: 100) == [])                 // window 0: 100 … 130, commit deadline 120
+        // Window 0: 100 … 130, commit deadline 120. A contribution, committed to by all four validators.
+        let trainer = world.users[0]
+        #expect(try leader(time: 100, [world.record(trainer, .register(Register(name: "t")))]) == [])
+        let record = world.record(trainer, .contribution(Contribution(baseWindow: 0, blob: Hashing.digest(.blob, [1]), blobSize: 10,
+                                                                     compression: ReplayTests.compression, assignment: .zero)))
+        #expect(try leader(time: 101, [record]) == [])
+        let id = Hashing.digest(.record, record)
+        let evaluations = (0 ..< 4).map { v in Evaluation(contribution: id, own: LossPair(before: 2, after: 1.5), random: LossPair(before: 2, after: 1.8),
+                                                          simHash: [UInt8](repeating: 3, count: 32), flags: [], salt: Hashing.digest(.evaluationCommitment, [UInt8(v)])) }
         #expect(try leader(time: 110) == [])
         #expect(try leader(time: 135) == [])                 // past the end, but this leader only reaches the deadline
         #expect(try state().clockMs == 120 && state().revealLeaders == 1)
-        #expect(try leader(time: 136) == [])                 // the end, the second leader of the reveal phase
-        #expect(try state().clockMs == 130 && state().revealLeaders == 2)
-        #expect(try leader(time: 137) == [0])                // the third: closes; the next opens at its time
-        #expect(try state() == WindowState(current: 1, openedAtPosition: 5, openedAtMs: 137, clockMs: 137, revealLeaders: 0))
-        // Reveals that landed in those leaders counted: the phase was .reveal for window 0's contributions then.
-        #expect(WindowState(current: 1, openedAtPosition: 5, openedAtMs: 137, clockMs: 157).evaluationPhase(contributionWindow: 0, windowMs: 30) == .reveal)
-        // A stall: window 1 (137 … 167) goes through its phases, then the next opens at the clock.
-        #expect(try leader(time: 1000) == [] && state().clockMs == 157)
-        #expect(try leader(time: 1001) == [] && state().clockMs == 167)
-        #expect(try leader(time: 1002) == [1])
-        #expect(try state().openedAtMs == 1002 && state().clockMs == 1002 && state().current == 2)
+        #expect(try leader(time: 136) == [0])                // the end: nothing to reveal yet, so it closes
+        #expect(try state() == WindowState(current: 1, openedAtPosition: 5, openedAtMs: 136, clockMs: 136, revealLeaders: 0))
+        // Window 1: 136 … 166, deadline 156. Window 0's contribution: four commitments, then two reveals.
+        #expect(try leader(time: 140, (0 ..< 4).map { world.record(world.validators[$0], .evaluationCommit(EvaluationCommit(contribution: id, commitment: world.commitment(evaluations[$0], by: $0)))) }) == [])
+        #expect(try leader(time: 157) == [] && state().clockMs == 156)  // the deadline
+        #expect(try leader(time: 158, [world.record(world.validators[0], .evaluation(evaluations[0])), world.record(world.validators[1], .evaluation(evaluations[1]))]) == [])
+        #expect(try leader(time: 170) == [] && state().clockMs == 166)  // at the end, two of four reveals: open
+        #expect(try leader(time: 171) == [])
+        #expect(try leader(time: 172, [world.record(world.validators[2], .evaluation(evaluations[2]))]) == [1])  // a quorum revealed: closes
+        #expect(try state().openedAtMs == 172 && state().current == 2)
+        let outcome = try EvaluationQuorum.Outcome(canonicalBytes: #require(store.state[StateKey.contributionOutcome(id)]))
+        #expect(outcome.members == [0, 1, 2])
+        // Reveals that never come: window 2 (172 … 202) holds a contribution three validators
+        // commit to and one reveals; the window closes after the fallback of twelve leaders.
+        let second = world.record(trainer, .contribution(Contribution(baseWindow: 2, blob: Hashing.digest(.blob, [2]), blobSize: 10,
+                                                                     compression: ReplayTests.compression, assignment: .zero)))
+        #expect(try leader(time: 173, [second]) == [])
+        #expect(try leader(time: 210) == [] && leader(time: 211) == [2])  // window 1 had no contributions: nothing to wait for
+        let secondID = Hashing.digest(.record, second)
+        let late = (0 ..< 3).map { v in Evaluation(contribution: secondID, own: LossPair(before: 2, after: 1.5), random: LossPair(before: 2, after: 1.8),
+                                                   simHash: [UInt8](repeating: 3, count: 32), flags: [], salt: Hashing.digest(.evaluationCommitment, [UInt8(v), 9])) }
+        let opened = try state().openedAtMs                  // window 3
+        #expect(try leader(time: opened + 1, (0 ..< 3).map { world.record(world.validators[$0], .evaluationCommit(EvaluationCommit(contribution: secondID, commitment: world.commitment(late[$0], by: $0, window: 2)))) }) == [])
+        #expect(try leader(time: opened + 21) == [])         // the deadline: reveal leader 1
+        #expect(try leader(time: opened + 22, [world.record(world.validators[0], .evaluation(late[0]))]) == [])  // reveal leader 2
+        var closes: [UInt64] = []
+        var more = 0
+        while closes.isEmpty && more < 30 {
+            more += 1
+            closes = try leader(time: opened + 40 + UInt64(more))
+        }
+        #expect(closes == [3] && more == Int(WindowState.revealFallbackLeaders) - 2, "closed \(closes) after \(more) more leaders of reveal phase")
     }
 
     @Test("windows close on consensus time: one per leader, on a grid, restarting after a stall; the clock never goes back; 2f+1 matching votes certify a checkpoint, a dissenting vote does not count")

@@ -306,6 +306,17 @@ extension SettlementTests {
         #expect(try alone.result(0)?.penalties.contains(.oversized) == true && alone.transition.calls.isEmpty)
     }
 
+    @Test("a majority of tiny positive Δs cannot make honest Δs oversized: the reference is held at or above the previous clip ÷ growth (D59)")
+    func tinyMajority() throws {
+        // θ's clip norm is 1: floor 0.5, bound 2. Users 2–5 submit Δs of norm 0.01; users 0–1 honest ones of norm 1.
+        var s = try SettlementScenario(seed: 56, users: 6)
+        for user in 2 ..< 6 { s.transition.norms[Hashing.digest(.blob, [UInt8(user)])] = 0.01 }
+        try s.run(gains: [0: 0.2, 1: 0.2, 2: 0.01, 3: 0.01, 4: 0.01, 5: 0.01])
+        for user in 0 ..< 6 { #expect(try s.result(user)?.penalties.contains(.oversized) == false, "user \(user) oversized") }
+        let call = try #require(s.transition.calls.first)
+        #expect(call.applied.count == 6)
+    }
+
     @Test("a window whose base model has no clip norm (θ_0) is recorded but not rated: no rating, bma or final moves, the trainer part is burned")
     func unratedWindow() throws {
         var prior = TrainerRating(prior: SettlementScenario.rewards.rating)

@@ -151,6 +151,11 @@ struct AggregationTests {
         #expect(Aggregation.apply(contributions, to: f.base, rate: 1, maxContributions: 2).applied == one.applied.prefix(2).map { $0 })
         // No contributions: the model is unchanged.
         #expect(Aggregation.apply([], to: f.base, rate: 1, maxContributions: 8).parameters == f.base)
+        // The clip is held within [clipFloor, clipBound] (D59) whatever the median says.
+        let median = one.clipNorm
+        #expect(Aggregation.apply(contributions, to: f.base, rate: 1, maxContributions: 8, clipBound: median / 2).clipNorm == median / 2)
+        #expect(Aggregation.apply(contributions, to: f.base, rate: 1, maxContributions: 8, clipFloor: median * 2).clipNorm == median * 2)
+        #expect(Aggregation.apply(contributions, to: f.base, rate: 1, maxContributions: 8, clipBound: median * 4, clipFloor: median / 4).clipNorm == median)
     }
 
     @Test("copycat overlap: 1 for a copy or a lightly perturbed copy, low for another trainer's Δ")
