@@ -45,6 +45,8 @@ public struct Reevaluation {
         let contributions = try store.stateEntries(prefix: Array("c/".utf8))
         var result = Result()
         var models: [UInt64: (record: ModelRecord, clipBound: Double, parameters: [Float])] = [:]
+        var baselines: [Digest: Evaluator.Baseline] = [:]
+        var baselineWindow: UInt64?
         for (n, entry) in contributions.enumerated() {
             defer { report(n + 1, contributions.count) }
             guard entry.key.count == 2 + 8 + Digest.byteCount, let id = try? Digest(bytes: Array(entry.key.suffix(Digest.byteCount))) else {
@@ -66,9 +68,14 @@ public struct Reevaluation {
             }
             let (_, clipBound, base) = models[window]!
             let assignment = try EvaluationService.assignmentBeacon(window: stored.contribution.baseWindow, chain: genesisHash, database: store.database)
+            // Contributions come in window order (the key), so one window's baselines at a time.
+            if baselineWindow != window { baselines = [:]; baselineWindow = window }
+            let baseline = baselines[stored.beacon]
+                ?? evaluator.baseline(base: base, seed: stored.beacon, workspace: ByteMLP.Workspace(layout: task.layout, capacity: ReferenceTask.batchCapacity))
+            baselines[stored.beacon] = baseline
             let mine = EvaluationService.compute(id: id, stored: stored, base: base, clipNorm: clipBound, assignment: assignment,
                                                  blob: try blobs.get(stored.contribution.blob), spec: spec, evaluator: evaluator,
-                                                 behaviour: .honest, salt: .zero)
+                                                 behaviour: .honest, salt: .zero, baseline: baseline)
             result.reevaluated += 1
             if !outcome.flags.isEmpty || !mine.flags.isEmpty {
                 guard !outcome.flags.isDisjoint(with: mine.flags) else {

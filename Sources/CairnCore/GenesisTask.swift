@@ -87,16 +87,20 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
     public static let defaultInitialClipNorm = 2.0
     public static let defaultClipGrowth = 2.0
     public static let defaultMaxParameterMagnitude = 1000.0
-    public static let defaultMaxContributionsPerWindow: UInt32 = 20
+    public static let defaultMaxContributionsPerWindow: UInt32 = 13
 
     /// The contribution cap for windows of `windowMs` (D59): the commit phase after a window's
-    /// close (⅔ of the next window) must hold every validator's evaluation of all the window's
+    /// close (¾ of the next window) must hold every validator's evaluation of all the window's
     /// contributions and the commitments landing. Measured on the 4-validator localnet sharing two
-    /// cores with the trainers: 0.78 s a contribution per validator (BENCHMARKS.md, issue 26); one
-    /// second each leaves ~20% for the commitments: ⌊⅔·W / 1000 ms⌋, at least 4. 30-second
-    /// windows give 20.
+    /// cores with the trainers (BENCHMARKS.md, issue 26): an evaluation takes 0.22 s of CPU but
+    /// 0.95–1.1 s of wall time per validator at the cap (the two cores are saturated), and
+    /// validators see a window open 5–6 s of consensus time after it opened (the closing leader's
+    /// time is its parents' proposal times, committed a wave later), so ⌊(¾ · W − 6 s) / 1.25 s⌋,
+    /// at least 4: 13 for 30-second windows (at 20 and 16 `spam` localnets left contributions,
+    /// honest ones among them, without a quorum).
     public static func contributionCap(windowMs: UInt32) -> UInt32 {
-        max(4, UInt32(UInt64(windowMs) * 2 / 3 / 1000))
+        let phase = UInt64(windowMs) * 3 / 4
+        return max(4, UInt32(phase > 6_000 ? (phase - 6_000) / 1_250 : 0))
     }
     public static let defaultBlobRetentionWindows: UInt32 = 4
 

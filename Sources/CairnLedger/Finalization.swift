@@ -56,8 +56,9 @@ extension Context {
         let stepBase = window < .max ? try read(ModelRecord.self, StateKey.model(window + 1)) : nil
         let bound = TrainingSpec.clipBound(baseClipNorm: stepBase?.clipNorm, initial: parameters.initialClipNorm, growth: parameters.clipGrowth)
         let floor = TrainingSpec.clipFloor(baseClipNorm: stepBase?.clipNorm, growth: parameters.clipGrowth)
-        let oversized = findOversized(profiles, reference: Set(decided.filter { ($0.outcome.score ?? 0) > 0 && copycats[$0.id] == nil }.map(\.id)),
-                                      bound: bound, floor: floor)
+        var references: [Digest: Int64] = [:]
+        for d in decided where copycats[d.id] == nil { if let score = d.outcome.score, score > 0 { references[d.id] = score } }
+        let oversized = findOversized(profiles, reference: references, bound: bound, floor: floor)
         for i in decided.indices {
             decided[i].outcome.copycatOf = copycats[decided[i].id]
             write(StateKey.contributionOutcome(decided[i].id), decided[i].outcome)
@@ -132,21 +133,22 @@ extension Context {
     }
 
     /// The oversize rule (D55, D59): a Δ whose norm exceeds `oversize_norm_ppm` of the reference
-    /// norm — the clip the step will use: the lower median of the window's positively scored,
-    /// non-copycat, non-zero norms (when there are at least 3 of them), held within [`floor`,
+    /// norm — the clip the step will use: the score-weighted lower median of the window's
+    /// positively scored, non-copycat, non-zero norms (`ClipReference`), held within [`floor`,
     /// `bound`], the limits that the previous step's clip norm and genesis set and no contribution
-    /// of this window moves. So a majority of inflated keys cannot raise the limit, one of tiny
-    /// positive Δs cannot drag it under honest norms, and an attacker alone in a window is
-    /// measured against the bound (before D59 the rule needed 3 references and such an attacker
-    /// escaped it). Clipping already bounds what such a Δ moves; this keeps one scaled-up honest Δ
-    /// from scoring like an honest one and being paid for the scaling. Only comparisons of Doubles
-    /// computed identically everywhere.
-    func findOversized(_ profiles: [(id: Digest, profile: ContributionProfile)], reference: Set<Digest>, bound: Double,
+    /// of this window moves; `bound` when there are no references. So a majority of inflated keys
+    /// cannot raise the limit, many keys of tiny positive Δs cannot drag it under honest norms
+    /// (their scores are tiny too), and an attacker alone in a window is measured against the bound
+    /// (before D59 the rule needed 3 references and such an attacker escaped it). Clipping already
+    /// bounds what such a Δ moves; this keeps one scaled-up honest Δ from scoring like an honest one
+    /// and being paid for the scaling. Only comparisons of Doubles computed identically everywhere.
+    func findOversized(_ profiles: [(id: Digest, profile: ContributionProfile)], reference: [Digest: Int64], bound: Double,
                        floor: Double = 0) -> Set<Digest> {
         guard let ratio = parameters.rewards?.penalties.oversizeNormPPM, ratio > 0 else { return [] }
-        let sorted = profiles.filter { reference.contains($0.id) && $0.profile.norm > 0 }.map(\.profile.norm).sorted()
-        let median = sorted.count >= 3 ? sorted[(sorted.count - 1) / 2] : .infinity
-        let limit = min(bound, max(median, floor)) * (Double(ratio) / 1_000_000)
+        let references = profiles.compactMap { id, profile in
+            reference[id].flatMap { profile.norm > 0 ? (norm: profile.norm, weight: $0) : nil }
+        }
+        let limit = ClipReference.clip(references, floor: floor, bound: bound) * (Double(ratio) / 1_000_000)
         return Set(profiles.filter { $0.profile.norm > limit }.map(\.id))
     }
 }

@@ -256,7 +256,7 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
         if phased {
             // The next window opens at the closing leader's (per-round bounded) time, not on the
             // grid: its commit phase — the validators' whole evaluation budget for this window's
-            // contributions, which they start only now — is then ⅔ of a window from this close
+            // contributions, which they start only now — is then ¾ of a window from this close
             // however late the close came (the reveal-leader minimum and idle waves make closes
             // late by seconds). Windows drift by that lateness; a stall needs no special case.
             next.openedAtMs = max(end, bounded)
@@ -269,21 +269,24 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
         return (next, current)
     }
 
-    /// The commit deadline inside the current window: its opening time + ⅔ windowMs (2^64 − 1 if
-    /// that overflows, so the reveal phase never opens rather than trapping). Two thirds (D59, was
-    /// a half): honest validators evaluate window k's contributions on θ_{k+1}, known only at window
-    /// k's close, so the commit phase is their whole evaluation time. The reveal phase must still
-    /// outlast the gap between two committed leaders' times, which on an idle network is two waves
-    /// of empty rounds (8 s at 1-second rounds): a quarter of a 30-second window (7.5 s) was too
-    /// short in a measured run — the clock stepped over it and no reveal landed.
+    /// The commit deadline inside the current window: its opening time + ¾ windowMs (2^64 − 1 if
+    /// that overflows, so the reveal phase never opens rather than trapping). Three quarters (D59,
+    /// was a half): honest validators evaluate window k's contributions on θ_{k+1}, known only at
+    /// window k's close, so the commit phase is their whole evaluation time. Under D46's clock a
+    /// quarter of a 30-second window (7.5 s) was too short a reveal phase — the clock stepped over
+    /// it in one leader and no reveal landed — and ⅔ was used; the phased rules (`advanced`) since
+    /// stop a leader from crossing more than one boundary and keep a window open until the
+    /// previous window's reveals are in, so the reveal phase only has to be long enough for the
+    /// reveals to commit (2–3 s measured), and at ⅔ a `spam` localnet at the contribution cap
+    /// left 1–6 of 20 contributions a window without a quorum for lack of evaluation time.
     public func commitDeadlineMs(windowMs: UInt64) -> UInt64 {
-        let (deadline, overflow) = openedAtMs.addingReportingOverflow(windowMs / 3 * 2 + windowMs % 3 * 2 / 3)
+        let (deadline, overflow) = openedAtMs.addingReportingOverflow(windowMs / 4 * 3 + windowMs % 4 * 3 / 4)
         return overflow ? .max : deadline
     }
 
     /// The evaluation phase for contributions made in `window` (ARCHITECTURE §6, D47, D59):
-    /// commitments during that window and the first two thirds of the next; reveals in the last
-    /// third of the next; nothing before or after (finalization at the next window's close).
+    /// commitments during that window and the first three quarters of the next; reveals in the
+    /// last quarter of the next; nothing before or after (finalization at the next window's close).
     public func evaluationPhase(contributionWindow window: UInt64, windowMs: UInt64) -> EvaluationPhase {
         if current == window { return .commit }
         // Written without `window + 1` (D38): the window comes from state, but stays unbounded.

@@ -4,6 +4,9 @@ import CairnLedger
 import CairnStorage
 import CairnTraining
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOConcurrencyHelpers
 
@@ -56,10 +59,11 @@ public enum EvaluatorBehaviour: String, Sendable, CaseIterable {
 
 /// The evaluation service of a validator (ARCHITECTURE §6, D47): off the consensus actor, it
 /// evaluates every contribution committed in the current or previous window — once, one at a time
-/// (bounded memory: one model copy and one workspace) — journals the evaluation and its salt in the
-/// `meta` column family before committing to it, and reveals it once the commit deadline passed.
-/// It reads state through RocksDB (safe beside the consensus actor's writes) and submits its
-/// records through `ConsensusNode.submitOwnRecord`, so they share the validator's nonce sequence.
+/// (bounded memory: one decoded model, kept while its contributions are evaluated, and one
+/// workspace) — journals the evaluation and its salt in the `meta` column family before committing
+/// to it, and reveals it once the commit deadline passed. It reads state through RocksDB (safe
+/// beside the consensus actor's writes) and submits its records through
+/// `ConsensusNode.submitOwnRecord`, so they share the validator's nonce sequence.
 public actor EvaluationService {
     let validator: Validator
     let evaluator: Evaluator
@@ -76,6 +80,14 @@ public actor EvaluationService {
     var lastSeenWindow: UInt64?
     /// `copy-commitment`: whose commitment was copied, by contribution.
     var copiedFrom: [Digest: UInt32] = [:]
+    /// The model being evaluated on, decoded, and its baselines by seed (one model at a time).
+    var cache: BaseCache?
+
+    struct BaseCache {
+        var model: Digest
+        var parameters: [Float]
+        var baselines: [Digest: Evaluator.Baseline] = [:]
+    }
 
     public init(validator: Validator, task: ReferenceTask, logger: Logger) {
         self.validator = validator
@@ -305,7 +317,12 @@ public actor EvaluationService {
         let (model, clipNorm) = try Self.evaluationModel(window: window, spec: validator.genesis.task) {
             try database.get(ModelRecord.self, .state, StateKey.model($0))
         }
-        let base = try updater.parameters(of: model)
+        // The base model and what it gives on each seed are the same for every contribution of the
+        // window: decoded and computed once (the random-data loss before is a quarter of an
+        // evaluation's forward passes).
+        if cache?.model != model.hash { cache = BaseCache(model: model.hash, parameters: try updater.parameters(of: model)) }
+        let base = cache!.parameters
+        let cachedBaseline = cache!.baselines[stored.beacon]
         let assignment = try Self.assignmentBeacon(window: contribution.baseWindow, chain: validator.genesisHash, database: database)
         let blob = try BlobStore(database: database).get(contribution.blob)
         let spec = validator.genesis.task
@@ -313,10 +330,16 @@ public actor EvaluationService {
         let behaviour = behaviour
         let salt = try Digest(bytes: secureRandomBytes(Digest.byteCount))
         let started = ContinuousClock.now
-        let result = await Task.detached(priority: .utility) {
-            Self.compute(id: id, stored: stored, base: base, clipNorm: clipNorm, assignment: assignment, blob: blob, spec: spec,
-                         evaluator: evaluator, behaviour: behaviour, salt: salt)
+        let (result, baseline, cpu) = await Task.detached(priority: .utility) {
+            let cpuStart = Self.threadCPUSeconds()
+            let baseline = cachedBaseline
+                ?? evaluator.baseline(base: base, seed: stored.beacon,
+                                      workspace: ByteMLP.Workspace(layout: evaluator.task.layout, capacity: ReferenceTask.batchCapacity))
+            return (Self.compute(id: id, stored: stored, base: base, clipNorm: clipNorm, assignment: assignment, blob: blob, spec: spec,
+                                 evaluator: evaluator, behaviour: behaviour, salt: salt, baseline: baseline), baseline,
+                    Self.threadCPUSeconds() - cpuStart)
         }.value
+        if cache?.model == model.hash { cache?.baselines[stored.beacon] = baseline }
         let elapsed = started.duration(to: .now).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         telemetry.count(.evaluated)
@@ -325,8 +348,20 @@ public actor EvaluationService {
         logger.info("contribution evaluated", metadata: [
             "contribution": "\(id.hex)", "flags": "\(result.flags.rawValue)", "random.before": "\(result.random.before)",
             "random.after": "\(result.random.after)", "seconds": "\(String(format: "%.3f", seconds))",
+            // CPU time of the evaluating thread: against `seconds` it tells a slow evaluation from
+            // one waiting for a core.
+            "cpu_seconds": "\(String(format: "%.3f", cpu))",
         ])
         return result
+    }
+
+    /// CPU seconds (user + system) the calling thread has used (getrusage RUSAGE_THREAD).
+    static func threadCPUSeconds() -> Double {
+        var usage = rusage()
+        // RUSAGE_THREAD (1) is a GNU extension the Glibc module does not export.
+        guard getrusage(__rusage_who_t(1), &usage) == 0 else { return 0 }
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
+        return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
     }
 
     /// β_k, the beacon a trainer's assignment in window k derives from: the beacon of the wave that
@@ -338,7 +373,8 @@ public actor EvaluationService {
     /// a Δ without a nonzero value is flagged `invalid_blob` before anything is computed (spam
     /// costs a decode, not an evaluation).
     public static func compute(id: Digest, stored: StoredContribution, base: [Float], clipNorm: Double?, assignment: Digest, blob: [UInt8]?,
-                               spec: TrainingTaskSpec, evaluator: Evaluator, behaviour: EvaluatorBehaviour, salt: Digest) -> CairnCore.Evaluation {
+                               spec: TrainingTaskSpec, evaluator: Evaluator, behaviour: EvaluatorBehaviour, salt: Digest,
+                               baseline: Evaluator.Baseline? = nil) -> CairnCore.Evaluation {
         let contribution = stored.contribution
         var flags: CairnCore.Evaluation.Flags = []
         var delta: PseudoGradient?
@@ -359,9 +395,9 @@ public actor EvaluationService {
         let workspace = ByteMLP.Workspace(layout: evaluator.task.layout, capacity: ReferenceTask.batchCapacity)
         // `lazy` never applies Δ: the losses do not move and Δy is zero.
         let e = behaviour == .lazy
-            ? evaluator.evaluate(base: base, updated: base, ownPositions: shard, seed: stored.beacon, workspace: workspace)
+            ? evaluator.evaluate(base: base, updated: base, ownPositions: shard, seed: stored.beacon, workspace: workspace, baseline: baseline)
             : evaluator.evaluate(base: base, delta: delta, ownPositions: shard, seed: stored.beacon, workspace: workspace,
-                                 clipNorm: clipNorm)
+                                 clipNorm: clipNorm, baseline: baseline)
         if e.flags.contains(.nonFinite) { flags.insert(.nonFinite) }
         if !flags.isEmpty {
             return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),

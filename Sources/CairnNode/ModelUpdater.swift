@@ -72,7 +72,7 @@ public final class ModelUpdater: ModelTransition {
             do {
                 let delta = try PseudoGradientBlob.decode(bytes, parameterCount: layout.parameterCount,
                                                           chunkSize: Int(task.compression.chunkSize), topK: Int(task.compression.topK))
-                contributions.append(Aggregation.Contribution(id: contribution.id, delta: delta))
+                contributions.append(Aggregation.Contribution(id: contribution.id, delta: delta, weight: contribution.score))
             } catch {
                 // A quorum of 2f+1 accepted it, so at least f+1 honest validators decoded it with
                 // this same decoder: failing here means this validator's blob store is damaged.

@@ -94,25 +94,45 @@ public struct Evaluator: Sendable {
     /// Scores Δ on `base`, clipped to `clipNorm` when given (the norm the outer step that produced
     /// `base` clipped to, D53): a Δ scaled up scores as the outer step would apply it.
     public func evaluate(base: [Float], delta: PseudoGradient, ownPositions: [Int], seed: Digest,
-                         workspace: ByteMLP.Workspace, clipNorm: Double? = nil) -> Evaluation {
-        evaluate(base: base, updated: apply(delta, to: base, clipNorm: clipNorm), ownPositions: ownPositions, seed: seed, workspace: workspace)
+                         workspace: ByteMLP.Workspace, clipNorm: Double? = nil, baseline: Baseline? = nil) -> Evaluation {
+        evaluate(base: base, updated: apply(delta, to: base, clipNorm: clipNorm), ownPositions: ownPositions, seed: seed,
+                 workspace: workspace, baseline: baseline)
+    }
+
+    /// What an evaluation computes from the base model and the seed alone: the random-data loss
+    /// and the probe logits of θ. Contributions committed in the same wave share a seed, so a
+    /// validator computes these once per (model, seed) instead of once per contribution — a
+    /// quarter of an evaluation's work. The same calls on the same inputs as inside `evaluate`,
+    /// so the result is bit-identical with or without it.
+    public struct Baseline: Sendable {
+        public var seed: Digest
+        public var lossRandom: Double
+        public var probeLogits: [Float]
+    }
+
+    public func baseline(base: [Float], seed: Digest, workspace: ByteMLP.Workspace) -> Baseline {
+        Baseline(seed: seed, lossRandom: task.loss(base, positions: randomPositions(seed: seed), workspace: workspace),
+                 probeLogits: logits(base, positions: probePositions(seed: seed), workspace: workspace))
     }
 
     /// Scores an already-updated model θ' against θ (the noise bench uses this to evaluate wrong
     /// or differently computed updates the same way).
+    /// `baseline` (for the same base and seed; ignored for another seed) saves recomputing what
+    /// depends on θ alone.
     public func evaluate(base: [Float], updated: [Float], ownPositions: [Int], seed: Digest,
-                         workspace: ByteMLP.Workspace) -> Evaluation {
+                         workspace: ByteMLP.Workspace, baseline: Baseline? = nil) -> Evaluation {
         let own = Array(ownPositions.prefix(parameters.ownContexts))
         let random = randomPositions(seed: seed)
+        let baseline = baseline?.seed == seed ? baseline : nil
         var flags: Evaluation.Flags = updated.allSatisfy(\.isFinite) ? [] : .nonFinite
         let beforeOwn = own.isEmpty ? 0 : task.loss(base, positions: own, workspace: workspace)
         let afterOwn = own.isEmpty ? 0 : task.loss(updated, positions: own, workspace: workspace)
-        let beforeRandom = task.loss(base, positions: random, workspace: workspace)
+        let beforeRandom = baseline?.lossRandom ?? task.loss(base, positions: random, workspace: workspace)
         let afterRandom = task.loss(updated, positions: random, workspace: workspace)
         if ![beforeOwn, afterOwn, beforeRandom, afterRandom].allSatisfy(\.isFinite) { flags.insert(.nonFinite) }
         let score = (beforeRandom - afterRandom) / beforeRandom
         let ownImprovement = own.isEmpty ? -Double.infinity : (beforeOwn - afterOwn) / beforeOwn
-        let change = outputChange(base: base, updated: updated, seed: seed, workspace: workspace)
+        let change = outputChange(base: base, updated: updated, seed: seed, workspace: workspace, before: baseline?.probeLogits)
         let hash = SimHash.hash(change, bits: parameters.bits, seed: hyperplaneSeed(seed))
         return Evaluation(lossBeforeOwn: beforeOwn, lossAfterOwn: afterOwn, lossBeforeRandom: beforeRandom,
                           lossAfterRandom: afterRandom, score: score.isFinite ? score : 0,
@@ -120,9 +140,9 @@ public struct Evaluator: Sendable {
     }
 
     /// Δy = y(θ') − y(θ): the change of the logits on the probe contexts, Float32.
-    public func outputChange(base: [Float], updated: [Float], seed: Digest, workspace: ByteMLP.Workspace) -> [Float] {
+    public func outputChange(base: [Float], updated: [Float], seed: Digest, workspace: ByteMLP.Workspace, before: [Float]? = nil) -> [Float] {
         let positions = probePositions(seed: seed)
-        let before = logits(base, positions: positions, workspace: workspace)
+        let before = before ?? logits(base, positions: positions, workspace: workspace)
         let after = logits(updated, positions: positions, workspace: workspace)
         return zip(after, before).map { $0 - $1 }
     }

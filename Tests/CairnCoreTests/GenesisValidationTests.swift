@@ -89,9 +89,11 @@ struct GenesisValidationTests {
             let error = try #require(throws: GenesisError.self, "\(field) was accepted") { try genesis.validate() }
             #expect(error.description.contains(field), "\(error)")
         }
-        // The cap for a window: ⌊⅔ · window / 1 s⌋, at least 4.
-        #expect(TrainingSpec.contributionCap(windowMs: 30_000) == 20 && TrainingSpec.contributionCap(windowMs: 1_000) == 4
-                && TrainingSpec.contributionCap(windowMs: 86_400_000) == 57_600)
+        // The cap for a window: ⌊(¾ · window − 6 s) / 1.25 s⌋, at least 4 (also for windows whose
+        // commit phase is shorter than 6 s, and at u32's largest window).
+        #expect(TrainingSpec.contributionCap(windowMs: 30_000) == 13 && TrainingSpec.contributionCap(windowMs: 40_000) == 19
+                && TrainingSpec.contributionCap(windowMs: 1_000) == 4 && TrainingSpec.contributionCap(windowMs: 8_000) == 4
+                && TrainingSpec.contributionCap(windowMs: 86_400_000) == 51_835 && TrainingSpec.contributionCap(windowMs: .max) == 2_576_975)
         // The clip bound: growth × the base's clip norm, the initial one without it (or for a non-finite one).
         #expect(valid.task.training.clipBound(baseClipNorm: nil) == valid.task.training.initialClipNorm)
         #expect(valid.task.training.clipBound(baseClipNorm: 3) == 3 * valid.task.training.clipGrowth)

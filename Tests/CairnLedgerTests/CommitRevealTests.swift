@@ -26,7 +26,7 @@ struct CommitRevealTests {
         return (world, store, Hashing.digest(.record, record))
     }
 
-    @Test("commitments in the contribution's window and the first two thirds of the next, reveals in the last third; mismatched, uncommitted, late, duplicate and foreign records are rejected with their reasons")
+    @Test("commitments in the contribution's window and the first three quarters of the next, reveals in the last quarter; mismatched, uncommitted, late, duplicate and foreign records are rejected with their reasons")
     func phases() throws {
         var (world, store, c) = try Self.contribution(seed: 21)
         let trainer = world.users[0], v = world.validators
@@ -41,7 +41,7 @@ struct CommitRevealTests {
         ], position: 2, time: 3, in: &store)
         #expect(early.records.indices.map { reason(early, $0) } == [nil, .wrongPhase, .unknownContribution, .notValidator])
 
-        #expect(try world.execute([], position: 3, time: 9, in: &store).closedWindows == [0])  // window 1: 9 … 17, deadline 14
+        #expect(try world.execute([], position: 3, time: 9, in: &store).closedWindows == [0])  // window 1: 9 … 17, deadline 15
         // Before the deadline of window 1: commitments still count; a second one from validator 0 does not.
         let late = try world.execute([
             world.record(v[1], .evaluationCommit(EvaluationCommit(contribution: c, commitment: world.commitment(honest[1], by: 1)))),
@@ -50,7 +50,7 @@ struct CommitRevealTests {
         ], position: 4, time: 12, in: &store)
         #expect(late.records.indices.map { reason(late, $0) } == [nil, nil, .duplicateCommitment])
 
-        _ = try world.execute([], position: 5, time: 14, in: &store)  // the clock reaches the deadline
+        _ = try world.execute([], position: 5, time: 15, in: &store)  // the clock reaches the deadline
         var altered = honest[2]
         altered.random.after -= 0.01  // validator 2 changes its losses after seeing the others
         let reveals = try world.execute([
@@ -108,7 +108,7 @@ struct CommitRevealTests {
                               position: 2, time: 3, in: &store)
         _ = try world.execute([], position: 3, time: 9, in: &store)   // window 0 closes; nothing of it is final yet
         #expect(store.state[StateKey.contributionOutcome(c)] == nil)
-        _ = try world.execute([], position: 4, time: 14, in: &store)  // reveal phase
+        _ = try world.execute([], position: 4, time: 15, in: &store)  // reveal phase
         let reveals = try world.execute((0 ..< 3).map { world.record(v[$0], .evaluation(evaluations[$0])) }, position: 5, time: 16, in: &store)
         #expect(reveals.records.allSatisfy { $0.outcome == .accepted })  // validator 3 never reveals
         #expect(try world.execute([], position: 6, time: 17, in: &store).closedWindows == [1])
@@ -123,7 +123,7 @@ struct CommitRevealTests {
         _ = try again.execute((0 ..< 4).map { again.record(v[$0], .evaluationCommit(EvaluationCommit(contribution: c, commitment: again.commitment(evaluations[$0], by: $0)))) },
                               position: 2, time: 3, in: &second)
         _ = try again.execute([], position: 3, time: 9, in: &second)
-        _ = try again.execute([], position: 4, time: 14, in: &second)
+        _ = try again.execute([], position: 4, time: 15, in: &second)
         _ = try again.execute((0 ..< 4).map { again.record(v[$0], .evaluation(evaluations[$0])) }, position: 5, time: 16, in: &second)
         _ = try again.execute([], position: 6, time: 17, in: &second)
         let agreed = try EvaluationQuorum.Outcome(canonicalBytes: #require(second.state[StateKey.contributionOutcome(c)]))
@@ -146,7 +146,7 @@ struct CommitRevealTests {
                                         position: 2, time: 3, in: &store)
         #expect(commits.records.allSatisfy { $0.outcome == .accepted })  // a commitment is opaque: the copy lands
         _ = try world.execute([], position: 3, time: 9, in: &store)
-        _ = try world.execute([], position: 4, time: 14, in: &store)
+        _ = try world.execute([], position: 4, time: 15, in: &store)
         // Validator 0 reveals; validator 1 then submits the same evaluation, salt included.
         let reveals = try world.execute([world.record(v[0], .evaluation(honest[0])), world.record(v[1], .evaluation(honest[0])),
                                          world.record(v[2], .evaluation(honest[2])), world.record(v[3], .evaluation(honest[3]))],

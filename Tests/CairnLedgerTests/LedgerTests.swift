@@ -208,7 +208,7 @@ struct LedgerTests {
             return result.closedWindows
         }
         func state() throws -> WindowState { try WindowState(canonicalBytes: #require(store.state[StateKey.window])) }
-        // Window 0: 100 … 130, commit deadline 120. A contribution, committed to by all four validators.
+        // Window 0: 100 … 130, commit deadline 122 (¾ in). A contribution, committed to by all four validators.
         let trainer = world.users[0]
         #expect(try leader(time: 100, [world.record(trainer, .register(Register(name: "t")))]) == [])
         let record = world.record(trainer, .contribution(Contribution(baseWindow: 0, blob: Hashing.digest(.blob, [1]), blobSize: 10,
@@ -219,13 +219,13 @@ struct LedgerTests {
                                                           simHash: [UInt8](repeating: 3, count: 32), flags: [], salt: Hashing.digest(.evaluationCommitment, [UInt8(v)])) }
         #expect(try leader(time: 110) == [])
         #expect(try leader(time: 135) == [])                 // past the end, but this leader only reaches the deadline
-        #expect(try state().clockMs == 120 && state().revealLeaders == 1)
+        #expect(try state().clockMs == 122 && state().revealLeaders == 1)
         #expect(try leader(time: 136) == [0])                // the end: nothing to reveal yet, so it closes
         #expect(try state() == WindowState(current: 1, openedAtPosition: 5, openedAtMs: 136, clockMs: 136, revealLeaders: 0))
-        // Window 1: 136 … 166, deadline 156. Window 0's contribution: four commitments, then two reveals.
+        // Window 1: 136 … 166, deadline 158. Window 0's contribution: four commitments, then two reveals.
         #expect(try leader(time: 140, (0 ..< 4).map { world.record(world.validators[$0], .evaluationCommit(EvaluationCommit(contribution: id, commitment: world.commitment(evaluations[$0], by: $0)))) }) == [])
-        #expect(try leader(time: 157) == [] && state().clockMs == 156)  // the deadline
-        #expect(try leader(time: 158, [world.record(world.validators[0], .evaluation(evaluations[0])), world.record(world.validators[1], .evaluation(evaluations[1]))]) == [])
+        #expect(try leader(time: 159) == [] && state().clockMs == 158)  // the deadline
+        #expect(try leader(time: 160, [world.record(world.validators[0], .evaluation(evaluations[0])), world.record(world.validators[1], .evaluation(evaluations[1]))]) == [])
         #expect(try leader(time: 170) == [] && state().clockMs == 166)  // at the end, two of four reveals: open
         #expect(try leader(time: 171) == [])
         #expect(try leader(time: 172, [world.record(world.validators[2], .evaluation(evaluations[2]))]) == [1])  // a quorum revealed: closes
@@ -243,8 +243,8 @@ struct LedgerTests {
                                                    simHash: [UInt8](repeating: 3, count: 32), flags: [], salt: Hashing.digest(.evaluationCommitment, [UInt8(v), 9])) }
         let opened = try state().openedAtMs                  // window 3
         #expect(try leader(time: opened + 1, (0 ..< 3).map { world.record(world.validators[$0], .evaluationCommit(EvaluationCommit(contribution: secondID, commitment: world.commitment(late[$0], by: $0, window: 2)))) }) == [])
-        #expect(try leader(time: opened + 21) == [])         // the deadline: reveal leader 1
-        #expect(try leader(time: opened + 22, [world.record(world.validators[0], .evaluation(late[0]))]) == [])  // reveal leader 2
+        #expect(try leader(time: opened + 23) == [])         // the deadline: reveal leader 1
+        #expect(try leader(time: opened + 24, [world.record(world.validators[0], .evaluation(late[0]))]) == [])  // reveal leader 2
         var closes: [UInt64] = []
         var more = 0
         while closes.isEmpty && more < 30 {

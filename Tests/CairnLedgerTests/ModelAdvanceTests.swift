@@ -86,7 +86,7 @@ struct ModelAdvanceTests {
         #expect(try run([], time: 9).closedWindows == [0])
         #expect(try model(1) == theta0)                  // window 0 had nothing finalized: carried over
         #expect(transition.calls.isEmpty)
-        _ = try run([], time: 14)
+        _ = try run([], time: 15)
         _ = try run(ids.indices.flatMap { i in (0 ..< 4).map { v in world.record(world.validators[v], .evaluation(evaluations[i][v])) } }, time: 16)
         #expect(try run([], time: 17).closedWindows == [1])
         let call = try #require(transition.calls.first)
@@ -125,7 +125,7 @@ struct ModelAdvanceTests {
                                                           simHash: [UInt8](repeating: 1, count: 32), flags: [], salt: Hashing.digest(.evaluationCommitment, [UInt8(v)])) }
         _ = try run((0 ..< 4).map { world.record(world.validators[$0], .evaluationCommit(EvaluationCommit(contribution: id, commitment: world.commitment(evaluations[$0], by: $0)))) }, time: 3)
         _ = try run([], time: 9)
-        _ = try run([], time: 14)
+        _ = try run([], time: 15)
         _ = try run((0 ..< 4).map { world.record(world.validators[$0], .evaluation(evaluations[$0])) }, time: 16)
         let before = runner.store.root
         #expect(throws: Missing.self) { try run([], time: 17) }
@@ -176,7 +176,7 @@ struct ModelAdvanceTests {
         _ = try run(ids.indices.flatMap { i in (0 ..< 4).map { v in
             world.record(world.validators[v], .evaluationCommit(EvaluationCommit(contribution: ids[i], commitment: world.commitment(evaluations[i][v], by: v)))) } }, time: 3)
         _ = try run([], time: 9)
-        _ = try run([], time: 14)
+        _ = try run([], time: 15)
         _ = try run(ids.indices.flatMap { i in (0 ..< 4).map { v in world.record(world.validators[v], .evaluation(evaluations[i][v])) } }, time: 16)
         #expect(try run([], time: 17).closedWindows == [1])
         func outcome(_ id: Digest) throws -> EvaluationQuorum.Outcome {

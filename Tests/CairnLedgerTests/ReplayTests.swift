@@ -48,10 +48,10 @@ struct ReplayTests {
         let (replay, own) = (second.records[1].id, second.records[2].id)
         let e1 = evaluate(replay, window: 1), e2 = evaluate(own, window: 1)
         _ = try runner.run(commits(e1, window: 1) + commits(e2, window: 1), time: 11)
-        _ = try runner.run([], time: 14)
+        _ = try runner.run([], time: 15)
         _ = try runner.run(e0.enumerated().map { world.record(world.validators[$0], .evaluation($1)) }, time: 16)
         #expect(try runner.run([], time: 17).closedWindows == [1])  // window 0 finalized: x aggregated
-        _ = try runner.run([], time: 22)
+        _ = try runner.run([], time: 23)
         _ = try runner.run((e1 + e2).enumerated().map { world.record(world.validators[$0 % 4], .evaluation($1)) }, time: 24)
         #expect(try runner.run([], time: 25).closedWindows == [2])  // window 1 finalized
 

@@ -70,7 +70,7 @@ struct SettlementScenario {
         _ = try runner.run(users.indices.flatMap { i in evaluating(i).map { v in
             world.record(world.validators[v], .evaluationCommit(EvaluationCommit(contribution: ids[users[i]]!, commitment: world.commitment(evaluations[i][v], by: v)))) } }, time: 3)
         _ = try runner.run([], time: 9)
-        _ = try runner.run([], time: 14)
+        _ = try runner.run([], time: 15)
         _ = try runner.run(users.indices.flatMap { i in evaluating(i).map { v in world.record(world.validators[v], .evaluation(evaluations[i][v])) } }, time: 16)
         let closed = try runner.run([], time: 17).closedWindows
         #expect(closed == [1])
@@ -317,6 +317,22 @@ extension SettlementTests {
         #expect(call.applied.count == 6)
     }
 
+    @Test("many keys of tiny positive scores cannot set the oversize reference: the median is weighted by score (D59; a spam:17 localnet made every honest Δ oversized when each key counted once)")
+    func spamMajority() throws {
+        // θ's clip norm is 1: floor 0.5, bound 2. Six keys send Δs of norm 0.5 that moved the loss by
+        // next to nothing; two honest ones have norm 1.8. Counted one each, the median is 0.5 and the
+        // limit 1.5, under the honest norms.
+        var s = try SettlementScenario(seed: 57, users: 8)
+        for user in 2 ..< 8 { s.transition.norms[Hashing.digest(.blob, [UInt8(user)])] = 0.5 }
+        for user in 0 ..< 2 { s.transition.norms[Hashing.digest(.blob, [UInt8(user)])] = 1.8 }
+        var gains: [Int: Float] = [0: 0.2, 1: 0.2]
+        for user in 2 ..< 8 { gains[user] = 0.0004 }
+        try s.run(gains: gains)
+        for user in 0 ..< 8 { #expect(try s.result(user)?.penalties.contains(.oversized) == false, "user \(user) oversized") }
+        #expect(try s.result(0)!.payout > 0 && s.result(1)!.payout > 0)
+        #expect(try s.supplyHolds())
+    }
+
     @Test("a window whose base model has no clip norm (θ_0) is recorded but not rated: no rating, bma or final moves, the trainer part is burned")
     func unratedWindow() throws {
         var prior = TrainerRating(prior: SettlementScenario.rewards.rating)
@@ -401,8 +417,8 @@ extension SettlementTests {
                     s.world.record(s.world.validators[v], .evaluationCommit(EvaluationCommit(contribution: e.contribution, commitment: s.world.commitment(e, by: v, window: k)))) } },
                                      time: t + 3)
             }
-            if k > 0, let previous = evaluations[k - 1] {  // window k − 1's reveals, in the last third of k
-                _ = try s.runner.run([], time: t + 6)  // the clock reaches the reveal third first
+            if k > 0, let previous = evaluations[k - 1] {  // window k − 1's reveals, in the last quarter of k
+                _ = try s.runner.run([], time: t + 7)  // the clock reaches the reveal quarter first (window k opened at t + 1)
                 let revealed = try s.runner.run(previous.flatMap { $0.enumerated().map { v, e in s.world.record(s.world.validators[v], .evaluation(e)) } }, time: t + 8)
                 #expect(revealed.records.allSatisfy { $0.outcome == .accepted }, "window \(k - 1)'s reveals: \(revealed.records.map(\.outcome))")
             }

@@ -12,7 +12,10 @@ extension NodeProcesses {
     struct ConsensusTimeProcessTests {
         @Test("with f validators stamping 2^64 − 1 and one honest validator 20 s ahead, every window lasts window_ms ± 20% of wall time and all nodes agree")
         func byzantineClocks() async throws {
-            let windowMs = 4000
+            // 6-second windows: the reveal phase (the last quarter, D59) must outlast the gap between
+            // two committed leaders (about a second here), or closing takes one more leader; at 4 s
+            // (a 1-second reveal phase) one window lasted 5.0 s.
+            let windowMs = 6000
             let net = try LocalNetwork(validators: 4, windowMs: windowMs)
             defer { net.stopAll(); try? FileManager.default.removeItem(atPath: net.directory) }
             for (i, offset) in [(3, "\"max\""), (2, "20000")] {

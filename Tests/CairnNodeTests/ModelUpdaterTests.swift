@@ -44,7 +44,7 @@ struct ModelUpdaterTests {
             try blobs.put(blob, expected: id)
             let contribution = Hashing.digest(.record, [UInt8(i)])
             accepted.append(AcceptedContribution(id: contribution, blob: id, score: Int64(100 + i)))
-            contributions.append(Aggregation.Contribution(id: contribution, delta: delta))
+            contributions.append(Aggregation.Contribution(id: contribution, delta: delta, weight: Int64(100 + i)))  // weighted by score (D59)
         }
         accepted.sort { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
         let next = try updater.next(from: baseRecord, applying: accepted, window: 4)

@@ -104,6 +104,43 @@ struct EvaluatorTests {
         #expect(abs(half.lossAfterRandom - honest.lossAfterRandom) > 1e-4, "the losses expose the scale")
     }
 
+    @Test("a baseline computed once per (model, seed) gives bit-identical evaluations; one for another seed is ignored")
+    func baseline() throws {
+        let f = try EvaluationFixture()
+        let seed = DataSplit.seed("c", [7]), other = DataSplit.seed("c", [8])
+        let baseline = f.evaluator.baseline(base: f.base, seed: seed, workspace: f.workspace)
+        for trainer in [f.alice, f.bob] {
+            let delta = f.delta(of: trainer)
+            let plain = f.evaluator.evaluate(base: f.base, delta: delta, ownPositions: f.shard(of: trainer), seed: seed, workspace: f.workspace)
+            let cached = f.evaluator.evaluate(base: f.base, delta: delta, ownPositions: f.shard(of: trainer), seed: seed, workspace: f.workspace,
+                                              baseline: baseline)
+            #expect(plain.lossBeforeRandom.bitPattern == cached.lossBeforeRandom.bitPattern && plain.score.bitPattern == cached.score.bitPattern)
+            #expect(plain == cached)
+            let elsewhere = f.evaluator.evaluate(base: f.base, delta: delta, ownPositions: f.shard(of: trainer), seed: other, workspace: f.workspace,
+                                                 baseline: baseline)
+            #expect(elsewhere == f.evaluator.evaluate(base: f.base, delta: delta, ownPositions: f.shard(of: trainer), seed: other, workspace: f.workspace))
+            #expect(elsewhere.lossBeforeRandom != plain.lossBeforeRandom)
+        }
+    }
+
+    @Test("free-riding (issue 26, attack 5): a Δ that adds the previous window's published Δ to its own scores above its own Δ on θ_k, and loses most of that edge on θ_{k+1}, which already holds the published Δ (D59)")
+    func freeride() throws {
+        let f = try EvaluationFixture()
+        let own = f.delta(of: f.alice), published = f.delta(of: f.bob)
+        let summed = zip(own.dense(), published.dense()).map { $0 + $1 }
+        let freeride = PseudoGradient.compress(summed, chunkSize: 4096, topK: 2048)
+        // θ_{k+1}: θ_k after the outer step that applied the previous window's (published) Δ.
+        let next = f.evaluator.apply(published, to: f.base)
+        let seed = DataSplit.seed("coin", [3])
+        func score(_ delta: PseudoGradient, on base: [Float]) -> Double {
+            f.evaluator.evaluate(base: base, delta: delta, ownPositions: f.shard(of: f.alice), seed: seed, workspace: f.workspace).score
+        }
+        let edgeBefore = score(freeride, on: f.base) - score(own, on: f.base)
+        let edgeAfter = score(freeride, on: next) - score(own, on: next)
+        #expect(edgeBefore > 0, "on θ_k the published Δ's gain counts for the free-rider: edge \(edgeBefore)")
+        #expect(edgeAfter < edgeBefore / 2, "on θ_{k+1} the edge is \(edgeAfter), on θ_k \(edgeBefore)")
+    }
+
     @Test("a non-finite update is flagged")
     func nonFinite() throws {
         let f = try EvaluationFixture()
@@ -130,7 +167,7 @@ struct EvaluatorTests {
 
 @Suite("outer step and copycat measure")
 struct AggregationTests {
-    @Test("aggregation is independent of input order and clips each Δ to the median norm")
+    @Test("aggregation is independent of input order and clips each Δ to the median norm; the median and the mean are weighted by score")
     func aggregation() throws {
         let f = try EvaluationFixture()
         let a = f.delta(of: f.alice), b = f.delta(of: f.bob)
@@ -156,6 +193,24 @@ struct AggregationTests {
         #expect(Aggregation.apply(contributions, to: f.base, rate: 1, maxContributions: 8, clipBound: median / 2).clipNorm == median / 2)
         #expect(Aggregation.apply(contributions, to: f.base, rate: 1, maxContributions: 8, clipFloor: median * 2).clipNorm == median * 2)
         #expect(Aggregation.apply(contributions, to: f.base, rate: 1, maxContributions: 8, clipBound: median * 4, clipFloor: median / 4).clipNorm == median)
+        // Weighted by score: the median sits where half the weight is reached, so the smallest Δ
+        // carrying most of the score sets the clip, and keys of tiny scores do not.
+        let weighted = [Aggregation.Contribution(id: DataSplit.seed("id", [1]), delta: a, weight: a.l2Norm < b.l2Norm ? 1_000 : 1),
+                        Aggregation.Contribution(id: DataSplit.seed("id", [2]), delta: b, weight: a.l2Norm < b.l2Norm ? 1 : 1_000),
+                        Aggregation.Contribution(id: DataSplit.seed("id", [3]), delta: big, weight: 1)]
+        #expect(Aggregation.apply(weighted, to: f.base, rate: 1, maxContributions: 8).clipNorm == norms[0])
+        // Equal weights, whatever their value, give the unweighted mean bit for bit.
+        let equal = contributions.map { Aggregation.Contribution(id: $0.id, delta: $0.delta, weight: 37_000_000) }
+        #expect(Aggregation.apply(equal, to: f.base, rate: 1, maxContributions: 8).parameters.map(\.bitPattern) == one.parameters.map(\.bitPattern))
+        // The step is the score-weighted mean: a Δ carrying a millionth of the weight moves the
+        // model a millionth as far as its share of an unweighted mean would.
+        let heavy = Aggregation.Contribution(id: DataSplit.seed("id", [1]), delta: a, weight: 1_000_000)
+        let light = Aggregation.Contribution(id: DataSplit.seed("id", [2]), delta: b, weight: 1)
+        let mixed = Aggregation.apply([heavy, light], to: f.base, rate: 1, maxContributions: 8, clipBound: 1e9)
+        let alone = Aggregation.apply([heavy], to: f.base, rate: 1, maxContributions: 8, clipBound: 1e9)
+        let gap = zip(mixed.parameters, alone.parameters).map { Double($0 - $1).magnitude }.max()!
+        let heavyMove = zip(alone.parameters, f.base).map { Double($0 - $1).magnitude }.max()!
+        #expect(gap < heavyMove * 1e-3, "the light Δ moved the model by \(gap), the heavy one by \(heavyMove)")
     }
 
     @Test("copycat overlap: 1 for a copy or a lightly perturbed copy, low for another trainer's Δ")
