@@ -235,7 +235,11 @@ public struct Ledger: Sendable {
         }
         let window = try context.window()
         let nextPosition = (vertices.last?.position).map { $0 &+ 1 } ?? window.openedAtPosition
-        let complete = parameters.phasedWindows && window.current > 0 ? try context.revealsComplete(of: window.current - 1) : true
+        // The reveals are counted (a scan of the previous window's contributions) only when this
+        // leader could close the window: its clock cannot pass the window's end otherwise.
+        let (end, endOverflow) = window.openedAtMs.addingReportingOverflow(parameters.windowMs)
+        let mayClose = window.openedAtMs != 0 && !endOverflow && max(window.clockMs, leaderTimeMs) >= end
+        let complete = parameters.phasedWindows && mayClose && window.current > 0 ? try context.revealsComplete(of: window.current - 1) : true
         let (advanced, closed) = window.advanced(leaderTimeMs: leaderTimeMs, leaderRound: leaderRound, maxRoundIntervalMs: parameters.maxRoundIntervalMs,
                                                  windowMs: parameters.windowMs, nextPosition: nextPosition, phased: parameters.phasedWindows,
                                                  revealsComplete: complete)
