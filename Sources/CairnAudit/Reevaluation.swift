@@ -73,7 +73,9 @@ public struct Reevaluation {
             let baseline = baselines[stored.beacon]
                 ?? evaluator.baseline(base: base, seed: stored.beacon, workspace: ByteMLP.Workspace(layout: task.layout, capacity: ReferenceTask.batchCapacity))
             baselines[stored.beacon] = baseline
-            let mine = EvaluationService.compute(id: id, stored: stored, base: base, clipNorm: clipBound, assignment: assignment,
+            let count = try store.ledgerValue(StateKey.contributionCount(window: window)).map { try UInt64(canonicalBytes: $0) } ?? 1
+            let mine = EvaluationService.compute(id: id, stored: stored, base: base, clipNorm: clipBound,
+                                                 step: EvaluationService.evaluationStep(spec: spec, contributions: count), assignment: assignment,
                                                  blob: try blobs.get(stored.contribution.blob), spec: spec, evaluator: evaluator,
                                                  behaviour: .honest, salt: .zero, baseline: baseline)
             result.reevaluated += 1

@@ -8,7 +8,7 @@ import Foundation
 /// the JSON was formatted.
 public struct Genesis: Codable, Hashable, Sendable, CanonicalCodable {
     /// Version of the genesis format; bumped when a later issue adds fields.
-    public static let formatVersion: UInt8 = 7
+    public static let formatVersion: UInt8 = 8
 
     public var formatVersion: UInt8
     public var chainID: String

@@ -43,17 +43,28 @@ public struct TrainingTaskSpec: Codable, Hashable, Sendable, CanonicalCodable {
 
 /// How trainers train (ARCHITECTURE §6): the inner loop each window and the outer step.
 public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
-    /// Inner AdamW steps per window (H).
-    public var innerSteps: UInt32
-    /// Contexts per inner step; a trainer's shard is inner_steps × batch_size contexts.
+    /// The most inner AdamW steps a contribution may claim (D60): a trainer trains from the moment
+    /// its window's model is known until its submission deadline, up to this many, and says how
+    /// many it took; its assignment (shard) covers this many.
+    public var maxInnerSteps: UInt32
+    /// Contexts per inner step; a trainer's shard is max_inner_steps × batch_size contexts.
     public var batchSize: UInt32
-    /// Inner learning rate: cosine from `learningRate` to `learningRateFloor` after a linear warm-up.
+    /// Inner learning rate (D60): a linear warm-up over an optimizer's first `warmupSteps` steps,
+    /// then `learningRate`, constant — or, when `decayStartWindow` > 0, decaying linearly to
+    /// `learningRateFloor` over `decayWindows` windows from that window.
     public var learningRate: Double
     public var learningRateFloor: Double
     public var warmupSteps: UInt32
+    public var decayStartWindow: UInt64
+    public var decayWindows: UInt32
     public var weightDecay: Double
-    /// θ_next = θ − outer_learning_rate · mean of the clipped accepted Δs.
+    /// Error-feedback decay β: a trainer compresses Δ + β · residual (D60).
+    public var feedbackDecay: Double
+    /// θ_next = θ − outer_learning_rate · mean of the clipped accepted Δs (D60).
     public var outerLearningRate: Double
+    /// What the mean of each index divides by (D60): 0 all applied Δs (the zero-filled mean),
+    /// 1 the Δs that kept the index (the per-coordinate mean).
+    public var averaging: UInt8
     /// At most this many accepted contributions are aggregated per window (top-G).
     public var maxAggregated: UInt32
     /// The clip bound of an outer step whose base model has no clip norm yet (θ_0 and its carry-
@@ -75,8 +86,9 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
     public var blobRetentionWindows: UInt32
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case innerSteps = "inner_steps", batchSize = "batch_size", learningRate = "learning_rate",
-             learningRateFloor = "learning_rate_floor", warmupSteps = "warmup_steps", weightDecay = "weight_decay",
+        case maxInnerSteps = "max_inner_steps", batchSize = "batch_size", learningRate = "learning_rate",
+             learningRateFloor = "learning_rate_floor", warmupSteps = "warmup_steps", decayStartWindow = "decay_start_window",
+             decayWindows = "decay_windows", weightDecay = "weight_decay", feedbackDecay = "feedback_decay", averaging,
              outerLearningRate = "outer_learning_rate", maxAggregated = "max_aggregated", initialClipNorm = "initial_clip_norm",
              clipGrowth = "clip_growth", maxParameterMagnitude = "max_parameter_magnitude",
              maxContributionsPerWindow = "max_contributions_per_window", blobRetentionWindows = "blob_retention_windows"
@@ -104,17 +116,22 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
     }
     public static let defaultBlobRetentionWindows: UInt32 = 4
 
-    public init(innerSteps: UInt32, batchSize: UInt32, learningRate: Double, learningRateFloor: Double, warmupSteps: UInt32,
-                weightDecay: Double, outerLearningRate: Double, maxAggregated: UInt32, initialClipNorm: Double = Self.defaultInitialClipNorm,
+    public init(maxInnerSteps: UInt32, batchSize: UInt32, learningRate: Double, learningRateFloor: Double, warmupSteps: UInt32,
+                decayStartWindow: UInt64 = 0, decayWindows: UInt32 = 0, weightDecay: Double, feedbackDecay: Double,
+                outerLearningRate: Double, averaging: UInt8 = 0, maxAggregated: UInt32, initialClipNorm: Double = Self.defaultInitialClipNorm,
                 clipGrowth: Double = Self.defaultClipGrowth, maxParameterMagnitude: Double = Self.defaultMaxParameterMagnitude,
                 maxContributionsPerWindow: UInt32 = Self.defaultMaxContributionsPerWindow,
                 blobRetentionWindows: UInt32 = Self.defaultBlobRetentionWindows) {
-        self.innerSteps = innerSteps
+        self.maxInnerSteps = maxInnerSteps
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.learningRateFloor = learningRateFloor
         self.warmupSteps = warmupSteps
+        self.decayStartWindow = decayStartWindow
+        self.decayWindows = decayWindows
         self.weightDecay = weightDecay
+        self.feedbackDecay = feedbackDecay
+        self.averaging = averaging
         self.outerLearningRate = outerLearningRate
         self.maxAggregated = maxAggregated
         self.initialClipNorm = initialClipNorm
@@ -125,12 +142,16 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
     }
 
     public func encode(to writer: inout CanonicalWriter) {
-        writer.write(innerSteps)
+        writer.write(maxInnerSteps)
         writer.write(batchSize)
         writer.write(learningRate)
         writer.write(learningRateFloor)
         writer.write(warmupSteps)
+        writer.write(decayStartWindow)
+        writer.write(decayWindows)
         writer.write(weightDecay)
+        writer.write(feedbackDecay)
+        writer.write(averaging)
         writer.write(outerLearningRate)
         writer.write(maxAggregated)
         writer.write(initialClipNorm)
@@ -141,12 +162,16 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
     }
 
     public init(from reader: inout CanonicalReader) throws {
-        innerSteps = try reader.field("inner_steps") { try $0.read(UInt32.self) }
+        maxInnerSteps = try reader.field("max_inner_steps") { try $0.read(UInt32.self) }
         batchSize = try reader.field("batch_size") { try $0.read(UInt32.self) }
         learningRate = try reader.field("learning_rate") { try $0.read(Double.self) }
         learningRateFloor = try reader.field("learning_rate_floor") { try $0.read(Double.self) }
         warmupSteps = try reader.field("warmup_steps") { try $0.read(UInt32.self) }
+        decayStartWindow = try reader.field("decay_start_window") { try $0.read(UInt64.self) }
+        decayWindows = try reader.field("decay_windows") { try $0.read(UInt32.self) }
         weightDecay = try reader.field("weight_decay") { try $0.read(Double.self) }
+        feedbackDecay = try reader.field("feedback_decay") { try $0.read(Double.self) }
+        averaging = try reader.field("averaging") { try $0.read(UInt8.self) }
         outerLearningRate = try reader.field("outer_learning_rate") { try $0.read(Double.self) }
         maxAggregated = try reader.field("max_aggregated") { try $0.read(UInt32.self) }
         initialClipNorm = try reader.field("initial_clip_norm") { try $0.read(Double.self) }
@@ -156,7 +181,7 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
         blobRetentionWindows = try reader.field("blob_retention_windows") { try $0.read(UInt32.self) }
     }
 
-    public static var minimumEncodedSize: Int { 6 * 4 + 7 * 8 }
+    public static var minimumEncodedSize: Int { 1 + 7 * 4 + 9 * 8 }
 
     /// The largest L2 norm the outer step on a base model with this clip norm may apply per Δ
     /// (D59): `clipGrowth` × that norm, or `initialClipNorm` while there is none. Evaluations

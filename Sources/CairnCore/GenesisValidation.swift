@@ -178,8 +178,17 @@ extension TrainingTaskSpec {
             problems.append("task.lsh needs bits a positive multiple of 64 up to 4096 and hamming_threshold < bits")
         }
         let t = training
-        if !(1...10_000).contains(t.innerSteps) || !(1...4096).contains(t.batchSize) || UInt64(t.innerSteps) * UInt64(t.batchSize) > 1 << 24 {
-            problems.append("task.training needs inner_steps 1…10000, batch_size 1…4096 and inner_steps × batch_size ≤ 2^24 contexts per shard")
+        if !(1...100_000).contains(t.maxInnerSteps) || !(1...4096).contains(t.batchSize) || UInt64(t.maxInnerSteps) * UInt64(t.batchSize) > 1 << 24 {
+            problems.append("task.training needs max_inner_steps 1…100000, batch_size 1…4096 and max_inner_steps × batch_size ≤ 2^24 contexts per shard")
+        }
+        if t.decayStartWindow > 0 && t.decayWindows == 0 || t.decayWindows > 1_000_000 {
+            problems.append("task.training.decay_windows must be 1…1000000 when decay_start_window is set (0: the inner rate stays constant after the warm-up)")
+        }
+        if t.averaging > 1 {
+            problems.append("task.training.averaging must be 0 (divide by all applied Δs) or 1 (by the Δs that kept the index)")
+        }
+        if !(t.feedbackDecay.isFinite && t.feedbackDecay >= 0 && t.feedbackDecay <= 1) {
+            problems.append("task.training.feedback_decay must be in [0, 1] (the share of the error-feedback residual a trainer keeps a window)")
         }
         if !(t.learningRate.isFinite && t.learningRate > 0 && t.learningRate < 1)
             || !(t.learningRateFloor.isFinite && t.learningRateFloor >= 0 && t.learningRateFloor <= t.learningRate) {

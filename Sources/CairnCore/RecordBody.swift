@@ -150,13 +150,18 @@ public struct Contribution: Hashable, Sendable, CanonicalCodable {
     public var compression: CompressionParameters
     /// Digest of the data assignment the trainer trained on (ARCHITECTURE §6 "Assignment").
     public var assignment: Digest
+    /// Inner steps the trainer says it took, 1…genesis `max_inner_steps` (D60): the evaluator
+    /// draws its own-data sample from the contexts of that many steps of the shard, so claiming
+    /// more than were taken only dilutes the trainer's own indicator.
+    public var innerSteps: UInt32
 
-    public init(baseWindow: UInt64, blob: Digest, blobSize: UInt64, compression: CompressionParameters, assignment: Digest) {
+    public init(baseWindow: UInt64, blob: Digest, blobSize: UInt64, compression: CompressionParameters, assignment: Digest, innerSteps: UInt32 = 1) {
         self.baseWindow = baseWindow
         self.blob = blob
         self.blobSize = blobSize
         self.compression = compression
         self.assignment = assignment
+        self.innerSteps = innerSteps
     }
 
     public func encode(to writer: inout CanonicalWriter) {
@@ -165,6 +170,7 @@ public struct Contribution: Hashable, Sendable, CanonicalCodable {
         writer.write(blobSize)
         writer.write(compression)
         writer.write(assignment)
+        writer.write(innerSteps)
     }
 
     public init(from reader: inout CanonicalReader) throws {
@@ -173,6 +179,7 @@ public struct Contribution: Hashable, Sendable, CanonicalCodable {
         blobSize = try reader.field("blob_size") { try $0.read(UInt64.self) }
         compression = try reader.field("compression") { try $0.read(CompressionParameters.self) }
         assignment = try reader.field("assignment") { try $0.read(Digest.self) }
+        innerSteps = try reader.field("inner_steps") { try $0.read(UInt32.self) }
     }
 }
 

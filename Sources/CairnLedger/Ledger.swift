@@ -54,6 +54,7 @@ public struct Rejection: Hashable, Sendable, Error, CustomStringConvertible {
         case notValidator = "not_validator"
         case wrongWindow = "wrong_window"
         case oversize
+        case invalidSteps = "invalid_steps"
         case unknownContribution = "unknown_contribution"
         case duplicateEvaluation = "duplicate_evaluation"
         case duplicateVote = "duplicate_vote"
@@ -145,6 +146,8 @@ public struct Ledger: Sendable {
         /// Genesis `task.training`: the outer step's clip bound (D59), for the oversize rule.
         public var initialClipNorm: Double = TrainingSpec.defaultInitialClipNorm
         public var clipGrowth: Double = TrainingSpec.defaultClipGrowth
+        /// Genesis `task.training.max_inner_steps`: the most inner steps a contribution may claim (D60).
+        public var maxInnerSteps: UInt32 = 100_000
 
         public init(chain: Digest, validators: [PublicKey], registrationFee: UInt64, windowMs: UInt64) {
             self.chain = chain
@@ -187,6 +190,7 @@ public struct Ledger: Sendable {
         parameters.maxContributionsPerWindow = UInt64(genesis.task.training.maxContributionsPerWindow)
         parameters.initialClipNorm = genesis.task.training.initialClipNorm
         parameters.clipGrowth = genesis.task.training.clipGrowth
+        parameters.maxInnerSteps = genesis.task.training.maxInnerSteps
         self.init(parameters: parameters, transition: transition)
     }
 
@@ -397,6 +401,10 @@ struct Context<Store: LedgerStore> {
             }
             guard contribution.blobSize <= parameters.maxContributionBytes else {
                 throw Rejection(.oversize, "blob of \(contribution.blobSize) bytes exceeds \(parameters.maxContributionBytes)")
+            }
+            // The evaluator samples the own-data contexts from this many steps of the shard (D60).
+            guard (1...parameters.maxInnerSteps).contains(contribution.innerSteps) else {
+                throw Rejection(.invalidSteps, "the contribution claims \(contribution.innerSteps) inner steps; genesis allows 1…\(parameters.maxInnerSteps)")
             }
             let id = Hashing.digest(.record, record.canonicalBytes)
             // One per trainer per window (D51): each costs every validator an evaluation, and the

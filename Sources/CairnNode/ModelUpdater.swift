@@ -82,7 +82,8 @@ public final class ModelUpdater: ModelTransition {
         let result = Aggregation.apply(contributions, to: theta, rate: Float(task.training.outerLearningRate),
                                        maxContributions: max(1, Int(task.training.maxAggregated)),
                                        clipBound: task.training.clipBound(baseClipNorm: base.clipNorm),
-                                       clipFloor: task.training.clipFloor(baseClipNorm: base.clipNorm))
+                                       clipFloor: task.training.clipFloor(baseClipNorm: base.clipNorm),
+                                       averaging: Aggregation.Averaging(rawValue: task.training.averaging) ?? .overAll)
         // A proposed model that is non-finite or outside genesis bounds is not adopted (D59): the
         // step is skipped and recorded, the base carries over, and every validator decides the same
         // from the same bits.

@@ -189,7 +189,7 @@ extension NodeAPI {
             let beacon = try EvaluationService.assignmentBeacon(window: window, chain: validator.genesisHash, database: database)
             let training = validator.genesis.task.training
             return json(AssignmentReply(window: window, trainer: Hex.encode(bytes), beacon: beacon.hex,
-                                        contexts: Int(training.innerSteps) * Int(training.batchSize)))
+                                        contexts: Int(training.maxInnerSteps) * Int(training.batchSize)))
         }
 
         router.get("/v1/windows/{window}") { _, context -> Response in

@@ -13,14 +13,35 @@ import CairnCore
 ///    only work earns, so many keys of near-zero scores do not set it); Δ_i is scaled by
 ///    c_i = min(1, clip / norm_i), computed in Double and rounded once to Float (1 when the norm
 ///    is 0).
-/// 3. For each contribution in id order and each entry in index order: acc[j] += f_i · value, with
-///    f_i = c_i · G · w_i / Σw rounded once to Float (w_i its weight; = c_i when all are equal).
-/// 4. θ_next[j] = θ[j] − (rate / G) · acc[j], with G the number of contributions kept: the
-///    score-weighted mean of the clipped Δs.
+/// 3. Each Δ's share s_i = w_i / max w (in (0, 1]; 1 for every Δ when the weights are equal).
+///    For each contribution in id order and each entry in index order, in Double:
+///    acc[j] += (c_i · s_i) · value and den[j] += s_i.
+/// 4. θ_next[j] = θ[j] − Float(rate · acc[j] / d_j), for every j some Δ kept, where d_j is
+///    Σ_i s_i over all applied Δs (`.overAll`, genesis `averaging` 0: the score-weighted mean of
+///    the zero-filled Δs) or max(den[j], 1) (`.perCoordinate`, 1: the mean over the Δs that kept
+///    index j).
+///
+/// Genesis uses `.overAll` (D60): with error feedback every trainer eventually delivers all of its
+/// progress, and the per-coordinate mean — the anchors' recipe — delivered an index kept by one
+/// trainer at full value and then the same progress again from the others' residuals; it
+/// oscillated in every simulator run. In `.perCoordinate` the denominator's floor of 1 keeps score
+/// weighting meaningful (D59): a Δ alone on an index moves it by s_i of its value. Either way each
+/// coordinate's step is a sub-convex combination of the clipped values there, so one Δ's part of
+/// the step is at most rate · clip.
 ///
 /// Clipping to the median bounds what one Byzantine Δ can move the model by the norm of a typical
 /// honest one (Templar clips the same way).
 public enum Aggregation {
+    /// What each index's weighted sum is divided by (genesis `task.training.averaging`, D60).
+    public enum Averaging: UInt8, Sendable, Hashable {
+        /// The sum of the shares of all applied Δs (G when the weights are equal): the zero-filled
+        /// mean, where an index kept by m of G Δs moves by m/G of their mean.
+        case overAll = 0
+        /// The sum of the shares of the Δs that kept the index (at least 1): Templar's and
+        /// SparseLoCo's per-coordinate mean.
+        case perCoordinate = 1
+    }
+
     public struct Contribution: Sendable {
         public var id: Digest
         public var delta: PseudoGradient
@@ -43,7 +64,7 @@ public enum Aggregation {
     }
 
     public static func apply(_ contributions: [Contribution], to base: [Float], rate: Float, maxContributions: Int,
-                             clipBound: Double = .infinity, clipFloor: Double = 0) -> Result {
+                             clipBound: Double = .infinity, clipFloor: Double = 0, averaging: Averaging = .overAll) -> Result {
         precondition(maxContributions > 0)
         let ordered = Array(contributions.sorted { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }.prefix(maxContributions))
         guard !ordered.isEmpty else { return Result(parameters: base, applied: [], clipNorm: 0, clipFactors: []) }
@@ -51,27 +72,31 @@ public enum Aggregation {
         let norms = ordered.map(\.delta.l2Norm)
         // A non-finite norm (values near Float's limit) sorts last and is scaled to 0 below.
         let median = ClipReference.clip(zip(norms, ordered).map { ($0, $1.weight) }, floor: clipFloor, bound: clipBound)
-        // Each Δ's share of the step: G · weight / Σ weights, exactly 1 when the weights are equal
-        // (G · w and Σ w stay below 2^53, so both are exact in Double), so an unweighted step is
-        // the plain mean. Weighted by score, keys whose Δs did next to nothing — spam that scored
-        // positive by chance — move the model next to nothing instead of diluting the others by
-        // 1/G each (D59; a spam:17 localnet with an unweighted mean was at held-out 4.80 in
-        // window 4, honest-only runs at 3.79).
-        let weights = ordered.map { Int128(max(1, $0.weight)) }
-        let total = Double(weights.reduce(0, +))
-        let shares = weights.map { Double(ordered.count) * Double($0) / total }
-        let factors = zip(norms, shares).map { norm, share -> Float in
+        // Shares relative to the heaviest Δ: w_i / w_max is correctly rounded in Double, so every
+        // validator gets the same bits; equal weights give exactly 1.
+        let weights = ordered.map { max(1, $0.weight) }
+        let heaviest = Double(weights.max()!)
+        let shares = weights.map { Double($0) / heaviest }
+        let factors = zip(norms, shares).map { norm, share -> Double in
             guard norm.isFinite else { return 0 }
-            return Float((norm > median ? median / norm : 1) * share)
+            return (norm > median ? median / norm : 1) * share
         }
-        var accumulator = [Float](repeating: 0, count: base.count)
-        for (contribution, factor) in zip(ordered, factors) {
-            contribution.delta.forEachEntry { index, value in accumulator[index] += factor * value }
+        var accumulator = [Double](repeating: 0, count: base.count)
+        var denominator = [Double](repeating: 0, count: base.count)
+        for (contribution, (factor, share)) in zip(ordered, zip(factors, shares)) {
+            contribution.delta.forEachEntry { index, value in
+                accumulator[index] += factor * Double(value)
+                denominator[index] += share
+            }
         }
-        let step = rate / Float(ordered.count)
+        let outer = Double(rate)
+        // `.overAll`: every index divided by the sum of all shares (G when the weights are equal).
+        let whole = shares.reduce(0, +)
         var next = base
-        for j in next.indices where accumulator[j] != 0 { next[j] = base[j] - step * accumulator[j] }
-        return Result(parameters: next, applied: ordered.map(\.id), clipNorm: median, clipFactors: factors)
+        for j in next.indices where denominator[j] > 0 {
+            next[j] = base[j] - Float(outer * accumulator[j] / (averaging == .perCoordinate ? max(denominator[j], 1) : whole))
+        }
+        return Result(parameters: next, applied: ordered.map(\.id), clipNorm: median, clipFactors: factors.map { Float($0) })
     }
 }
 

@@ -68,6 +68,17 @@ public struct Evaluator: Sendable {
         task.split.trainingPositions(seed: DataSplit.seed("evaluation-random", seed.bytes), count: parameters.randomContexts)
     }
 
+    /// The own-data sample (D60): `ownContexts` contexts drawn uniformly, with replacement, by the
+    /// evaluation seed from `used` — the contexts of the inner steps the contribution claims. The
+    /// seed is drawn after the contribution landed, so a trainer cannot know which of its contexts
+    /// will be checked: one that trained fewer steps than it claims has untrained contexts in its
+    /// sample in proportion, and its own-data gain falls toward its random-data gain.
+    public func ownPositions(used: [Int], seed: Digest, trainer: PublicKey) -> [Int] {
+        guard !used.isEmpty else { return [] }
+        var rng = SplitMix64(digest: DataSplit.seed("evaluation-own", seed.bytes, trainer.bytes))
+        return (0..<parameters.ownContexts).map { _ in used[Int(rng.below(UInt64(used.count)))] }
+    }
+
     public func probePositions(seed: Digest) -> [Int] {
         task.split.trainingPositions(seed: DataSplit.seed("evaluation-probe", seed.bytes), count: parameters.probeContexts)
     }
@@ -94,8 +105,8 @@ public struct Evaluator: Sendable {
     /// Scores Δ on `base`, clipped to `clipNorm` when given (the norm the outer step that produced
     /// `base` clipped to, D53): a Δ scaled up scores as the outer step would apply it.
     public func evaluate(base: [Float], delta: PseudoGradient, ownPositions: [Int], seed: Digest,
-                         workspace: ByteMLP.Workspace, clipNorm: Double? = nil, baseline: Baseline? = nil) -> Evaluation {
-        evaluate(base: base, updated: apply(delta, to: base, clipNorm: clipNorm), ownPositions: ownPositions, seed: seed,
+                         workspace: ByteMLP.Workspace, clipNorm: Double? = nil, step: Float? = nil, baseline: Baseline? = nil) -> Evaluation {
+        evaluate(base: base, updated: apply(delta, to: base, step: step, clipNorm: clipNorm), ownPositions: ownPositions, seed: seed,
                  workspace: workspace, baseline: baseline)
     }
 

@@ -112,7 +112,9 @@ public struct PseudoGradient: Hashable, Sendable {
 }
 
 /// Error feedback (the trainer's memory of what compression dropped): each window compresses
-/// Δ + e and keeps e ← (Δ + e) − decompress(·), so small coordinates are sent once they add up.
+/// Δ + β·e and keeps e ← (Δ + β·e) − decompress(·), so small coordinates are sent once they add up.
+/// The decay β < 1 (genesis `feedback_decay`, D60; SparseLoCo's e ← βe + Δ) forgets progress
+/// computed on models many windows old; β = 1 keeps all of it.
 public struct ErrorFeedback: Sendable {
     public private(set) var residual: [Float]
 
@@ -121,10 +123,10 @@ public struct ErrorFeedback: Sendable {
     /// Resumes from a residual saved earlier (`TrainerState`).
     public init(residual: [Float]) { self.residual = residual }
 
-    public mutating func compress(_ delta: [Float], chunkSize: Int, topK: Int) -> PseudoGradient {
+    public mutating func compress(_ delta: [Float], chunkSize: Int, topK: Int, decay: Float = 1) -> PseudoGradient {
         precondition(delta.count == residual.count)
         var corrected = delta
-        for i in corrected.indices { corrected[i] += residual[i] }
+        for i in corrected.indices { corrected[i] += decay * residual[i] }
         let compressed = PseudoGradient.compress(corrected, chunkSize: chunkSize, topK: topK)
         residual = corrected
         compressed.forEachEntry { index, value in residual[index] = corrected[index] - value }

@@ -37,6 +37,10 @@ enum Adversary: String, ExpressibleByArgument, CaseIterable, Sendable {
     /// Its own honest Δ plus the mean of the other trainers' published window-(k − 1) Δs, which
     /// the model it trained on does not hold yet (issue 26, attack 5).
     case freeride
+    /// Trains a tenth of the steps it has time for and claims genesis's maximum (issue 27): the
+    /// cheapest way to look like a full window's work. Its own-data sample is drawn from every
+    /// step it claims, nine tenths of them untrained, so its indicator fails.
+    case overclaim
 
     /// Whether this mode trains at all (the others only copy or make up Δs).
     var trains: Bool { ![.copycat, .replay, .spam].contains(self) }
@@ -57,7 +61,7 @@ enum Adversary: String, ExpressibleByArgument, CaseIterable, Sendable {
         case .noise:
             let norm = (delta.reduce(0.0) { $0 + Double($1) * Double($1) }).squareRoot()
             return Self.randomDelta(count: delta.count, norm: norm, seed: seed)
-        case .copycat, .stale, .lazy, .sybil, .inflate, .spam, .replay, .freeride:
+        case .copycat, .stale, .lazy, .sybil, .inflate, .spam, .replay, .freeride, .overclaim:
             return delta
         }
     }

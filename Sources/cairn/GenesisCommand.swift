@@ -38,7 +38,7 @@ struct GenesisCommand: ParsableCommand {
             print("accounts      \(genesis.accounts.count) holding \(total) base units")
             print("task          \(genesis.task.name), \(genesis.task.model.parameterCount) parameters, corpus \(genesis.task.corpus.sha256.short)…")
             let t = genesis.task.training, e = genesis.task.evaluation
-            print("training      H = \(t.innerSteps) inner steps of \(t.batchSize), lr \(t.learningRate) → \(t.learningRateFloor), outer rate \(t.outerLearningRate), top \(t.maxAggregated) aggregated")
+            print("training      up to \(t.maxInnerSteps) inner steps of \(t.batchSize) a window, lr \(t.learningRate) after \(t.warmupSteps) warm-up steps\(t.decayStartWindow > 0 ? ", → \(t.learningRateFloor) over \(t.decayWindows) windows from window \(t.decayStartWindow)" : ", constant"), error feedback β \(t.feedbackDecay), outer rate \(t.outerLearningRate), top \(t.maxAggregated) aggregated")
             print("evaluation    \(e.ownContexts) own + \(e.randomContexts) random contexts, step \(e.step), \(e.probeContexts)-context probe, \(genesis.task.lsh.bits)-bit hash, T = \(genesis.task.lsh.hammingThreshold)")
             for placeholder in genesis.placeholders {
                 print("placeholder   \(placeholder)")

@@ -13,8 +13,11 @@ struct SubmitCommand: AsyncParsableCommand {
         abstract: "Train on your assignment and submit pseudo-gradients, one per window.",
         discussion: """
             Each window: fetches the task, the current model and this trainer's assignment from \
-            --node, trains the genesis number of inner steps on the assigned shard (a progress bar \
-            on a terminal, plain lines otherwise), compresses Δ = θ − θ_local with error feedback \
+            --node, trains on the assigned shard from the moment the model is known until the \
+            window's submission deadline (its close less --margin-ms, leaving time to upload and \
+            commit), up to genesis max_inner_steps, at genesis's inner schedule (a progress bar on a \
+            terminal, plain lines otherwise), reports the steps taken and the utilization (training \
+            seconds ÷ window seconds), compresses Δ = θ − θ_local with error feedback \
             (kept in KEY.state, so a restart resumes it), uploads the blob to --node and every \
             --blob-node, submits the signed contribution and reports whether it was committed; \
             later it reports the accepted score once the window is finalized. The trainer must be \
@@ -40,8 +43,8 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Corpus directory (must hash to genesis task.corpus).")
     var corpus = CorpusFiles.defaultDirectory
 
-    @Option(help: "Windows over which the inner learning rate decays from its genesis peak to its floor.")
-    var scheduleWindows = 100
+    @Option(help: "Stop training this many milliseconds before the window closes, to upload and commit (default: a sixth of the window, at least 4000).")
+    var marginMs: Int?
 
     @Option(help: "OpenBLAS threads for training (default: every core).")
     var threads: Int?
@@ -57,7 +60,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...1_000_000).contains(windows) else { throw ValidationError("--windows must be in 1…1000000") }
-        guard (1...1_000_000).contains(scheduleWindows) else { throw ValidationError("--schedule-windows must be in 1…1000000") }
+        if let marginMs, !(0...3_600_000).contains(marginMs) { throw ValidationError("--margin-ms must be in 0…3600000") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1…256") }
         if adversary == .sybil, sybilKeys == nil { throw ValidationError("--adversary sybil needs --sybil-keys") }
         if sybilKeys != nil, !(adversary?.takesExtraKeys ?? false) { throw ValidationError("--sybil-keys goes with --adversary sybil, inflate or spam") }
@@ -111,6 +114,9 @@ struct SubmitCommand: AsyncParsableCommand {
         var tried: UInt64?
         // `stale`: the model of the window before, to train from.
         var previousModel: (window: UInt64, theta: [Float])?
+        // The Δ submitted last window: not in this window's model yet (the ledger applies window
+        // k's Δs to window k+2's model), so training starts from the model minus it (D60, eager).
+        var lastSent: (window: UInt64, delta: PseudoGradient)?
         while follow || done < windows {
             pending = try await reportScores(pending, client: client)
             let (_, model) = try await retrying("GET /v1/model") { try await client.call("GET", "v1/model") }
@@ -118,6 +124,7 @@ struct SubmitCommand: AsyncParsableCommand {
                   let hashHex = model["model_hash"] as? String, let modelHash = try? Digest(hex: hashHex) else {
                 throw CLIError("\(node)/v1/model: \(NodeClient.describe(model))")
             }
+            let clock = WindowClock(model: model, marginMs: marginMs)
             if let last = [state.lastWindow, tried].compactMap({ $0 }).max(), window <= last {
                 try await Task.sleep(for: .milliseconds(500))  // one contribution per window: wait for the next
                 continue
@@ -160,7 +167,8 @@ struct SubmitCommand: AsyncParsableCommand {
                                                  weightDecay: Float(taskSpec.training.weightDecay))
                     }
                     var feedback = state.feedback
-                    attempt = try await trainAndSubmit(session, window: window, base: base, theta: theta, training: &training!, feedback: &feedback)
+                    attempt = try await trainAndSubmit(session, window: window, base: base, theta: theta, clock: clock, training: &training!,
+                                                       feedback: &feedback, pending: &lastSent)
                     if case .submitted = attempt {
                         // The residual moves on only once the contribution is in: a rejected one is not lost.
                         state = TrainerState(lastWindow: window, feedback: feedback)
@@ -197,50 +205,64 @@ struct SubmitCommand: AsyncParsableCommand {
     static let nextWindowReasons = ["wrong_window", "window_full", "duplicate_contribution", "duplicate_blob", "quota_exceeded",
                                     "insufficient_storage", "insufficient_balance"]
 
-    /// Trains H inner steps from `theta` on this trainer's assignment for `window`, compresses
-    /// Δ with error feedback, applies the adversary's change if any, uploads and submits it (split
-    /// across the extra keys for sybil and inflate).
-    func trainAndSubmit(_ session: Session, window: UInt64, base: UInt64, theta: [Float], training: inout LocalTraining,
-                        feedback: inout ErrorFeedback) async throws -> Attempt {
+    /// Trains from `theta` on this trainer's assignment for `window` until the clock's deadline
+    /// (at most genesis `max_inner_steps`), compresses Δ with error feedback, applies the
+    /// adversary's change if any, uploads and submits it (split across the extra keys for sybil and
+    /// inflate), naming the steps taken.
+    func trainAndSubmit(_ session: Session, window: UInt64, base: UInt64, theta: [Float], clock: WindowClock, training: inout LocalTraining,
+                        feedback: inout ErrorFeedback, pending: inout (window: UInt64, delta: PseudoGradient)?) async throws -> Attempt {
         let (client, taskSpec, task, signer) = (session.client, session.taskSpec, session.task, session.signer)
         let (_, assignment) = try await retrying("GET /v1/assignment") { try await client.call("GET", "v1/assignment/\(signer.publicKey.hex)?window=\(window)") }
         guard let beaconHex = assignment["beacon"] as? String, let beacon = try? Digest(hex: beaconHex), let contexts = assignment["contexts"] as? Int else {
             throw CLIError("\(node)/v1/assignment: \(NodeClient.describe(assignment))")
         }
-        // Train H steps on the shard from the global model; AdamW's moments carry over between windows.
-        training.adopt(theta, resetOptimizer: false)
-        let h = Int(taskSpec.training.innerSteps), batch = Int(taskSpec.training.batchSize)
-        var shard = task.split.shard(beacon: beacon, trainer: signer.publicKey, window: window, count: min(contexts, h * batch))
+        // Train until the deadline on the shard from the global model less this trainer's own
+        // pending Δ (Eager updates, D60: it stands in for the step the ledger has not applied yet);
+        // AdamW's moments carry over between windows.
+        var origin = theta
+        if let last = pending, last.window &+ 1 == window, base == window {
+            let rate = Float(taskSpec.training.outerLearningRate)
+            last.delta.forEachEntry { index, value in origin[index] -= rate * value }
+        }
+        training.adopt(origin, resetOptimizer: false)
+        let maximum = Int(taskSpec.training.maxInnerSteps), batch = Int(taskSpec.training.batchSize)
+        var shard = task.split.shard(beacon: beacon, trainer: signer.publicKey, window: window, count: min(contexts, maximum * batch))
         if adversary == .lazy {  // any data but its assignment
             shard = task.split.trainingPositions(seed: Hashing.digest(.training, window.canonicalBytes + Array("lazy".utf8)), count: shard.count)
         }
-        let schedule = LearningSchedule(peak: Float(taskSpec.training.learningRate), floor: Float(taskSpec.training.learningRateFloor),
-                                        warmupSteps: Int(taskSpec.training.warmupSteps), total: scheduleWindows * h)
-        let progress = ProgressLine(total: h, unit: "tok/s")
+        let schedule = InnerSchedule(taskSpec.training)
+        // `overclaim` trains a tenth of the steps it has time for and claims the maximum.
+        let budget = adversary == .overclaim ? max(1, clock.remainingSeconds / 10) : clock.remainingSeconds
+        let progress = ProgressLine(total: shard.count / batch, unit: "tok/s")
         let start = ContinuousClock.now
-        var loss = 0.0
-        for step in 0 ..< h {
-            let from = step * batch, to = min(shard.count, from + batch)
-            guard from < to else { break }
-            loss = training.step(positions: shard[from ..< to], rate: schedule.rate(at: min(Int(window), scheduleWindows) * h + step))
+        var loss = 0.0, steps = 0
+        // At least one step, so a trainer that got the model late still contributes.
+        while steps * batch + batch <= shard.count, steps == 0 || start.duration(to: .now).seconds < budget {
+            loss = training.step(positions: shard[(steps * batch) ..< (steps * batch + batch)],
+                                 rate: schedule.rate(window: window, optimizerStep: training.optimizer.step))
+            steps += 1
             let seconds = start.duration(to: .now).seconds
-            progress.update(done: step + 1, rate: Double((step + 1) * batch) / max(seconds, 1e-9), detail: String(format: "loss %.3f", loss))
+            progress.update(done: steps, rate: Double(steps * batch) / max(seconds, 1e-9), detail: String(format: "loss %.3f", loss))
         }
         progress.clear()
+        let trainingSeconds = start.duration(to: .now).seconds
+        let claimed = adversary == .overclaim ? shard.count / batch : steps
         guard loss.isFinite else {
             // Reported, not crashed on (D59): the local optimizer state is reset with the next model.
             training = LocalTraining(task: task, parameters: theta, batchSize: batch, weightDecay: Float(taskSpec.training.weightDecay))
             return .skipped("training diverged from the window's model (loss \(loss)); waiting for the next finite model")
         }
-        var delta = theta
+        var delta = origin
         for i in delta.indices { delta[i] -= training.parameters[i] }
         if let adversary { delta = adversary.transform(delta, seed: window) }
         var compressed: PseudoGradient
         if adversary == .freeride, window > 0, let published = try await publishedDeltas(session, window: window - 1) {
             (compressed, delta) = freeride(own: delta, published: published, feedback: feedback, taskSpec: taskSpec)
-            _ = feedback.compress(delta, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK))
+            _ = feedback.compress(delta, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK),
+                                  decay: Float(taskSpec.training.feedbackDecay))
         } else {
-            compressed = feedback.compress(delta, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK))
+            compressed = feedback.compress(delta, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK),
+                                           decay: Float(taskSpec.training.feedbackDecay))
         }
         if adversary == .inflate { compressed = Adversary.inflate(compressed) }
         // A sybil (or an inflating majority) splits its one compressed Δ across its keys, one record each.
@@ -252,24 +274,28 @@ struct SubmitCommand: AsyncParsableCommand {
             let blob = PseudoGradientBlob.encode(part, topK: Int(taskSpec.compression.topK))
             bytes += blob.count
             do {
-                if let id = try await submitBlob(session, blob: blob, signer: partSigner, base: base, beacon: beacon) { ids.append(id) }
+                if let id = try await submitBlob(session, blob: blob, signer: partSigner, base: base, beacon: beacon, steps: claimed) { ids.append(id) }
             } catch let error as CLIError where partSigner.publicKey != signer.publicKey {
                 say("extra key \(partSigner.publicKey.short)…: \(error)")
             }
         }
-        return .submitted(ids, String(format: "window %llu  loss %.4f  %d contribution(s), %d bytes  %@", window, loss, ids.count, bytes,
+        // Parsed by tools/localnet for summary.json: keep "steps N" and "utilization U".
+        if !ids.isEmpty { pending = (window, compressed) }
+        return .submitted(ids, String(format: "window %llu  steps %d  utilization %.3f (%.1f s of a %.0f s window)  loss %.4f  %d contribution(s), %d bytes  %@",
+                                      window, steps, trainingSeconds / clock.windowSeconds, trainingSeconds, clock.windowSeconds, loss, ids.count, bytes,
                                       ProgressLine.clock(start.duration(to: .now).seconds)))
     }
 
     /// Uploads `blob` (signed by `signer`) to every blob node and submits the contribution naming
     /// it from `signer`; the record id once committed.
-    func submitBlob(_ session: Session, blob: [UInt8], signer: SigningKey, base: UInt64, beacon: Digest) async throws -> String? {
+    func submitBlob(_ session: Session, blob: [UInt8], signer: SigningKey, base: UInt64, beacon: Digest, steps: Int = 1) async throws -> String? {
         let id = Hashing.digest(.blob, blob)
         for target in session.blobClients {
             try await upload(blob, id: id, to: target, signer: signer, chain: session.chain)
         }
         let record = RecordBody.contribution(Contribution(baseWindow: base, blob: id, blobSize: UInt64(blob.count), compression: session.compression,
-                                                          assignment: Hashing.digest(.training, beacon.bytes + signer.publicKey.bytes)))
+                                                          assignment: Hashing.digest(.training, beacon.bytes + signer.publicKey.bytes),
+                                                          innerSteps: UInt32(clamping: steps)))
         let submission = RecordSubmission(client: session.client, signer: signer)
         try await submission.submit(record, nonce: nil, wait: true, node: node)
         return submission.lastID
@@ -348,7 +374,8 @@ struct SubmitCommand: AsyncParsableCommand {
         for lambda: Float in [1, 0.5, 0.25, 0.125] {
             let dense = zip(own, mean).map { $0 + lambda * $1 }
             var trial = feedback
-            let compressed = trial.compress(dense, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK))
+            let compressed = trial.compress(dense, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK),
+                                            decay: Float(taskSpec.training.feedbackDecay))
             best = (compressed, dense)
             let overlap = published.map { Copycat.overlap(compressed, $0) }.max() ?? 0
             if overlap < 0.85 {
@@ -480,4 +507,23 @@ extension NodeClient {
             throw CLIError("cannot reach \(base): \(error.localizedDescription); is `cairn node` running there?")
         }
     }
+}
+
+/// When a window's training must stop (D60): the window's close in consensus time (the node's
+/// `window_opened_at_ms` + `window_ms`, Unix milliseconds) less a margin to upload and commit.
+struct WindowClock {
+    let windowSeconds: Double
+    let deadline: Double
+
+    init(model: [String: Any], marginMs: Int?) {
+        let windowMs = (model["window_ms"] as? Int).map { max(1, $0) } ?? 30_000
+        let opened = (model["window_opened_at_ms"] as? Int) ?? Int(Date().timeIntervalSince1970 * 1000)
+        let margin = marginMs ?? max(4_000, windowMs / 6)
+        windowSeconds = Double(windowMs) / 1000
+        // Values from a node: saturating arithmetic, so a hostile one cannot trap the trainer.
+        deadline = Double(opened.addingReportingOverflow(windowMs).partialValue.subtractingReportingOverflow(margin).partialValue) / 1000
+    }
+
+    /// Seconds of training left, 0 when the deadline has passed, at most one window.
+    var remainingSeconds: Double { min(windowSeconds, max(0, deadline - Date().timeIntervalSince1970)) }
 }

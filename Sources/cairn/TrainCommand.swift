@@ -15,11 +15,14 @@ struct Train: ParsableCommand {
             --curve FILE writes step, seconds, training and held-out loss as CSV.
 
             `cairn train --local --trainers N --windows W` simulates the network's training in one \
-            process: each window, N honest trainers start from the global model, train --inner-steps \
-            on their assigned shards, send top-k compressed pseudo-gradients (with error feedback), \
-            and the outer step aggregates them (median-norm clipping, fixed order). It prints the \
+            process, as the ledger runs it: each window, N honest trainers start from the window's \
+            model (less their own pending Δ: --no-eager turns that off), train --inner-steps on their \
+            assigned shards, send top-k compressed pseudo-gradients (with error feedback), and the \
+            ledger's outer step (median-norm clipping, fixed order) applies window k's Δs to the \
+            model of window k+2 (--synchronous: of window k+1). Defaults are genesis's. It prints the \
             held-out loss per window, then trains one model for the same total inner steps (N × H × \
-            W) and prints the ratio of the two final losses (goal ≤ 1.10).
+            W) and prints the ratio of the two final losses (goal ≤ 1.05); --ceiling also trains one \
+            model with N× the batch for H × W steps.
 
             `cairn train noise` measures the output hash's Hamming distances between honest \
             evaluations that differ in summation order and wrong ones (see its --help).
@@ -39,16 +42,34 @@ struct Train: ParsableCommand {
     var windows = 20
 
     @Option(help: "Inner steps per window (H) in --local mode.")
-    var innerSteps = 30
+    var innerSteps = TrainCommandDefaults.innerSteps
 
-    @Option(help: "Outer learning rate: θ ← θ − rate · mean(clipped Δ) (genesis: 3, measured in BENCHMARKS.md).")
-    var outerLr: Float = 3
+    @Option(help: "Outer learning rate: θ ← θ − rate · per-coordinate mean of the clipped Δs (default: genesis's, measured in BENCHMARKS.md).")
+    var outerLr = Float(ReferenceSpec.training.outerLearningRate)
+
+    @Option(help: "Error-feedback decay β: each window compresses Δ + β · residual (default: genesis's).")
+    var feedbackDecay = Float(ReferenceSpec.training.feedbackDecay)
+
+    @Flag(help: "In --local mode, apply each window's Δs to the next window's model at once, instead of as the ledger does (to the model of the window after next).")
+    var synchronous = false
+
+    @Option(help: "In --local mode, divide each index's sum by the number of Δs that kept it (coordinate) or by all Δs (all).")
+    var averaging = ReferenceSpec.training.averaging == 1 ? "coordinate" : "all"
+
+    @Flag(inversion: .prefixedNo, help: "In --local mode, each trainer starts from the window's model minus its own pending Δ (Eager updates, as `cairn submit` does).")
+    var eager = true
+
+    @Option(help: "In --local mode, decay the inner rate linearly to --lr-floor over the last N windows (0: constant after the warm-up, as genesis).")
+    var decayWindows = 0
+
+    @Flag(help: "In --local mode, also train the synchronous ceiling: one model with --trainers × --batch contexts a step, --windows × --inner-steps steps.")
+    var ceiling = false
 
     @Option(help: "Pseudo-gradient chunk size.")
     var chunkSize = 4096
 
     @Option(help: "Entries kept per chunk.")
-    var topK = 64
+    var topK = Int(ReferenceSpec.compression.topK)
 
     @Flag(help: "In --local mode, skip the single-model baseline.")
     var noBaseline = false
@@ -104,6 +125,9 @@ struct Train: ParsableCommand {
             throw ValidationError("--trainers must be in 1…1000, --windows and --inner-steps in 1…100000")
         }
         guard outerLr.isFinite, outerLr > 0, outerLr <= 4 else { throw ValidationError("--outer-lr must be in (0, 4]") }
+        guard feedbackDecay.isFinite, (0...1).contains(feedbackDecay) else { throw ValidationError("--feedback-decay must be in [0, 1]") }
+        guard ["coordinate", "all"].contains(averaging) else { throw ValidationError("--averaging must be coordinate or all") }
+        guard (0...windows).contains(decayWindows) else { throw ValidationError("--decay-windows must be in 0…--windows") }
         guard (1...65536).contains(chunkSize), (1...chunkSize).contains(topK) else {
             throw ValidationError("--chunk-size must be in 1…65536 and --top-k in 1…--chunk-size")
         }
@@ -128,7 +152,8 @@ struct Train: ParsableCommand {
     }
 
     /// Trains one model for `steps` steps, printing held-out losses; returns the final held-out loss.
-    func trainSingle(task: ReferenceTask, steps: Int, label: String) throws -> Double {
+    func trainSingle(task: ReferenceTask, steps: Int, label: String, batch: Int? = nil) throws -> Double {
+        let batch = batch ?? self.batch
         let text = task.corpus
         let seedDigest = DataSplit.seed("cairn-train", Array(seed.utf8))
         var training = LocalTraining(task: task, parameters: task.initialParameters(seed: seedDigest),
@@ -179,23 +204,31 @@ struct Train: ParsableCommand {
         return final
     }
 
+    /// The network in one process, as the ledger runs it (D60): window k's trainers start from
+    /// θ_k, and window k's Δs are applied — by the ledger's `Aggregation`, with the ledger's clip
+    /// bounds — to θ_{k+1}, giving θ_{k+2}; windows 0 and 1 both train from θ_0. `--synchronous`
+    /// applies them to θ_k instead (no delay), for comparison.
     func runLocal(task: ReferenceTask) throws {
-        let settings = TrainingParameters(innerSteps: innerSteps, batchSize: batch, learningRate: lr, learningRateFloor: lrFloor,
-                                          warmupSteps: warmupSteps(total: windows * innerSteps), weightDecay: weightDecay, outerRate: outerLr, maxAggregated: trainers)
+        let schedule = InnerSchedule(peak: lr, floor: lrFloor, warmupSteps: warmup ?? Int(ReferenceSpec.training.warmupSteps),
+                                     decayStartWindow: decayWindows > 0 ? UInt64(windows - decayWindows) : nil, decayWindows: UInt64(decayWindows))
+        let settings = TrainingParameters(innerSteps: innerSteps, batchSize: batch, schedule: schedule, weightDecay: weightDecay,
+                                          outerRate: outerLr, maxAggregated: trainers, feedbackDecay: feedbackDecay)
         let compression = CompressionSpec(chunkSize: UInt32(chunkSize), topK: UInt32(topK))
         let seedDigest = DataSplit.seed("cairn-train", Array(seed.utf8))
-        var global = task.initialParameters(seed: seedDigest)
-        let schedule = LearningSchedule(peak: lr, floor: lrFloor, warmupSteps: warmupSteps(total: windows * innerSteps), total: windows * innerSteps)
+        let initial = task.initialParameters(seed: seedDigest)
+        // models[k]: what window k trains from; with the ledger's delay, models[0] = models[1] = θ_0.
+        var models: [(parameters: [Float], clipNorm: Double?)] = synchronous ? [(initial, nil)] : [(initial, nil), (initial, nil)]
         var group = try (0..<trainers).map { i in
             WindowTrainer(key: try PublicKey(bytes: DataSplit.seed("local-trainer", seedDigest.bytes, [], UInt64(i)).bytes),
-                          task: task, initial: global, settings: settings, compression: compression)
+                          task: task, initial: initial, settings: settings, compression: compression)
         }
         let evaluation = ByteMLP.Workspace(layout: task.layout, capacity: ReferenceTask.batchCapacity)
         let heldOutPositions = task.split.heldOutPositions(count: heldOut)
         let dense = 4 * task.parameterCount
-        say("cairn train --local: \(trainers) trainers × \(windows) windows × \(innerSteps) inner steps of \(batch); top-\(topK)/\(chunkSize) with error feedback; outer rate \(outerLr)")
-        var rows = ["window,seconds,trainer_loss,held_out_loss,blob_bytes"]
-        var final = task.loss(global, positions: heldOutPositions, workspace: evaluation)
+        let genesis = ReferenceSpec.training
+        say("cairn train --local: \(trainers) trainers × \(windows) windows × \(innerSteps) inner steps of \(batch); top-\(topK)/\(chunkSize), error feedback β \(feedbackDecay); outer rate \(outerLr), \(averaging == "all" ? "mean over all Δs" : "per-coordinate mean"); \(synchronous ? "synchronous" : "ledger pipeline (window k's Δs → θ_{k+2})")\(eager ? ", eager" : ""); inner rate \(lr)\(decayWindows > 0 ? " → \(lrFloor) over the last \(decayWindows) windows" : " constant") after \(schedule.warmupSteps) warm-up steps; seed \(seed)")
+        var rows = ["window,seconds,trainer_loss,held_out_loss,blob_bytes,clip_norm,median_delta_norm,max_overlap"]
+        var final = task.loss(initial, positions: heldOutPositions, workspace: evaluation)
         say(String(format: "window %4d  held-out %.4f nats/byte", 0, final))
         let start = ContinuousClock.now
         let progress = ProgressLine(total: windows * trainers, unit: "tok/s")
@@ -204,7 +237,7 @@ struct Train: ParsableCommand {
             var contributions: [Aggregation.Contribution] = []
             var losses = 0.0, blobBytes = 0
             for t in group.indices {
-                let (delta, loss) = group[t].train(window: UInt64(window), beacon: beacon, global: global, schedule: schedule)
+                let (delta, loss) = group[t].train(window: UInt64(window), beacon: beacon, global: models[window].parameters, eager: eager)
                 guard loss.isFinite else { throw CLIError("trainer \(t) diverged in window \(window) (loss \(loss)); lower --lr") }
                 let blob = PseudoGradientBlob.encode(delta, topK: topK)
                 blobBytes = blob.count
@@ -214,23 +247,47 @@ struct Train: ParsableCommand {
                 let seconds = start.duration(to: .now).seconds
                 progress.update(done: done, rate: Double(done * innerSteps * batch) / max(seconds, 1e-9), detail: String(format: "loss %.3f", loss))
             }
-            global = Aggregation.apply(contributions, to: global, rate: outerLr, maxContributions: trainers).parameters
-            final = task.loss(global, positions: heldOutPositions, workspace: evaluation)
+            let base = models[models.count - 1]
+            let result = Aggregation.apply(contributions, to: base.parameters, rate: outerLr, maxContributions: trainers,
+                                           clipBound: TrainingSpec.clipBound(baseClipNorm: base.clipNorm, initial: genesis.initialClipNorm, growth: genesis.clipGrowth),
+                                           clipFloor: TrainingSpec.clipFloor(baseClipNorm: base.clipNorm, growth: genesis.clipGrowth),
+                                           averaging: averaging == "all" ? .overAll : .perCoordinate)
+            models.append((result.parameters, result.clipNorm))
+            models[window] = ([], nil)  // no longer needed
+            final = task.loss(result.parameters, positions: heldOutPositions, workspace: evaluation)
+            let norms = contributions.map(\.delta.l2Norm).sorted()
+            var overlap = 0.0
+            for i in contributions.indices { for j in contributions.indices where j > i { overlap = max(overlap, Copycat.overlap(contributions[i].delta, contributions[j].delta)) } }
             let seconds = start.duration(to: .now).seconds
             progress.clear()
-            say(String(format: "window %4d  trainers %.4f  held-out %.4f nats/byte  blob %d bytes (dense %d, %.0f× smaller)  %@",
-                         window + 1, losses / Double(trainers), final, blobBytes, dense, Double(dense) / Double(blobBytes), ProgressLine.clock(seconds)))
-            rows.append(String(format: "%d,%.1f,%.5f,%.5f,%d", window + 1, seconds, losses / Double(trainers), final, blobBytes))
+            say(String(format: "window %4d  trainers %.4f  held-out %.4f nats/byte  clip %.3f (Δ norms %.3f…%.3f)  overlap ≤ %.2f  blob %d bytes (%.0f× smaller than dense)  %@",
+                         window, losses / Double(trainers), final, result.clipNorm, norms.first ?? 0, norms.last ?? 0, overlap, blobBytes,
+                         Double(dense) / Double(blobBytes), ProgressLine.clock(seconds)))
+            rows.append(String(format: "%d,%.1f,%.5f,%.5f,%d,%.5f,%.5f,%.4f", window, seconds, losses / Double(trainers), final, blobBytes,
+                               result.clipNorm, norms[norms.count / 2], overlap))
         }
         progress.clear()
         if let curve {
             try (rows.joined(separator: "\n") + "\n").write(toFile: curve, atomically: true, encoding: .utf8)
         }
-        say(String(format: "network: held-out %.4f nats/byte after %d windows", final, windows))
-        guard !noBaseline else { return }
-        let baseline = try trainSingle(task: task, steps: trainers * windows * innerSteps, label: " (baseline, same total inner steps)")
-        say(String(format: "ratio network / single model: %.4f / %.4f = %.3f (goal ≤ 1.10)", final, baseline, final / baseline))
+        say(String(format: "network: held-out %.4f nats/byte after %d windows (the model window %d trains from)", final, windows, windows + (synchronous ? 0 : 1)))
+        if !noBaseline {
+            let baseline = try trainSingle(task: task, steps: trainers * windows * innerSteps, label: " (baseline, same total inner steps)")
+            say(String(format: "ratio network / single model: %.4f / %.4f = %.3f (goal ≤ 1.05)", final, baseline, final / baseline))
+        }
+        if ceiling {
+            let synchronousCeiling = try trainSingle(task: task, steps: windows * innerSteps, label: " (ceiling: \(trainers)× batch, \(windows * innerSteps) steps)",
+                                                     batch: trainers * batch)
+            say(String(format: "ratio network / synchronous ceiling: %.4f / %.4f = %.3f", final, synchronousCeiling, final / synchronousCeiling))
+        }
     }
+}
+
+/// Defaults of `cairn train --local` that genesis does not hold.
+enum TrainCommandDefaults {
+    /// Inner steps per window of the simulator: about what one localnet trainer takes in a
+    /// 30-second window (BENCHMARKS.md, issue 27).
+    static let innerSteps = 100
 }
 
 /// Writes one line to stdout unbuffered, so a long run shows its progress as it goes even when

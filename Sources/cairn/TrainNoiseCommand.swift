@@ -83,15 +83,14 @@ struct TrainNoise: ParsableCommand {
         }
         let theta = base.parameters
         let held = task.loss(theta, positions: task.split.heldOutPositions(count: 8192))
-        let settings = TrainingParameters(innerSteps: innerSteps, batchSize: batch, learningRate: 2e-4, learningRateFloor: 2e-4, warmupSteps: 0,
+        let settings = TrainingParameters(innerSteps: innerSteps, batchSize: batch, schedule: InnerSchedule(peak: 2e-4, floor: 2e-4, warmupSteps: 0),
                                           weightDecay: 0, outerRate: 1, maxAggregated: 8)
         let compression = CompressionSpec(chunkSize: 4096, topK: 64)
         let beacon = DataSplit.seed("noise-beacon", [])
         func delta(_ name: String) throws -> PseudoGradient {
             var trainer = WindowTrainer(key: try PublicKey(bytes: DataSplit.seed("noise-trainer", Array(name.utf8)).bytes), task: task,
                                         initial: theta, settings: settings, compression: compression)
-            return trainer.train(window: 0, beacon: beacon, global: theta,
-                                 schedule: LearningSchedule(peak: 2e-4, floor: 2e-4, warmupSteps: 0, total: innerSteps)).delta
+            return trainer.train(window: 0, beacon: beacon, global: theta).delta
         }
         let honest = try delta("alice"), other = try delta("bob")
         say(String(format: "base model: held-out %.4f nats/byte; Δ: %d entries, L2 norm %.4g (other trainer's %.4g); index overlap %.3f",

@@ -20,8 +20,8 @@ func structurallyValidGenesis(validators n: Int, seed: UInt64 = 1) -> Genesis {
             name: "byte-lm-v1", corpus: CorpusSpec(source: "synthetic", sha256: g.fixed(Digest.self), byteCount: 10),
             model: ModelSpec(contextBytes: 16, embeddingDim: 32, hiddenUnits: [512, 512], vocabulary: 256),
             compression: CompressionSpec(chunkSize: 4096, topK: 64), lsh: LSHSpec(bits: 256, hammingThreshold: 8),
-            training: TrainingSpec(innerSteps: 30, batchSize: 256, learningRate: 2e-3, learningRateFloor: 2e-4, warmupSteps: 100,
-                                   weightDecay: 0, outerLearningRate: 1, maxAggregated: 20),
+            training: TrainingSpec(maxInnerSteps: 1000, batchSize: 256, learningRate: 2e-3, learningRateFloor: 2e-4, warmupSteps: 100,
+                                   weightDecay: 0, feedbackDecay: 0.95, outerLearningRate: 1, maxAggregated: 20),
             evaluation: EvaluationSpec(ownContexts: 2048, randomContexts: 2048, step: 1, probeContexts: 64, heldOutContexts: 16_384)),
         rewards: RewardParameters(registrationFee: 1, emissionPerWindow: 1000, validatorShareBps: 1000, payoutExponent: 2,
                                   rating: RatingParameters(mu: 25, sigma: 25.0 / 3, beta: 25.0 / 6, tau: 25.0 / 300)),
@@ -84,6 +84,31 @@ struct GenesisValidationTests {
             ("blob_retention_windows", { $0.task.training.blobRetentionWindows = 10_001 }),
         ]
         for (field, breakIt) in cases {
+            var genesis = valid
+            breakIt(&genesis)
+            let error = try #require(throws: GenesisError.self, "\(field) was accepted") { try genesis.validate() }
+            #expect(error.description.contains(field), "\(error)")
+        }
+        // The D60 fields: the inner steps a contribution may claim, the schedule, β, the averaging.
+        var d60 = valid
+        d60.task.training.maxInnerSteps = 65_536
+        d60.task.training.decayStartWindow = .max
+        d60.task.training.decayWindows = 1
+        d60.task.training.feedbackDecay = 0
+        d60.task.training.averaging = 1
+        try d60.validate()
+        let d60Cases: [(String, (inout Genesis) -> Void)] = [
+            ("max_inner_steps", { $0.task.training.maxInnerSteps = 0 }),
+            ("max_inner_steps", { $0.task.training.maxInnerSteps = 100_001 }),
+            ("max_inner_steps", { $0.task.training.maxInnerSteps = 65_537 }),  // × 256 contexts > 2^24
+            ("decay_windows", { $0.task.training.decayStartWindow = 5; $0.task.training.decayWindows = 0 }),
+            ("decay_windows", { $0.task.training.decayWindows = 1_000_001 }),
+            ("feedback_decay", { $0.task.training.feedbackDecay = -0.1 }),
+            ("feedback_decay", { $0.task.training.feedbackDecay = 1.5 }),
+            ("feedback_decay", { $0.task.training.feedbackDecay = .nan }),
+            ("averaging", { $0.task.training.averaging = 2 }),
+        ]
+        for (field, breakIt) in d60Cases {
             var genesis = valid
             breakIt(&genesis)
             let error = try #require(throws: GenesisError.self, "\(field) was accepted") { try genesis.validate() }

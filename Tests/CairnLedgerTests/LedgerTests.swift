@@ -131,9 +131,16 @@ struct LedgerTests {
             world.record(alice, .contribution(Contribution(baseWindow: 7, blob: .zero, blobSize: 10,
                                                            compression: CompressionParameters(chunkSize: 4096, topK: 1, valueBits: 8, indexBits: 16),
                                                            assignment: .zero)), nonce: 1),
+            // Inner steps claimed (D60): 0 and one past genesis's maximum.
+            world.record(alice, .contribution(Contribution(baseWindow: 0, blob: .zero, blobSize: 10,
+                                                           compression: CompressionParameters(chunkSize: 4096, topK: 1, valueBits: 8, indexBits: 16),
+                                                           assignment: .zero, innerSteps: 0)), nonce: 1),
+            world.record(alice, .contribution(Contribution(baseWindow: 0, blob: .zero, blobSize: 10,
+                                                           compression: CompressionParameters(chunkSize: 4096, topK: 1, valueBits: 8, indexBits: 16),
+                                                           assignment: .zero, innerSteps: world.ledger.parameters.maxInnerSteps + 1)), nonce: 1),
             world.record(alice, .transfer(Transfer(to: bob.publicKey, amount: 5)), nonce: 1),
         ], in: &store)
-        #expect(next.records.indices.map { reason(next, $0) } == [nil, .alreadyRegistered, .oversize, .wrongWindow, nil])
+        #expect(next.records.indices.map { reason(next, $0) } == [nil, .alreadyRegistered, .oversize, .wrongWindow, .invalidSteps, .invalidSteps, nil])
         #expect(store.account(alice.publicKey) == Account(balance: 10_000 - 100 - 5, nonce: 2))
         #expect(store.account(bob.publicKey) == Account(balance: 10_005, nonce: 0))
 

@@ -49,7 +49,8 @@ struct ModelUpdaterTests {
         accepted.sort { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
         let next = try updater.next(from: baseRecord, applying: accepted, window: 4)
         let expected = Aggregation.apply(contributions, to: theta, rate: Float(Self.task.training.outerLearningRate),
-                                         maxContributions: Int(Self.task.training.maxAggregated)).parameters
+                                         maxContributions: Int(Self.task.training.maxAggregated),
+                                         averaging: try #require(Aggregation.Averaging(rawValue: Self.task.training.averaging))).parameters
         let stored = try #require(try blobs.get(next.blob))
         #expect(ModelBlob.hash(stored) == next.hash)
         #expect(try ModelBlob.decode(stored, task: Self.task.name, spec: Self.task.model) == expected)

@@ -40,7 +40,7 @@ extension NodeProcesses {
                 let model = await net.get(i, "/v1/model")?.1
                 #expect((model?["model_hash"] as? String)?.count == 64 && (model?["window"] as? Int ?? 0) >= Int(window) + 3)
                 let assignment = await net.get(i, "/v1/assignment/\(trainer.publicKey.hex)?window=\(window)")?.1
-                #expect(assignment?["contexts"] as? Int == Int(genesis.task.training.innerSteps * genesis.task.training.batchSize))
+                #expect(assignment?["contexts"] as? Int == Int(genesis.task.training.maxInnerSteps * genesis.task.training.batchSize))
                 beacons.insert(assignment?["beacon"] as? String ?? "")
                 let windows = await [net.get(i, "/v1/windows/\(window)")?.1, net.get(i, "/v1/windows/\(window + 1)")?.1]
                 let listed = windows.compactMap { $0?["contributions"] as? [[String: Any]] }.flatMap { $0 }.first { $0["id"] as? String == id }

@@ -10,7 +10,7 @@ struct EvaluationFixture {
     let beacon = DataSplit.seed("beacon", [1])
     let alice: PublicKey
     let bob: PublicKey
-    let settings = TrainingParameters(innerSteps: 20, batchSize: 16, learningRate: 1e-2, learningRateFloor: 1e-2, warmupSteps: 0,
+    let settings = TrainingParameters(innerSteps: 20, batchSize: 16, schedule: InnerSchedule(peak: 1e-2, floor: 1e-2, warmupSteps: 0),
                                       weightDecay: 0, outerRate: 1, maxAggregated: 8)
     let compression = CompressionSpec(chunkSize: 4096, topK: 1024)
     let evaluator: Evaluator
@@ -35,7 +35,7 @@ struct EvaluationFixture {
 
     func delta(of trainer: PublicKey) -> PseudoGradient {
         var t = WindowTrainer(key: trainer, task: task, initial: base, settings: settings, compression: compression)
-        return t.train(window: 0, beacon: beacon, global: base, schedule: LearningSchedule(peak: 1e-2, floor: 1e-2, warmupSteps: 0, total: 100)).delta
+        return t.train(window: 0, beacon: beacon, global: base).delta
     }
 
     func shard(of trainer: PublicKey) -> [Int] {
@@ -141,6 +141,30 @@ struct EvaluatorTests {
         #expect(edgeAfter < edgeBefore / 2, "on θ_{k+1} the edge is \(edgeAfter), on θ_k \(edgeBefore)")
     }
 
+    @Test("own-data sample (D60): drawn by the seed from the claimed steps' contexts; claiming ten times the steps trained dilutes the indicator")
+    func overclaim() throws {
+        let f = try EvaluationFixture()
+        let seed = DataSplit.seed("coin", [4])
+        let trained = f.shard(of: f.alice)  // the contexts of the 20 steps taken
+        let claimedTen = f.task.split.shard(beacon: f.beacon, trainer: f.alice, window: 0, count: 10 * trained.count)
+        #expect(Array(claimedTen.prefix(trained.count)) == trained, "a longer claim extends the same shard")
+        let sample = f.evaluator.ownPositions(used: trained, seed: seed, trainer: f.alice)
+        #expect(sample.count == f.evaluator.parameters.ownContexts)
+        #expect(Set(sample).isSubset(of: Set(trained)))
+        #expect(sample == f.evaluator.ownPositions(used: trained, seed: seed, trainer: f.alice))
+        #expect(sample != f.evaluator.ownPositions(used: trained, seed: DataSplit.seed("coin", [5]), trainer: f.alice))
+        #expect(f.evaluator.ownPositions(used: [], seed: seed, trainer: f.alice).isEmpty)
+        let delta = f.delta(of: f.alice)
+        func margin(_ used: [Int]) -> Double {
+            let e = f.evaluator.evaluate(base: f.base, delta: delta, ownPositions: f.evaluator.ownPositions(used: used, seed: seed, trainer: f.alice),
+                                         seed: seed, workspace: f.workspace)
+            return e.ownImprovement - e.score
+        }
+        let honest = margin(trained), overclaimed = margin(claimedTen)
+        #expect(honest > 0, "honest margin \(honest)")
+        #expect(overclaimed < honest / 3, "claiming 10× the steps: margin \(overclaimed), honest \(honest)")
+    }
+
     @Test("a non-finite update is flagged")
     func nonFinite() throws {
         let f = try EvaluationFixture()
@@ -181,9 +205,12 @@ struct AggregationTests {
         #expect(one.applied == two.applied)
         let norms = [a.l2Norm, b.l2Norm, big.l2Norm].sorted()
         #expect(one.clipNorm == norms[1])
-        // The 100× Δ moves the model no further than a median-norm Δ would.
-        let moved = zip(one.parameters, f.base).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
-        #expect(moved <= norms[1] * 1.0001)
+        // The 100× Δ moves the model no further than a median-norm Δ would: with it and without
+        // it, the models differ by at most the clip (each coordinate's step is a sub-convex
+        // combination of the clipped values there).
+        let without = Aggregation.apply(Array(contributions.prefix(2)), to: f.base, rate: 1, maxContributions: 8, clipBound: norms[1], clipFloor: norms[1])
+        let gapBig = zip(one.parameters, without.parameters).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+        #expect(gapBig <= norms[1] * 1.0001, "the 100× Δ moved the model by \(gapBig), the clip is \(norms[1])")
         // Only the first maxContributions by id are applied.
         #expect(Aggregation.apply(contributions, to: f.base, rate: 1, maxContributions: 2).applied == one.applied.prefix(2).map { $0 })
         // No contributions: the model is unchanged.
@@ -211,6 +238,75 @@ struct AggregationTests {
         let gap = zip(mixed.parameters, alone.parameters).map { Double($0 - $1).magnitude }.max()!
         let heavyMove = zip(alone.parameters, f.base).map { Double($0 - $1).magnitude }.max()!
         #expect(gap < heavyMove * 1e-3, "the light Δ moved the model by \(gap), the heavy one by \(heavyMove)")
+    }
+
+    @Test("averaging (D60): per coordinate, an index all kept moves by their mean, one only one kept by its value, one a light Δ kept alone by its share; over all, every index by its sum ÷ the total share")
+    func perCoordinateMean() throws {
+        func delta(_ entries: [Int: Float]) -> PseudoGradient {
+            var dense = [Float](repeating: 0, count: 8)
+            for (i, v) in entries { dense[i] = v }
+            return PseudoGradient.compress(dense, chunkSize: 8, topK: 8)
+        }
+        let base = [Float](repeating: 0, count: 8)
+        let a = delta([0: 1, 1: 0.5]), b = delta([0: 0.5, 2: -1])
+        let ids = [DataSplit.seed("id", [1]), DataSplit.seed("id", [2])]
+        let equal = Aggregation.apply([.init(id: ids[0], delta: a), .init(id: ids[1], delta: b)], to: base, rate: 1, maxContributions: 8, clipBound: 1e9,
+                                      averaging: .perCoordinate)
+        // Dequantized values: int8 steps of the chunk's scale, so compare with the decoded Δs.
+        let da = a.dense(), db = b.dense()
+        #expect(equal.parameters[0] == -(da[0] + db[0]) / 2)
+        #expect(equal.parameters[1] == -da[1], "kept by one of two: moved by its value, not half of it")
+        #expect(equal.parameters[2] == -db[2])
+        #expect(equal.parameters[3] == 0)
+        // Weighted: b carries a thousandth of a's score. Alone on index 2 it moves it by a
+        // thousandth of its value (spam of near-zero score moves the model next to nothing);
+        // on the shared index 0 the mean is weighted.
+        let weighted = Aggregation.apply([.init(id: ids[0], delta: a, weight: 1000), .init(id: ids[1], delta: b, weight: 1)], to: base,
+                                         rate: 1, maxContributions: 8, clipBound: 1e9, averaging: .perCoordinate)
+        #expect(abs(Double(weighted.parameters[2]) - Double(-db[2]) / 1000) < 1e-7)
+        #expect(weighted.parameters[1] == -da[1])
+        #expect(abs(Double(weighted.parameters[0]) + (1000 * Double(da[0]) + Double(db[0])) / 1001) < 1e-6)
+        // The rate scales the step.
+        let doubled = Aggregation.apply([.init(id: ids[0], delta: a), .init(id: ids[1], delta: b)], to: base, rate: 2, maxContributions: 8, clipBound: 1e9,
+                                        averaging: .perCoordinate)
+        #expect(doubled.parameters[1] == -2 * da[1])
+        // Over all (genesis, D60): every index divided by G, the zero-filled mean; a light Δ's
+        // index moves by its share of the total weight.
+        let overAll = Aggregation.apply([.init(id: ids[0], delta: a), .init(id: ids[1], delta: b)], to: base, rate: 1, maxContributions: 8, clipBound: 1e9)
+        #expect(overAll.parameters[0] == -(da[0] + db[0]) / 2 && overAll.parameters[1] == -da[1] / 2 && overAll.parameters[2] == -db[2] / 2)
+        let lightOverAll = Aggregation.apply([.init(id: ids[0], delta: a, weight: 1000), .init(id: ids[1], delta: b, weight: 1)], to: base,
+                                             rate: 1, maxContributions: 8, clipBound: 1e9)
+        #expect(abs(Double(lightOverAll.parameters[2]) - Double(-db[2]) / 1001) < 1e-7)
+    }
+
+    @Test("error feedback: β = 1 keeps all of what compression dropped, β = 0 none, β = ½ half (D60)")
+    func feedbackDecay() {
+        let delta: [Float] = [4, 3, 2, 1]
+        for (decay, expected) in [(Float(1), Float(3)), (0, 0), (0.5, 1.5)] {
+            var feedback = ErrorFeedback(parameterCount: 4)
+            _ = feedback.compress(delta, chunkSize: 4, topK: 1, decay: decay)
+            #expect(feedback.residual == [0, 3, 2, 1])
+            // Second window with Δ = 0: what is sent is the largest decayed residual entry.
+            let second = feedback.compress([0, 0, 0, 0], chunkSize: 4, topK: 1, decay: decay)
+            #expect(abs((second.dense().max() ?? 0) - expected) <= expected / 100, "β \(decay): sent \(second.dense())")
+        }
+    }
+
+    @Test("the inner schedule: warm-up over an optimizer's first steps, then constant, or a linear decay by window; no window traps")
+    func innerSchedule() {
+        let constant = InnerSchedule(peak: 1e-3, floor: 1e-4, warmupSteps: 10)
+        #expect(abs(constant.rate(window: 0, optimizerStep: 0) - 1e-4) < 1e-9)
+        #expect(constant.rate(window: 0, optimizerStep: 9) == 1e-3)
+        #expect(constant.rate(window: 5, optimizerStep: 1_000) == 1e-3)
+        #expect(constant.rate(window: .max, optimizerStep: .max) == 1e-3)
+        // A trainer that joins at window 50 warms its fresh optimizer up too.
+        #expect(abs(constant.rate(window: 50, optimizerStep: 4) - 5e-4) < 1e-9)
+        let wsd = InnerSchedule(peak: 1e-3, floor: 1e-4, warmupSteps: 0, decayStartWindow: 10, decayWindows: 4)
+        #expect(wsd.windowRate(9) == 1e-3)
+        #expect(abs(wsd.windowRate(10) - (1e-4 + 0.9e-3 * 0.75)) < 1e-9)
+        #expect(wsd.windowRate(13) == 1e-4)
+        #expect(wsd.windowRate(.max) == 1e-4)
+        #expect(InnerSchedule(peak: 1e-3, floor: 1e-4, warmupSteps: 0, decayStartWindow: 3, decayWindows: 0).windowRate(3) == 1e-4)
     }
 
     @Test("copycat overlap: 1 for a copy or a lightly perturbed copy, low for another trainer's Δ")
