@@ -30,8 +30,9 @@ public struct InnerSchedule: Sendable, Hashable {
     public func windowRate(_ window: UInt64) -> Float {
         guard let start = decayStartWindow, window >= start else { return peak }
         guard decayWindows > 0 else { return floor }
-        // Windows come from outside: 2^64 − 1 must not trap, so the progress is capped first.
-        let done = min(window - start + 1, decayWindows)
+        // Windows come from outside: 2^64 − 1 must not trap (nor a start of 0), so the progress
+        // is capped before the + 1.
+        let done = min(window - start, decayWindows - 1) + 1
         return floor + (peak - floor) * Float(Double(decayWindows - done) / Double(decayWindows))
     }
 

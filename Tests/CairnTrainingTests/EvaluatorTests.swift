@@ -307,6 +307,7 @@ struct AggregationTests {
         #expect(wsd.windowRate(13) == 1e-4)
         #expect(wsd.windowRate(.max) == 1e-4)
         #expect(InnerSchedule(peak: 1e-3, floor: 1e-4, warmupSteps: 0, decayStartWindow: 3, decayWindows: 0).windowRate(3) == 1e-4)
+        #expect(InnerSchedule(peak: 1e-3, floor: 1e-4, warmupSteps: 0, decayStartWindow: 0, decayWindows: .max).windowRate(.max) == 1e-4)
     }
 
     @Test("copycat overlap: 1 for a copy or a lightly perturbed copy, low for another trainer's Δ")
