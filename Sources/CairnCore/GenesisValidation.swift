@@ -155,7 +155,9 @@ extension ConsensusParameters {
 }
 
 extension TrainingTaskSpec {
-    func problems() -> [String] {
+    /// What is wrong with this task as genesis would judge it (empty when nothing): `cairn submit`
+    /// checks the task a node serves before it trains with it.
+    public func problems() -> [String] {
         var problems: [String] = []
         if name.isEmpty { problems.append("task.name must not be empty") }
         if corpus.byteCount == 0 { problems.append("task.corpus.byte_count must be > 0") }

@@ -9,7 +9,7 @@ public struct TrainingParameters: Hashable, Sendable {
     public var batchSize: Int
     public var schedule: InnerSchedule
     public var weightDecay: Float
-    /// Outer step: θ_next = θ − outerRate · per-coordinate mean of the clipped Δs (D60).
+    /// Outer step: θ_next = θ − outerRate · mean of the clipped Δs (D60).
     public var outerRate: Float
     /// At most this many accepted contributions are aggregated per window (top-G).
     public var maxAggregated: Int

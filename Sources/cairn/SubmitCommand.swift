@@ -100,6 +100,10 @@ struct SubmitCommand: AsyncParsableCommand {
             throw CLIError("\(node)/status did not report a genesis hash; is it a cairn node?")
         }
         let taskSpec = try JSONDecoder().decode(TrainingTaskSpec.self, from: try await client.raw("GET", "v1/task"))
+        // The node's reply is untrusted: a task genesis would refuse (a batch of 0, a shard past
+        // 2^24 contexts) must not reach the arithmetic below.
+        let problems = taskSpec.problems()
+        guard problems.isEmpty else { throw CLIError("\(node)/v1/task is not a valid genesis task: \(problems.joined(separator: "; "))") }
         let text = try CorpusText(directory: corpus, expected: taskSpec.corpus)
         let task = try ReferenceTask(corpus: text, model: taskSpec.model)
         let session = Session(client: client, blobClients: blobClients, signer: signer, extraKeys: extraKeys, chain: chain,
@@ -229,6 +233,9 @@ struct SubmitCommand: AsyncParsableCommand {
         var shard = task.split.shard(beacon: beacon, trainer: signer.publicKey, window: window, count: min(contexts, maximum * batch))
         if adversary == .lazy {  // any data but its assignment
             shard = task.split.trainingPositions(seed: Hashing.digest(.training, window.canonicalBytes + Array("lazy".utf8)), count: shard.count)
+        }
+        guard shard.count >= batch else {
+            return .skipped("the assignment has \(shard.count) contexts, fewer than one batch of \(batch)")
         }
         let schedule = InnerSchedule(taskSpec.training)
         // `overclaim` trains a tenth of the steps it has time for and claims the maximum.
@@ -520,7 +527,8 @@ struct WindowClock {
         let opened = (model["window_opened_at_ms"] as? Int) ?? Int(Date().timeIntervalSince1970 * 1000)
         let margin = marginMs ?? max(4_000, windowMs / 6)
         windowSeconds = Double(windowMs) / 1000
-        // Values from a node: saturating arithmetic, so a hostile one cannot trap the trainer.
+        // Values from a node: wrapping arithmetic, so a hostile one cannot trap the trainer (a wrapped
+        // deadline means one step and an early submission).
         deadline = Double(opened.addingReportingOverflow(windowMs).partialValue.subtractingReportingOverflow(margin).partialValue) / 1000
     }
 

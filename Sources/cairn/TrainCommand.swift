@@ -126,6 +126,7 @@ struct Train: ParsableCommand {
         }
         guard outerLr.isFinite, outerLr > 0, outerLr <= 4 else { throw ValidationError("--outer-lr must be in (0, 4]") }
         guard feedbackDecay.isFinite, (0...1).contains(feedbackDecay) else { throw ValidationError("--feedback-decay must be in [0, 1]") }
+        if ceiling, trainers * batch > 65_536 { throw ValidationError("--ceiling trains one model with --trainers × --batch contexts a step: at most 65536") }
         guard ["coordinate", "all"].contains(averaging) else { throw ValidationError("--averaging must be coordinate or all") }
         guard (0...windows).contains(decayWindows) else { throw ValidationError("--decay-windows must be in 0…--windows") }
         guard (1...65536).contains(chunkSize), (1...chunkSize).contains(topK) else {
@@ -237,7 +238,8 @@ struct Train: ParsableCommand {
             var contributions: [Aggregation.Contribution] = []
             var losses = 0.0, blobBytes = 0
             for t in group.indices {
-                let (delta, loss) = group[t].train(window: UInt64(window), beacon: beacon, global: models[window].parameters, eager: eager)
+                // Eager starts stand in for a pending step; a synchronous run has none pending.
+                let (delta, loss) = group[t].train(window: UInt64(window), beacon: beacon, global: models[window].parameters, eager: eager && !synchronous)
                 guard loss.isFinite else { throw CLIError("trainer \(t) diverged in window \(window) (loss \(loss)); lower --lr") }
                 let blob = PseudoGradientBlob.encode(delta, topK: topK)
                 blobBytes = blob.count
