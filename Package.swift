@@ -59,7 +59,11 @@ let package = Package(
                 swiftSettings: sharedSettings),
         .target(name: "DAGRider", dependencies: ["CairnCore", "CairnCrypto"],
                 swiftSettings: optimisedSettings),
-        .target(name: "ConsensusSimulator", dependencies: ["CairnCore", "CairnCrypto", "DAGRider"],
+        // DAG-Rider's ordering re-derived apart from the core, and the DAG export format: the
+        // simulator checks every run against it, the auditor every stored DAG.
+        .target(name: "ConsensusOracle", dependencies: ["CairnCore", "CairnCrypto"],
+                swiftSettings: optimisedSettings),
+        .target(name: "ConsensusSimulator", dependencies: ["CairnCore", "CairnCrypto", "DAGRider", "ConsensusOracle"],
                 swiftSettings: optimisedSettings),
         // Pure rating models (no Foundation); the ledger's ratings run on its portable math.
         .target(name: "OpenSkill", swiftSettings: optimisedSettings),
@@ -80,8 +84,17 @@ let package = Package(
         // The reference training task: byte MLP, AdamW, data assignment (OpenBLAS for products).
         .target(name: "CairnTraining", dependencies: ["CairnCore", "CairnCrypto", "CBLAS"],
                 swiftSettings: optimisedSettings),
+        // The node's HTTP API as types (requests, replies, error codes): the server, the CLI and the
+        // tests share one contract (D61).
+        .target(name: "CairnAPI", dependencies: ["CairnLedger"], swiftSettings: sharedSettings),
+        // What a validator and the auditor share (ARCHITECTURE §2): the chain's store layout and
+        // reads, the outer step over the blob store, and the evaluation a quorum agrees on.
+        .target(name: "CairnChain",
+                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "CairnLedger", "CairnTraining",
+                               .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+                swiftSettings: sharedSettings),
         .target(name: "CairnNode",
-                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "ConsensusSimulator", "CairnNet", "CairnLedger", "CairnTraining", "CairnAllocator",
+                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "CairnAPI", "CairnChain", "CairnNet", "CairnLedger", "CairnTraining", "CairnAllocator",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "HTTPTypes", package: "swift-http-types"),
                                .product(name: "NIOCore", package: "swift-nio"),
@@ -96,7 +109,7 @@ let package = Package(
         // The auditor (ARCHITECTURE §2): replays a node's stored data or an archive from genesis and
         // trusts nothing the node computed; `cairn audit` is its shell.
         .target(name: "CairnAudit",
-                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "ConsensusSimulator", "CairnLedger", "CairnNode", "CairnTraining"],
+                dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "ConsensusOracle", "CairnChain", "CairnLedger", "CairnTraining"],
                 swiftSettings: sharedSettings),
         .target(name: "CairnBench",
                 dependencies: ["CairnCore", "CairnCrypto", "CairnLedger", "CairnStorage", "ConsensusSimulator", "CairnTraining", "CBLAS"],
@@ -106,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnCore", "CairnCrypto", "CairnStorage", "CairnNode", "CairnAudit", "CairnBench", "CairnTraining", "DAGRider", "ConsensusSimulator", "OpenSkill", "OpenSkillVectors",
+                "CairnCore", "CairnCrypto", "CairnStorage", "CairnAPI", "CairnChain", "CairnNode", "CairnAudit", "CairnBench", "CairnTraining", "DAGRider", "ConsensusSimulator", "OpenSkill", "OpenSkillVectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -118,7 +131,9 @@ let package = Package(
                           swiftSettings: sharedSettings),
 
         // MARK: Tests
-        .target(name: "CairnTestKit", dependencies: ["CairnCore"], path: "Tests/CairnTestKit",
+        // What several test targets share: seeded generators, built executables, and `cairn node`
+        // networks on loopback (`LocalNetwork`, run one at a time in the `NodeProcesses` suite).
+        .target(name: "CairnTestKit", dependencies: ["CairnAPI", "CairnCore", "CairnCrypto", "CairnChain", "CairnStorage", "CairnTraining"], path: "Tests/CairnTestKit",
                 swiftSettings: sharedSettings),
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore", "CairnTestKit"],
                     swiftSettings: sharedSettings),
@@ -128,7 +143,10 @@ let package = Package(
                     dependencies: ["CairnCore", "CairnStorage", "CairnCrashWriter", "CairnTestKit"],
                     swiftSettings: sharedSettings),
         .testTarget(name: "DAGRiderTests",
-                    dependencies: ["CairnCore", "CairnCrypto", "DAGRider", "ConsensusSimulator", "CairnTestKit"],
+                    dependencies: ["CairnCore", "CairnCrypto", "DAGRider", "ConsensusOracle", "ConsensusSimulator", "CairnTestKit"],
+                    swiftSettings: sharedSettings),
+        .testTarget(name: "ConsensusSimulatorTests",
+                    dependencies: ["CairnCore", "DAGRider", "ConsensusSimulator"],
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnNetTests",
                     dependencies: ["CairnCore", "CairnCrypto", "CairnNet",
@@ -142,8 +160,15 @@ let package = Package(
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnTrainingTests", dependencies: ["CairnCore", "CairnCrypto", "CairnTraining"],
                     swiftSettings: sharedSettings),
+        .testTarget(name: "CairnChainTests",
+                    dependencies: ["CairnChain", "CairnCore", "CairnCrypto", "CairnLedger", "CairnStorage", "CairnTestKit", "CairnTraining"],
+                    swiftSettings: sharedSettings),
+        // The auditor against stored ledgers of real `cairn node` networks ("cairn" is built first).
+        .testTarget(name: "CairnAuditTests",
+                    dependencies: ["CairnAudit", "CairnChain", "CairnCore", "CairnCrypto", "CairnLedger", "CairnStorage", "CairnTestKit", "cairn"],
+                    swiftSettings: sharedSettings),
         .testTarget(name: "CairnNodeTests",
-                    dependencies: ["CairnCore", "CairnCrypto", "CairnNode", "CairnAudit", "CairnStorage", "CairnBench", "cairn", "CairnTestKit",
+                    dependencies: ["CairnAPI", "CairnCore", "CairnCrypto", "CairnChain", "CairnNode", "CairnAudit", "CairnStorage", "CairnBench", "cairn", "CairnTestKit",
                                    "DAGRider", "CairnNet", "CairnLedger"],
                     swiftSettings: sharedSettings),
     ]

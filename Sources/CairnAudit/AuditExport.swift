@@ -1,9 +1,9 @@
 import CairnCore
 import CairnCrypto
 import CairnLedger
-import CairnNode
+import CairnChain
 import CairnStorage
-import ConsensusSimulator
+import ConsensusOracle
 import DAGRider
 import Foundation
 

@@ -1,6 +1,6 @@
 import CairnCore
 import CairnLedger
-import CairnNode
+import CairnChain
 import CairnStorage
 import CairnTraining
 import Foundation
@@ -45,7 +45,7 @@ public struct AuditReport {
         var window: UInt64 = 0
         while let closed = try store.closedWindow(window) {
             closes.append(closed)
-            if let bits = try store.database.get(ColumnFamily.meta.rawValue, EvaluationService.heldOutKey(window)),
+            if let bits = try store.database.get(ColumnFamily.meta.rawValue, ContributionEvaluation.heldOutKey(window)),
                let value = try? UInt64(canonicalBytes: bits) {
                 data.heldOut.append((window, Double(bitPattern: value)))
             }
@@ -155,11 +155,11 @@ public struct AuditReport {
         heldOut.append(("measured by the node", palette[3], data.heldOut.map { (Double($0.window), $0.loss, nil) }))
         charts.append(lineChart(id: "heldout", title: data.heldOutRecomputed.isEmpty ? "Held-out loss per window (as measured by the node)"
                                     : "Held-out loss per window of the model it trained from (recomputed here; the node's measurement beside it)",
-                                yLabel: "loss (nats per byte)", series: heldOut))
+                                yLabel: "loss (nats per byte)", series: heldOut, overlay: true))
         charts.append(lineChart(id: "ratings", title: "Trainer ratings: OpenSkill μ with a ±σ band, after each window", yLabel: "rating (μ, band μ ± σ)",
                                 series: data.ratings.enumerated().map { i, s in
                                     (s.name, palette[i % palette.count], s.points.map { (Double($0.window), $0.mu, $0.sigma) })
-                                }))
+                                }) + ratingsTable(data.ratings, palette: palette))
         charts.append(barChart(id: "payouts", title: "Emission per window: trainers, validators, burned", yLabel: "base units",
                                categories: data.payouts.map { "\($0.window)" },
                                stacks: [("trainers", palette[2], data.payouts.map { Double($0.trainers) }),
@@ -183,6 +183,9 @@ public struct AuditReport {
             .legend span { display: inline-block; margin-right: 1.2em; font-size: 0.85em; }
             .legend i { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.3em; vertical-align: middle; }
             svg text { font-size: 11px; fill: #333; }
+            table.ratings { border-collapse: collapse; font-size: 0.85em; margin-top: 0.6em; }
+            table.ratings td, table.ratings th { padding: 0.15em 0.7em; text-align: right; }
+            table.ratings td:first-child, table.ratings th:first-child { text-align: left; }
             </style></head><body>
             <h1>Cairn audit report — chain \(escape(chain))</h1>
             <p>Generated \(escape(generated)) by <code>cairn audit report</code> from the node's stored history (windows: \(data.payouts.count)).
@@ -205,7 +208,11 @@ public struct AuditReport {
 
     static let width = 720.0, height = 300.0, left = 70.0, right = 20.0, top = 20.0, bottom = 40.0
 
-    static func lineChart(id: String, title: String, yLabel: String, series: [(name: String, color: String, points: [Point])]) -> String {
+    /// `overlay`: the series are expected to coincide (a recomputation beside the original), so
+    /// the first is drawn wide and pale and each later one narrower and dashed on top — both stay
+    /// visible where they agree.
+    static func lineChart(id: String, title: String, yLabel: String, series: [(name: String, color: String, points: [Point])],
+                          overlay: Bool = false) -> String {
         let all = series.flatMap(\.points)
         let count = all.count
         guard count > 0 else { return empty(id: id, title: title) }
@@ -213,18 +220,22 @@ public struct AuditReport {
         let (x0, x1) = (xs.min()!, max(xs.max()!, xs.min()! + 1))
         var (y0, y1) = (lows.min()!, highs.max()!)
         if y1 - y0 < 1e-9 { y0 -= 1; y1 += 1 }
+        let yTicks = Self.ticks(y0, y1)
+        (y0, y1) = (yTicks.first!, yTicks.last!)
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * (width - left - right) }
         func py(_ y: Double) -> Double { top + (y1 - y) / (y1 - y0) * (height - top - bottom) }
-        var body = axes(x0: x0, x1: x1, y0: y0, y1: y1, yLabel: yLabel, xLabel: "window", px: px, py: py)
-        for s in series where !s.points.isEmpty {
+        var body = axes(x0: x0, x1: x1, yTicks: yTicks, yLabel: yLabel, xLabel: "window", px: px, py: py)
+        for (index, s) in series.enumerated() where !s.points.isEmpty {
+            let (strokeWidth, opacity, dash, radius) = overlay && index == 0 ? (5.0, 0.45, "", 4.5)
+                : overlay ? (1.5, 1.0, " stroke-dasharray=\"5 3\"", 2.0) : (1.5, 1.0, "", 2.5)
             if s.points.contains(where: { $0.band != nil }) {
                 let upper = s.points.map { "\(fmt(px($0.x))),\(fmt(py($0.y + ($0.band ?? 0))))" }
                 let lower = s.points.reversed().map { "\(fmt(px($0.x))),\(fmt(py($0.y - ($0.band ?? 0))))" }
                 body += "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(s.color)\" fill-opacity=\"0.08\" stroke=\"none\"/>"
             }
-            body += "<polyline points=\"\(s.points.map { "\(fmt(px($0.x))),\(fmt(py($0.y)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.5\"/>"
+            body += "<polyline points=\"\(s.points.map { "\(fmt(px($0.x))),\(fmt(py($0.y)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"\(fmt(strokeWidth))\" stroke-opacity=\"\(fmt(opacity))\"\(dash)/>"
             for p in s.points {
-                body += "<circle data-point=\"1\" cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"2.5\" fill=\"\(s.color)\"><title>\(escape(s.name)): window \(fmt(p.x)), \(fmt(p.y))\(p.band.map { " ± \(fmt($0))" } ?? "")</title></circle>"
+                body += "<circle data-point=\"1\" cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"\(fmt(radius))\" fill=\"\(s.color)\" fill-opacity=\"\(fmt(opacity))\"><title>\(escape(s.name)): window \(fmt(p.x)), \(fmt(p.y))\(p.band.map { " ± \(fmt($0))" } ?? "")</title></circle>"
             }
         }
         return figure(id: id, title: title, points: count, svg: body, legend: series.map { ($0.name, $0.color) })
@@ -234,11 +245,13 @@ public struct AuditReport {
                          allowEmpty: Bool = false) -> String {
         guard !categories.isEmpty else { return empty(id: id, title: title) }
         let totals = categories.indices.map { i in stacks.reduce(0) { $0 + $1.values[i] } }
-        let y1 = max(totals.max() ?? 0, allowEmpty ? 1 : 0)
-        guard y1 > 0 else { return empty(id: id, title: title) }
+        let largest = max(totals.max() ?? 0, allowEmpty ? 1 : 0)
+        guard largest > 0 else { return empty(id: id, title: title) }
+        let yTicks = Self.ticks(0, largest)
+        let y1 = yTicks.last!
         let slot = (width - left - right) / Double(categories.count)
         func py(_ y: Double) -> Double { top + (y1 - y) / y1 * (height - top - bottom) }
-        var body = axes(x0: 0, x1: Double(categories.count), y0: 0, y1: y1, yLabel: yLabel, xLabel: "window",
+        var body = axes(x0: 0, x1: Double(categories.count), yTicks: yTicks, yLabel: yLabel, xLabel: "window",
                         px: { left + $0 * slot }, py: py, categories: categories)
         var drawn = 0
         for i in categories.indices {
@@ -255,13 +268,30 @@ public struct AuditReport {
         return figure(id: id, title: title, points: drawn, svg: body, legend: stacks.map { ($0.name, $0.color) })
     }
 
-    static func axes(x0: Double, x1: Double, y0: Double, y1: Double, yLabel: String, xLabel: String,
+    /// Axis values on round numbers: steps of 1, 2 or 5 × 10^k, at most about `count` of them,
+    /// from a multiple of the step at or below `low` to one at or above `high`.
+    public static func ticks(_ low: Double, _ high: Double, count: Int = 6) -> [Double] {
+        guard low.isFinite, high.isFinite, high >= low else { return [0, 1] }
+        // Labels show three decimals: a range narrower than five steps of 0.001 is widened
+        // around its middle, so no two ticks read the same.
+        var (low, high) = (low, high)
+        if high - low < 0.005 { (low, high) = ((low + high) / 2 - 0.0025, (low + high) / 2 + 0.0025) }
+        let rough = (high - low) / Double(max(1, count - 1))
+        let magnitude = pow(10, (log10(rough)).rounded(.down))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? 10 * magnitude
+        let first = (low / step).rounded(.down), last = (high / step).rounded(.up)
+        // An integer count of steps, never a loop on a float that may not advance.
+        let steps = min(50, max(1, Int(last - first)))
+        return (0 ... steps).map { (first + Double($0)) * step }
+    }
+
+    static func axes(x0: Double, x1: Double, yTicks: [Double], yLabel: String, xLabel: String,
                      px: (Double) -> Double, py: (Double) -> Double, categories: [String]? = nil) -> String {
         var s = "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\" stroke=\"#999\"/>"
         s += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\" stroke=\"#999\"/>"
-        for k in 0 ... 4 {
-            let y = y0 + (y1 - y0) * Double(k) / 4
-            s += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(py(y) + 4))\" text-anchor=\"end\">\(fmt(y))</text>"
+        for y in yTicks {
+            s += "<line x1=\"\(fmt(left - 3))\" y1=\"\(fmt(py(y)))\" x2=\"\(fmt(width - right))\" y2=\"\(fmt(py(y)))\" stroke=\"#eee\"/>"
+            s += "<text class=\"tick\" x=\"\(fmt(left - 6))\" y=\"\(fmt(py(y) + 4))\" text-anchor=\"end\">\(fmt(y))</text>"
         }
         if let categories {
             let slot = (width - left - right) / Double(categories.count)
@@ -269,17 +299,29 @@ public struct AuditReport {
                 s += "<text x=\"\(fmt(left + (Double(i) + 0.5) * slot))\" y=\"\(fmt(height - bottom + 15))\" text-anchor=\"middle\">\(escape(c))</text>"
             }
         } else {
-            // At most 11 ticks, by an integer count (never a loop on a float that may not advance).
-            let step = max(1, ((x1 - x0) / 10).rounded(.up))
-            let ticks = min(10, max(0, Int(((x1 - x0) / step).rounded(.down))))
-            for k in 0 ... ticks {
-                let x = x0 + step * Double(k)
-                s += "<text x=\"\(fmt(px(x)))\" y=\"\(fmt(height - bottom + 15))\" text-anchor=\"middle\">\(fmt(x.rounded()))</text>"
+            // Whole windows on round steps (1, 2, 5, 10, …) inside the drawn range.
+            for x in Self.ticks(x0, x1, count: 11) where x >= x0 && x <= x1 && x == x.rounded() {
+                s += "<text x=\"\(fmt(px(x)))\" y=\"\(fmt(height - bottom + 15))\" text-anchor=\"middle\">\(fmt(x))</text>"
             }
         }
         s += "<text x=\"\(fmt((left + width - right) / 2))\" y=\"\(fmt(height - 5))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
         s += "<text transform=\"translate(14,\(fmt((top + height - bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>"
         return s
+    }
+
+    /// Each trainer's last rating beside the chart, best ordinal (μ − 3σ) first, in its line's
+    /// colour: with ten trainers the bands overlap, the table picks one out.
+    static func ratingsTable(_ ratings: [(name: String, points: [(window: UInt64, mu: Double, sigma: Double)])], palette: [String]) -> String {
+        let rows = ratings.enumerated().compactMap { i, s -> (name: String, color: String, window: UInt64, mu: Double, sigma: Double)? in
+            s.points.last.map { (s.name, palette[i % palette.count], $0.window, $0.mu, $0.sigma) }
+        }.sorted { ($0.mu - 3 * $0.sigma, $1.name) > ($1.mu - 3 * $1.sigma, $0.name) }
+        guard !rows.isEmpty else { return "" }
+        let body = rows.map {
+            "<tr><td><i style=\"display:inline-block;width:0.9em;height:0.9em;background:\($0.color)\"></i> \(escape($0.name))</td>"
+                + "<td>\(String(format: "%.3f", $0.mu))</td><td>\(String(format: "%.3f", $0.sigma))</td>"
+                + "<td>\(String(format: "%.3f", $0.mu - 3 * $0.sigma))</td><td>\($0.window)</td></tr>"
+        }.joined()
+        return "<table class=\"ratings\"><tr><th>trainer</th><th>μ</th><th>σ</th><th>ordinal μ − 3σ</th><th>after window</th></tr>\(body)</table>"
     }
 
     static func figure(id: String, title: String, points: Int, svg: String, legend: [(String, String)]) -> String {

@@ -1,9 +1,9 @@
 import CairnCore
 import CairnCrypto
 import CairnLedger
-import CairnNode
+import CairnChain
 import CairnStorage
-import ConsensusSimulator
+import ConsensusOracle
 import DAGRider
 
 /// `cairn audit`: replays a node's stored sequence from genesis without trusting anything the

@@ -1,8 +1,8 @@
 import CairnCore
 import CairnCrypto
-import CairnNode
+import CairnChain
 import CairnStorage
-import ConsensusSimulator
+import ConsensusOracle
 import DAGRider
 
 /// The DAG as the stored certificates define it, trusting nothing else the node wrote: every

@@ -3,7 +3,7 @@ import CairnCrypto
 import CairnLedger
 import Foundation
 
-/// The light-client check (issue 17): a checkpoint certificate verified against genesis alone. A
+/// The light-client check (D58): a checkpoint certificate verified against genesis alone. A
 /// certificate is 2f+1 validators' signed `checkpointVote` records for one (window, sequence
 /// hash, state root, model hash); whoever holds the genesis file can check it without a node, and
 /// then trust what those validators certified at that window.

@@ -1,7 +1,7 @@
 import CairnCore
 import CairnCrypto
 import CairnLedger
-import CairnNode
+import CairnChain
 import CairnStorage
 import CairnTraining
 
@@ -37,7 +37,7 @@ public struct Reevaluation {
     /// `report(done, total)` after each contribution.
     public func run(progress report: (Int, Int) -> Void = { _, _ in }) throws -> Result {
         let spec = genesis.task
-        let evaluator = EvaluationService.evaluator(task: task, spec: spec)
+        let evaluator = ContributionEvaluation.evaluator(task: task, spec: spec)
         let updater = try ModelUpdater(blobs: BlobStore(database: store.database), task: spec, storesModels: false)
         let blobs = BlobStore(database: store.database)
         let threshold = Int(spec.lsh.hammingThreshold)
@@ -61,23 +61,23 @@ public struct Reevaluation {
             let window = try UInt64(canonicalBytes: Array(entry.key[2 ..< 10]))
             if models[window] == nil {
                 let evaluated: (record: ModelRecord, clipBound: Double)
-                do { evaluated = try EvaluationService.evaluationModel(window: window, spec: spec) { try store.model(window: $0) } } catch {
+                do { evaluated = try ContributionEvaluation.model(window: window, spec: spec) { try store.model(window: $0) } } catch {
                     return failed("contribution \(id.hex): \(error)")
                 }
                 models[window] = (evaluated.record, evaluated.clipBound, try updater.parameters(of: evaluated.record))
             }
             let (_, clipBound, base) = models[window]!
-            let assignment = try EvaluationService.assignmentBeacon(window: stored.contribution.baseWindow, chain: genesisHash, database: store.database)
+            let assignment = try ContributionEvaluation.assignmentBeacon(window: stored.contribution.baseWindow, chain: genesisHash, database: store.database)
             // Contributions come in window order (the key), so one window's baselines at a time.
             if baselineWindow != window { baselines = [:]; baselineWindow = window }
             let baseline = baselines[stored.beacon]
                 ?? evaluator.baseline(base: base, seed: stored.beacon, workspace: ByteMLP.Workspace(layout: task.layout, capacity: ReferenceTask.batchCapacity))
             baselines[stored.beacon] = baseline
             let count = try store.ledgerValue(StateKey.contributionCount(window: window)).map { try UInt64(canonicalBytes: $0) } ?? 1
-            let mine = EvaluationService.compute(id: id, stored: stored, base: base, clipNorm: clipBound,
-                                                 step: EvaluationService.evaluationStep(spec: spec, contributions: count), assignment: assignment,
-                                                 blob: try blobs.get(stored.contribution.blob), spec: spec, evaluator: evaluator,
-                                                 behaviour: .honest, salt: .zero, baseline: baseline)
+            let mine = ContributionEvaluation.compute(id: id, stored: stored, base: base, clipNorm: clipBound,
+                                                      step: ContributionEvaluation.step(spec: spec, contributions: count), assignment: assignment,
+                                                      blob: try blobs.get(stored.contribution.blob), spec: spec, evaluator: evaluator,
+                                                      salt: .zero, baseline: baseline)
             result.reevaluated += 1
             if !outcome.flags.isEmpty || !mine.flags.isEmpty {
                 guard !outcome.flags.isDisjoint(with: mine.flags) else {

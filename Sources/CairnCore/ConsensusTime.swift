@@ -9,7 +9,7 @@
 /// 2f+2 or more parents it is at least the slowest honest clock; with exactly 2f+1 (a leader that
 /// chose them) f low liars can hold it back, which only keeps the clock where it was — the ledger
 /// makes it monotone, and the next leader moves it. D46 took the lower median, which a leader that
-/// picks f Byzantine parents and one fast honest one pushes to that honest clock (issue 26, attack 7).
+/// picks f Byzantine parents and one fast honest one pushes to that honest clock (D59, attack 7).
 public enum ConsensusTime {
     /// Lower median of `timestamps`, or nil when there are none.
     public static func median(_ timestamps: [UInt64]) -> UInt64? {

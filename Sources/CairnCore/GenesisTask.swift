@@ -94,7 +94,7 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
              maxContributionsPerWindow = "max_contributions_per_window", blobRetentionWindows = "blob_retention_windows"
     }
 
-    /// Defaults of the D59 bounds (BENCHMARKS.md, issue 26): honest Δ norms on the reference task
+    /// Defaults of the D59 bounds (BENCHMARKS.md, D59): honest Δ norms on the reference task
     /// were 0.93 in window 0 and grew ≈ 1.3× a window; trained parameters stay below 10.
     public static let defaultInitialClipNorm = 2.0
     public static let defaultClipGrowth = 2.0
@@ -104,7 +104,7 @@ public struct TrainingSpec: Codable, Hashable, Sendable, CanonicalCodable {
     /// The contribution cap for windows of `windowMs` (D59): the commit phase after a window's
     /// close (¾ of the next window) must hold every validator's evaluation of all the window's
     /// contributions and the commitments landing. Measured on the 4-validator localnet sharing two
-    /// cores with the trainers (BENCHMARKS.md, issue 26): an evaluation takes 0.22 s of CPU but
+    /// cores with the trainers (BENCHMARKS.md, D59): an evaluation takes 0.22 s of CPU but
     /// 0.95–1.1 s of wall time per validator at the cap (the two cores are saturated), and
     /// validators see a window open 5–6 s of consensus time after it opened (the closing leader's
     /// time is its parents' proposal times, committed a wave later), so ⌊(¾ · W − 6 s) / 1.25 s⌋,

@@ -9,7 +9,7 @@ public enum RecordBody: Hashable, Sendable, CanonicalCodable {
     case checkpointVote(CheckpointVote)
     case evaluationCommit(EvaluationCommit)
 
-    /// 2: evaluations carry the salt of their commitment, and `evaluationCommit` exists (issue 15).
+    /// 2: evaluations carry the salt of their commitment, and `evaluationCommit` exists (D47).
     public static let version: UInt8 = 2
 
     public enum Kind: UInt8, Sendable, CaseIterable {

@@ -281,8 +281,8 @@ struct Context<Store: LedgerStore> {
 
     /// The window-close hook, run in committed order before the next window opens: records the
     /// closing wave's beacon as the window's randomness and finalizes the evaluations of the
-    /// previous window's contributions, whose reveal phase this close ends. Ratings, payouts and
-    /// the model update (later issues) run here too.
+    /// previous window's contributions, whose reveal phase this close ends — ratings and payouts
+    /// among them (ARCHITECTURE §7) — then computes the next model from the accepted ones (§6).
     mutating func closeWindow(_ window: UInt64) throws {
         overlay.set(StateKey.windowBeacon(window), beacon.bytes)
         let accepted = window > 0 ? try finalizeEvaluations(of: window - 1) : []

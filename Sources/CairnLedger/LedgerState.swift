@@ -221,7 +221,7 @@ public struct WindowState: Hashable, Sendable, CanonicalCodable {
     ///   validator sees the reveal phase begin and is delivered by the second leader after; no count
     ///   of leaders or of time guarantees that when several leaders commit in one step (a late
     ///   leader committed recursively), but the reveals in state do.
-    /// Measured without them (BENCHMARKS.md, issue 26): on localnets the clock stepped from before
+    /// Measured without them (BENCHMARKS.md, D59): on localnets the clock stepped from before
     /// the commit deadline past the window's end in one leader, or in a few leaders of fast rounds
     /// after a catch-up, and no reveal of that window landed. The next window then opens at the
     /// closing leader's (per-round bounded) time, which also covers a stalled network.

@@ -1,3 +1,4 @@
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnLedger
@@ -10,7 +11,7 @@ import NIOConcurrencyHelpers
 import Glibc
 #endif
 
-/// Who may store blobs on this validator, how much, and for how long (D59, issue 26 attack 8).
+/// Who may store blobs on this validator, how much, and for how long (D59, attack 8).
 ///
 /// `PUT /v1/blobs/{id}` used to take 64 MiB per request from anyone, with no quota and no pruning,
 /// so anyone could fill a validator's disk — and a validator whose disk fills stops. Now an upload
@@ -56,7 +57,6 @@ public final class BlobUploads: Sendable {
     let database: Database
     let chain: Digest
     let task: TrainingTaskSpec
-    let parameterCount: Int
     /// The largest blob read: the genesis task's largest pseudo-gradient, or `[limits]
     /// max_blob_bytes` if that is smaller.
     public let maxBlobBytes: Int
@@ -72,7 +72,6 @@ public final class BlobUploads: Sendable {
         self.database = database
         self.chain = chain
         self.task = task
-        parameterCount = task.model.parameterCount
         self.maxBlobBytes = min(maxBlobBytes, PseudoGradientBlob.maxBytes(parameterCount: task.model.parameterCount,
                                                                           chunkSize: Int(task.compression.chunkSize), topK: Int(task.compression.topK)))
         self.quotaBytes = quotaBytes
@@ -135,8 +134,7 @@ public final class BlobUploads: Sendable {
         guard bytes.count <= maxBlobBytes else { throw .tooLarge("\(bytes.count) bytes exceeds \(maxBlobBytes), the largest pseudo-gradient of the genesis task") }
         let delta: PseudoGradient
         do {
-            delta = try PseudoGradientBlob.decode(bytes, parameterCount: parameterCount, chunkSize: Int(task.compression.chunkSize),
-                                                  topK: Int(task.compression.topK))
+            delta = try PseudoGradientBlob.decode(bytes, task: task)
         } catch {
             throw .invalid("not a valid pseudo-gradient for the genesis task: \(error)")
         }

@@ -1,3 +1,4 @@
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnLedger
@@ -196,8 +197,6 @@ public actor ConsensusNode {
         if let actions = availability?.tick(nowMs: now), !actions.isEmpty { perform(actions) }
         try execute(core.onTick(nowMs: now))
     }
-
-    public func submit(_ records: [[UInt8]]) -> Int { core.onRecords(records) }
 
     /// Decodes and verifies a peer's payload. `nonisolated`: runs on the caller's task, so the
     /// signature checks of different connections proceed in parallel, outside the actor.
@@ -441,6 +440,18 @@ public actor ConsensusNode {
         }
     }
 
+    /// Makes `records` durable in the pending store before anyone is told they were accepted (one
+    /// synced batch, D42), then hands them to the core; returns how many it took (a prefix of
+    /// `records`). With `keepRefused` false the rest are forgotten again — an API client was told
+    /// to resubmit them; own records stay pending and are proposed after a restart. Throws only
+    /// when the store cannot make them durable, before the core sees any.
+    public func admit(_ records: [[UInt8]], keepRefused: Bool) throws -> Int {
+        try store.persistPending(records)
+        let taken = core.onRecords(records)
+        if !keepRefused, taken < records.count { try? store.dropPending(Array(records[taken...])) }
+        return taken
+    }
+
     /// Signs `body` with this validator's record key and the next nonce of its account, makes it
     /// durable in the pending store (a restart must not lose it, D42) and hands it to the core for
     /// the next own vertex. Checkpoint votes and evaluation commitments and reveals go this way, so
@@ -454,8 +465,8 @@ public actor ConsensusNode {
         let bytes = body.canonicalBytes
         let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: nonce, body: bytes))
         let record = SignedRecord(author: signer.publicKey, nonce: nonce, body: bytes, signature: signature).canonicalBytes
-        try store.persistPending([record])
-        _ = core.onRecords([record])
+        // Its nonce is spent once signed: kept pending even if the queue refuses it now.
+        _ = try admit([record], keepRefused: true)
         nextVoteNonce = nonce + 1
         return Hashing.digest(.record, record)
     }

@@ -1,3 +1,4 @@
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnLedger
@@ -37,26 +38,6 @@ public enum EvaluationStep: Equatable, Sendable {
     }
 }
 
-/// How a validator evaluates. Anything but `honest` exists to show that the ledger catches it, in
-/// tests and demonstrations only (`[testing] evaluator` in config.toml; README).
-public enum EvaluatorBehaviour: String, Sendable, CaseIterable {
-    case honest
-    /// Commits and reveals an evaluation computed without applying Δ (Δy = 0).
-    case lazy
-    /// Commits to nothing it computed, then reveals another validator's evaluation, copied from
-    /// state, under its own salt (the ledger rejects it: `reveal_mismatch`).
-    case copy
-    /// Evaluates honestly, then reveals a random-data loss after 10% lower than it measured (a
-    /// contribution made to look better), with the honest SimHash: inside the quorum by its hash,
-    /// flagged `deviant` by its losses and unpaid (D53).
-    case skew
-    /// Evaluates nothing: copies another validator's commitment byte for byte in the commit phase,
-    /// then, once that validator's reveal is in state, reveals the same evaluation byte for byte,
-    /// salt included (issue 26's attack 1). The commitment binds the committing validator (D59),
-    /// so the copied reveal is rejected (`reveal_mismatch`) and the copier is flagged `unrevealed`.
-    case copyCommitment = "copy-commitment"
-}
-
 /// The evaluation service of a validator (ARCHITECTURE §6, D47): off the consensus actor, it
 /// evaluates every contribution committed in the current or previous window — once, one at a time
 /// (bounded memory: one decoded model, kept while its contributions are evaluated, and one
@@ -93,7 +74,7 @@ public actor EvaluationService {
         self.validator = validator
         telemetry = validator.telemetry
         let spec = validator.genesis.task
-        evaluator = Self.evaluator(task: task, spec: spec)
+        evaluator = ContributionEvaluation.evaluator(task: task, spec: spec)
         updater = validator.modelUpdater
         me = UInt32(validator.index)
         self.logger = logger
@@ -101,8 +82,6 @@ public actor EvaluationService {
     }
 
     static func journalKey(_ contribution: Digest) -> [UInt8] { Array("evaluation/".utf8) + contribution.bytes }
-    /// This validator's held-out loss of window k's model (Float64 bits; information, not state).
-    public static func heldOutKey(_ window: UInt64) -> [UInt8] { Array("heldout/".utf8) + window.canonicalBytes }
 
     /// Polls state every `interval` until cancelled: 100 ms, so a reveal goes out within a round
     /// or two of the reveal phase beginning even when rounds are fast (D59; a reveal phase spans
@@ -145,7 +124,7 @@ public actor EvaluationService {
             // Evaluated on θ_{k+1}, known at window k's close (D59); until then nothing is evaluated.
             let modelReady = try contributionWindow < .max
                 && database.get(ColumnFamily.state.rawValue, StateKey.model(contributionWindow + 1)) != nil
-            for (id, stored) in try Self.evaluationOrder(window: contributionWindow, database: database) where !failed.contains(id) {
+            for (id, stored) in try ContributionEvaluation.order(window: contributionWindow, database: database) where !failed.contains(id) {
                 // The phase as of the latest state (it may have moved on since the window was read).
                 let current = try database.get(WindowState.self, .state, StateKey.window) ?? window
                 let phase = current.evaluationPhase(contributionWindow: contributionWindow, windowMs: windowMs)
@@ -258,7 +237,7 @@ public actor EvaluationService {
     /// measurement; it never enters state).
     func measureHeldOut(window: UInt64) async throws {
         let database = validator.database
-        guard try database.get(ColumnFamily.meta.rawValue, Self.heldOutKey(window)) == nil,
+        guard try database.get(ColumnFamily.meta.rawValue, ContributionEvaluation.heldOutKey(window)) == nil,
               let model = try database.get(ModelRecord.self, .state, StateKey.model(window)) else { return }
         let parameters = try updater.parameters(of: model)
         let count = Int(validator.genesis.task.evaluation.heldOutContexts)
@@ -266,8 +245,8 @@ public actor EvaluationService {
         let loss = await Task.detached(priority: .utility) {
             task.heldOutLoss(parameters, count: count, workspace: ByteMLP.Workspace(layout: task.layout, capacity: ReferenceTask.batchCapacity))
         }.value
-        guard try database.get(ColumnFamily.meta.rawValue, Self.heldOutKey(window)) == nil else { return }
-        try database.put(ColumnFamily.meta.rawValue, Self.heldOutKey(window), loss.bitPattern.canonicalBytes)
+        guard try database.get(ColumnFamily.meta.rawValue, ContributionEvaluation.heldOutKey(window)) == nil else { return }
+        try database.put(ColumnFamily.meta.rawValue, ContributionEvaluation.heldOutKey(window), loss.bitPattern.canonicalBytes)
         logger.info("held-out loss of the window's model", metadata: ["window": "\(window)", "model": "\(model.hash.hex)", "heldout_loss": "\(loss)"])
     }
 
@@ -278,49 +257,6 @@ public actor EvaluationService {
         telemetry.count(.committed)
     }
 
-    /// Window `window`'s contributions in the order this validator evaluates them (D59): by
-    /// SHA-256(β ‖ id), β the beacon of the wave that closed the window — unknown until evaluation
-    /// may start, so no one can place chosen contributions at the back of every validator's queue.
-    /// Key (id) order while the window is open (nothing is evaluated then).
-    static func evaluationOrder(window: UInt64, database: Database) throws -> [(id: Digest, stored: StoredContribution)] {
-        let prefix = StateKey.contributionPrefix(window: window)
-        var entries: [(id: Digest, stored: StoredContribution)] = []
-        try database.scan(ColumnFamily.state.rawValue, prefix: prefix) { key, value in
-            if key.count == prefix.count + Digest.byteCount, let id = try? Digest(bytes: key.suffix(Digest.byteCount)),
-               let stored = try? StoredContribution(canonicalBytes: value) {
-                entries.append((id, stored))
-            }
-            return true
-        }
-        guard let beacon = try database.get(ColumnFamily.state.rawValue, StateKey.windowBeacon(window)) else { return entries }
-        return entries.map { (rank: SHA256.hash(beacon + $0.id.bytes).bytes, entry: $0) }
-            .sorted { $0.rank.lexicographicallyPrecedes($1.rank) }.map(\.entry)
-    }
-
-    /// The model window `window`'s contributions are evaluated on, and the norm every Δ is clipped
-    /// to (D59): θ_{window+1}, the model the outer step at window + 1's close applies them to,
-    /// and that step's clip bound (genesis growth over θ_{window+1}'s own clip norm).
-    public static func evaluationModel(window: UInt64, spec: TrainingTaskSpec, model: (UInt64) throws -> ModelRecord?) throws -> (record: ModelRecord, clipBound: Double) {
-        guard window < .max, let record = try model(window + 1) else {
-            throw ModelUpdater.Failure(description: "state holds no model for window \(window &+ 1), on which window \(window)'s contributions are evaluated")
-        }
-        return (record, spec.training.clipBound(baseClipNorm: record.clipNorm))
-    }
-
-    /// The step an evaluation applies Δ at (D60): genesis `evaluation.step` times a Δ's share of
-    /// the outer step when every one of the window's `contributions` (at most `max_aggregated`) is
-    /// applied with equal weight — 1/G under the mean over all applied Δs (`averaging` 0), 1 under
-    /// the per-coordinate mean. Scoring the whole Δ of a window's training on θ_{k+1} overshot: on
-    /// the first localnet with trainers that use their window (~500 inner steps), 3 of 6 honest
-    /// contributions of windows 3–4 scored negative at step 1 while the step that applied a third
-    /// of each lowered the held-out loss from 3.20 to 2.32. The count is in state once the window
-    /// has closed, so every validator and the auditor use the same step.
-    public static func evaluationStep(spec: TrainingTaskSpec, contributions: UInt64) -> Float {
-        guard spec.training.averaging == 0 else { return Float(spec.evaluation.step) }
-        let share = max(1, min(contributions, UInt64(max(1, spec.training.maxAggregated))))
-        return Float(spec.evaluation.step / Double(share))
-    }
-
     /// Evaluates one contribution of window `window` on a background thread: losses before/after on
     /// the trainer's shard and on seed-drawn data, and the SimHash of Δy (CairnTraining's
     /// `Evaluator`), with a fresh 32-byte salt for the commitment. Problems with the blob become
@@ -328,7 +264,7 @@ public actor EvaluationService {
     func evaluate(id: Digest, stored: StoredContribution, window: UInt64) async throws -> CairnCore.Evaluation {
         let database = validator.database
         let contribution = stored.contribution
-        let (model, clipNorm) = try Self.evaluationModel(window: window, spec: validator.genesis.task) {
+        let (model, clipNorm) = try ContributionEvaluation.model(window: window, spec: validator.genesis.task) {
             try database.get(ModelRecord.self, .state, StateKey.model($0))
         }
         // The base model and what it gives on each seed are the same for every contribution of the
@@ -337,12 +273,12 @@ public actor EvaluationService {
         if cache?.model != model.hash { cache = BaseCache(model: model.hash, parameters: try updater.parameters(of: model)) }
         let base = cache!.parameters
         let cachedBaseline = cache!.baselines[stored.beacon]
-        let assignment = try Self.assignmentBeacon(window: contribution.baseWindow, chain: validator.genesisHash, database: database)
+        let assignment = try ContributionEvaluation.assignmentBeacon(window: contribution.baseWindow, chain: validator.genesisHash, database: database)
         let blob = try BlobStore(database: database).get(contribution.blob)
         let spec = validator.genesis.task
         let evaluator = evaluator
         let behaviour = behaviour
-        let step = Self.evaluationStep(spec: spec, contributions: try database.get(UInt64.self, .state, StateKey.contributionCount(window: window)) ?? 1)
+        let step = ContributionEvaluation.step(spec: spec, contributions: try database.get(UInt64.self, .state, StateKey.contributionCount(window: window)) ?? 1)
         let salt = try Digest(bytes: secureRandomBytes(Digest.byteCount))
         let started = ContinuousClock.now
         let (result, baseline, cpu) = await Task.detached(priority: .utility) {
@@ -350,8 +286,8 @@ public actor EvaluationService {
             let baseline = cachedBaseline
                 ?? evaluator.baseline(base: base, seed: stored.beacon,
                                       workspace: ByteMLP.Workspace(layout: evaluator.task.layout, capacity: ReferenceTask.batchCapacity))
-            return (Self.compute(id: id, stored: stored, base: base, clipNorm: clipNorm, step: step, assignment: assignment, blob: blob, spec: spec,
-                                 evaluator: evaluator, behaviour: behaviour, salt: salt, baseline: baseline), baseline,
+            return (behaviour.evaluate(id: id, stored: stored, base: base, clipNorm: clipNorm, step: step, assignment: assignment, blob: blob, spec: spec,
+                                       evaluator: evaluator, salt: salt, baseline: baseline), baseline,
                     Self.threadCPUSeconds() - cpuStart)
         }.value
         if cache?.model == model.hash { cache?.baselines[stored.beacon] = baseline }
@@ -377,70 +313,5 @@ public actor EvaluationService {
         guard getrusage(__rusage_who_t(1), &usage) == 0 else { return 0 }
         let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
         return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
-    }
-
-    /// β_k, the beacon a trainer's assignment in window k derives from: the beacon of the wave that
-    /// closed window k − 1 (state `wb/`), or the genesis hash for window 0.
-    /// One contribution's evaluation, pure (the service runs it off the actor; the auditor's
-    /// `--reevaluate` runs it again): losses before/after on the trainer's shard and on seed-drawn
-    /// data, and the SimHash of Δy, on `base` (θ_{k+1} for window k's contributions) with Δ
-    /// clipped to `clipNorm` (the outer step's bound, D59). Problems with the blob become flags;
-    /// a Δ without a nonzero value is flagged `invalid_blob` before anything is computed (spam
-    /// costs a decode, not an evaluation).
-    public static func compute(id: Digest, stored: StoredContribution, base: [Float], clipNorm: Double?, step: Float, assignment: Digest, blob: [UInt8]?,
-                               spec: TrainingTaskSpec, evaluator: Evaluator, behaviour: EvaluatorBehaviour, salt: Digest,
-                               baseline: Evaluator.Baseline? = nil) -> CairnCore.Evaluation {
-        let contribution = stored.contribution
-        var flags: CairnCore.Evaluation.Flags = []
-        var delta: PseudoGradient?
-        if let blob, UInt64(blob.count) == contribution.blobSize {
-            delta = try? PseudoGradientBlob.decode(blob, parameterCount: evaluator.task.parameterCount,
-                                                   chunkSize: Int(spec.compression.chunkSize), topK: Int(spec.compression.topK))
-            if let decoded = delta, !(decoded.l2Norm > 0) { delta = nil }  // empty or all-zero: nothing to evaluate
-            if delta == nil { flags.insert(.invalidBlob) }
-        } else {
-            flags.insert(blob == nil ? .unavailable : .invalidBlob)
-        }
-        guard let delta else {
-            return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),
-                                        simHash: [], flags: flags, salt: salt)
-        }
-        // The contexts of the steps the trainer claims (the ledger bounds the claim by genesis
-        // `max_inner_steps`; the min keeps an auditor of a damaged record from allocating more).
-        let claimed = Int(min(contribution.innerSteps, spec.training.maxInnerSteps))
-        let used = evaluator.task.split.shard(beacon: assignment, trainer: stored.author, window: contribution.baseWindow,
-                                              count: claimed * Int(spec.training.batchSize))
-        let shard = evaluator.ownPositions(used: used, seed: stored.beacon, trainer: stored.author)
-        let workspace = ByteMLP.Workspace(layout: evaluator.task.layout, capacity: ReferenceTask.batchCapacity)
-        // `lazy` never applies Δ: the losses do not move and Δy is zero.
-        let e = behaviour == .lazy
-            ? evaluator.evaluate(base: base, updated: base, ownPositions: shard, seed: stored.beacon, workspace: workspace, baseline: baseline)
-            : evaluator.evaluate(base: base, delta: delta, ownPositions: shard, seed: stored.beacon, workspace: workspace,
-                                 clipNorm: clipNorm, step: step, baseline: baseline)
-        if e.flags.contains(.nonFinite) { flags.insert(.nonFinite) }
-        if !flags.isEmpty {
-            return CairnCore.Evaluation(contribution: id, own: LossPair(before: 0, after: 0), random: LossPair(before: 0, after: 0),
-                                        simHash: [], flags: flags, salt: salt)
-        }
-        let randomAfter = behaviour == .skew ? Float(e.lossAfterRandom) * 0.9 : Float(e.lossAfterRandom)
-        return CairnCore.Evaluation(contribution: id, own: LossPair(before: Float(e.lossBeforeOwn), after: Float(e.lossAfterOwn)),
-                                    random: LossPair(before: Float(e.lossBeforeRandom), after: randomAfter),
-                                    simHash: SimHash.bytes(e.outputHash), flags: [], salt: salt)
-    }
-
-    /// The evaluator genesis defines (contexts, step, SimHash bits).
-    public static func evaluator(task: ReferenceTask, spec: TrainingTaskSpec) -> Evaluator {
-        Evaluator(task: task, parameters: EvaluationParameters(
-            ownContexts: Int(spec.evaluation.ownContexts), randomContexts: Int(spec.evaluation.randomContexts),
-            step: Float(spec.evaluation.step), probeContexts: Int(spec.evaluation.probeContexts), bits: Int(spec.lsh.bits)))
-    }
-
-    public static func assignmentBeacon(window: UInt64, chain: Digest, database: Database) throws -> Digest {
-        guard window > 0 else { return chain }
-        guard let bytes = try database.get(ColumnFamily.state.rawValue, StateKey.windowBeacon(window - 1)),
-              let beacon = try? Digest(bytes: bytes) else {
-            throw ModelUpdater.Failure(description: "state holds no beacon for window \(window - 1)")
-        }
-        return beacon
     }
 }

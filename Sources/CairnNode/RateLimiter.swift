@@ -1,4 +1,5 @@
 import Dispatch
+import CairnAPI
 import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
@@ -85,7 +86,7 @@ struct RateLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let client = context.remoteAddress?.ipAddress ?? "unknown"
         if let wait = limiter.admit(client: client, nowNanos: DispatchTime.now().uptimeNanoseconds) {
-            var response = NodeAPI.error(.tooManyRequests, "rate_limited",
+            var response = NodeAPI.error(.tooManyRequests, .rateLimited,
                                          "more than \(Int(limiter.rate)) requests per second (burst \(Int(limiter.burst))) from \(client); retry later")
             response.headers[.retryAfter] = "\(max(1, Int(wait.rounded(.up))))"
             return response

@@ -21,7 +21,7 @@ public struct TestnetGenerator: Sendable {
         /// Node i listens for peers on basePort + 10·i and serves its API on basePort + 10·i + 1.
         public var basePort = 26600
         public var trainerBalance: UInt64 = 1_000_000_000
-        public var corpusDirectory = Corpus.defaultDirectory
+        public var corpusDirectory = CorpusFiles.defaultDirectory
         public var consensus = ConsensusParameters.defaults
         /// Genesis `task.training.max_contributions_per_window`; nil: sized from the window length
         /// (`TrainingSpec.contributionCap`).
@@ -119,7 +119,7 @@ public struct TestnetGenerator: Sendable {
         }
 
         // Measure the corpus before writing anything, so a missing corpus leaves nothing behind.
-        let corpus = try Corpus.spec(directory: s.corpusDirectory)
+        let corpus = try CorpusFiles.spec(directory: s.corpusDirectory)
 
         let staging = parent + "/." + (output as NSString).lastPathComponent + ".staging-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         do {

@@ -1,3 +1,4 @@
+import CairnChain
 import CairnCore
 import CairnLedger
 import CairnCrypto
@@ -97,7 +98,7 @@ public struct Validator: Sendable {
                 verifiedRecords.insert(id)
                 return true
             },
-            ledger: LedgerRuntime(ledger: Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater),
+            ledger: LedgerRuntime(ledger: Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater), models: updater,
                                   proofWindows: config.proofWindows) { record in
                 verifiedRecords.contains(Hashing.digest(.record, record.canonicalBytes))
                     || record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import CairnChain
 import CairnCore
 import CairnStorage
 import ServiceLifecycle

@@ -100,17 +100,9 @@ public enum Aggregation {
     }
 }
 
-/// Copycat measure (ARCHITECTURE §6): how much two contributions' kept index sets overlap,
-/// |A ∩ B| / min(|A|, |B|), 0 when either is empty. Honest trainers on different shards overlap
-/// little; a copied or lightly perturbed Δ overlaps almost fully.
-public enum Copycat {
+extension Copycats {
+    /// `overlapPPM` of two Δs' kept index sets, as a fraction (for reports and trainers' checks).
     public static func overlap(_ a: PseudoGradient, _ b: PseudoGradient) -> Double {
-        let x = a.flatIndices, y = b.flatIndices
-        guard !x.isEmpty, !y.isEmpty else { return 0 }
-        var i = 0, j = 0, common = 0
-        while i < x.count && j < y.count {
-            if x[i] == y[j] { common += 1; i += 1; j += 1 } else if x[i] < y[j] { i += 1 } else { j += 1 }
-        }
-        return Double(common) / Double(min(x.count, y.count))
+        Double(overlapPPM(a.flatIndices.map { UInt32(truncatingIfNeeded: $0) }, b.flatIndices.map { UInt32(truncatingIfNeeded: $0) })) / 1_000_000
     }
 }

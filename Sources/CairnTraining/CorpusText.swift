@@ -84,4 +84,23 @@ public enum CorpusFiles {
         }
         return files
     }
+
+    /// The genesis entry for the corpus in `directory`, as `cairn testnet` measures it: the same
+    /// digest as `CorpusText.spec(of:source:)` over the concatenated files, streamed a mebibyte
+    /// at a time so measuring never holds the corpus in memory.
+    public static func spec(directory: String) throws -> CorpusSpec {
+        let hasher = SHA256Hasher(domain: .corpus)
+        var total: UInt64 = 0
+        for path in try list(in: directory) {
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw CorpusText.Error(description: "cannot read corpus file \(path)")
+            }
+            defer { try? handle.close() }
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                chunk.withUnsafeBytes { hasher.update($0) }
+                total += UInt64(chunk.count)
+            }
+        }
+        return CorpusSpec(source: source, sha256: hasher.finalize(), byteCount: total)
+    }
 }

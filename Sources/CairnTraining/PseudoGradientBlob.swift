@@ -40,6 +40,13 @@ public enum PseudoGradientBlob {
 
     /// Decodes and validates a blob for a model of `parameterCount` parameters and the genesis
     /// compression (`chunkSize`, `topK`).
+    /// A contribution's blob as the genesis task defines it (its model's parameter count, its
+    /// chunk size and top-k): the one decode that uploads, evaluations, the outer step, the
+    /// copycat check and trainers share.
+    public static func decode(_ bytes: [UInt8], task: TrainingTaskSpec) throws(BlobError) -> PseudoGradient {
+        try decode(bytes, parameterCount: task.model.parameterCount, chunkSize: Int(task.compression.chunkSize), topK: Int(task.compression.topK))
+    }
+
     public static func decode(_ bytes: [UInt8], parameterCount: Int, chunkSize: Int, topK: Int) throws(BlobError) -> PseudoGradient {
         let limit = maxBytes(parameterCount: parameterCount, chunkSize: chunkSize, topK: topK)
         guard bytes.count <= limit else {

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnCrypto
+import ConsensusOracle
 import DAGRider
 
 /// One simulated network of DAG-Rider validators, driven by a seed (ARCHITECTURE §12).
@@ -193,7 +194,7 @@ public struct Simulation {
     var lostOnOverflow = 0
     var maxBufferedProposals = 0
     var maxBufferedCertificates = 0
-    /// Validity (issue 13): honest certificates and the honest validators that stored them; once
+    /// Validity (D43): honest certificates and the honest validators that stored them; once
     /// 2f+1 did so by `obligationDeadline`, every live honest validator must deliver it.
     var storedBy: [Digest: Set<Int>] = [:]
     var obligations: Set<Digest> = []

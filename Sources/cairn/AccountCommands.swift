@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnAPI
 import CairnCore
 import CairnCrypto
 import Foundation
@@ -40,14 +41,11 @@ struct Balance: AsyncParsableCommand {
     func run() async throws {
         let client = try NodeClient(node)
         let key = try who.publicKey()
-        let (status, object) = try await client.call("GET", "v1/accounts/\(key.hex)")
-        guard status == 200, let balance = object["balance"] as? Int, let nonce = object["nonce"] as? Int else {
-            throw CLIError(NodeClient.describe(object))
-        }
+        let account = try await client.get("v1/accounts/\(key.hex)", as: AccountReply.self)
+        let (balance, nonce) = (account.balance, account.nonce)
         // Earnings as a trainer (D53), when the account is one the ledger rates.
-        let (_, board) = try await client.call("GET", "v1/ratings")
-        let rating = (board["trainers"] as? [[String: Any]])?.first { $0["trainer"] as? String == key.hex }
-        let total = rating?["total_payout"] as? Int, last = rating?["last_payout"] as? Int
+        let rating = try await client.get("v1/ratings", as: Leaderboard.self).trainers.first { $0.trainer == key.hex }
+        let total = rating?.totalPayout, last = rating?.lastPayout
         if json {
             let earnings = rating.map { _ in ", \"total_payout\": \(total ?? 0), \"last_payout\": \(last ?? 0)" } ?? ""
             print("{\"account\": \"\(key.hex)\", \"balance\": \(balance), \"nonce\": \(nonce)\(earnings)}")
@@ -73,37 +71,33 @@ final class RecordSubmission {
     }
 
     func submit(_ body: RecordBody, nonce explicit: UInt64?, wait: Bool, node: String) async throws {
-        let (_, status) = try await client.call("GET", "status")
-        guard let chainHex = status["genesis_hash"] as? String, let chain = try? Digest(hex: chainHex) else {
+        let status = try await client.get("status", as: StatusReply.self)
+        guard let chain = try? Digest(hex: status.genesisHash) else {
             throw CLIError("\(node)/status did not report a genesis hash")
         }
         var nonce = explicit ?? 0
         if explicit == nil {
-            let (code, account) = try await client.call("GET", "v1/accounts/\(signer.publicKey.hex)")
-            guard code == 200, let value = account["nonce"] as? Int, let next = UInt64(exactly: value) else {
-                throw CLIError("\(node) did not report a usable nonce: \(NodeClient.describe(account))")
-            }
-            nonce = next
+            nonce = try await client.get("v1/accounts/\(signer.publicKey.hex)", as: AccountReply.self).nonce
         }
         let bytes = body.canonicalBytes
         let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: nonce, body: bytes))
         let record = SignedRecord(author: signer.publicKey, nonce: nonce, body: bytes, signature: signature)
-        let (code, reply) = try await client.call("POST", "v1/records", json: ["record": Hex.encode(record.canonicalBytes)])
-        guard code == 202, let id = reply["id"] as? String else { throw CLIError(NodeClient.describe(reply)) }
+        let reply = try await client.post("v1/records", json: RecordSubmissionRequest(record: Hex.encode(record.canonicalBytes)), as: SubmitReply.self)
+        guard let id = reply.id else { throw CLIError("\(node) accepted the record without naming its id") }
         lastID = id
         print("submitted \(body.kind.name) \(id) (nonce \(nonce))")
         guard wait else { return }
         for _ in 0 ..< 600 {
-            let (found, outcome) = try await client.call("GET", "v1/records/\(id)")
-            if found == 200 {
-                let position = outcome["position"] as? Int ?? -1
-                if outcome["status"] as? String == "rejected" {
-                    throw CLIError("rejected at position \(position): \(outcome["reason"] as? String ?? "?"): \(outcome["detail"] as? String ?? "")")
+            do {
+                let outcome = try await client.get("v1/records/\(id)", as: RecordReply.self)
+                if outcome.status == "rejected" {
+                    throw RecordRejected(id: id, position: outcome.position, reason: outcome.reason ?? "?", detail: outcome.detail ?? "")
                 }
-                print("executed at sequence position \(position)")
+                print("executed at sequence position \(outcome.position)")
                 return
+            } catch let error as APIError where error.code == .unknownRecord {
+                try await Task.sleep(for: .milliseconds(100))  // not committed yet
             }
-            try await Task.sleep(for: .milliseconds(100))
         }
         throw CLIError("\(id) was not committed within 60 s; check `cairn status --node \(node)`")
     }

@@ -24,20 +24,20 @@ enum Adversary: String, ExpressibleByArgument, CaseIterable, Sendable {
     case lazy
     /// Splits one honest effort across several registered keys (`--sybil-keys`).
     case sybil
-    /// Trains honestly on its assignment, then scales Δ so its largest entry is 1e37 (issue 26,
+    /// Trains honestly on its assignment, then scales Δ so its largest entry is 1e37 (D59,
     /// attack 2); with `--sybil-keys` the inflated Δ is split across the keys, so that they are a
     /// majority of a window's contributions.
     case inflate
     /// Submits a random Δ from this key and every `--sybil-keys` key each window, trained on
-    /// nothing: each costs every validator an evaluation (issue 26, attack 3).
+    /// nothing: each costs every validator an evaluation (D59, attack 3).
     case spam
     /// Resubmits another trainer's contribution of the previous window, re-valued, naming the
-    /// current window as its base (issue 26, attack 4).
+    /// current window as its base (D59, attack 4).
     case replay
     /// Its own honest Δ plus the mean of the other trainers' published window-(k − 1) Δs, which
-    /// the model it trained on does not hold yet (issue 26, attack 5).
+    /// the model it trained on does not hold yet (D59, attack 5).
     case freeride
-    /// Trains a tenth of the steps it has time for and claims genesis's maximum (issue 27): the
+    /// Trains a tenth of the steps it has time for and claims genesis's maximum (D60): the
     /// cheapest way to look like a full window's work. Its own-data sample is drawn from every
     /// step it claims, nine tenths of them untrained, so its indicator fails.
     case overclaim

@@ -1,5 +1,7 @@
 import ArgumentParser
+import CairnAPI
 import CairnAudit
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnLedger
@@ -221,15 +223,7 @@ struct AuditVerify: ParsableCommand {
         if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let seconds = Self.seconds(since: started)
         if asJSON {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            var object = try JSONSerialization.jsonObject(with: try encoder.encode(report)) as? [String: Any] ?? [:]
-            if let reevaluation {
-                object["reevaluation"] = try JSONSerialization.jsonObject(with: try encoder.encode(reevaluation))
-            }
-            object["chain"] = chain
-            object["genesis_trusted"] = trusted != nil
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            try printJSON(VerifyOutput(report: report, reevaluation: reevaluation, chain: chain, genesisTrusted: trusted != nil))
         } else {
             print("chain       \(chain)\(trusted != nil ? " (the trusted genesis)" : " (genesis read from the audited data; pass --genesis to pin it)")")
             print("replayed    \(report.positions) positions, \(report.leaders) leaders in \(String(format: "%.1f", seconds)) s")
@@ -324,18 +318,19 @@ struct AuditCheckpoint: AsyncParsableCommand {
         let genesis = try GenesisFile.load(path: self.genesis)
         let stateKey = try stateKey()
         let client = try NodeClient(node)
-        let (status, reply) = try await client.call("GET", "v1/checkpoints/\(window)")
-        guard status == 200 else { throw CLIError(NodeClient.describe(reply)) }
-        let certificate = try Self.certificate(from: reply, window: window)
+        let certificate = try Self.certificate(from: try await client.get("v1/checkpoints/\(window)", as: CheckpointReply.self), window: window)
         let problems = CheckpointCheck.problems(certificate, genesis: genesis, genesisHash: genesis.hash)
         let vote = certificate.vote
         // The entry is proven only under a certificate that holds: a proof against a made-up root
         // proves nothing.
         var proven: (key: [UInt8], value: [UInt8]?)?
         if let stateKey, problems.isEmpty {
-            let (status, reply) = try await client.call("GET", "v1/checkpoints/\(window)/proof/\(Hex.encode(stateKey))")
-            guard status == 200 else { throw CLIError("the node has no proof: \(NodeClient.describe(reply))") }
-            let proof = try Self.proof(from: reply)
+            let proof: StateProof
+            do {
+                proof = try await client.get("v1/checkpoints/\(window)/proof/\(Hex.encode(stateKey))", as: ProofReply.self).proof
+            } catch let error as APIError {
+                throw CLIError("the node has no proof: \(error)")
+            }
             do {
                 proven = (stateKey, try proof.verify(key: stateKey, root: vote.stateRoot))
             } catch {
@@ -343,14 +338,20 @@ struct AuditCheckpoint: AsyncParsableCommand {
             }
         }
         if output == .json {
-            var object: [String: Any] = ["window": vote.window, "valid": problems.isEmpty, "problems": problems,
-                                         "state_root": vote.stateRoot.hex, "sequence_hash": vote.sequenceHash.hex, "model_hash": vote.modelHash.hex,
-                                         "signers": certificate.signers.map { Int($0.validator) }]
-            if let proven {
-                object["proven"] = ["key": Hex.encode(proven.key), "present": proven.value != nil, "value": proven.value.map { Hex.encode($0) } ?? NSNull(),
-                                    "meaning": CheckpointCheck.describe(key: proven.key, value: proven.value)] as [String: Any]
+            struct Proven: Encodable {
+                var key: String, present: Bool
+                @NullWhenAbsent var value: String?
+                var meaning: String
             }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            struct CheckpointOutput: Encodable {
+                var window: UInt64, valid: Bool, problems: [String], state_root: String, sequence_hash: String, model_hash: String, signers: [Int]
+                var proven: Proven?
+            }
+            try printJSON(CheckpointOutput(
+                window: vote.window, valid: problems.isEmpty, problems: problems, state_root: vote.stateRoot.hex, sequence_hash: vote.sequenceHash.hex,
+                model_hash: vote.modelHash.hex, signers: certificate.signers.map { Int($0.validator) },
+                proven: proven.map { Proven(key: Hex.encode($0.key), present: $0.value != nil, value: $0.value.map { Hex.encode($0) },
+                                            meaning: CheckpointCheck.describe(key: $0.key, value: $0.value)) }))
         } else {
             print("window         \(vote.window)")
             print("state root     \(vote.stateRoot.hex)")
@@ -369,36 +370,28 @@ struct AuditCheckpoint: AsyncParsableCommand {
         }
     }
 
-    /// The proof in `/v1/checkpoints/{k}/proof/{key}`'s JSON (checked by `verify(key:root:)`).
-    static func proof(from reply: [String: Any]) throws -> StateProof {
-        guard let object = reply["proof"], JSONSerialization.isValidJSONObject(object),
-              let proof = try? JSONDecoder().decode(StateProof.self, from: JSONSerialization.data(withJSONObject: object)) else {
-            throw CLIError("the node's answer has no well-formed proof")
-        }
-        return proof
-    }
-
     /// The certificate from `/v1/checkpoints/{k}`'s JSON; every field is checked, nothing trusted.
-    static func certificate(from reply: [String: Any], window: UInt64) throws -> CheckpointCertificate {
-        func digest(_ field: String) throws -> Digest {
-            guard let text = reply[field] as? String, let value = try? Digest(hex: text) else { throw CLIError("the node's answer has no valid \(field)") }
+    static func certificate(from reply: CheckpointReply, window: UInt64) throws -> CheckpointCertificate {
+        func digest(_ text: String, _ field: String) throws -> Digest {
+            guard let value = try? Digest(hex: text) else { throw CLIError("the node's answer has no valid \(field)") }
             return value
         }
-        guard let signers = reply["signers"] as? [Int], let nonces = reply["nonces"] as? [Any], let signatures = reply["signatures"] as? [String],
-              signers.count == nonces.count, signers.count == signatures.count, signers.count <= 10_000 else {
+        let (signers, nonces, signatures) = (reply.signers, reply.nonces, reply.signatures)
+        guard signers.count == nonces.count, signers.count == signatures.count, signers.count <= 10_000 else {
             throw CLIError("the node's answer lacks matching signers, nonces and signatures lists")
         }
         var list: [CheckpointCertificate.Signer] = []
         for i in signers.indices {
             // A nonce that is not the signer's (even one wrapped from a negative number) fails
             // the signature check below; nothing here can trap.
-            guard let validator = UInt32(exactly: signers[i]), let nonce = (nonces[i] as? NSNumber)?.uint64Value,
-                  let bytes = Hex.decode(signatures[i]), let signature = try? Signature(bytes: bytes) else {
+            let nonce = nonces[i]
+            guard let validator = UInt32(exactly: signers[i]), let bytes = Hex.decode(signatures[i]), let signature = try? Signature(bytes: bytes) else {
                 throw CLIError("signer \(i) in the node's answer is malformed")
             }
             list.append(CheckpointCertificate.Signer(validator: validator, nonce: nonce, signature: signature))
         }
-        let vote = CheckpointVote(window: window, sequenceHash: try digest("sequence_hash"), stateRoot: try digest("state_root"), modelHash: try digest("model_hash"))
+        let vote = CheckpointVote(window: window, sequenceHash: try digest(reply.sequenceHash, "sequence_hash"), stateRoot: try digest(reply.stateRoot, "state_root"),
+                                  modelHash: try digest(reply.modelHash, "model_hash"))
         return CheckpointCertificate(vote: vote, signers: list)
     }
 }
@@ -461,11 +454,12 @@ struct AuditStorage: ParsableCommand {
             try StorageAnalysis.measure(database)
         }
         if output == .json {
-            let object: [String: Any] = [
-                "families": families.map { ["family": $0.name, "keys": $0.keys, "key_bytes": $0.keyBytes, "value_bytes": $0.valueBytes] },
-                "state_prefixes": prefixes.map { ["prefix": $0.name, "keys": $0.keys, "key_bytes": $0.keyBytes, "value_bytes": $0.valueBytes] },
-            ]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            struct Family: Encodable { var family: String, keys: UInt64, key_bytes: UInt64, value_bytes: UInt64 }
+            struct Prefix: Encodable { var prefix: String, keys: UInt64, key_bytes: UInt64, value_bytes: UInt64 }
+            struct StorageOutput: Encodable { var families: [Family], state_prefixes: [Prefix] }
+            try printJSON(StorageOutput(
+                families: families.map { Family(family: $0.name, keys: $0.keys, key_bytes: $0.keyBytes, value_bytes: $0.valueBytes) },
+                state_prefixes: prefixes.map { Prefix(prefix: $0.name, keys: $0.keys, key_bytes: $0.keyBytes, value_bytes: $0.valueBytes) }))
             return
         }
         func row(_ s: StorageAnalysis.Sizes) -> String {
@@ -476,5 +470,24 @@ struct AuditStorage: ParsableCommand {
         for family in families { print("  " + row(family)) }
         print("state by key prefix")
         for prefix in prefixes { print("  " + row(prefix)) }
+    }
+}
+
+/// `cairn audit verify --output json`: the report's fields, the re-evaluation's, the chain and
+/// whether genesis was pinned (one object, as scripts read it).
+struct VerifyOutput: Encodable {
+    var report: Auditor.Report
+    var reevaluation: Reevaluation.Result?
+    var chain: String
+    var genesisTrusted: Bool
+
+    enum Keys: String, CodingKey { case reevaluation, chain, genesis_trusted }
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)  // the report's keys at the top level, as before
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encodeIfPresent(reevaluation, forKey: .reevaluation)
+        try container.encode(chain, forKey: .chain)
+        try container.encode(genesisTrusted, forKey: .genesis_trusted)
     }
 }

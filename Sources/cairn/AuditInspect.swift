@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnAudit
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnLedger
@@ -17,9 +18,9 @@ struct InspectOptions: ParsableArguments {
     var output: OutputFormat = .text
 
     /// Prints `object` as one JSON line, or `text` lines.
-    func emit(_ object: [String: Any], text: @autoclosure () -> [String]) throws {
+    func emit(_ object: some Encodable, text: @autoclosure () -> [String]) throws {
         if output == .json {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            try printJSON(object)
         } else {
             for line in text() { print(line) }
         }
@@ -43,9 +44,16 @@ struct AuditBounds: ParsableCommand {
             var windows: UInt64 = 0
             while try store.closedWindow(windows) != nil { windows += 1 }
             let pruned = try store.prunedBelow()
-            let object: [String: Any] = ["delivered": progress.delivered, "lowest_round": lowest.map { $0 as Any } ?? NSNull(),
-                                         "highest_round": highest.map { $0 as Any } ?? NSNull(), "windows_closed": windows,
-                                         "pruned_below_round": pruned, "state_root": progress.stateRoot.hex]
+            struct Bounds: Encodable {
+                var delivered: UInt64
+                @NullWhenAbsent var lowest_round: UInt64?
+                @NullWhenAbsent var highest_round: UInt64?
+                var windows_closed: UInt64
+                var pruned_below_round: UInt64
+                var state_root: String
+            }
+            let object = Bounds(delivered: progress.delivered, lowest_round: lowest, highest_round: highest, windows_closed: windows,
+                                pruned_below_round: pruned, state_root: progress.stateRoot.hex)
             try options.emit(object, text: [
                 "positions   0 … \(progress.delivered == 0 ? "(none)" : String(progress.delivered - 1)) delivered",
                 "rounds      \(lowest.map(String.init) ?? "–") … \(highest.map(String.init) ?? "–") certified (pruned below \(pruned))",
@@ -68,7 +76,10 @@ struct AuditPrint: ParsableCommand {
         try Audit.withDatabase(home: options.home) { database, _ in
             let store = ConsensusStore(database: database)
             let delivered = try store.progress().delivered
-            var rows: [[String: Any]] = []
+            struct Row: Encodable {
+                var position: UInt64, round: UInt64, author: UInt32, digest: String, leader_round: UInt64, records: Int, timestamp_ms: UInt64
+            }
+            var rows: [Row] = []
             var lines: [String] = []
             var position = from
             while position <= last, position < delivered {
@@ -76,13 +87,14 @@ struct AuditPrint: ParsableCommand {
                     throw CLIError("position \(position): sequence entry or certificate missing; run cairn audit verify")
                 }
                 let v = certificate.vertex
-                rows.append(["position": position, "round": v.round, "author": v.author, "digest": entry.digest.hex,
-                             "leader_round": entry.leaderRound, "records": v.payload.count, "timestamp_ms": v.timestampMs])
+                rows.append(Row(position: position, round: v.round, author: v.author, digest: entry.digest.hex,
+                                leader_round: entry.leaderRound, records: v.payload.count, timestamp_ms: v.timestampMs))
                 lines.append(String(format: "%8llu  round %6llu  author %3u  %@…  leader %6llu  %4d records", position, v.round, v.author,
                                     String(entry.digest.hex.prefix(16)), entry.leaderRound, v.payload.count))
                 position += 1
             }
-            try options.emit(["vertices": rows], text: lines.isEmpty ? ["no positions in \(from)…\(last) (\(delivered) delivered)"] : lines)
+            struct Vertices: Encodable { var vertices: [Row] }
+            try options.emit(Vertices(vertices: rows), text: lines.isEmpty ? ["no positions in \(from)…\(last) (\(delivered) delivered)"] : lines)
         }
     }
 }
@@ -106,9 +118,14 @@ struct AuditVertex: ParsableCommand {
                 p += 1
             }
             let records = v.payload.map { Hashing.digest(.record, $0).hex }
-            let object: [String: Any] = ["digest": id.hex, "round": v.round, "author": v.author, "timestamp_ms": v.timestampMs,
-                                         "strong": v.strongEdges.map(\.hex), "weak": v.weakEdges.map(\.hex), "voters": certificate.votes.map(\.voter),
-                                         "records": records, "coin_share": v.coinShare != nil, "position": position.map { $0 as Any } ?? NSNull()]
+            struct VertexOutput: Encodable {
+                var digest: String, round: UInt64, author: UInt32, timestamp_ms: UInt64, strong: [String], weak: [String], voters: [UInt32]
+                var records: [String], coin_share: Bool
+                @NullWhenAbsent var position: UInt64?
+            }
+            let object = VertexOutput(digest: id.hex, round: v.round, author: v.author, timestamp_ms: v.timestampMs,
+                                      strong: v.strongEdges.map(\.hex), weak: v.weakEdges.map(\.hex), voters: certificate.votes.map(\.voter),
+                                      records: records, coin_share: v.coinShare != nil, position: position)
             try options.emit(object, text: [
                 "vertex      \(id.hex)", "round       \(v.round), author \(v.author), timestamp \(v.timestampMs) ms",
                 "position    \(position.map(String.init) ?? "not delivered")",
@@ -139,9 +156,12 @@ struct AuditRecord: ParsableCommand {
             }
             let body = try? RecordBody(canonicalBytes: record.body)
             let outcome = status.rejection.map { "rejected: \($0)" } ?? "executed"
-            let object: [String: Any] = ["id": recordID.hex, "position": status.position, "vertex": entry.digest.hex, "author": record.author.hex,
-                                         "nonce": record.nonce, "kind": body?.kind.name ?? "undecodable", "outcome": outcome,
-                                         "body": body.map { "\($0)" } ?? Hex.encode(record.body)]
+            struct RecordOutput: Encodable {
+                var id: String, position: UInt64, vertex: String, author: String, nonce: UInt64, kind: String, outcome: String, body: String
+            }
+            let object = RecordOutput(id: recordID.hex, position: status.position, vertex: entry.digest.hex, author: record.author.hex,
+                                      nonce: record.nonce, kind: body?.kind.name ?? "undecodable", outcome: outcome,
+                                      body: body.map { "\($0)" } ?? Hex.encode(record.body))
             try options.emit(object, text: [
                 "record      \(recordID.hex)", "position    \(status.position) (vertex \(entry.digest.hex.prefix(16))…)",
                 "author      \(record.author.hex)", "nonce       \(record.nonce)", "kind        \(body?.kind.name ?? "undecodable")",
@@ -163,28 +183,37 @@ struct AuditWindow: ParsableCommand {
             let rewards = try store.ledgerValue(StateKey.windowRewards(window)).map { try WindowRewards(canonicalBytes: $0) }
             let model = window < .max ? try store.model(window: window + 1) : nil
             let certified = try store.checkpoint(window)
-            var trainers: [[String: Any]] = []
+            struct TrainerOutput: Encodable {
+                var trainer: String, name: String, rank: UInt32
+                @NullWhenAbsent var score_ppb: Int64?
+                var final: Double, payout: UInt64, penalties: [String]
+            }
+            var trainers: [TrainerOutput] = []
             for entry in try store.stateEntries(prefix: StateKey.trainerWindows(window)) {
                 let key = Array(entry.key.suffix(PublicKey.byteCount))
                 let r = try TrainerWindowResult(canonicalBytes: entry.value)
                 let name = (try store.ledgerValue(StateKey.trainerPrefix + key)).flatMap { try? Trainer(canonicalBytes: $0) }?.name ?? ""
-                trainers.append(["trainer": Hex.encode(key), "name": name, "rank": r.rank, "score_ppb": r.scorePPB.map { $0 as Any } ?? NSNull(),
-                                 "final": TrainerRating.double(r.finalNano), "payout": r.payout, "penalties": r.penalties.names])
+                trainers.append(TrainerOutput(trainer: Hex.encode(key), name: name, rank: r.rank, score_ppb: r.scorePPB,
+                                              final: TrainerRating.double(r.finalNano), payout: r.payout, penalties: r.penalties.names))
             }
-            trainers.sort { ($0["rank"] as? UInt32 ?? 0, $0["trainer"] as? String ?? "") < ($1["rank"] as? UInt32 ?? 0, $1["trainer"] as? String ?? "") }
-            let object: [String: Any] = ["window": window, "state_root": closed.stateRoot.hex, "sequence_hash": closed.sequenceHash.hex,
-                                         "delivered": closed.delivered, "model_hash": model.map { $0.hash.hex as Any } ?? NSNull(),
-                                         "certified": certified != nil, "emitted": rewards?.emitted ?? 0, "trainers_paid": rewards?.trainersPaid ?? 0,
-                                         "validators_paid": rewards?.validatorsPaid ?? 0, "burned": rewards?.burned ?? 0, "trainers": trainers]
+            trainers.sort { ($0.rank, $0.trainer) < ($1.rank, $1.trainer) }
+            struct WindowOutput: Encodable {
+                var window: UInt64, state_root: String, sequence_hash: String, delivered: UInt64
+                @NullWhenAbsent var model_hash: String?
+                var certified: Bool, emitted: UInt64, trainers_paid: UInt64, validators_paid: UInt64, burned: UInt64, trainers: [TrainerOutput]
+            }
+            let object = WindowOutput(window: window, state_root: closed.stateRoot.hex, sequence_hash: closed.sequenceHash.hex,
+                                      delivered: closed.delivered, model_hash: model?.hash.hex, certified: certified != nil,
+                                      emitted: rewards?.emitted ?? 0, trainers_paid: rewards?.trainersPaid ?? 0,
+                                      validators_paid: rewards?.validatorsPaid ?? 0, burned: rewards?.burned ?? 0, trainers: trainers)
             var lines = ["window      \(window) (closed at position \(closed.delivered))", "state root  \(closed.stateRoot.hex)",
                          "sequence    \(closed.sequenceHash.hex)", "next model  \(model?.hash.hex ?? "none")",
                          "checkpoint  \(certified.map { "certified by \($0.signers.map { String($0.validator) }.joined(separator: ", "))" } ?? "not certified")",
                          "rewards     emitted \(rewards?.emitted ?? 0): trainers \(rewards?.trainersPaid ?? 0), validators \(rewards?.validatorsPaid ?? 0), burned \(rewards?.burned ?? 0)"]
             for t in trainers {
-                let name = (t["name"] as? String ?? "").padding(toLength: 16, withPad: " ", startingAt: 0)
-                lines.append(String(format: "  rank %2d  ", t["rank"] as? UInt32 ?? 0) + name
-                             + String(format: " final %8.4f  payout %12llu  ", t["final"] as? Double ?? 0, t["payout"] as? UInt64 ?? 0)
-                             + (t["penalties"] as? [String] ?? []).joined(separator: " "))
+                let name = t.name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                lines.append(String(format: "  rank %2d  ", t.rank) + name
+                             + String(format: " final %8.4f  payout %12llu  ", t.final, t.payout) + t.penalties.joined(separator: " "))
             }
             try options.emit(object, text: lines)
         }
@@ -209,8 +238,20 @@ struct AuditState: ParsableCommand {
                 entries = try ConsensusStore(database: database).stateEntries(prefix: Array(prefix.utf8))
             }
             let shown = entries.prefix(max(0, limit))
-            let rows: [[String: Any]] = shown.map { ["key": Hex.encode($0.key), "describe": StateKey.describe($0.key), "value": Hex.encode($0.value)] }
-            try options.emit(["at": at.map { $0 as Any } ?? "current", "entries": rows, "total": entries.count],
+            struct Entry: Encodable { var key: String, describe: String, value: String }
+            /// `at`: the window number, or "current".
+            struct StateOutput: Encodable {
+                var at: String, entries: [Entry], total: Int
+                func encode(to encoder: any Encoder) throws {
+                    enum Keys: String, CodingKey { case at, entries, total }
+                    var container = encoder.container(keyedBy: Keys.self)
+                    if let window = UInt64(at) { try container.encode(window, forKey: .at) } else { try container.encode(at, forKey: .at) }
+                    try container.encode(entries, forKey: .entries)
+                    try container.encode(total, forKey: .total)
+                }
+            }
+            let rows = shown.map { Entry(key: Hex.encode($0.key), describe: StateKey.describe($0.key), value: Hex.encode($0.value)) }
+            try options.emit(StateOutput(at: at.map(String.init) ?? "current", entries: rows, total: entries.count),
                              text: shown.map { "\(StateKey.describe($0.key))  (\($0.value.count) bytes)  \(Hex.encode(Array($0.value.prefix(48))))\($0.value.count > 48 ? "…" : "")" }
                                 + ["\(entries.count) entries\(entries.count > shown.count ? ", \(shown.count) shown (--limit)" : "")\(at.map { " after window \($0) closed (replayed from genesis)" } ?? "")"])
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnNode
@@ -8,7 +9,7 @@ import DAGRider
 import Foundation
 
 extension Bench {
-    /// Restart cost against history (issue 12, D40): a validator database holding `--history` own
+    /// Restart cost against history (D40): a validator database holding `--history` own
     /// votes and proposals below the GC floor, plus a recent DAG above it, reopened and restored
     /// in a fresh process, which reports the time and its peak resident memory.
     struct Restart: ParsableCommand {
@@ -50,18 +51,24 @@ extension Bench {
             try child.run()
             let output = pipe.fileHandleForReading.readDataToEndOfFile()
             child.waitUntilExit()
-            guard child.terminationStatus == 0,
-                  var result = try JSONSerialization.jsonObject(with: output) as? [String: Any] else {
+            guard child.terminationStatus == 0, var result = try? JSONDecoder().decode(Restore.self, from: output) else {
                 throw ValidationError("the restore process failed (status \(child.terminationStatus))")
             }
-            result["history"] = history
-            result["prepare_seconds"] = prepareSeconds
+            result.history = history
+            result.prepare_seconds = prepareSeconds
             if json {
-                print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+                try printJSON(result)
             } else {
-                print("history \(history): restore \(result["restore_seconds"] ?? "?") s, peak RSS \(result["peak_rss_kb"] ?? "?") kB; "
-                    + "read \(result["votes"] ?? "?") votes, \(result["proposals"] ?? "?") proposals, \(result["certificates"] ?? "?") certificates")
+                print("history \(history): restore \(result.restore_seconds) s, peak RSS \(result.peak_rss_kb) kB; "
+                    + "read \(result.votes) votes, \(result.proposals) proposals, \(result.certificates) certificates")
             }
+        }
+
+        /// What the measuring child reports (one JSON line), and the parent adds.
+        struct Restore: Codable {
+            var restore_seconds: Double, peak_rss_kb: Int, votes: Int, proposals: Int, certificates: Int, dag: Int, round: UInt64, pending: Int
+            var history: Int?
+            var prepare_seconds: Double?
         }
 
         static func seconds(_ duration: Duration) -> Double {
@@ -157,10 +164,8 @@ extension Bench {
             let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
             let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
                 .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? -1
-            let result: [String: Any] = ["restore_seconds": elapsed, "peak_rss_kb": peak, "votes": snapshot.votes.count,
-                                         "proposals": snapshot.ownProposals.count, "certificates": snapshot.certificates.count,
-                                         "dag": core.dagSize, "round": core.round, "pending": pending.count]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+            try printJSON(Restore(restore_seconds: elapsed, peak_rss_kb: peak, votes: snapshot.votes.count, proposals: snapshot.ownProposals.count,
+                                  certificates: snapshot.certificates.count, dag: core.dagSize, round: core.round, pending: pending.count))
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnNode

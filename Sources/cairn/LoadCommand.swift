@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnAPI
 import CairnCore
 import CairnCrypto
 import Foundation
@@ -82,9 +83,7 @@ struct Load: AsyncParsableCommand {
     }
 
     func fetchChain(_ url: URL) async throws -> Digest {
-        guard let (data, _) = try? await URLSession.shared.data(from: url.appendingPathComponent("status")),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let hex = object["genesis_hash"] as? String, let chain = try? Digest(hex: hex) else {
+        guard let status: StatusReply = await Self.fetch(url.appendingPathComponent("status")), let chain = try? Digest(hex: status.genesisHash) else {
             throw CLIError("cannot read /status from \(url); is `cairn node` running there?")
         }
         return chain
@@ -100,10 +99,8 @@ struct Load: AsyncParsableCommand {
         for name in names.prefix(max(1, urls.count)) {
             let key = try KeyFiles.readSigningKey(at: directory + "/" + name)
             var nonce: UInt64 = 0
-            if let (data, response) = try? await URLSession.shared.data(from: url.appendingPathComponent("v1/accounts/\(key.publicKey.hex)")),
-               (response as? HTTPURLResponse)?.statusCode == 200,
-               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let next = object["nonce"] as? Int, let value = UInt64(exactly: next) {
-                nonce = value
+            if let account: AccountReply = await Self.fetch(url.appendingPathComponent("v1/accounts/\(key.publicKey.hex)")) {
+                nonce = account.nonce
             }
             payers.append((key, nonce))
         }
@@ -140,7 +137,7 @@ struct Load: AsyncParsableCommand {
                 let sentAt = ContinuousClock.now
                 await state.postStarted()
                 Task {
-                    let accepted = await post(node.appendingPathComponent("v1/records"), ["records": batch]) != nil
+                    let accepted = await post(node.appendingPathComponent("v1/records"), RecordSubmissionRequest(records: batch))
                     await state.submitted(ids, accepted: accepted, at: sentAt, answeredAt: ContinuousClock.now, node: target)
                 }
             }
@@ -156,17 +153,13 @@ struct Load: AsyncParsableCommand {
                 group.addTask {
                     var next: UInt64 = 0
                     // Start at the node's current end: earlier records are not this run's.
-                    if let (data, _) = try? await URLSession.shared.data(from: url.appendingPathComponent("status")),
-                       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                       let delivered = object["delivered"] as? Int, let value = UInt64(exactly: delivered) { next = value }
+                    if let status: StatusReply = await Self.fetch(url.appendingPathComponent("status")) { next = status.delivered }
                     while ContinuousClock.now < deadline {
                         var components = URLComponents(url: url.appendingPathComponent("v1/committed"), resolvingAgainstBaseURL: false)!
                         components.queryItems = [URLQueryItem(name: "from", value: "\(next)"), URLQueryItem(name: "limit", value: "2000")]
-                        if let (data, _) = try? await URLSession.shared.data(from: components.url!),
-                           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                           let records = object["records"] as? [String], let reported = object["next"] as? Int,
-                           let after = UInt64(exactly: reported) {
-                            await state.committed(records, node: index, at: ContinuousClock.now)
+                        if let page: CommittedRecords = await Self.fetch(components.url!) {
+                            let after = page.next
+                            await state.committed(page.records, node: index, at: ContinuousClock.now)
                             if after > next {
                                 next = after
                                 continue  // more may be waiting
@@ -180,14 +173,23 @@ struct Load: AsyncParsableCommand {
         }
     }
 
-    func post(_ url: URL, _ object: [String: Any]) async -> [String: Any]? {
+    /// Whether the node accepted the submission (any 2xx answer).
+    func post(_ url: URL, _ body: RecordSubmissionRequest) async -> Bool {
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = try? JSONSerialization.data(withJSONObject: object)
-        guard let (data, response) = try? await URLSession.shared.data(for: request),
+        request.httpBody = try? JSONEncoder().encode(body)
+        guard let (_, response) = try? await URLSession.shared.data(for: request),
+              let code = (response as? HTTPURLResponse)?.statusCode else { return false }
+        return (200 ..< 300).contains(code)
+    }
+
+    /// A 2xx answer of GET `url` decoded as `Reply`, or nil (the load client keeps going; a
+    /// missed poll is retried).
+    static func fetch<Reply: Decodable>(_ url: URL) async -> Reply? {
+        guard let (data, response) = try? await URLSession.shared.data(from: url),
               let code = (response as? HTTPURLResponse)?.statusCode, (200 ..< 300).contains(code) else { return nil }
-        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        return try? JSONDecoder().decode(Reply.self, from: data)
     }
 }
 

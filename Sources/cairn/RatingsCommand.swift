@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnAPI
 import Foundation
 
 /// `cairn ratings --node URL`: the trainers' leaderboard (D53) as a table.
@@ -15,17 +16,16 @@ struct RatingsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try NodeClient(node)
-        let (status, board) = try await client.call("GET", "v1/ratings")
-        guard status == 200, let trainers = board["trainers"] as? [[String: Any]] else { throw CLIError(NodeClient.describe(board)) }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: board, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            // The node's answer unchanged (its key order included).
+            print(String(decoding: try await client.raw("GET", "v1/ratings"), as: UTF8.self))
             return
         }
-        print(Self.table(trainers, window: board["window"] as? Int ?? 0))
+        let board = try await client.get("v1/ratings", as: Leaderboard.self)
+        print(Self.table(board.trainers, window: board.window))
     }
 
-    static func table(_ trainers: [[String: Any]], window: Int) -> String {
+    static func table(_ trainers: [RatingReply], window: UInt64) -> String {
         func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
             let cut = String(text.prefix(width))
             let fill = String(repeating: " ", count: max(0, width - cut.count))
@@ -36,13 +36,12 @@ struct RatingsCommand: AsyncParsableCommand {
                       pad("last payout", 12, right: true), pad("total payout", 14, right: true)]
         var lines = ["leaderboard at window \(window) (\(trainers.count) trainers, best ordinal first)", header.joined(separator: " ")]
         for (i, t) in trainers.enumerated() {
-            func number(_ field: String) -> Double { (t[field] as? Double) ?? Double(t[field] as? Int ?? 0) }
-            let row = [pad("\(i + 1)", 4), pad(t["name"] as? String ?? "?", 18), pad(String((t["trainer"] as? String ?? "").prefix(8)) + "…", 10),
-                       pad(String(format: "%.3f", number("mu")), 8, right: true), pad(String(format: "%.3f", number("sigma")), 7, right: true),
-                       pad(String(format: "%.3f", number("ordinal")), 8, right: true), pad(String(format: "%.3f", number("bma")), 7, right: true),
-                       pad(String(format: "%.4f", number("final")), 9, right: true), pad("\(t["last_payout"] as? Int ?? 0)", 12, right: true),
-                       pad("\(t["total_payout"] as? Int ?? 0)", 14, right: true)]
-            lines.append(row.joined(separator: " ") + ((t["active"] as? Bool ?? true) ? "" : "  (inactive)"))
+            let row = [pad("\(i + 1)", 4), pad(t.name ?? "?", 18), pad(String(t.trainer.prefix(8)) + "…", 10),
+                       pad(String(format: "%.3f", t.mu), 8, right: true), pad(String(format: "%.3f", t.sigma), 7, right: true),
+                       pad(String(format: "%.3f", t.ordinal), 8, right: true), pad(String(format: "%.3f", t.bma), 7, right: true),
+                       pad(String(format: "%.4f", t.finalScore), 9, right: true), pad("\(t.lastPayout)", 12, right: true),
+                       pad("\(t.totalPayout)", 14, right: true)]
+            lines.append(row.joined(separator: " ") + (t.active ? "" : "  (inactive)"))
         }
         return lines.joined(separator: "\n")
     }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import CairnAPI
 import CairnCore
 import CairnCrypto
+import CairnLedger
 import CairnTraining
 import Foundation
 #if canImport(FoundationNetworking)
@@ -31,7 +33,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Key file (0600) of the registered trainer.")
     var key: String
 
-    @Option(help: "Other validators' API URLs to upload each blob to as well, comma-separated (until validators fetch blobs from each other, every evaluator needs it).")
+    @Option(help: "Other validators' API URLs to upload each blob to as well, comma-separated. Optional: validators fetch a blob named by a vertex from each other (D50); uploading to several makes it available sooner.")
     var blobNodes: String?
 
     @Option(help: "Contribute to this many windows, then stop.")
@@ -95,8 +97,8 @@ struct SubmitCommand: AsyncParsableCommand {
         let extraKeys = try (sybilKeys ?? "").split(separator: ",").map { try KeyFiles.readSigningKey(at: String($0)) }
         if let adversary { say("ADVERSARY: this trainer cheats as `\(adversary.rawValue)` (tests and demonstrations only)") }
         BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let (_, status) = try await retrying("GET /status") { try await client.call("GET", "status") }
-        guard let chainHex = status["genesis_hash"] as? String, let chain = try? Digest(hex: chainHex) else {
+        let status = try await retrying("GET /status") { try await client.get("status", as: StatusReply.self) }
+        guard let chain = try? Digest(hex: status.genesisHash) else {
             throw CLIError("\(node)/status did not report a genesis hash; is it a cairn node?")
         }
         let taskSpec = try JSONDecoder().decode(TrainingTaskSpec.self, from: try await client.raw("GET", "v1/task"))
@@ -123,10 +125,10 @@ struct SubmitCommand: AsyncParsableCommand {
         var lastSent: (window: UInt64, delta: PseudoGradient)?
         while follow || done < windows {
             pending = try await reportScores(pending, client: client)
-            let (_, model) = try await retrying("GET /v1/model") { try await client.call("GET", "v1/model") }
-            guard let window = (model["window"] as? Int).flatMap(UInt64.init(exactly:)), let blobHex = model["blob"] as? String,
-                  let hashHex = model["model_hash"] as? String, let modelHash = try? Digest(hex: hashHex) else {
-                throw CLIError("\(node)/v1/model: \(NodeClient.describe(model))")
+            let model = try await retrying("GET /v1/model") { try await client.get("v1/model", as: ModelReply.self) }
+            let (window, blobHex) = (model.window, model.blob)
+            guard let modelHash = try? Digest(hex: model.modelHash) else {
+                throw CLIError("\(node)/v1/model names no valid model hash (\(model.modelHash.prefix(80)))")
             }
             let clock = WindowClock(model: model, marginMs: marginMs)
             if let last = [state.lastWindow, tried].compactMap({ $0 }).max(), window <= last {
@@ -139,10 +141,10 @@ struct SubmitCommand: AsyncParsableCommand {
             let current: [Float]
             do {
                 let modelBytes = [UInt8](try await client.raw("GET", "v1/blobs/\(blobHex)"))
-                guard ModelBlob.hash(modelBytes) == modelHash else { throw CLIError("the model blob \(blobHex) does not hash to \(hashHex)") }
+                guard ModelBlob.hash(modelBytes) == modelHash else { throw CLIError("the model blob \(blobHex) does not hash to \(model.modelHash)") }
                 current = try ModelBlob.decode(modelBytes, task: taskSpec.name, spec: taskSpec.model)
             } catch {
-                say("window \(window): the model \(hashHex.prefix(12))… cannot be used (\(error)); waiting for the next finite model")
+                say("window \(window): the model \(model.modelHash.prefix(12))… cannot be used (\(error)); waiting for the next finite model")
                 continue
             }
             defer { previousModel = (window, current) }
@@ -179,12 +181,18 @@ struct SubmitCommand: AsyncParsableCommand {
                         try Data(state.encode()).write(to: URL(fileURLWithPath: statePath), options: .atomic)
                     }
                 }
-            } catch let error as CLIError where error.description.contains("unknown_trainer") || error.description.contains("not_registered") {
+            } catch let error as RecordRejected where error.reason == Rejection.Reason.unknownTrainer.rawValue {
                 throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
-            } catch let error as CLIError where Self.nextWindowReasons.contains(where: { error.description.contains($0) }) || adversary != nil {
-                // A window that closed or filled before the record landed, a duplicate, a refused
-                // upload: nothing is lost, the next window is tried. An adversary's refusals are its
-                // expected fate, never the end of its run.
+            } catch let error as APIError where error.code == .notRegistered {
+                throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
+            } catch let error as RecordRejected where Self.nextWindowRejections.contains(error.reason) || adversary != nil {
+                // A window that closed or filled before the record landed, a duplicate: nothing is
+                // lost, the next window is tried. An adversary's refusals are its expected fate,
+                // never the end of its run.
+                attempt = .skipped(error.description)
+            } catch let error as APIError where Self.nextWindowRefusals.contains(error.code) || adversary != nil {
+                attempt = .skipped(error.description)  // an upload refused for now (quota, disk)
+            } catch let error as CLIError where adversary != nil {
                 attempt = .skipped(error.description)
             }
             switch attempt {
@@ -205,9 +213,10 @@ struct SubmitCommand: AsyncParsableCommand {
         for entry in pending where !noWaitScore { say("contribution \(entry.id.prefix(8)) (window \(entry.window)): not finalized yet; see GET /v1/windows/\(entry.window) later") }
     }
 
-    /// Rejections after which the next window is simply tried (D51, D59).
-    static let nextWindowReasons = ["wrong_window", "window_full", "duplicate_contribution", "duplicate_blob", "quota_exceeded",
-                                    "insufficient_storage", "insufficient_balance"]
+    /// Ledger rejections (their codes) after which the next window is simply tried (D51, D59).
+    static let nextWindowRejections = Set([Rejection.Reason.wrongWindow, .windowFull, .duplicateContribution, .duplicateBlob, .insufficientBalance].map(\.rawValue))
+    /// Upload refusals after which the next window is simply tried.
+    static let nextWindowRefusals: Set<APIErrorCode> = [.quotaExceeded, .insufficientStorage]
 
     /// Trains from `theta` on this trainer's assignment for `window` until the clock's deadline
     /// (at most genesis `max_inner_steps`), compresses Δ with error feedback, applies the
@@ -216,10 +225,13 @@ struct SubmitCommand: AsyncParsableCommand {
     func trainAndSubmit(_ session: Session, window: UInt64, base: UInt64, theta: [Float], clock: WindowClock, training: inout LocalTraining,
                         feedback: inout ErrorFeedback, pending: inout (window: UInt64, delta: PseudoGradient)?) async throws -> Attempt {
         let (client, taskSpec, task, signer) = (session.client, session.taskSpec, session.task, session.signer)
-        let (_, assignment) = try await retrying("GET /v1/assignment") { try await client.call("GET", "v1/assignment/\(signer.publicKey.hex)?window=\(window)") }
-        guard let beaconHex = assignment["beacon"] as? String, let beacon = try? Digest(hex: beaconHex), let contexts = assignment["contexts"] as? Int else {
-            throw CLIError("\(node)/v1/assignment: \(NodeClient.describe(assignment))")
+        let assignment = try await retrying("GET /v1/assignment") {
+            try await client.get("v1/assignment/\(signer.publicKey.hex)?window=\(window)", as: AssignmentReply.self)
         }
+        guard let beacon = try? Digest(hex: assignment.beacon) else {
+            throw CLIError("\(node)/v1/assignment names no valid beacon (\(assignment.beacon.prefix(80)))")
+        }
+        let contexts = assignment.contexts
         // Train until the deadline on the shard from the global model less this trainer's own
         // pending Δ (Eager updates, D60: it stands in for the step the ledger has not applied yet);
         // AdamW's moments carry over between windows.
@@ -311,15 +323,16 @@ struct SubmitCommand: AsyncParsableCommand {
     /// Uploads `blob` to `target` signed by `signer` (the key that will name it), with retries on
     /// connection errors; a refusal is an error with the node's reason.
     func upload(_ blob: [UInt8], id: Digest, to target: NodeClient, signer: SigningKey, chain: Digest) async throws {
-        let (code, reply) = try await retrying("PUT blob") { try await target.putBlob(blob, id: id, signer: signer, chain: chain) }
-        guard code == 200 || code == 201 else {
-            throw CLIError("\(target.base) refused the blob (HTTP \(code)): \(NodeClient.describe(reply))")
+        do {
+            _ = try await retrying("PUT blob") { try await target.putBlob(blob, id: id, signer: signer, chain: chain) }
+        } catch var refusal as APIError {
+            refusal.detail = "\(target.base) refused the blob (HTTP \(refusal.status)): \(refusal.detail)"
+            throw refusal
         }
     }
 
     func windowSeconds(_ client: NodeClient) async throws -> Int {
-        let (_, model) = try await client.call("GET", "v1/model")
-        return ((model["window_ms"] as? Int) ?? 30_000) / 1000
+        Int(clamping: try await client.get("v1/model", as: ModelReply.self).windowMs / 1000)
     }
 
     /// `copycat` (another trainer's contribution of this window) and `replay` (of the previous
@@ -384,7 +397,7 @@ struct SubmitCommand: AsyncParsableCommand {
             let compressed = trial.compress(dense, chunkSize: Int(taskSpec.compression.chunkSize), topK: Int(taskSpec.compression.topK),
                                             decay: Float(taskSpec.training.feedbackDecay))
             best = (compressed, dense)
-            let overlap = published.map { Copycat.overlap(compressed, $0) }.max() ?? 0
+            let overlap = published.map { Copycats.overlap(compressed, $0) }.max() ?? 0
             if overlap < 0.85 {
                 say(String(format: "freeride: adding %.3f × the mean of %d published Δs (largest overlap %.2f)", lambda, published.count, overlap))
                 break
@@ -395,29 +408,24 @@ struct SubmitCommand: AsyncParsableCommand {
 
     /// Contributions of `window` by other trainers, in the node's order.
     func otherContributions(_ session: Session, window: UInt64) async throws -> [(author: String, blob: String)] {
-        let (code, reply) = try await session.client.call("GET", "v1/windows/\(window)")
-        let list = (code == 200 ? reply["contributions"] as? [[String: Any]] : nil) ?? []
-        return list.compactMap { entry in
-            guard let author = entry["author"] as? String, author != session.signer.publicKey.hex, let blob = entry["blob"] as? String else { return nil }
-            return (author, blob)
-        }
+        let list = try await windowReply(session.client, window)?.contributions ?? []
+        return list.filter { $0.author != session.signer.publicKey.hex }.map { ($0.author, $0.blob) }
     }
 
     /// A contribution's blob from the node, decoded.
     func fetchDelta(_ session: Session, blob: String) async throws -> ([UInt8], PseudoGradient) {
         let bytes = [UInt8](try await session.client.raw("GET", "v1/blobs/\(blob)"))
         do {
-            return (bytes, try PseudoGradientBlob.decode(bytes, parameterCount: session.task.parameterCount,
-                                                         chunkSize: Int(session.taskSpec.compression.chunkSize), topK: Int(session.taskSpec.compression.topK)))
+            return (bytes, try PseudoGradientBlob.decode(bytes, task: session.taskSpec))
         } catch {
             throw CLIError("blob \(blob.prefix(12))… does not decode: \(error)")
         }
     }
 
     func assignmentBeacon(_ session: Session, window: UInt64) async throws -> Digest {
-        let (_, assignment) = try await session.client.call("GET", "v1/assignment/\(session.signer.publicKey.hex)?window=\(window)")
-        guard let hex = assignment["beacon"] as? String, let beacon = try? Digest(hex: hex) else {
-            throw CLIError("\(node)/v1/assignment: \(NodeClient.describe(assignment))")
+        let assignment = try await session.client.get("v1/assignment/\(session.signer.publicKey.hex)?window=\(window)", as: AssignmentReply.self)
+        guard let beacon = try? Digest(hex: assignment.beacon) else {
+            throw CLIError("\(node)/v1/assignment names no valid beacon (\(assignment.beacon.prefix(80)))")
         }
         return beacon
     }
@@ -426,27 +434,34 @@ struct SubmitCommand: AsyncParsableCommand {
     func reportScores(_ pending: [(id: String, window: UInt64)], client: NodeClient) async throws -> [(id: String, window: UInt64)] {
         var waiting: [(id: String, window: UInt64)] = []
         for entry in pending {
-            var outcome: [String: Any]?
+            var outcome: OutcomeReply?
             // A window number comes from the node: 2^64 − 1 must not trap here.
             for window in [entry.window, entry.window &+ 1] {
-                let (code, reply) = try await client.call("GET", "v1/windows/\(window)")
-                guard code == 200, let list = reply["contributions"] as? [[String: Any]],
-                      let mine = list.first(where: { $0["id"] as? String == entry.id }) else { continue }
-                outcome = mine["outcome"] as? [String: Any]
+                guard let mine = try await windowReply(client, window)?.contributions.first(where: { $0.id == entry.id }) else { continue }
+                outcome = mine.outcome
             }
             guard let outcome else { waiting.append(entry); continue }
-            let members = (outcome["members"] as? [Int]) ?? []
-            if let score = outcome["score_ppb"] as? Int {
+            if let score = outcome.scorePpb {
                 say(String(format: "contribution %@ (window %llu): accepted score %+.6f (relative loss improvement), indicator %+d, quorum of %d",
-                           String(entry.id.prefix(8)), entry.window, Double(score) / 1e9, outcome["indicator"] as? Int ?? 0, members.count))
+                           String(entry.id.prefix(8)), entry.window, Double(score) / 1e9, outcome.indicator, outcome.members.count))
             } else {
-                say("contribution \(entry.id.prefix(8)) (window \(entry.window)): no score (\(outcome["no_score"] as? String ?? "?"))")
+                say("contribution \(entry.id.prefix(8)) (window \(entry.window)): no score (\(outcome.noScore ?? "?"))")
             }
-            if let original = outcome["copycat_of"] as? String {
+            if let original = outcome.copycatOf {
                 say("contribution \(entry.id.prefix(8)) (window \(entry.window)): marked a copycat of \(original.prefix(8)) (its kept indices overlap an earlier contribution's); left out of the model update")
             }
         }
         return waiting
+    }
+
+    /// Window `window` as the node reports it; nil when the node has nothing for it yet
+    /// (`not_open`) or refuses the number.
+    func windowReply(_ client: NodeClient, _ window: UInt64) async throws -> WindowReply? {
+        do {
+            return try await client.get("v1/windows/\(window)", as: WindowReply.self)
+        } catch is APIError {
+            return nil
+        }
     }
 
     func loadState(path: String, parameterCount: Int) throws -> TrainerState {
@@ -466,7 +481,7 @@ struct SubmitCommand: AsyncParsableCommand {
         for attempt in 1 ... 6 {
             do {
                 return try await body()
-            } catch let error as CLIError where error.description.contains("cannot reach") && attempt < 6 {
+            } catch let error as NodeUnreachable where attempt < 6 {
                 say("\(what): \(error.description); retrying in \(delay)")
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(8))
@@ -476,55 +491,15 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 }
 
-extension NodeClient {
-    /// The body of `method path` as bytes; a non-2xx answer is an error with the node's reason.
-    func raw(_ method: String, _ path: String) async throws -> Data {
-        var request = URLRequest(url: url(path))
-        request.httpMethod = method
-        let (data, response): (Data, URLResponse)
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw CLIError("cannot reach \(base): \(error.localizedDescription); is `cairn node` running there?")
-        }
-        let code = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200 ..< 300).contains(code) else {
-            let object = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-            throw CLIError("\(method) \(path) on \(base): HTTP \(code) \(NodeClient.describe(object))")
-        }
-        return data
-    }
-
-    /// PUT a blob as octets with the trainer's signed upload headers (D59); returns the HTTP
-    /// status and the node's reply.
-    func putBlob(_ body: [UInt8], id: Digest, signer: SigningKey, chain: Digest) async throws -> (Int, [String: Any]) {
-        var request = URLRequest(url: base.appendingPathComponent("v1/blobs/\(id.hex)"))
-        request.httpMethod = "PUT"
-        request.httpBody = Data(body)
-        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
-        let time = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
-        request.setValue(signer.publicKey.hex, forHTTPHeaderField: BlobUpload.trainerHeader)
-        request.setValue(String(time), forHTTPHeaderField: BlobUpload.timeHeader)
-        request.setValue(signer.sign(BlobUpload.signingBytes(chain: chain, trainer: signer.publicKey, blob: id, timeMs: time)).hex,
-                         forHTTPHeaderField: BlobUpload.signatureHeader)
-        do {
-            let (data, response) = try await URLSession.shared.data(for: request)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
-        } catch {
-            throw CLIError("cannot reach \(base): \(error.localizedDescription); is `cairn node` running there?")
-        }
-    }
-}
-
 /// When a window's training must stop (D60): the window's close in consensus time (the node's
 /// `window_opened_at_ms` + `window_ms`, Unix milliseconds) less a margin to upload and commit.
 struct WindowClock {
     let windowSeconds: Double
     let deadline: Double
 
-    init(model: [String: Any], marginMs: Int?) {
-        let windowMs = (model["window_ms"] as? Int).map { max(1, $0) } ?? 30_000
-        let opened = (model["window_opened_at_ms"] as? Int) ?? Int(Date().timeIntervalSince1970 * 1000)
+    init(model: ModelReply, marginMs: Int?) {
+        let windowMs = max(1, Int(clamping: model.windowMs))
+        let opened = Int(clamping: model.windowOpenedAtMs)
         let margin = marginMs ?? max(4_000, windowMs / 6)
         windowSeconds = Double(windowMs) / 1000
         // Values from a node: wrapping arithmetic, so a hostile one cannot trap the trainer (a wrapped

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnCore
 import CairnNode
+import CairnTraining
 
 struct Testnet: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +35,7 @@ struct Testnet: ParsableCommand {
     var trainerBalance: UInt64 = 1_000_000_000
 
     @Option(help: "Corpus directory hashed into genesis (Debian's fortunes).")
-    var corpus = Corpus.defaultDirectory
+    var corpus = CorpusFiles.defaultDirectory
 
     @Option(help: "Genesis consensus.min_round_interval_ms: the least time between rounds when records wait.")
     var minRoundIntervalMs: UInt32 = ConsensusParameters.defaults.minRoundIntervalMs

@@ -259,7 +259,7 @@ struct Train: ParsableCommand {
             final = task.loss(result.parameters, positions: heldOutPositions, workspace: evaluation)
             let norms = contributions.map(\.delta.l2Norm).sorted()
             var overlap = 0.0
-            for i in contributions.indices { for j in contributions.indices where j > i { overlap = max(overlap, Copycat.overlap(contributions[i].delta, contributions[j].delta)) } }
+            for i in contributions.indices { for j in contributions.indices where j > i { overlap = max(overlap, Copycats.overlap(contributions[i].delta, contributions[j].delta)) } }
             let seconds = start.duration(to: .now).seconds
             progress.clear()
             say(String(format: "window %4d  trainers %.4f  held-out %.4f nats/byte  clip %.3f (Δ norms %.3f…%.3f)  overlap ≤ %.2f  blob %d bytes (%.0f× smaller than dense)  %@",
@@ -288,7 +288,7 @@ struct Train: ParsableCommand {
 /// Defaults of `cairn train --local` that genesis does not hold.
 enum TrainCommandDefaults {
     /// Inner steps per window of the simulator: about what one localnet trainer takes in a
-    /// 30-second window (BENCHMARKS.md, issue 27).
+    /// 30-second window (BENCHMARKS.md, D60).
     static let innerSteps = 100
 }
 

@@ -94,7 +94,7 @@ struct TrainNoise: ParsableCommand {
         }
         let honest = try delta("alice"), other = try delta("bob")
         say(String(format: "base model: held-out %.4f nats/byte; Δ: %d entries, L2 norm %.4g (other trainer's %.4g); index overlap %.3f",
-                     held, honest.entryCount, honest.l2Norm, other.l2Norm, Copycat.overlap(honest, other)))
+                     held, honest.entryCount, honest.l2Norm, other.l2Norm, Copycats.overlap(honest, other)))
         let paths: [SummationPath] = [.blas(threads: 2), .forwardLoops, .reverseLoops, .blockedLoops]
         let bench = NoiseBench(task: task, base: theta, honest: honest, other: other, probeContexts: probeContexts, paths: paths, noiseSeed: 7)
         let progress = ProgressLine(total: probes, unit: "probes/s")

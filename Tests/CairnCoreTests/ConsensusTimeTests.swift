@@ -29,7 +29,7 @@ struct ConsensusTimeTests {
         #expect(ConsensusTime.median([.max, 0, .max]) == .max)
     }
 
-    @Test("the leader time ignores f Byzantine clocks and one honest clock far ahead: with 2f+2 or more parents it stays inside the other honest clocks' range, with 2f+1 it never exceeds them (issue 26, attack 7)",
+    @Test("the leader time ignores f Byzantine clocks and one honest clock far ahead: with 2f+2 or more parents it stays inside the other honest clocks' range, with 2f+1 it never exceeds them (D59, attack 7)",
           arguments: 0 ..< 50 as Range<UInt64>)
     func robustToOneFastHonestClock(seed: UInt64) throws {
         var g = SeededGenerator(seed: 0x7A11 + seed)

@@ -134,7 +134,7 @@ struct CommitRevealTests {
         #expect(second.state[StateKey.validatorFlags(window: 0, validator: 3)] == nil)
     }
 
-    @Test("a validator that copies another's commitment and then its reveal byte for byte opens nothing: reveal_mismatch, flagged unrevealed, outside the quorum (issue 26, attack 1)")
+    @Test("a validator that copies another's commitment and then its reveal byte for byte opens nothing: reveal_mismatch, flagged unrevealed, outside the quorum (D59, attack 1)")
     func copiedCommitment() throws {
         var (world, store, c) = try Self.contribution(seed: 23)
         let v = world.validators

@@ -167,7 +167,7 @@ struct LedgerTests {
         #expect(store.account(world.users[1].publicKey)?.balance == 10_007)
     }
 
-    @Test("with the phased rules a leader's time counts for at most 8 × max_round_interval_ms per round since the previous leader: clocks at 2^64 − 1 move the clock by the rounds elapsed, never shut a window unseen (issue 26, attack 7)")
+    @Test("with the phased rules a leader's time counts for at most 8 × max_round_interval_ms per round since the previous leader: clocks at 2^64 − 1 move the clock by the rounds elapsed, never shut a window unseen (D59, attack 7)")
     func clockBoundPerRound() throws {
         let world = World(seed: 4, windowMs: 100_000)
         var parameters = world.ledger.parameters

@@ -3,7 +3,7 @@ import CairnCrypto
 @testable import CairnLedger
 import Testing
 
-/// Replays (issue 26, attack 4; D59): a blob is named by one contribution ever, and the copycat rule
+/// Replays (D59, attack 4; D59): a blob is named by one contribution ever, and the copycat rule
 /// compares a window's contributions with the previous window's too.
 @Suite("Ledger: replayed blobs and cross-window copycats")
 struct ReplayTests {
@@ -63,7 +63,7 @@ struct ReplayTests {
         #expect(runner.store.state[StateKey.blobContribution(x)] == original.bytes)
     }
 
-    @Test("at most max_contributions_per_window contributions land in a window (window_full after), each pays the burned contribution fee; a trainer that cannot pay is refused; supply stays conserved (issue 26, attack 3)")
+    @Test("at most max_contributions_per_window contributions land in a window (window_full after), each pays the burned contribution fee; a trainer that cannot pay is refused; supply stays conserved (D59, attack 3)")
     func capAndFee() throws {
         var world = World(seed: 62, users: 4, windowMs: 8)
         var parameters = world.ledger.parameters

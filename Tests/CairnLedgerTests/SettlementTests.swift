@@ -123,7 +123,7 @@ struct SettlementTests {
         #expect(try s.rating(1)?.totalPayout == results[1].payout)
     }
 
-    @Test("validators are paid in proportion to the contributions they evaluated inside quorums; a quorum that only flagged an invalid blob pays nothing (issue 26, attack 6)")
+    @Test("validators are paid in proportion to the contributions they evaluated inside quorums; a quorum that only flagged an invalid blob pays nothing (D59, attack 6)")
     func validatorsPaidByEvaluations() throws {
         // Validator 3 evaluates only user 0's contribution; user 3's blob is invalid (every validator flags it).
         var s = try SettlementScenario(seed: 44, users: 4)
@@ -289,7 +289,7 @@ extension SettlementTests {
         #expect(try s.supplyHolds() && off.supplyHolds())
     }
 
-    @Test("an inflated Δ is oversized even when it is the window's only positive contribution: the limit is also 3× the step's clip bound, which no contribution sets (issue 26, attack 2)")
+    @Test("an inflated Δ is oversized even when it is the window's only positive contribution: the limit is also 3× the step's clip bound, which no contribution sets (D59, attack 2)")
     func oversizedAlone() throws {
         // θ's clip norm is 1, so the step's bound is 2 (growth 2) and the limit 6; two references only.
         var s = try SettlementScenario(seed: 54, users: 2)

@@ -1,3 +1,4 @@
+import CairnChain
 import CairnCore
 import CairnCrypto
 @testable import CairnNode

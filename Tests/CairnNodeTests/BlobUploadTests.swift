@@ -1,3 +1,5 @@
+import CairnAPI
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnNode
@@ -43,7 +45,7 @@ extension NodeProcesses {
 
             let registration = signer.record(trainer, nonce: 0, .register(Register(name: "uploader")))
             let registered = try #require(await net.post(0, record: registration)?.1["id"] as? String)
-            #expect(await net.eventually(seconds: 30) { await (0 ..< 4).asyncAll { await net.get($0, "/v1/records/\(registered)")?.1["status"] as? String == "committed" } })
+            #expect(await net.eventually(seconds: 30) { await (0 ..< 4).asyncAll { await net.record($0, registered)?.status == "committed" } })
 
             // A registered trainer: a valid pseudo-gradient is stored, once; a second upload is free.
             let named = try net.pseudoGradientBlob(seed: 100)
@@ -71,7 +73,7 @@ extension NodeProcesses {
             #expect(stale.0 == 401, "\(stale)")
 
             // The blob `named` becomes a contribution's; the quota on node 0 is three blobs a window.
-            let window = UInt64(try #require(await net.status(1)?["window"] as? Int))
+            let window = try #require(await net.status(1)?.window)
             let contribution = signer.record(trainer, nonce: 1, .contribution(Contribution(
                 baseWindow: window, blob: namedID, blobSize: UInt64(named.count),
                 compression: CompressionParameters(chunkSize: task.compression.chunkSize, topK: task.compression.topK, valueBits: 8, indexBits: 16),
@@ -88,7 +90,7 @@ extension NodeProcesses {
             #expect([3, 6].contains(stored.count) && refusal?.0 == 413 && refusal?.1["error"] as? String == "quota_exceeded",
                     "\(stored.count) stored, then \(String(describing: refusal))")
             for id in stored { #expect(await net.statusCode(0, "/v1/blobs/\(id.hex)") == 200) }
-            #expect(await net.eventually(seconds: 30) { await net.get(1, "/v1/records/\(contributionID)")?.1["status"] as? String == "committed" })
+            #expect(await net.eventually(seconds: 30) { await net.record(1, contributionID)?.status == "committed" })
 
             // Two windows on (retention 2), node 0 drops the blobs nothing names; the named one stays everywhere.
             #expect(await net.eventually(seconds: 30) {

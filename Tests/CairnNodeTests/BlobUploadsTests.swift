@@ -1,9 +1,11 @@
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnLedger
 import CairnNode
 import CairnStorage
 import CairnTraining
+import CairnTestKit
 import Foundation
 import Testing
 
@@ -18,9 +20,9 @@ struct BlobUploadsTests {
 
     @Test("a blob pinned by a record or vertex naming it survives the retention counted from the pin; a committed contribution keeps it for good; an unnamed one goes; quota counts of old windows go too")
     func pinAndPrune() throws {
-        let (database, path) = try ModelUpdaterTests.database()
+        let (database, path) = try SmallTask.database()
         defer { database.close(); try? FileManager.default.removeItem(atPath: path) }
-        let task = ModelUpdaterTests.task
+        let task = SmallTask.spec
         let layout = try ModelLayout(task.model)
         let uploads = BlobUploads(database: database, chain: Hashing.digest(.genesis, [9]), task: task, maxBlobBytes: 1 << 20,
                                   quotaBytes: 1 << 20, minFreeBytes: 0, directory: path)

@@ -1,3 +1,4 @@
+import CairnChain
 import CairnCore
 import CairnTestKit
 import Foundation

@@ -1,3 +1,5 @@
+import CairnAPI
+import CairnChain
 import CairnCore
 import CairnNode
 import CairnTestKit
@@ -27,10 +29,10 @@ extension NodeProcesses {
             #expect(await net.eventually(seconds: 120) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
             // Wall-clock instants at which node 0's window number moves on.
             var changes: [(window: Int, at: ContinuousClock.Instant)] = []
-            var last = await net.status(0)?["window"] as? Int ?? -1
+            var last = (await net.status(0)?.window).map { Int(clamping: $0) } ?? -1
             let deadline = ContinuousClock.now + .milliseconds(windowMs * 8)
             while ContinuousClock.now < deadline && changes.count < 7 {
-                if let window = await net.status(0)?["window"] as? Int, window != last {
+                if let window = (await net.status(0)?.window).map({ Int(clamping: $0) }), window != last {
                     changes.append((window, .now))
                     last = window
                 }

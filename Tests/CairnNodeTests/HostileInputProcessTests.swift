@@ -1,3 +1,5 @@
+import CairnAPI
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnNode
@@ -13,7 +15,7 @@ import FoundationNetworking
 #endif
 
 extension NodeProcesses {
-    /// Hostile input against real `cairn node` processes (issue 12, DECISIONS D38–D42).
+    /// Hostile input against real `cairn node` processes (DECISIONS D38–D42).
     @Suite("Hostile input against cairn node processes", .serialized)
     struct HostileInputProcessTests {
         /// Signs records for the chain of `net`.
@@ -42,7 +44,7 @@ extension NodeProcesses {
             // Register, as the attacker did (one fee), and wait until it is executed.
             let registration = signer.record(trainer, nonce: 0, .register(Register(name: "attacker")))
             let registered = try #require(await net.post(0, record: registration)?.1["id"] as? String)
-            #expect(await net.eventually(seconds: 30) { await net.get(0, "/v1/records/\(registered)")?.1["status"] as? String == "committed" })
+            #expect(await net.eventually(seconds: 30) { await net.record(0, registered)?.status == "committed" })
 
             let compression = CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16)
             // Contributions are taken only with their blob stored (D50): the hostile ones name a real,
@@ -77,7 +79,7 @@ extension NodeProcesses {
             let leadersBefore = await net.leaders(0)
             for (id, reason) in ids {
                 for node in 0 ..< 4 {
-                    #expect(await net.eventually(seconds: 60) { await net.get(node, "/v1/records/\(id)")?.1["status"] as? String == "rejected" },
+                    #expect(await net.eventually(seconds: 60) { await net.record(node, id)?.status == "rejected" },
                             "node \(node): \(reason) record \(id) has no outcome")
                     let reply = await net.get(node, "/v1/records/\(id)")?.1
                     #expect(reason.contains(reply?["reason"] as? String ?? ""), "node \(node): \(String(describing: reply))")
@@ -165,11 +167,11 @@ extension NodeProcesses {
             for i in 0 ..< 4 { try net.start(i) }
             #expect(await net.eventually(seconds: 90) {
                 await ids.asyncAll { id in
-                    let status = await net.get(2, "/v1/records/\(id)")?.1["status"] as? String
+                    let status = await net.record(2, id)?.status
                     return status == "committed" || status == "rejected"
                 }
             }, "records accepted before the crash were lost")
-            let committed = await ids.asyncFilter { await net.get(2, "/v1/records/\($0)")?.1["status"] as? String == "committed" }
+            let committed = await ids.asyncFilter { await net.record(2, $0)?.status == "committed" }
             #expect(committed.count == 300, "\(committed.count) of 300 transfers executed")
             // None of them is left pending once committed, so a later restart proposes none again.
             // (The node's own checkpoint votes may be pending in flight; they are not counted.)
@@ -179,7 +181,7 @@ extension NodeProcesses {
 
         /// Pending records of node `node`, read from its database while it is stopped.
         static func pendingRecords(_ net: LocalNetwork, node: Int) async throws -> [[UInt8]] {
-            _ = await net.eventually(seconds: 10) { (await net.status(node)?["pending_records"] as? Int) == 0 }
+            _ = await net.eventually(seconds: 10) { await net.status(node)?.pendingRecords == 0 }
             net.kill(node, signal: SIGTERM)
             defer { try? net.start(node) }
             let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")

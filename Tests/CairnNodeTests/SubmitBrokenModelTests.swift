@@ -1,3 +1,5 @@
+import CairnAPI
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnNode
@@ -10,7 +12,7 @@ import FoundationNetworking
 #endif
 
 extension NodeProcesses {
-    /// Issue 26: a trainer met a model it could not use and exited ("training diverged"); nothing
+    /// D59: a trainer met a model it could not use and exited ("training diverged"); nothing
     /// contributed again. `cairn submit` against an API (python3's http.server over files) whose
     /// model blob hashes right but holds a NaN.
     @Suite("cairn submit and a broken model", .serialized)
@@ -30,9 +32,15 @@ extension NodeProcesses {
             for k in 0 ..< 4 { blob[blob.count - 4 + k] = UInt8(truncatingIfNeeded: nan >> (8 * UInt32(k))) }
             let blobID = BlobStore.id(of: blob)
             try Data(blob).write(to: URL(fileURLWithPath: "\(root)/v1/blobs/\(blobID.hex)"))
-            try Data("{\"genesis_hash\": \"\(genesis.hash.hex)\"}".utf8).write(to: URL(fileURLWithPath: "\(root)/status"))
+            // The node's replies as the API defines them (CairnAPI), written as files.
+            let now = UInt64(Date().timeIntervalSince1970 * 1000)
+            try JSONEncoder().encode(StatusReply(chainID: genesis.chainID, genesisHash: genesis.hash.hex, version: "test", node: "files", validatorIndex: 0,
+                                                 round: 40, lastCommittedWave: 9, committedLeaders: 9, delivered: 120, sequenceHash: Digest.zero.hex,
+                                                 stateRoot: Digest.zero.hex, window: 3, peers: 3, catchingUp: false, pendingRecords: 0))
+                .write(to: URL(fileURLWithPath: "\(root)/status"))
             try JSONEncoder().encode(genesis.task).write(to: URL(fileURLWithPath: "\(root)/v1/task"))
-            try Data("{\"window\": 3, \"blob\": \"\(blobID.hex)\", \"model_hash\": \"\(ModelBlob.hash(blob).hex)\", \"window_ms\": 30000}".utf8)
+            try JSONEncoder().encode(ModelReply(window: 3, modelHash: ModelBlob.hash(blob).hex, blob: blobID.hex, windowOpenedAtMs: now,
+                                                windowMs: 30_000, consensusTimeMs: now))
                 .write(to: URL(fileURLWithPath: "\(root)/v1/model"))
 
             // A file server on a port the kernel picks (it prints the port first).

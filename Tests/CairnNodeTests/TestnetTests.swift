@@ -1,27 +1,12 @@
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnNode
+import CairnTraining
 import CairnStorage
+import CairnTestKit
 import Foundation
 import Testing
-
-/// A small synthetic corpus so tests do not depend on the fortunes package.
-func syntheticCorpus() throws -> String {
-    let dir = FileManager.default.temporaryDirectory.path + "/cairn-corpus-\(UInt64.random(in: 0 ... .max))"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    // Large enough for the reference task's data split (a validator that evaluates loads it):
-    // ~60 KB of fortune-like lines, deterministic, so every test network hashes the same corpus.
-    var text = ""
-    let subjects = ["The cat", "A fool", "Every program", "The wise", "Nobody", "A bug", "Time", "The moon"]
-    let verbs = ["waits for", "forgets", "loves", "finds", "breaks", "writes", "reads", "follows"]
-    let objects = ["the answer.", "a better day.", "its own tail.", "the last byte.", "no one.", "the night.", "what it seeks.", "a fortune."]
-    for i in 0 ..< 2000 { text += "\(subjects[i % 8]) \(verbs[(i / 8) % 8]) \(objects[(i / 64) % 8])\n%\n" }
-    try Data("Q: Why?\nA: Because.\n%\n\(text)".utf8).write(to: URL(fileURLWithPath: dir + "/b"))
-    try Data("All that glitters\n%\n".utf8).write(to: URL(fileURLWithPath: dir + "/a"))
-    try Data("index".utf8).write(to: URL(fileURLWithPath: dir + "/a.dat"))
-    try FileManager.default.createDirectory(atPath: dir + "/off", withIntermediateDirectories: true)
-    return dir
-}
 
 func scratchDirectory() -> String {
     FileManager.default.temporaryDirectory.path + "/cairn-net-\(UInt64.random(in: 0 ... .max))"
@@ -123,7 +108,7 @@ struct TestnetTests {
     @Test("a missing corpus or unwritable parent fails with no partial output")
     func failures() throws {
         let output = scratchDirectory()
-        let corpusError = try #require(throws: Corpus.Error.self) {
+        let corpusError = try #require(throws: CorpusText.Error.self) {
             try TestnetGenerator(settings: settings(4, output: output, corpus: "/nonexistent-corpus")).generate()
         }
         #expect(corpusError.description.contains("--corpus"))

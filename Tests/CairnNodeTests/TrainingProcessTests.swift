@@ -1,4 +1,6 @@
 import CairnAudit
+import CairnAPI
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnLedger
@@ -13,7 +15,7 @@ import FoundationNetworking
 #endif
 
 extension NodeProcesses {
-    /// Training on the ledger, end to end on real `cairn node` processes (issue 15): a trainer's
+    /// Training on the ledger, end to end on real `cairn node` processes (D47): a trainer's
     /// contribution is evaluated by every validator's evaluation service, committed, revealed,
     /// finalized with an LSH quorum, and aggregated into the next model — the same on every node.
     @Suite("Training on cairn node processes", .serialized)
@@ -29,7 +31,7 @@ extension NodeProcesses {
             let (id, window) = try await Self.contribute(net, validators: 4)
             // Committed in window w (w or w + 1); finalized at the close of w + 1; so by window w + 3 every
             // node has closed it. Windows are 6 s.
-            #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { (await net.status($0)?["window"] as? Int ?? 0) >= Int(window) + 3 } })
+            #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { (await net.status($0)?.window ?? 0) >= window + 3 } })
             for i in 0 ..< 4 { #expect(await net.metric(i, "cairn_evaluations_total{step=\"revealed\"}") ?? 0 >= 1, "node \(i) revealed nothing") }
             for i in [0, 2, 3] { #expect(await net.metric(i, "cairn_blobs_fetched_total") ?? 0 >= 1, "node \(i) fetched no blob from its peers") }
 
@@ -133,7 +135,7 @@ extension NodeProcesses {
             let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
             let registration = signer.record(trainer, nonce: 0, .register(Register(name: "honest")))
             let registered = try #require(await net.post(0, record: registration)?.1["id"] as? String)
-            try #require(await net.eventually(seconds: 30) { await net.get(0, "/v1/records/\(registered)")?.1["status"] as? String == "committed" })
+            try #require(await net.eventually(seconds: 30) { await net.record(0, registered)?.status == "committed" })
 
             // Δ from a few steps of AdamW on the genesis model (trained on any data: the random-data
             // score is what counts), compressed as the genesis says.
@@ -152,13 +154,13 @@ extension NodeProcesses {
                 let (code, reply) = try await net.upload(i, blob: blob, signer: trainer)
                 #expect([200, 201].contains(code), "node \(i) refused the blob: \(reply)")
             }
-            let window = UInt64(try #require(await net.status(0)?["window"] as? Int))
+            let window = try #require(await net.status(0)?.window)
             let contribution = signer.record(trainer, nonce: 1, .contribution(Contribution(
                 baseWindow: window, blob: blobID, blobSize: UInt64(blob.count),
                 compression: CompressionParameters(chunkSize: genesis.task.compression.chunkSize, topK: genesis.task.compression.topK, valueBits: 8, indexBits: 16),
                 assignment: .zero)))
             let id = try #require(await net.post(1, record: contribution)?.1["id"] as? String)
-            try #require(await net.eventually(seconds: 30) { await net.get(1, "/v1/records/\(id)")?.1["status"] as? String == "committed" })
+            try #require(await net.eventually(seconds: 30) { await net.record(1, id)?.status == "committed" })
             return (id, window)
         }
 
@@ -174,7 +176,7 @@ extension NodeProcesses {
             for i in 0 ..< 7 { try net.start(i) }
             #expect(await net.eventually(seconds: 120) { await (0 ..< 7).asyncAll { await net.delivered($0) > 0 } }, "no commits")
             let (id, window) = try await Self.contribute(net, validators: 7)
-            #expect(await net.eventually(seconds: 90) { await (0 ..< 7).asyncAll { (await net.status($0)?["window"] as? Int ?? 0) >= Int(window) + 3 } })
+            #expect(await net.eventually(seconds: 90) { await (0 ..< 7).asyncAll { (await net.status($0)?.window ?? 0) >= window + 3 } })
             for i in 0 ..< 7 {
                 let (contributionWindow, entry) = try #require(await Self.listed(net, i, id: id, submittedIn: window), "node \(i): the contribution is not listed")
                 let outcome = try #require(entry["outcome"] as? [String: Any], "node \(i): not finalized")
@@ -210,8 +212,8 @@ extension NodeProcesses {
             let signer = try HostileInputProcessTests.Signer(net)
             let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
             let registered = try #require(await net.post(0, record: signer.record(trainer, nonce: 0, .register(Register(name: "t"))))?.1["id"] as? String)
-            try #require(await net.eventually(seconds: 30) { await net.get(0, "/v1/records/\(registered)")?.1["status"] as? String == "committed" })
-            let window = UInt64(try #require(await net.status(0)?["window"] as? Int))
+            try #require(await net.eventually(seconds: 30) { await net.record(0, registered)?.status == "committed" })
+            let window = try #require(await net.status(0)?.window)
             let nobodysBlob = Hashing.digest(.blob, Array("never uploaded".utf8))
             let record = signer.record(trainer, nonce: 1, .contribution(Contribution(
                 baseWindow: window, blob: nobodysBlob, blobSize: 14,
@@ -231,9 +233,9 @@ extension NodeProcesses {
             for i in 0 ..< 4 { #expect(await net.eventually(seconds: 30) { await net.leaders(i) > leadersBefore[i] + 3 }, "node \(i) stopped committing") }
             let later = try #require(await net.post(1, record: signer.record(try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer1.key"), nonce: 0,
                                                                           .register(Register(name: "later"))))?.1["id"] as? String)
-            #expect(await net.eventually(seconds: 60) { await net.get(1, "/v1/records/\(later)")?.1["status"] as? String == "committed" }, "validator 1's later record never committed")
+            #expect(await net.eventually(seconds: 60) { await net.record(1, later)?.status == "committed" }, "validator 1's later record never committed")
             for i in 0 ..< 4 {
-                let status = await net.get(i, "/v1/records/\(id)")?.1["status"] as? String
+                let status = await net.record(i, id)?.status
                 #expect(status != "committed" && status != "rejected", "node \(i): the blob-less contribution was ordered (\(status ?? "nil"))")
             }
         }
@@ -250,7 +252,7 @@ extension NodeProcesses {
             net.kill(2, signal: SIGKILL)
             try await Task.sleep(for: .milliseconds(300))
             try net.start(2)
-            #expect(await net.eventually(seconds: 90) { await (0 ..< 4).asyncAll { (await net.status($0)?["window"] as? Int ?? 0) >= Int(window) + 4 } },
+            #expect(await net.eventually(seconds: 90) { await (0 ..< 4).asyncAll { (await net.status($0)?.window ?? 0) >= window + 4 } },
                     "the network (or the restarted validator) did not reach window \(window + 4)")
             var outcomes: Set<String> = []
             for i in 0 ..< 4 {
@@ -280,7 +282,7 @@ extension NodeProcesses {
             for i in 0 ..< 4 { try net.start(i) }
             try #require(await net.eventually(seconds: 120) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
             let (id, window) = try await Self.contribute(net, validators: 4)
-            #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { (await net.status($0)?["window"] as? Int ?? 0) >= Int(window) + 3 } })
+            #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { (await net.status($0)?.window ?? 0) >= window + 3 } })
             for i in 0 ..< 4 {
                 let (contributionWindow, entry) = try #require(await Self.listed(net, i, id: id, submittedIn: window), "node \(i): the contribution is not listed")
                 let outcome = try #require(entry["outcome"] as? [String: Any], "node \(i): not finalized")
@@ -337,7 +339,7 @@ extension NodeProcesses {
             let state = try TrainerState.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: key + ".state"))), parameterCount: layout.parameterCount)
             let window = try #require(state.lastWindow)
             #expect(state.feedback.residual.contains { $0 != 0 }, "error feedback kept nothing")
-            try #require(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { (await net.status($0)?["window"] as? Int ?? 0) >= Int(window) + 3 } })
+            try #require(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { (await net.status($0)?.window ?? 0) >= window + 3 } })
             for i in 0 ..< 4 {
                 let windows = await [net.get(i, "/v1/windows/\(window)")?.1, net.get(i, "/v1/windows/\(window + 1)")?.1]
                 let entries = windows.compactMap { $0?["contributions"] as? [[String: Any]] }.flatMap { $0 }

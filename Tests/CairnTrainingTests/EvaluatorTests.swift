@@ -123,7 +123,7 @@ struct EvaluatorTests {
         }
     }
 
-    @Test("free-riding (issue 26, attack 5): a Δ that adds the previous window's published Δ to its own scores above its own Δ on θ_k, and loses most of that edge on θ_{k+1}, which already holds the published Δ (D59)")
+    @Test("free-riding (D59, attack 5): a Δ that adds the previous window's published Δ to its own scores above its own Δ on θ_k, and loses most of that edge on θ_{k+1}, which already holds the published Δ (D59)")
     func freeride() throws {
         let f = try EvaluationFixture()
         let own = f.delta(of: f.alice), published = f.delta(of: f.bob)
@@ -314,10 +314,10 @@ struct AggregationTests {
     func copycat() throws {
         let f = try EvaluationFixture()
         let a = f.delta(of: f.alice), b = f.delta(of: f.bob)
-        #expect(Copycat.overlap(a, a) == 1)
-        #expect(Copycat.overlap(a, f.scaled(a, by: 1.01)) > 0.95)
-        #expect(Copycat.overlap(a, b) < Copycat.overlap(a, f.scaled(a, by: 1.01)))
-        #expect(Copycat.overlap(a, PseudoGradient.compress([Float](repeating: 0, count: f.task.parameterCount), chunkSize: 4096, topK: 1024)) == 0)
+        #expect(Copycats.overlap(a, a) == 1)
+        #expect(Copycats.overlap(a, f.scaled(a, by: 1.01)) > 0.95)
+        #expect(Copycats.overlap(a, b) < Copycats.overlap(a, f.scaled(a, by: 1.01)))
+        #expect(Copycats.overlap(a, PseudoGradient.compress([Float](repeating: 0, count: f.task.parameterCount), chunkSize: 4096, topK: 1024)) == 0)
     }
 
     @Test("a model blob round-trips and every wrong header, shape, size or value is refused")

@@ -17,7 +17,7 @@ import DAGRider
 public struct ConsensusStore: Sendable {
     public let database: Database
     /// Executes each committed leader into ledger state, in the same batch (nil: consensus only).
-    let ledger: LedgerRuntime?
+    public let ledger: LedgerRuntime?
     /// Closed windows whose whole state is kept for Merkle proofs (`StateSnapshots.swift`): the
     /// ledger runtime's setting unless given here.
     public let proofWindows: UInt64
@@ -235,6 +235,8 @@ public struct ConsensusStore: Sendable {
         var overlay = Overlay()
         var snapshots: [(window: UInt64, entries: [(key: [UInt8], value: [UInt8])])] = []
         let ledgerStore = DatabaseLedgerStore(database: database)
+        // Blobs staged by a step that failed before its batch was written belong to no state.
+        _ = ledger?.models?.takeStaged()
         for directive in directives {
             switch directive {
             case let .persistProposal(signed):
@@ -305,6 +307,8 @@ public struct ConsensusStore: Sendable {
         for (key, change) in overlay.changes {
             if let value = change { batch.put(ColumnFamily.state.rawValue, key, value) } else { batch.delete(ColumnFamily.state.rawValue, key) }
         }
+        // The models the outer steps of this batch computed, beside the state that names them (D61).
+        for (id, bytes) in ledger?.models?.takeStaged() ?? [] { batch.put(ColumnFamily.blobs.rawValue, id.bytes, bytes) }
         try keepStateSnapshots(snapshots, in: &batch)
         if !batch.isEmpty { try database.write(batch, sync: sync) }
         return applied

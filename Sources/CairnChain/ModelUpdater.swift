@@ -5,9 +5,11 @@ import NIOConcurrencyHelpers
 
 /// The validator's side of the outer step (ARCHITECTURE §6, D48): the ledger chooses the accepted
 /// contributions at finalization, this computes the next model with `Aggregation` (fixed order,
-/// Float32, no BLAS or FMA, so every validator and auditor gets the same bits), stores the model
-/// blob and returns its record. The last model stays in memory; older ones are read back from the
-/// blob store.
+/// Float32, no BLAS or FMA, so every validator and auditor gets the same bits), stages the model
+/// blob and returns its record. `ConsensusStore.apply` writes the staged blobs in the batch that
+/// holds the state naming them (D61): a crash can never leave state pointing at a model blob the
+/// store lacks. The last model stays in memory (so a step that closes several windows reads its
+/// own staged models); older ones are read back from the blob store.
 public final class ModelUpdater: ModelTransition {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -19,6 +21,11 @@ public final class ModelUpdater: ModelTransition {
     /// False for an auditor on a read-only database: it recomputes models without storing them.
     let storesModels: Bool
     let last = NIOLockedValueBox<(hash: Digest, parameters: [Float])?>(nil)
+    /// Δs the copycat and norm checks decoded at this window's finalization, for the outer step
+    /// that follows in the same execution (one decode per contribution); emptied by that step.
+    let decoded = NIOLockedValueBox<[Digest: PseudoGradient]>([:])
+    /// Model blobs computed since the last `takeStaged()`, oldest first.
+    let staged = NIOLockedValueBox<[(id: Digest, bytes: [UInt8])]>([])
 
     public init(blobs: BlobStore, task: TrainingTaskSpec, storesModels: Bool = true) throws {
         self.blobs = blobs
@@ -64,14 +71,14 @@ public final class ModelUpdater: ModelTransition {
 
     public func next(from base: ModelRecord, applying accepted: [AcceptedContribution], window: UInt64) throws -> ModelRecord {
         let theta = try parameters(of: base)
+        defer { decoded.withLockedValue { $0 = [:] } }
         var contributions: [Aggregation.Contribution] = []
         for contribution in accepted {
             guard let bytes = try blobs.get(contribution.blob) else {
                 throw Failure(description: "the outer step of window \(window) needs blob \(contribution.blob.hex) of contribution \(contribution.id.hex), which this validator does not hold; fetch it from a peer (GET /v1/blobs/{id} there, PUT here) and restart")
             }
             do {
-                let delta = try PseudoGradientBlob.decode(bytes, parameterCount: layout.parameterCount,
-                                                          chunkSize: Int(task.compression.chunkSize), topK: Int(task.compression.topK))
+                let delta = try decoded.withLockedValue { $0[contribution.blob] } ?? PseudoGradientBlob.decode(bytes, task: task)
                 contributions.append(Aggregation.Contribution(id: contribution.id, delta: delta, weight: contribution.score))
             } catch {
                 // A quorum of 2f+1 accepted it, so at least f+1 honest validators decoded it with
@@ -97,10 +104,19 @@ public final class ModelUpdater: ModelTransition {
             throw Failure(description: "the outer step of window \(window): \(error)")  // unreachable: checked above
         }
         let id = BlobStore.id(of: blob)
-        if storesModels { try blobs.put(blob, expected: id) }
+        if storesModels { staged.withLockedValue { $0.append((id, blob)) } }
         let record = ModelRecord(hash: ModelBlob.hash(blob), blob: id, clipNorm: result.clipNorm)
         last.withLockedValue { $0 = (record.hash, result.parameters) }
         return record
+    }
+
+    /// The model blobs computed since the last call, for the batch that commits the state naming
+    /// them; empties the stage.
+    public func takeStaged() -> [(id: Digest, bytes: [UInt8])] {
+        staged.withLockedValue { staged in
+            defer { staged = [] }
+            return staged
+        }
     }
 
     /// Why a proposed model may not be adopted, or nil (D59).
@@ -118,8 +134,8 @@ public final class ModelUpdater: ModelTransition {
             // Every committed contribution's blob is stored before its vertex enters the DAG (D50).
             throw Failure(description: "the copycat and norm checks need blob \(blob.hex), which this validator does not hold; its blob store is damaged (restore the blobs column, or resync from genesis)")
         }
-        guard let delta = try? PseudoGradientBlob.decode(bytes, parameterCount: layout.parameterCount,
-                                                         chunkSize: Int(task.compression.chunkSize), topK: Int(task.compression.topK)) else { return nil }
+        guard let delta = try? PseudoGradientBlob.decode(bytes, task: task) else { return nil }
+        decoded.withLockedValue { $0[blob] = delta }
         var indices: [UInt32] = []
         indices.reserveCapacity(delta.entryCount)
         var increasing = true

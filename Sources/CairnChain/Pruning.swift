@@ -1,7 +1,7 @@
 import CairnCore
 import CairnStorage
 
-/// The operator's pruning option (issue 6; ARCHITECTURE §8): drop consensus history below a round to
+/// The operator's pruning option (ARCHITECTURE §8): drop consensus history below a round to
 /// give disk back. Full history is the default, and pruning is offline (`cairn prune`, node
 /// stopped) so it never races the node's own writes.
 ///

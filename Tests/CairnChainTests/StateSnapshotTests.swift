@@ -1,7 +1,7 @@
 import CairnCore
 import CairnCrypto
 import CairnLedger
-@testable import CairnNode
+@testable import CairnChain
 import CairnStorage
 import Foundation
 import Testing

@@ -1,35 +1,24 @@
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnLedger
-import CairnNode
 import CairnStorage
 import CairnTraining
+import CairnTestKit
 import Foundation
 import Testing
 
 @Suite("Node: the outer step over stored blobs")
 struct ModelUpdaterTests {
-    /// A small model (4 → 8-d → 16 → 256) so a test can hold several of them.
-    static let task = TrainingTaskSpec(
-        name: "byte-lm-test", corpus: CorpusSpec(source: "test", sha256: .zero, byteCount: 1),
-        model: ModelSpec(contextBytes: 4, embeddingDim: 8, hiddenUnits: [16], vocabulary: 256),
-        compression: CompressionSpec(chunkSize: 256, topK: 8), lsh: ReferenceSpec.lsh,
-        training: ReferenceSpec.training, evaluation: ReferenceSpec.evaluation)
-
-    static func database() throws -> (Database, String) {
-        let path = FileManager.default.temporaryDirectory.path + "/cairn-model-\(UInt64.random(in: 0 ... .max))"
-        return (try Database(nodePath: path), path)
-    }
-
-    @Test("the next model is Aggregation over the decoded blobs, stored as a model blob that decodes back; a missing blob is named")
+    @Test("the next model is Aggregation over the decoded blobs, staged as a model blob that decodes back (written by the step's batch, not before); a missing blob is named")
     func outerStep() throws {
-        let (database, path) = try Self.database()
+        let (database, path) = try SmallTask.database()
         defer { database.close(); try? FileManager.default.removeItem(atPath: path) }
         let blobs = BlobStore(database: database)
-        let updater = try ModelUpdater(blobs: blobs, task: Self.task)
-        let layout = try ModelLayout(Self.task.model)
+        let updater = try ModelUpdater(blobs: blobs, task: SmallTask.spec)
+        let layout = try ModelLayout(SmallTask.spec.model)
         let theta = InitialModel.parameters(layout: layout, seed: DataSplit.seed("model-test", [1]))
-        let base = try ModelBlob.encode(theta, task: Self.task.name, spec: Self.task.model)
+        let base = try ModelBlob.encode(theta, task: SmallTask.spec.name, spec: SmallTask.spec.model)
         let baseRecord = ModelRecord(hash: ModelBlob.hash(base), blob: BlobStore.id(of: base))
         try blobs.put(base, expected: baseRecord.blob)
 
@@ -48,14 +37,19 @@ struct ModelUpdaterTests {
         }
         accepted.sort { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
         let next = try updater.next(from: baseRecord, applying: accepted, window: 4)
-        let expected = Aggregation.apply(contributions, to: theta, rate: Float(Self.task.training.outerLearningRate),
-                                         maxContributions: Int(Self.task.training.maxAggregated),
-                                         averaging: try #require(Aggregation.Averaging(rawValue: Self.task.training.averaging))).parameters
-        let stored = try #require(try blobs.get(next.blob))
+        let expected = Aggregation.apply(contributions, to: theta, rate: Float(SmallTask.spec.training.outerLearningRate),
+                                         maxContributions: Int(SmallTask.spec.training.maxAggregated),
+                                         averaging: try #require(Aggregation.Averaging(rawValue: SmallTask.spec.training.averaging))).parameters
+        // Staged, not written: the blob goes into the batch that commits the state naming it (D61).
+        #expect(try blobs.get(next.blob) == nil)
+        let staged = updater.takeStaged()
+        #expect(staged.map(\.id) == [next.blob] && updater.takeStaged().isEmpty)
+        let stored = try #require(staged.first?.bytes)
+        try blobs.put(stored, expected: next.blob)
         #expect(ModelBlob.hash(stored) == next.hash)
-        #expect(try ModelBlob.decode(stored, task: Self.task.name, spec: Self.task.model) == expected)
+        #expect(try ModelBlob.decode(stored, task: SmallTask.spec.name, spec: SmallTask.spec.model) == expected)
         // A fresh updater (nothing in memory) reads the model back from the blob store.
-        #expect(try ModelUpdater(blobs: blobs, task: Self.task).parameters(of: next) == expected)
+        #expect(try ModelUpdater(blobs: blobs, task: SmallTask.spec).parameters(of: next) == expected)
 
         let missing = AcceptedContribution(id: Hashing.digest(.record, [9]), blob: Hashing.digest(.blob, [9]), score: 1)
         do {
@@ -66,15 +60,15 @@ struct ModelUpdaterTests {
         }
     }
 
-    @Test("poisoning (issue 26, attack 2): a majority of inflated Δs (largest entry 1e37) is clipped to the bound, not to the median they set; a proposed model outside genesis bounds is not adopted — the step is skipped, recorded, nothing stored; non-finite models are never encoded")
+    @Test("poisoning (D59, attack 2): a majority of inflated Δs (largest entry 1e37) is clipped to the bound, not to the median they set; a proposed model outside genesis bounds is not adopted — the step is skipped, recorded, nothing stored; non-finite models are never encoded")
     func boundedStep() throws {
-        let (database, path) = try Self.database()
+        let (database, path) = try SmallTask.database()
         defer { database.close(); try? FileManager.default.removeItem(atPath: path) }
         let blobs = BlobStore(database: database)
-        let updater = try ModelUpdater(blobs: blobs, task: Self.task)
-        let layout = try ModelLayout(Self.task.model)
+        let updater = try ModelUpdater(blobs: blobs, task: SmallTask.spec)
+        let layout = try ModelLayout(SmallTask.spec.model)
         var theta = InitialModel.parameters(layout: layout, seed: DataSplit.seed("model-test", [2]))
-        let base = try ModelBlob.encode(theta, task: Self.task.name, spec: Self.task.model)
+        let base = try ModelBlob.encode(theta, task: SmallTask.spec.name, spec: SmallTask.spec.model)
         let baseRecord = ModelRecord(hash: ModelBlob.hash(base), blob: BlobStore.id(of: base), clipNorm: 0.5)
         try blobs.put(base, expected: baseRecord.blob)
         func contribution(_ i: Int, scale: Float) throws -> AcceptedContribution {
@@ -95,7 +89,7 @@ struct ModelUpdaterTests {
         let inflated = try (3 ..< 7).map { try contribution($0, scale: 1e37) }
         let accepted = (honest + inflated).sorted { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
         let next = try updater.next(from: baseRecord, applying: accepted, window: 4)
-        let bound = Self.task.training.clipBound(baseClipNorm: 0.5)
+        let bound = SmallTask.spec.training.clipBound(baseClipNorm: 0.5)
         #expect(next.skippedStep == nil && next.clipNorm == bound, "clip \(String(describing: next.clipNorm)), bound \(bound)")
         let moved = try updater.parameters(of: next)
         // Seven Δs each of norm ≤ bound, rate 3 / 7: no parameter moves by more than 3 × bound.
@@ -103,8 +97,8 @@ struct ModelUpdaterTests {
         #expect(largestMove <= 3 * bound + 1e-6 && moved.allSatisfy(\.isFinite), "moved \(largestMove)")
 
         // A base model one step from the genesis magnitude bound: the proposed model is refused.
-        theta[0] = Float(Self.task.training.maxParameterMagnitude) - 0.01
-        let edge = try ModelBlob.encode(theta, task: Self.task.name, spec: Self.task.model)
+        theta[0] = Float(SmallTask.spec.training.maxParameterMagnitude) - 0.01
+        let edge = try ModelBlob.encode(theta, task: SmallTask.spec.name, spec: SmallTask.spec.model)
         let edgeRecord = ModelRecord(hash: ModelBlob.hash(edge), blob: BlobStore.id(of: edge), clipNorm: 0.5)
         try blobs.put(edge, expected: edgeRecord.blob)
         let push = PseudoGradient(parameterCount: layout.parameterCount, chunkSize: 256,
@@ -125,29 +119,29 @@ struct ModelUpdaterTests {
         #expect(ModelUpdater.problem([1, .nan, 2], maxMagnitude: 10) == .nonFinite)
         #expect(ModelUpdater.problem([1, -11, 2], maxMagnitude: 10) == .outOfBounds)
         #expect(ModelUpdater.problem([1, -10, 2], maxMagnitude: 10) == nil)
-        #expect(throws: BlobError.self) { try ModelBlob.encode([1, .infinity], task: Self.task.name, spec: Self.task.model) }
+        #expect(throws: BlobError.self) { try ModelBlob.encode([1, .infinity], task: SmallTask.spec.name, spec: SmallTask.spec.model) }
         // The record says why, and survives its encoding.
         #expect(try ModelRecord(canonicalBytes: skipped.canonicalBytes) == skipped)
     }
 
     @Test("θ_0 is a pure function of genesis: the same record from two derivations, different for another chain id")
     func initialModel() throws {
-        let a = try ModelUpdater.initialModel(chainID: "cairn-test", task: Self.task, blobs: nil)
-        #expect(try ModelUpdater.initialModel(chainID: "cairn-test", task: Self.task, blobs: nil) == a)
-        #expect(try ModelUpdater.initialModel(chainID: "another-chain", task: Self.task, blobs: nil) != a)
-        let layout = try ModelLayout(Self.task.model)
+        let a = try ModelUpdater.initialModel(chainID: "cairn-test", task: SmallTask.spec, blobs: nil)
+        #expect(try ModelUpdater.initialModel(chainID: "cairn-test", task: SmallTask.spec, blobs: nil) == a)
+        #expect(try ModelUpdater.initialModel(chainID: "another-chain", task: SmallTask.spec, blobs: nil) != a)
+        let layout = try ModelLayout(SmallTask.spec.model)
         let blob = try ModelBlob.encode(InitialModel.parameters(layout: layout, seed: DataSplit.seed("initial-model", Array("cairn-test".utf8))),
-                                    task: Self.task.name, spec: Self.task.model)
+                                    task: SmallTask.spec.name, spec: SmallTask.spec.model)
         #expect(a == ModelRecord(hash: ModelBlob.hash(blob), blob: BlobStore.id(of: blob)))
     }
 
     @Test("profiles for the copycat and oversize rules: a real blob's flat top-k indices, increasing, and its norm; the same Δ re-valued keeps the indices, its norm scales; garbage gives nil; a missing blob throws")
     func profiles() throws {
-        let (database, path) = try Self.database()
+        let (database, path) = try SmallTask.database()
         defer { database.close(); try? FileManager.default.removeItem(atPath: path) }
         let blobs = BlobStore(database: database)
-        let updater = try ModelUpdater(blobs: blobs, task: Self.task)
-        let layout = try ModelLayout(Self.task.model)
+        let updater = try ModelUpdater(blobs: blobs, task: SmallTask.spec)
+        let layout = try ModelLayout(SmallTask.spec.model)
         var feedback = ErrorFeedback(parameterCount: layout.parameterCount)
         let dense = (0 ..< layout.parameterCount).map { j in Float(((j * 11) % 29) - 14) * 1e-3 }
         let delta = feedback.compress(dense, chunkSize: 256, topK: 8)

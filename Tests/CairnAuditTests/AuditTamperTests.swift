@@ -1,8 +1,8 @@
 import CairnAudit
+import CairnChain
 import CairnCore
 import CairnCrypto
 import CairnLedger
-import CairnNode
 import CairnStorage
 import CairnTestKit
 import Foundation

@@ -1,13 +1,13 @@
+import CairnChain
 import CairnCore
 import CairnCrypto
-import CairnNode
 import CairnStorage
 import CairnTestKit
 import Foundation
 import Testing
 
 extension NodeProcesses {
-    /// `cairn audit` re-derives the order from the certificates (issue 17's consensus part, D54).
+    /// `cairn audit` re-derives the order from the certificates (D54).
     @Suite("Audit: the order re-derived from certificates", .serialized)
     struct AuditOrderTests {
         @Test("two record-free vertices swapped in a node's stored sequence, every stored hash rewritten: the old checks pass, the re-derived DAG-Rider order names the position")

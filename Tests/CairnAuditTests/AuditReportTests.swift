@@ -39,4 +39,31 @@ struct AuditReportTests {
         #expect(html.components(separatedBy: "data-points=\"0\"").count - 1 == 5)
         #expect(html.contains("no data"))
     }
+
+    @Test("axes tick on round numbers (1, 2 or 5 × 10^k) covering the data, never on values like 6912.572")
+    func roundTicks() {
+        for (low, high) in [(4753.145, 6912.572), (0.0, 90_000_000), (1.87, 5.57), (-3.2, 41.9), (0.0, 1.0), (27.1, 27.1000001)] {
+            let ticks = AuditReport.ticks(low, high)
+            #expect(ticks.first! <= low && ticks.last! >= high, "\(ticks) does not cover \(low)…\(high)")
+            #expect(ticks.count >= 2 && ticks.count <= 12)
+            let step = ticks[1] - ticks[0]
+            let mantissa = step / pow(10, log10(step).rounded(.down))
+            #expect([1.0, 2, 5, 10].contains { abs(mantissa - $0) < 1e-9 }, "step \(step)")
+            for tick in ticks { #expect(abs((tick / step).rounded() - tick / step) < 1e-6, "\(tick) is not a multiple of \(step)") }
+        }
+        let html = AuditReport.html(Self.sample(), chain: "c", generated: "now")
+        #expect(!html.contains(">4.808<") && html.contains("class=\"tick\""))
+    }
+
+    @Test("a recomputed loss that equals the node's stays visible under it; the ratings table names every trainer, best ordinal first")
+    func overlayAndTable() throws {
+        var data = Self.sample()
+        data.heldOutRecomputed = data.heldOut
+        let html = AuditReport.html(data, chain: "c", generated: "now")
+        let heldout = try #require(html.components(separatedBy: "id=\"heldout\"").dropFirst().first?.components(separatedBy: "</svg>").first)
+        #expect(heldout.contains("stroke-width=\"5\"") && heldout.contains("stroke-dasharray"))
+        let table = try #require(html.components(separatedBy: "<table class=\"ratings\">").dropFirst().first)
+        let honest = try #require(table.range(of: "honest-0")), lazy = try #require(table.range(of: "lazy"))
+        #expect(honest.lowerBound < lazy.lowerBound)  // ordinal 29.0 − 24.3 above 20.5 − 24.3
+    }
 }

@@ -1,7 +1,7 @@
 import CairnCore
 
 /// DAG-Rider's ordering (Alg. 3) re-derived from one validator's stored certificates, written
-/// apart from `DAGRiderCore` and sharing none of its code beyond the value types (issue 13): the
+/// apart from `DAGRiderCore` and sharing none of its code beyond the value types (D43): the
 /// leader of wave w is the coin's choice among round 4(w−1)+1 vertices, combined from the f+1
 /// lowest-indexed shares carried in round 4w+1; a leader commits directly when 2f+1 vertices of
 /// round 4w reach it by strong edges alone; committing it first commits, oldest first, every
