@@ -112,7 +112,7 @@ let package = Package(
                 dependencies: ["CairnCore", "CairnCrypto", "CairnStorage", "DAGRider", "ConsensusOracle", "CairnChain", "CairnLedger", "CairnTraining"],
                 swiftSettings: sharedSettings),
         .target(name: "CairnBench",
-                dependencies: ["CairnCore", "CairnCrypto", "CairnLedger", "CairnStorage", "ConsensusSimulator", "CairnTraining", "CBLAS"],
+                dependencies: ["CairnCore", "CairnCrypto", "CairnLedger", "CairnStorage", "ConsensusSimulator", "CairnTraining"],
                 swiftSettings: sharedSettings),
 
         // MARK: Executables

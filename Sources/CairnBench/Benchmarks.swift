@@ -1,8 +1,8 @@
-import CBLAS
 import CairnCore
 import CairnCrypto
 import CairnLedger
 import CairnStorage
+import CairnTraining
 import ConsensusSimulator
 import Foundation
 
@@ -182,13 +182,13 @@ public struct Benchmarks: Sendable {
     /// OpenBLAS single-precision matrix multiply (512³) on one thread: the training engine's
     /// ceiling (ARCHITECTURE §12: 88–101 GFLOP/s per core).
     public func compute() -> [BenchmarkResult] {
-        openblas_set_num_threads(1)
-        let n: Int32 = 512
-        let a = (0 ..< Int(n * n)).map { Float($0 % 7) * 0.25 }
-        let b = (0 ..< Int(n * n)).map { Float($0 % 5) * 0.5 }
-        var c = [Float](repeating: 0, count: Int(n * n))
+        GEMM.setThreads(1)
+        let n = 512
+        let a = (0 ..< n * n).map { Float($0 % 7) * 0.25 }
+        let b = (0 ..< n * n).map { Float($0 % 5) * 0.5 }
+        var c = [Float](repeating: 0, count: n * n)
         let result = rate("sgemm 512 (OpenBLAS, 1 thread)", unit: "GFLOP/s", reference: 90) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, &c, n)
+            GEMM.multiply(a, transposeA: false, b, transposeB: false, into: &c, m: n, n: n, k: n)
         }
         let flops = 2 * Double(n) * Double(n) * Double(n)
         return [BenchmarkResult(name: result.name, value: result.value * flops / 1e9, unit: "GFLOP/s",

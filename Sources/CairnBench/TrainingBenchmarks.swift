@@ -1,4 +1,3 @@
-import CBLAS
 import CairnCore
 import CairnTraining
 import Foundation

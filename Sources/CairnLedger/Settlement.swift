@@ -85,9 +85,31 @@ extension Context {
     /// chain without `rewards` parameters.
     mutating func settle(window: UInt64, decided: [Decided], flags: [UInt32: ValidatorFlags], oversized: Set<Digest> = []) throws -> Set<Digest> {
         guard let rewards = parameters.rewards else { return [] }
+        // Until an outer step has set a clip norm, evaluations cannot clip Δ to what the step would
+        // apply (a Δ scaled up scores as better), and on θ_0 the own-versus-random comparison is
+        // noise for everyone: such a window is recorded but not rated — no rating, bma or final
+        // moves, and its trainer part is burned (D53, D57).
+        let baseModel = try read(ModelRecord.self, StateKey.model(window))
+        let clipped = ledger.transition == nil || baseModel?.clipNorm != nil
+
+        var standings = try standings(window: window, decided: decided, oversized: oversized, clipped: clipped, rewards: rewards)
+        Self.rank(&standings, window: window, rewards: rewards)
+        // The window's best accepted score among those paid for it (positive ranking score): a
+        // trainer's share of it scales its final score (D55). Raw scores, not ranking scores, so
+        // that sync enters the final once.
+        let best = standings.compactMap { $0.ranked && ($0.rankScore ?? 0) > 0 ? $0.score : nil }.max() ?? 0
+
+        let excluded = Self.applyFinals(&standings, window: window, best: best, penalties: rewards.penalties)
+        try pay(&standings, window: window, decided: decided, flags: flags, clipped: clipped, rewards: rewards)
+        return excluded
+    }
+
+    /// Each trainer registered by this window with what it did in it: its contribution's outcome
+    /// or the penalty for having none, and whether it is ranked.
+    mutating func standings(window: UInt64, decided: [Decided], oversized: Set<Digest>, clipped: Bool,
+                            rewards: RewardParameters) throws -> [Standing] {
         let penalties = rewards.penalties
         let byAuthor = Dictionary(decided.map { ($0.stored.author, $0) }, uniquingKeysWith: { first, _ in first })
-
         // The trainers registered by this window, in key order.
         let prefix = StateKey.trainerPrefix
         var trainers: [PublicKey] = []
@@ -97,13 +119,6 @@ extension Context {
                   let trainer = try? Trainer(canonicalBytes: entry.value), trainer.registeredInWindow <= window else { continue }
             trainers.append(key)
         }
-
-        // Until an outer step has set a clip norm, evaluations cannot clip Δ to what the step would
-        // apply (a Δ scaled up scores as better), and on θ_0 the own-versus-random comparison is
-        // noise for everyone: such a window is recorded but not rated — no rating, bma or final
-        // moves, and its trainer part is burned (D53, D57).
-        let baseModel = try read(ModelRecord.self, StateKey.model(window))
-        let clipped = ledger.transition == nil || baseModel?.clipNorm != nil
 
         var standings: [Standing] = []
         for key in trainers {
@@ -144,7 +159,13 @@ extension Context {
             standings.append(standing)
         }
 
-        // OpenSkill Plackett–Luce over the ranked trainers, one-player teams in key order.
+        return standings
+    }
+
+    /// Ranking scores and ranks of the ranked trainers, then OpenSkill Plackett–Luce over them.
+    static func rank(_ standings: inout [Standing], window: UInt64, rewards: RewardParameters) {
+        let penalties = rewards.penalties
+        // One-player teams in key order.
         let ranked = standings.indices.filter { standings[$0].ranked }
         for i in ranked {
             guard let score = standings[i].score, let contribution = standings[i].contribution else { continue }
@@ -171,12 +192,11 @@ extension Context {
             }
         }
 
-        // The window's best accepted score among those paid for it (positive ranking score): a
-        // trainer's share of it scales its final score (D55). Raw scores, not ranking scores, so
-        // that sync enters the final once.
-        let best = standings.compactMap { $0.ranked && ($0.rankScore ?? 0) > 0 ? $0.score : nil }.max() ?? 0
+    }
 
-        // Moving average, slashes (positive values only), streaks and final scores.
+    /// Moving average, slashes (positive values only), streaks and final scores of the ranked
+    /// trainers; returns the contributions excluded by a negative streak.
+    static func applyFinals(_ standings: inout [Standing], window: UInt64, best: Int64, penalties: PenaltyParameters) -> Set<Digest> {
         var excluded: Set<Digest> = []
         let alpha = Int64(penalties.bmaAlphaPPM)
         for i in standings.indices where standings[i].ranked {
@@ -225,8 +245,14 @@ extension Context {
             standings[i] = s
         }
 
-        // Emission: the trainer part by final^p over positive finals, the validator part by
-        // evaluations done inside quorums; remainders are burned.
+        return excluded
+    }
+
+    /// The window's emission: the trainer part by final^p over positive finals, the validator part
+    /// by evaluations done inside quorums; remainders are burned. Writes the ratings, the window's
+    /// rewards and each trainer's result.
+    mutating func pay(_ standings: inout [Standing], window: UInt64, decided: [Decided], flags: [UInt32: ValidatorFlags], clipped: Bool,
+                      rewards: RewardParameters) throws {
         var supply = try read(Supply.self, StateKey.supply) ?? Supply(created: 0)
         let (created, emissionOverflow) = supply.created.addingReportingOverflow(rewards.emissionPerWindow)
         let emitted = emissionOverflow ? 0 : rewards.emissionPerWindow
@@ -289,7 +315,6 @@ extension Context {
                   TrainerWindowResult(contribution: s.contribution?.id, scorePPB: s.score, rankScorePPB: s.rankScore, rank: s.rank, before: s.before, after: after,
                                       penalties: s.penalties, payout: s.payout))
         }
-        return excluded
     }
 
     /// Adds `amount` to `key`'s balance; false (nothing credited: the caller burns it) if that

@@ -22,16 +22,15 @@ public actor ConsensusNode {
     var nextTickMs: UInt64 = 0
     /// Per-peer budget and byte-split answers for catch-up requests served from storage (D39).
     var fetchServing: FetchServing
-    public private(set) var refused: [String: Int] = [:]
-    public private(set) var metrics = NodeMetrics()
+    public internal(set) var refused: [String: Int] = [:]
+    public internal(set) var metrics = NodeMetrics()
     /// When each of this validator's recent proposals was made (for commit latency).
     var proposedAt: [UInt64: UInt64] = [:]
     /// Set when persisting a step failed. The core has already moved on in memory, so the node
     /// must stop (fail-stop): carrying on could vote again after a restart that lost the vote.
     var storageFailure: (any Error)?
-    /// Signs this validator's checkpoint votes (nil: none are cast, e.g. in consensus-only tests).
-    let recordSigner: SigningKey?
-    var nextVoteNonce: UInt64 = 0
+    /// Signs this validator's own records (nil: none are cast, e.g. in consensus-only tests).
+    var ownRecords: OwnRecordSigner?
     /// Set when a certified checkpoint disagrees with this validator's own state at that window.
     public private(set) var divergence: Divergence?
     /// Told once when a divergence is found (the service logs it).
@@ -76,7 +75,7 @@ public actor ConsensusNode {
             try store.initializeLedger(genesisState)
             try store.pruneStateSnapshots()
         }
-        self.recordSigner = recordSigner
+        ownRecords = recordSigner.flatMap { key in ledger.map { OwnRecordSigner(key: key, chain: $0.ledger.parameters.chain) } }
         self.mesh = mesh
         blobs = BlobStore(database: database)
         if ledger != nil { availability = BlobAvailability(me: settings.me, validators: settings.committee.size) }
@@ -96,12 +95,8 @@ public actor ConsensusNode {
                 return x.author.bytes.lexicographicallyPrecedes(y.author.bytes) || (x.author == y.author && x.nonce < y.nonce)
             }.map(\.0)
         _ = core.onRecords(pending)
-        if let signer = recordSigner {
-            for bytes in pending {
-                if let record = try? SignedRecord(canonicalBytes: bytes), record.author == signer.publicKey, record.nonce < .max {
-                    nextVoteNonce = max(nextVoteNonce, record.nonce + 1)
-                }
-            }
+        for bytes in pending {
+            if let record = try? SignedRecord(canonicalBytes: bytes) { ownRecords?.restored(record) }
         }
         restoredPending = pending.count
     }
@@ -174,7 +169,7 @@ public actor ConsensusNode {
     /// lose this validator's checkpoint vote: at start, vote again for the last closed window if
     /// neither the state nor the pending store holds a vote of ours for it and it is not certified.
     func recastMissingCheckpointVote() throws {
-        guard let signer = recordSigner, let ledger = store.ledger, progress.window > 0 else { return }
+        guard let signer = ownRecords?.key, let ledger = store.ledger, progress.window > 0 else { return }
         let window = progress.window - 1
         guard let validator = ledger.ledger.parameters.validators.firstIndex(of: signer.publicKey),
               try store.checkpoint(window) == nil,
@@ -245,93 +240,6 @@ public actor ConsensusNode {
             }
             try execute(core.onMessage(verified, from: peer, nowMs: nowMs))
         }
-    }
-
-    // MARK: Blob availability (D50)
-
-    /// Hands a proposal or certificate to the core once this validator holds every blob its
-    /// contribution records name; until then it waits while the blobs are fetched from peers.
-    func admit(_ held: BlobAvailability.Held) throws {
-        let missing = try missingBlobs(of: held.vertex)
-        if missing.isEmpty { try release(held) } else { hold(held, missing: missing) }
-    }
-
-    func missingBlobs(of vertex: Vertex) throws -> Set<Digest> {
-        guard !vertex.payload.isEmpty else { return [] }
-        let named = BlobAvailability.blobs(of: vertex)
-        let missing = try named.filter { try !blobs.contains($0) }
-        let present = named.subtracting(missing)
-        if !present.isEmpty { onBlobsNamed?(present.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }, progress.window) }
-        return missing
-    }
-
-    func hold(_ held: BlobAvailability.Held, missing: Set<Digest>) {
-        guard let actions = availability?.hold(held, missing: missing, nowMs: nowMs) else {
-            refused["blob_wait_full", default: 0] += 1
-            return
-        }
-        metrics.blobWaits += 1
-        perform(actions)
-    }
-
-    func release(_ held: BlobAvailability.Held) throws {
-        switch held {
-        case let .proposal(signed, digest, from):
-            try execute(core.onMessage(.proposal(signed, digest: digest), from: from, nowMs: nowMs))
-        case let .certificate(certificate, from):
-            try execute(core.onMessage(.certificate(certificate), from: from, nowMs: nowMs))
-        }
-    }
-
-    func perform(_ actions: [BlobAvailability.Action]) {
-        var asks: [Int: [Digest]] = [:]
-        for action in actions {
-            switch action {
-            case let .ask(blob, peer): asks[peer, default: []].append(blob)
-            case .expired:
-                // Not voted for: the blob never reached this validator in time (D50).
-                refused["blob_unavailable", default: 0] += 1
-                metrics.blobWaitsExpired += 1
-            case .release: break
-            }
-        }
-        for (peer, ids) in asks.sorted(by: { $0.key < $1.key }) {
-            for start in stride(from: 0, to: ids.count, by: ConsensusMessage.maxFetchBlobs) {
-                metrics.blobFetchesSent += 1
-                mesh.send(to: peer, ConsensusMessage.fetchBlobs(Array(ids[start ..< min(ids.count, start + ConsensusMessage.maxFetchBlobs)])).canonicalBytes)
-            }
-        }
-    }
-
-    /// Answers a peer's blob request with every named blob stored here (one message each).
-    func serveBlobs(_ ids: [Digest], to peer: Int) throws {
-        for id in ids {
-            guard let bytes = try blobs.get(id) else { continue }
-            guard bytes.count <= ConsensusMessage.maxBlobBytes else { refused["fetch_answer_oversize", default: 0] += 1; continue }
-            metrics.blobsServed += 1
-            mesh.send(to: peer, ConsensusMessage.blob(bytes).canonicalBytes)
-        }
-    }
-
-    /// Stores a blob that a held vertex waits for and releases what waited on it. Unrequested
-    /// blobs are dropped: a peer cannot fill this validator's store with blobs nobody named.
-    func receiveBlob(id: Digest, bytes: [UInt8]) throws {
-        guard var availability, availability.isWanted(id) else { refused["unsolicited_blob", default: 0] += 1; return }
-        if let limit = store.ledger?.ledger.parameters.maxContributionBytes, UInt64(bytes.count) > limit {
-            refused["oversize_blob", default: 0] += 1
-            return
-        }
-        do {
-            try blobs.put(bytes, expected: id)
-        } catch {
-            storageFailure = error
-            throw error
-        }
-        metrics.blobsFetched += 1
-        metrics.blobBytesFetched += UInt64(bytes.count)
-        let actions = availability.arrived(id)
-        self.availability = availability
-        for case let .release(held) in actions { try release(held) }
     }
 
     func serve(_ certificates: [Certificate], to peer: Int) {
@@ -445,7 +353,7 @@ public actor ConsensusNode {
     /// `records`). With `keepRefused` false the rest are forgotten again — an API client was told
     /// to resubmit them; own records stay pending and are proposed after a restart. Throws only
     /// when the store cannot make them durable, before the core sees any.
-    public func admit(_ records: [[UInt8]], keepRefused: Bool) throws -> Int {
+    public func admitRecords(_ records: [[UInt8]], keepRefused: Bool) throws -> Int {
         try store.persistPending(records)
         let taken = core.onRecords(records)
         if !keepRefused, taken < records.count { try? store.dropPending(Array(records[taken...])) }
@@ -458,16 +366,11 @@ public actor ConsensusNode {
     /// they share one nonce sequence. Returns the record id, or nil when the node signs no records.
     @discardableResult
     public func submitOwnRecord(_ body: RecordBody) throws -> Digest? {
-        guard let signer = recordSigner, let chain = store.ledger?.ledger.parameters.chain else { return nil }
-        let nonce = max(try store.account(signer.publicKey)?.nonce ?? 0, nextVoteNonce)
-        // 2^64 − 1 has no successor (the ledger refuses it); never reached by counting.
-        guard nonce < .max else { return nil }
-        let bytes = body.canonicalBytes
-        let signature = signer.sign(SignedRecord.signingBytes(chain: chain, author: signer.publicKey, nonce: nonce, body: bytes))
-        let record = SignedRecord(author: signer.publicKey, nonce: nonce, body: bytes, signature: signature).canonicalBytes
-        // Its nonce is spent once signed: kept pending even if the queue refuses it now.
-        _ = try admit([record], keepRefused: true)
-        nextVoteNonce = nonce + 1
+        guard let key = ownRecords?.key,
+              let (record, nonce) = ownRecords?.sign(body, accountNonce: try store.account(key.publicKey)?.nonce ?? 0) else { return nil }
+        // Its nonce is spent once durable: kept pending even if the queue refuses it now.
+        _ = try admitRecords([record], keepRefused: true)
+        ownRecords?.spent(nonce)
         return Hashing.digest(.record, record)
     }
 

@@ -104,7 +104,7 @@ public actor EvaluationService {
     @discardableResult
     public func pass() async throws -> Bool {
         let database = validator.database
-        let windowMs = UInt64(validator.genesis.consensus.windowMs)
+        let windowMs = validator.windowMs
         guard let window = try database.get(WindowState.self, .state, StateKey.window) else { return false }
         if window.current != lastSeenWindow {
             // Consensus time against this machine's clock at each window it sees open: how far the

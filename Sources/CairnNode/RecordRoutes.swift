@@ -48,7 +48,7 @@ extension NodeAPI {
             // Durable before the 202 (D42): a crash after the answer cannot lose what it promised.
             let taken: Int
             do {
-                taken = try await node.admit(accepted, keepRefused: false)
+                taken = try await node.admitRecords(accepted, keepRefused: false)
             } catch {
                 rejections.add("storage_failure")
                 return NodeAPI.error(.serviceUnavailable, .storageFailure, "could not store the records durably (\(error)); nothing was accepted, retry later")

@@ -24,9 +24,59 @@ extension NodeAPI {
         try database.get(Trainer.self, .state, StateKey.trainer(key))?.name
     }
 
+    /// Window `window`'s contributions, each with every validator's commitment and reveal and
+    /// the finalized outcome (at most 10,000: an answer stays bounded).
+    static func windowContributions(_ window: UInt64, validator: Validator) throws -> [ContributionReply] {
+        let database = validator.database
+        var contributions: [ContributionReply] = []
+        let prefix = StateKey.contributionPrefix(window: window)
+        for (key, value) in try stateEntries(database, prefix: prefix, limit: 10_000) {  // a window's answer stays bounded
+            guard key.count == prefix.count + Digest.byteCount, let id = try? Digest(bytes: key.suffix(Digest.byteCount)),
+                  let stored = try? StoredContribution(canonicalBytes: value) else { continue }
+            var evaluations: [EvaluationReply] = []
+            for v in validator.genesis.validators.indices {
+                let index = UInt32(v)
+                let committed = try database.get(ColumnFamily.state.rawValue, StateKey.evaluationCommitment(contribution: id, validator: index)) != nil
+                let revealed = try database.get(StoredEvaluation.self, .state, StateKey.evaluation(contribution: id, validator: index))?.evaluation
+                guard committed || revealed != nil else { continue }
+                evaluations.append(EvaluationReply(validator: v, committed: committed, revealed: revealed != nil, flags: revealed?.flags.rawValue,
+                                                   ownBefore: revealed?.own.before, ownAfter: revealed?.own.after,
+                                                   randomBefore: revealed?.random.before, randomAfter: revealed?.random.after,
+                                                   simHash: revealed.map { Hex.encode($0.simHash) }))
+            }
+            let outcome = try database.get(EvaluationQuorum.Outcome.self, .state, StateKey.contributionOutcome(id)).map {
+                OutcomeReply(members: $0.members.map(Int.init), scorePpb: $0.score, ownScorePpb: $0.ownScore, indicator: Int($0.indicator),
+                             noScore: $0.noScore?.name, copycatOf: $0.copycatOf?.hex, flags: $0.flags.rawValue)
+            }
+            contributions.append(ContributionReply(id: id.hex, author: stored.author.hex, baseWindow: stored.contribution.baseWindow,
+                                                   blob: stored.contribution.blob.hex, blobSize: stored.contribution.blobSize,
+                                                   beacon: stored.beacon.hex, evaluations: evaluations, outcome: outcome))
+        }
+        return contributions
+    }
+
+    /// Each trainer's result in finalized window `window` (D53).
+    static func trainerResults(_ window: UInt64, database: Database) throws -> [TrainerResultReply] {
+        var trainers: [TrainerResultReply] = []
+        let resultsPrefix = StateKey.trainerWindows(window)
+        for (key, value) in try stateEntries(database, prefix: resultsPrefix, limit: 10_000) {
+            guard key.count == resultsPrefix.count + PublicKey.byteCount, let trainer = try? PublicKey(bytes: key.suffix(PublicKey.byteCount)),
+                  let r = try? TrainerWindowResult(canonicalBytes: value) else { continue }
+            trainers.append(TrainerResultReply(
+                trainer: trainer.hex, name: try trainerName(trainer, database: database), contribution: r.contribution?.hex,
+                scorePpb: r.scorePPB, rankScorePpb: r.rankScorePPB, rank: r.rank, muBeforeNano: r.muBeforeNano,
+                sigmaBeforeNano: r.sigmaBeforeNano, muAfterNano: r.muAfterNano, sigmaAfterNano: r.sigmaAfterNano, muBefore: TrainerRating.double(r.muBeforeNano),
+                sigmaBefore: TrainerRating.double(r.sigmaBeforeNano), muAfter: TrainerRating.double(r.muAfterNano),
+                sigmaAfter: TrainerRating.double(r.sigmaAfterNano),
+                ordinalAfter: TrainerRating.double(r.muAfterNano) - 3 * TrainerRating.double(r.sigmaAfterNano),
+                bma: Double(r.bmaPPM) / 1e6, finalScore: TrainerRating.double(r.finalNano), penalties: r.penalties.names, payout: r.payout))
+        }
+        return trainers
+    }
+
     static func addTrainingRoutes(to router: Router<APIRequestContext>, validator: Validator) {
         let database = validator.database
-        let windowMs = UInt64(validator.genesis.consensus.windowMs)
+        let windowMs = validator.windowMs
 
         router.get("/v1/task") { _, _ -> Response in
             json(validator.genesis.task)
@@ -70,30 +120,7 @@ extension NodeAPI {
             }
             // Written without `window + 1` (D38): a request for window 2^64 − 1 must not trap.
             let status = window == state.current ? "open" : (window == state.current - 1 ? "closed" : "finalized")
-            var contributions: [ContributionReply] = []
-            let prefix = StateKey.contributionPrefix(window: window)
-            for (key, value) in try stateEntries(database, prefix: prefix, limit: 10_000) {  // a window's answer stays bounded
-                guard key.count == prefix.count + Digest.byteCount, let id = try? Digest(bytes: key.suffix(Digest.byteCount)),
-                      let stored = try? StoredContribution(canonicalBytes: value) else { continue }
-                var evaluations: [EvaluationReply] = []
-                for v in validator.genesis.validators.indices {
-                    let index = UInt32(v)
-                    let committed = try database.get(ColumnFamily.state.rawValue, StateKey.evaluationCommitment(contribution: id, validator: index)) != nil
-                    let revealed = try database.get(StoredEvaluation.self, .state, StateKey.evaluation(contribution: id, validator: index))?.evaluation
-                    guard committed || revealed != nil else { continue }
-                    evaluations.append(EvaluationReply(validator: v, committed: committed, revealed: revealed != nil, flags: revealed?.flags.rawValue,
-                                                       ownBefore: revealed?.own.before, ownAfter: revealed?.own.after,
-                                                       randomBefore: revealed?.random.before, randomAfter: revealed?.random.after,
-                                                       simHash: revealed.map { Hex.encode($0.simHash) }))
-                }
-                let outcome = try database.get(EvaluationQuorum.Outcome.self, .state, StateKey.contributionOutcome(id)).map {
-                    OutcomeReply(members: $0.members.map(Int.init), scorePpb: $0.score, ownScorePpb: $0.ownScore, indicator: Int($0.indicator),
-                                 noScore: $0.noScore?.name, copycatOf: $0.copycatOf?.hex, flags: $0.flags.rawValue)
-                }
-                contributions.append(ContributionReply(id: id.hex, author: stored.author.hex, baseWindow: stored.contribution.baseWindow,
-                                                       blob: stored.contribution.blob.hex, blobSize: stored.contribution.blobSize,
-                                                       beacon: stored.beacon.hex, evaluations: evaluations, outcome: outcome))
-            }
+            let contributions = try windowContributions(window, validator: validator)
             var flags: [FlagReply] = []
             for v in validator.genesis.validators.indices {
                 if let f = try database.get(ValidatorFlags.self, .state, StateKey.validatorFlags(window: window, validator: UInt32(v))) {
@@ -104,20 +131,7 @@ extension NodeAPI {
             let beacon = try database.get(ColumnFamily.state.rawValue, StateKey.windowBeacon(window)).map { Hex.encode($0) }
             let heldOut = try database.get(ColumnFamily.meta.rawValue, ContributionEvaluation.heldOutKey(window))
                 .flatMap { try? UInt64(canonicalBytes: $0) }.map(Double.init(bitPattern:)).flatMap { $0.isFinite ? $0 : nil }
-            var trainers: [TrainerResultReply] = []
-            let resultsPrefix = StateKey.trainerWindows(window)
-            for (key, value) in try stateEntries(database, prefix: resultsPrefix, limit: 10_000) {
-                guard key.count == resultsPrefix.count + PublicKey.byteCount, let trainer = try? PublicKey(bytes: key.suffix(PublicKey.byteCount)),
-                      let r = try? TrainerWindowResult(canonicalBytes: value) else { continue }
-                trainers.append(TrainerResultReply(
-                    trainer: trainer.hex, name: try trainerName(trainer, database: database), contribution: r.contribution?.hex,
-                    scorePpb: r.scorePPB, rankScorePpb: r.rankScorePPB, rank: r.rank, muBeforeNano: r.muBeforeNano,
-                    sigmaBeforeNano: r.sigmaBeforeNano, muAfterNano: r.muAfterNano, sigmaAfterNano: r.sigmaAfterNano, muBefore: TrainerRating.double(r.muBeforeNano),
-                    sigmaBefore: TrainerRating.double(r.sigmaBeforeNano), muAfter: TrainerRating.double(r.muAfterNano),
-                    sigmaAfter: TrainerRating.double(r.sigmaAfterNano),
-                    ordinalAfter: TrainerRating.double(r.muAfterNano) - 3 * TrainerRating.double(r.sigmaAfterNano),
-                    bma: Double(r.bmaPPM) / 1e6, finalScore: TrainerRating.double(r.finalNano), penalties: r.penalties.names, payout: r.payout))
-            }
+            let trainers = try trainerResults(window, database: database)
             let rewards = try database.get(WindowRewards.self, .state, StateKey.windowRewards(window)).map {
                 RewardsReply(emitted: $0.emitted, trainersPaid: $0.trainersPaid, validatorsPaid: $0.validatorsPaid, burned: $0.burned,
                              validators: $0.validators.map { ValidatorPayoutReply(validator: Int($0.validator), evaluations: Int($0.evaluations), payout: $0.payout) })

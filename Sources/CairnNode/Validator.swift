@@ -22,6 +22,8 @@ public struct Validator: Sendable {
     public let node: ConsensusNode
     public let mesh: PeerMesh
     public let database: Database
+    /// Genesis `consensus.window_ms`: the length of a training window in consensus time.
+    public var windowMs: UInt64 { UInt64(genesis.consensus.windowMs) }
     /// Ids of records whose signatures this node checked (at submission or before voting), so
     /// that neither the vote nor the ledger checks one again (ARCHITECTURE §3: verify once, cache).
     public let verifiedRecords: RecentDigests

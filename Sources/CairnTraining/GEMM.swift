@@ -1,13 +1,13 @@
 import CBLAS
 
-/// Every `cblas_*` call of the training code, behind shape checks: OpenBLAS prints a message and
+/// Every `cblas_*` call of the codebase (training, evaluation, `cairn bench`), behind shape checks: OpenBLAS prints a message and
 /// returns on a bad leading dimension instead of trapping, which would leave stale numbers in the
 /// output. BLAS results are not bit-reproducible across kernels or thread counts, so nothing that
 /// enters ledger state goes through here (aggregation has its own fixed-order loops).
-enum GEMM {
+public enum GEMM {
     /// `c[m×n] = a' · b' + beta · c`, all row-major, where `a'` is `a[m×k]` or, transposed, `a` stored
     /// as `[k×m]`; likewise `b'` is `b[k×n]` or `b` stored as `[n×k]`.
-    static func multiply(
+    public static func multiply(
         _ a: UnsafePointer<Float>, transposeA: Bool,
         _ b: UnsafePointer<Float>, transposeB: Bool,
         into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0
@@ -23,7 +23,7 @@ enum GEMM {
 
     /// OpenBLAS threads for this process. A node evaluates on one thread per evaluation and runs
     /// several in parallel; a single local training run may use every core.
-    static func setThreads(_ count: Int) {
+    public static func setThreads(_ count: Int) {
         openblas_set_num_threads(Int32(max(1, min(count, 256))))
     }
 }

@@ -90,13 +90,13 @@ struct SubmitCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    /// The node, its chain and genesis task (checked: the reply is untrusted), the corpus checked
+    /// against it, and the keys.
+    func openSession() async throws -> Session {
         let client = try NodeClient(node)
         let blobClients = try [client] + (blobNodes ?? "").split(separator: ",").map { try NodeClient(String($0)) }
         let signer = try KeyFiles.readSigningKey(at: key)
         let extraKeys = try (sybilKeys ?? "").split(separator: ",").map { try KeyFiles.readSigningKey(at: String($0)) }
-        if let adversary { say("ADVERSARY: this trainer cheats as `\(adversary.rawValue)` (tests and demonstrations only)") }
-        BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let status = try await retrying("GET /status") { try await client.get("status", as: StatusReply.self) }
         guard let chain = try? Digest(hex: status.genesisHash) else {
             throw CLIError("\(node)/status did not report a genesis hash; is it a cairn node?")
@@ -108,8 +108,15 @@ struct SubmitCommand: AsyncParsableCommand {
         guard problems.isEmpty else { throw CLIError("\(node)/v1/task is not a valid genesis task: \(problems.joined(separator: "; "))") }
         let text = try CorpusText(directory: corpus, expected: taskSpec.corpus)
         let task = try ReferenceTask(corpus: text, model: taskSpec.model)
-        let session = Session(client: client, blobClients: blobClients, signer: signer, extraKeys: extraKeys, chain: chain,
-                              taskSpec: taskSpec, task: task)
+        return Session(client: client, blobClients: blobClients, signer: signer, extraKeys: extraKeys, chain: chain,
+                       taskSpec: taskSpec, task: task)
+    }
+
+    func run() async throws {
+        if let adversary { say("ADVERSARY: this trainer cheats as `\(adversary.rawValue)` (tests and demonstrations only)") }
+        BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let session = try await openSession()
+        let (client, signer, chain, taskSpec, task) = (session.client, session.signer, session.chain, session.taskSpec, session.task)
         let statePath = key + ".state"
         var state = try loadState(path: statePath, parameterCount: task.parameterCount)
         say("cairn submit: trainer \(signer.publicKey.short)… on \(chain.short)…; task \(taskSpec.name), \(task.parameterCount) parameters; state \(statePath)")
@@ -150,15 +157,9 @@ struct SubmitCommand: AsyncParsableCommand {
             defer { previousModel = (window, current) }
             var attempt: Attempt
             do {
-                switch adversary {
-                case .copycat?:
-                    attempt = try await submitCopy(session, from: window, base: window)
-                case .replay?:
-                    attempt = window > 0 ? try await submitCopy(session, from: window - 1, base: window)
-                                         : .skipped("no previous window to replay yet")
-                case .spam?:
-                    attempt = try await submitSpam(session, window: window)
-                default:
+                if let copied = try await attemptWithoutTraining(session, window: window) {
+                    attempt = copied
+                } else {
                     var base = window
                     var theta = current
                     if adversary == .stale {  // trains from the previous window's model and names it
@@ -181,19 +182,8 @@ struct SubmitCommand: AsyncParsableCommand {
                         try Data(state.encode()).write(to: URL(fileURLWithPath: statePath), options: .atomic)
                     }
                 }
-            } catch let error as RecordRejected where error.reason == Rejection.Reason.unknownTrainer.rawValue {
-                throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
-            } catch let error as APIError where error.code == .notRegistered {
-                throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
-            } catch let error as RecordRejected where Self.nextWindowRejections.contains(error.reason) || adversary != nil {
-                // A window that closed or filled before the record landed, a duplicate: nothing is
-                // lost, the next window is tried. An adversary's refusals are its expected fate,
-                // never the end of its run.
-                attempt = .skipped(error.description)
-            } catch let error as APIError where Self.nextWindowRefusals.contains(error.code) || adversary != nil {
-                attempt = .skipped(error.description)  // an upload refused for now (quota, disk)
-            } catch let error as CLIError where adversary != nil {
-                attempt = .skipped(error.description)
+            } catch {
+                attempt = try skipping(error, signer: signer)
             }
             switch attempt {
             case let .submitted(ids, line):
@@ -211,6 +201,42 @@ struct SubmitCommand: AsyncParsableCommand {
             pending = try await reportScores(pending, client: client)
         }
         for entry in pending where !noWaitScore { say("contribution \(entry.id.prefix(8)) (window \(entry.window)): not finalized yet; see GET /v1/windows/\(entry.window) later") }
+    }
+
+    /// The attempts of the adversaries that do not train (`copycat`, `replay`, `spam`); nil for
+    /// everyone else.
+    func attemptWithoutTraining(_ session: Session, window: UInt64) async throws -> Attempt? {
+        switch adversary {
+        case .copycat?:
+            return try await submitCopy(session, from: window, base: window)
+        case .replay?:
+            return window > 0 ? try await submitCopy(session, from: window - 1, base: window) : .skipped("no previous window to replay yet")
+        case .spam?:
+            return try await submitSpam(session, window: window)
+        default:
+            return nil
+        }
+    }
+
+    /// What a failed attempt means, by the node's codes: an unregistered trainer ends the run with
+    /// the fix; a window that closed or filled before the record landed, a duplicate, an upload
+    /// refused for now (quota, disk) skip to the next window, nothing lost. An adversary's refusals
+    /// are its expected fate, never the end of its run. Anything else is rethrown.
+    func skipping(_ error: any Error, signer: SigningKey) throws -> Attempt {
+        switch error {
+        case let rejected as RecordRejected where rejected.reason == Rejection.Reason.unknownTrainer.rawValue:
+            throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
+        case let refused as APIError where refused.code == .notRegistered:
+            throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
+        case let rejected as RecordRejected where Self.nextWindowRejections.contains(rejected.reason) || adversary != nil:
+            return .skipped(rejected.description)
+        case let refused as APIError where Self.nextWindowRefusals.contains(refused.code) || adversary != nil:
+            return .skipped(refused.description)
+        case let failure as CLIError where adversary != nil:
+            return .skipped(failure.description)
+        default:
+            throw error
+        }
     }
 
     /// Ledger rejections (their codes) after which the next window is simply tried (D51, D59).

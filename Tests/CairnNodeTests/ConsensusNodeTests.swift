@@ -92,7 +92,7 @@ struct ConsensusNodeTests {
         func connect() { for r in nodes { for (j, other) in nodes.enumerated() { r.mesh.setAddress(j, host: "127.0.0.1", port: other.port) } } }
         connect()
         for (i, running) in nodes.enumerated() {
-            _ = try await running.node.admit((0 ..< 20).map { Array("record-\(i)-\($0)".utf8) }, keepRefused: false)
+            _ = try await running.node.admitRecords((0 ..< 20).map { Array("record-\(i)-\($0)".utf8) }, keepRefused: false)
         }
 
         // Wait for every node to commit a few leaders.
