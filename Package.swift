@@ -165,7 +165,7 @@ let package = Package(
                     swiftSettings: sharedSettings),
         // The auditor against stored ledgers of real `cairn node` networks ("cairn" is built first).
         .testTarget(name: "CairnAuditTests",
-                    dependencies: ["CairnAudit", "CairnChain", "CairnCore", "CairnCrypto", "CairnLedger", "CairnStorage", "CairnTestKit", "cairn"],
+                    dependencies: ["CairnAPI", "CairnAudit", "CairnChain", "CairnCore", "CairnCrypto", "CairnLedger", "CairnStorage", "CairnTestKit", "cairn"],
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnNodeTests",
                     dependencies: ["CairnAPI", "CairnCore", "CairnCrypto", "CairnChain", "CairnNode", "CairnAudit", "CairnStorage", "CairnBench", "cairn", "CairnTestKit",

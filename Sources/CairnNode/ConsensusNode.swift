@@ -48,17 +48,6 @@ public actor ConsensusNode {
     var onBlobsNamed: (@Sendable ([Digest], UInt64) -> Void)?
     public func setBlobsNamedHandler(_ handler: @escaping @Sendable ([Digest], UInt64) -> Void) { onBlobsNamed = handler }
 
-    public struct Divergence: Sendable, Hashable, CustomStringConvertible {
-        public var window: UInt64
-        public var ours: ClosedWindow
-        public var certified: CheckpointVote
-        public var description: String {
-            "window \(window): our state root \(ours.stateRoot.hex) and sequence hash \(ours.sequenceHash.hex) differ from the "
-                + "certified \(certified.stateRoot.hex) and \(certified.sequenceHash.hex); stop this node and run "
-                + "`cairn audit` on its database to find the first differing position"
-        }
-    }
-
     /// Restores from `database` (empty on first start) and prepares to run over `mesh`.
     public init(settings: DAGRiderSettings, signer: any ConsensusSigner, verifier: any ConsensusVerifier,
                 coin: any CoinScheme, coinVerifier: any CoinScheme, database: Database, mesh: PeerMesh,
@@ -266,13 +255,9 @@ public actor ConsensusNode {
         metrics.checkpointsCertified += UInt64(applied.certified.count)
         try castCheckpointVotes(applied.closedWindows)
         if let telemetry { try countFinalization(applied.closedWindows, into: telemetry) }
-        for certificate in applied.certified {
-            if let ours = try store.closedWindow(certificate.vote.window),
-               ours.stateRoot != certificate.vote.stateRoot || ours.sequenceHash != certificate.vote.sequenceHash {
-                let found = Divergence(window: certificate.vote.window, ours: ours, certified: certificate.vote)
-                if divergence == nil { onDivergence?(found) }
-                divergence = found
-            }
+        if let found = try Divergence.latest(in: applied.certified, store: store) {
+            if divergence == nil { onDivergence?(found) }
+            divergence = found
         }
         let now = nowMs
         for directive in directives {

@@ -1,3 +1,4 @@
+import CairnAPI
 import CairnAudit
 import CairnChain
 import CairnCore
@@ -27,8 +28,7 @@ extension NodeProcesses {
             let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
             let home = "\(net.directory)/node1"
             #expect(await net.eventually(seconds: 120) {
-                guard let (status, _) = await net.get(1, "/v1/checkpoints/3") else { return false }
-                return status == 200
+                await net.get(1, "/v1/checkpoints/3")?.status == 200
             }, "window 3 was never certified")
             // The light client: node1's certificate of window 3 against the genesis file alone.
             let light = try runProcess(net.cairn, ["audit", "checkpoint", "--node", "http://127.0.0.1:\(net.basePort + 11)", "--window", "3",
@@ -49,8 +49,8 @@ extension NodeProcesses {
             let ambiguous = try runProcess(net.cairn, lightArguments + ["--key", "00", "--rating", funded.hex])
             #expect(ambiguous.status != 0 && ambiguous.stderr.contains("at most one"), "\(ambiguous.stderr)")
             // Windows the node has not closed have no proof yet.
-            if let (status, body) = await net.get(1, "/v1/checkpoints/100000/proof/\(Hex.encode(StateKey.account(funded)))") {
-                #expect(status == 404 && body["error"] as? String == "not_closed", "\(body)")
+            if let answer = await net.get(1, "/v1/checkpoints/100000/proof/\(Hex.encode(StateKey.account(funded)))") {
+                #expect(answer.status == 404 && answer.error?.code == .notClosed, "\(answer)")
             } else {
                 Issue.record("node 1 did not answer the proof request")
             }

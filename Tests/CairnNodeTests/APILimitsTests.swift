@@ -1,3 +1,4 @@
+import CairnAPI
 import CairnChain
 import CairnCore
 import CairnCrypto
@@ -122,8 +123,8 @@ extension NodeProcesses {
             let unsigned = try await request("PUT", "/v1/blobs/\(id)", blob)
             #expect(unsigned.0 == 401 && String(decoding: unsigned.1, as: UTF8.self).contains("unauthorized"))
             let stranger = try SigningKey(seed: [UInt8](repeating: 5, count: 32))
-            let (code, reply) = try await net.upload(0, blob: blob, signer: stranger, retryUnregistered: false)
-            #expect(code == 403 && reply["error"] as? String == "not_registered", "\(reply)")
+            let refused = try await net.upload(0, blob: blob, signer: stranger, retryUnregistered: false)
+            #expect(refused.status == 403 && refused.error?.code == .notRegistered, "\(refused)")
             #expect(try await request("GET", "/v1/blobs/\(id)").0 == 404)
             #expect(try await request("GET", "/v1/blobs/\(String(repeating: "0", count: 64))").0 == 404)
             #expect(try await request("GET", "/v1/blobs/nothex").0 == 400)

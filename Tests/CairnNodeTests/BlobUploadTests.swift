@@ -38,39 +38,39 @@ extension NodeProcesses {
             let big = [UInt8](repeating: 0x5a, count: 16 << 20)
             let bigID = BlobStore.id(of: big)
             let anonymous = try await net.upload(0, blob: big, signer: nil)
-            #expect(anonymous.0 == 401 && anonymous.1["error"] as? String == "unauthorized", "\(anonymous)")
+            #expect(anonymous.status == 401 && anonymous.error?.code.rawValue == "unauthorized", "\(anonymous)")
             let unregistered = try await net.upload(0, blob: big, signer: stranger, retryUnregistered: false)
-            #expect(unregistered.0 == 403 && unregistered.1["error"] as? String == "not_registered", "\(unregistered)")
+            #expect(unregistered.status == 403 && unregistered.error?.code.rawValue == "not_registered", "\(unregistered)")
             #expect(await net.statusCode(0, "/v1/blobs/\(bigID.hex)") == 404)
 
             let registration = signer.record(trainer, nonce: 0, .register(Register(name: "uploader")))
-            let registered = try #require(await net.post(0, record: registration)?.1["id"] as? String)
+            let registered = try #require(await net.post(0, record: registration)?.submitted?.id)
             #expect(await net.eventually(seconds: 30) { await (0 ..< 4).asyncAll { await net.record($0, registered)?.status == "committed" } })
 
             // A registered trainer: a valid pseudo-gradient is stored, once; a second upload is free.
             let named = try net.pseudoGradientBlob(seed: 100)
             let namedID = BlobStore.id(of: named)
-            #expect(try await net.upload(1, blob: named, signer: trainer).0 == 201)
-            #expect(try await net.upload(1, blob: named, signer: trainer).0 == 200)
+            #expect(try await net.upload(1, blob: named, signer: trainer).status == 201)
+            #expect(try await net.upload(1, blob: named, signer: trainer).status == 200)
             // Still too big, still refused, even signed (larger than any pseudo-gradient of the task).
             let signedBig = try await net.upload(1, blob: big, signer: trainer)
-            #expect(signedBig.0 == 413 && signedBig.1["error"] as? String == "too_large", "\(signedBig)")
+            #expect(signedBig.status == 413 && signedBig.error?.code.rawValue == "too_large", "\(signedBig)")
             #expect(await net.statusCode(1, "/v1/blobs/\(bigID.hex)") == 404)
             // Not a pseudo-gradient; an all-zero one; another id; a signature ten minutes and more old.
             let junk = try await net.upload(1, blob: Array("not a pseudo-gradient".utf8), signer: trainer)
-            #expect(junk.0 == 400 && junk.1["error"] as? String == "invalid_blob", "\(junk)")
+            #expect(junk.status == 400 && junk.error?.code.rawValue == "invalid_blob", "\(junk)")
             let task = try GenesisFile.load(path: "\(net.directory)/genesis.json").task
             let count = task.model.parameterCount
             let empty = PseudoGradientBlob.encode(PseudoGradient(parameterCount: count, chunkSize: Int(task.compression.chunkSize), chunks:
                 (0 ..< PseudoGradient.chunkCount(parameterCount: count, chunkSize: Int(task.compression.chunkSize))).map { _ in
                     PseudoGradient.Chunk(scale: 0, indices: [], values: []) }), topK: Int(task.compression.topK))
             let zero = try await net.upload(1, blob: empty, signer: trainer)
-            #expect(zero.0 == 400 && (zero.1["detail"] as? String ?? "").contains("0"), "\(zero)")
+            #expect(zero.status == 400 && (zero.error?.detail ?? "").contains("0"), "\(zero)")
             let other = try await net.upload(1, blob: named, signer: trainer, id: BlobStore.id(of: empty))
-            #expect(other.0 == 400 && (other.1["detail"] as? String ?? "").contains("hashes to"), "\(other)")
+            #expect(other.status == 400 && (other.error?.detail ?? "").contains("hashes to"), "\(other)")
             let stale = try await net.upload(1, blob: try net.pseudoGradientBlob(seed: 101), signer: trainer,
                                              timeMs: UInt64(Date().timeIntervalSince1970 * 1000) - 11 * 60 * 1000)
-            #expect(stale.0 == 401, "\(stale)")
+            #expect(stale.status == 401, "\(stale)")
 
             // The blob `named` becomes a contribution's; the quota on node 0 is three blobs a window.
             let window = try #require(await net.status(1)?.window)
@@ -78,16 +78,16 @@ extension NodeProcesses {
                 baseWindow: window, blob: namedID, blobSize: UInt64(named.count),
                 compression: CompressionParameters(chunkSize: task.compression.chunkSize, topK: task.compression.topK, valueBits: 8, indexBits: 16),
                 assignment: .zero)))
-            let contributionID = try #require(await net.post(1, record: contribution)?.1["id"] as? String)
+            let contributionID = try #require(await net.post(1, record: contribution)?.submitted?.id)
             var stored: [Digest] = []
-            var refusal: (Int, [String: Any])?
+            var refusal: LocalNetwork.Answer?
             for seed in UInt32(200) ..< 220 {
                 let blob = try net.pseudoGradientBlob(seed: seed)
                 let reply = try await net.upload(0, blob: blob, signer: trainer)
-                if reply.0 == 201 { stored.append(BlobStore.id(of: blob)) } else { refusal = reply; break }
+                if reply.status == 201 { stored.append(BlobStore.id(of: blob)) } else { refusal = reply; break }
             }
             // Three a window (a window boundary in between may allow three more).
-            #expect([3, 6].contains(stored.count) && refusal?.0 == 413 && refusal?.1["error"] as? String == "quota_exceeded",
+            #expect([3, 6].contains(stored.count) && refusal?.status == 413 && refusal?.error?.code.rawValue == "quota_exceeded",
                     "\(stored.count) stored, then \(String(describing: refusal))")
             for id in stored { #expect(await net.statusCode(0, "/v1/blobs/\(id.hex)") == 200) }
             #expect(await net.eventually(seconds: 30) { await net.record(1, contributionID)?.status == "committed" })
@@ -108,9 +108,9 @@ extension NodeProcesses {
                 .replacingOccurrences(of: "min_free_bytes = 1073741824", with: "min_free_bytes = \(UInt64(1) << 62)")
                 .write(toFile: path, atomically: true, encoding: .utf8)
             try net.start(3)
-            #expect(await net.eventually(seconds: 60) { await net.get(3, "/health")?.0 == 200 })
+            #expect(await net.eventually(seconds: 60) { await net.get(3, "/health")?.status == 200 })
             let full = try await net.upload(3, blob: try net.pseudoGradientBlob(seed: 300), signer: trainer)
-            #expect(full.0 == 507 && full.1["error"] as? String == "insufficient_storage", "\(full)")
+            #expect(full.status == 507 && full.error?.code.rawValue == "insufficient_storage", "\(full)")
             let delivered = await net.delivered(3)
             #expect(await net.eventually(seconds: 30) { await net.delivered(3) > delivered + 4 }, "node 3 stopped committing")
             let metrics = await net.metric(3, "cairn_api_errors_total{error=\"insufficient_storage\"}")

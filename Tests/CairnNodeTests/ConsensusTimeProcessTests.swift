@@ -45,7 +45,7 @@ extension NodeProcesses {
                 #expect(ms >= 0.8 * Double(windowMs) && ms <= 1.2 * Double(windowMs), "window \(a.window) lasted \(Int(ms)) ms of wall time, not \(windowMs) ± 20%")
             }
             // The nodes agree on the sequence they all reached.
-            let hashes = await Array(0 ..< 4).asyncMap { await net.get($0, "/v1/sequence/\(50)")?.1["sequence_hash"] as? String }
+            let hashes = await Array(0 ..< 4).asyncMap { await net.get($0, "/v1/sequence/\(50)")?.decode(SequenceEntry.self)?.sequenceHash }
             #expect(Set(hashes.compactMap { $0 }).count == 1, "\(hashes)")
         }
     }

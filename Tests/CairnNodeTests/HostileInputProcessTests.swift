@@ -43,7 +43,7 @@ extension NodeProcesses {
 
             // Register, as the attacker did (one fee), and wait until it is executed.
             let registration = signer.record(trainer, nonce: 0, .register(Register(name: "attacker")))
-            let registered = try #require(await net.post(0, record: registration)?.1["id"] as? String)
+            let registered = try #require(await net.post(0, record: registration)?.submitted?.id)
             #expect(await net.eventually(seconds: 30) { await net.record(0, registered)?.status == "committed" })
 
             let compression = CompressionParameters(chunkSize: 4096, topK: 64, valueBits: 8, indexBits: 16)
@@ -52,8 +52,8 @@ extension NodeProcesses {
             let blob = try net.pseudoGradientBlob(seed: 1)
             let blobID = Hashing.digest(.blob, blob)
             for i in 0 ..< 4 {
-                let (code, reply) = try await net.upload(i, blob: blob, signer: trainer)
-                #expect([200, 201].contains(code), "node \(i) refused the blob: \(reply)")
+                let reply = try await net.upload(i, blob: blob, signer: trainer)
+                #expect([200, 201].contains(reply.status), "node \(i) refused the blob: \(reply)")
             }
             // The window moves on about once a second here, so a base window of 0 may be refused as
             // stale before its size is looked at: either reason is a clean rejection.
@@ -73,23 +73,23 @@ extension NodeProcesses {
             var ids: [(String, Set<String>)] = []
             for (index, (record, reason)) in hostile.enumerated() {
                 let reply = await net.post(index % 4, record: record)
-                #expect(reply?.0 == 202, "\(reason): \(String(describing: reply))")
-                if let id = reply?.1["id"] as? String { ids.append((id, reason)) }
+                #expect(reply?.status == 202, "\(reason): \(String(describing: reply))")
+                if let id = reply?.submitted?.id { ids.append((id, reason)) }
             }
             let leadersBefore = await net.leaders(0)
             for (id, reason) in ids {
                 for node in 0 ..< 4 {
                     #expect(await net.eventually(seconds: 60) { await net.record(node, id)?.status == "rejected" },
                             "node \(node): \(reason) record \(id) has no outcome")
-                    let reply = await net.get(node, "/v1/records/\(id)")?.1
-                    #expect(reason.contains(reply?["reason"] as? String ?? ""), "node \(node): \(String(describing: reply))")
-                    let detail = (reply?["detail"] as? String) ?? ""
+                    let reply = await net.record(node, id)
+                    #expect(reason.contains(reply?.reason ?? ""), "node \(node): \(String(describing: reply))")
+                    let detail = reply?.detail ?? ""
                     #expect(detail.isEmpty == false, "node \(node): no detail for \(reason)")
                 }
             }
             // Everyone is healthy and commits go on.
             #expect(await net.eventually(seconds: 30) { await net.leaders(0) > leadersBefore + 3 })
-            for node in 0 ..< 4 { #expect(await net.eventually(seconds: 20) { await net.get(node, "/health")?.0 == 200 }, "node \(node) unhealthy") }
+            for node in 0 ..< 4 { #expect(await net.eventually(seconds: 20) { await net.get(node, "/health")?.status == 200 }, "node \(node) unhealthy") }
             // A restart re-executes nothing twice and stays up (it used to trap again on the same leader).
             net.kill(1, signal: SIGKILL)
             try net.start(1)
@@ -125,7 +125,7 @@ extension NodeProcesses {
             // Served from another address while the flood holds its connections.
             for _ in 0 ..< 5 {
                 let health = await net.get(0, "/health")
-                #expect(health?.0 == 200, "\(String(describing: health))")
+                #expect(health?.status == 200, "\(String(describing: health))")
                 try await Task.sleep(for: .milliseconds(300))
             }
             #expect(await net.eventually(seconds: 20) { await net.leaders(0) > leaders + 3 }, "node 0 stopped committing")
@@ -140,7 +140,7 @@ extension NodeProcesses {
             // The process is alive and healthy after the flood goes away.
             for fd in sockets { close(fd) }
             sockets = []
-            #expect(await net.get(0, "/health")?.0 == 200)
+            #expect(await net.get(0, "/health")?.status == 200)
         }
 
         @Test("records answered 202 survive a kill -9 of the validator that accepted them before proposing them")
@@ -161,7 +161,7 @@ extension NodeProcesses {
             request.httpBody = try JSONSerialization.data(withJSONObject: ["records": records.map(Hex.encode)])
             let (data, response) = try await URLSession.shared.data(for: request)
             #expect((response as? HTTPURLResponse)?.statusCode == 202, "\(String(decoding: data, as: UTF8.self))")
-            let ids = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["ids"] as? [String])
+            let ids = try #require(try JSONDecoder().decode(SubmitReply.self, from: data).ids)
             #expect(ids.count == 300)
             net.kill(0, signal: SIGKILL)
             for i in 0 ..< 4 { try net.start(i) }

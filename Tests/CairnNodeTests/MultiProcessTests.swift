@@ -21,7 +21,7 @@ extension NodeProcesses {
             for i in 0 ..< 4 { try net.start(i) }
             #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { await net.delivered($0) > 0 } }, "no commits")
             let health = await net.get(0, "/health")
-            #expect(health?.0 == 200, "\(String(describing: health))")
+            #expect(health?.status == 200, "\(String(describing: health))")
 
             // Signed records through the API, spread over the nodes.
             let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
@@ -38,34 +38,34 @@ extension NodeProcesses {
                 let signature = trainer.sign(SignedRecord.signingBytes(chain: genesis.hash, author: trainer.publicKey, nonce: UInt64(nonce), body: body))
                 let record = SignedRecord(author: trainer.publicKey, nonce: UInt64(nonce), body: body, signature: signature)
                 let reply = await net.post(nonce % 4, record: record.canonicalBytes)
-                #expect(reply?.0 == 202, "\(String(describing: reply))")
-                if let reply, let id = reply.1["id"] as? String { ids.append(id) }
+                #expect(reply?.status == 202, "\(String(describing: reply))")
+                if let reply, let id = reply.submitted?.id { ids.append(id) }
             }
             // A forged record is refused with a reason.
             var forged = SignedRecord(author: trainer.publicKey, nonce: 99, body: [1], signature: trainer.sign([2]))
             forged.nonce = 100
             let refused = await net.post(1, record: forged.canonicalBytes)
-            #expect(refused?.0 == 400 && (refused?.1["error"] as? String) == "invalid_record")
+            #expect(refused?.status == 400 && refused?.error?.code.rawValue == "invalid_record")
 
             #expect(await net.eventually(seconds: 60) {
-                await ids.asyncAll { await net.get(0, "/v1/records/\($0)")?.0 == 200 }
+                await ids.asyncAll { await net.get(0, "/v1/records/\($0)")?.status == 200 }
             }, "not every submitted record was committed")
 
             // The ledger executed them: spread over four nodes, some overtake others and lose to the
             // nonce rule; the rest moved balance, and balances add up.
             var executed = 0
             for id in ids {
-                let reply = await net.get(3, "/v1/records/\(id)")?.1
-                if reply?["status"] as? String == "committed" { executed += 1 } else { #expect(reply?["reason"] as? String == "wrong_nonce", "\(String(describing: reply))") }
+                let reply = await net.record(3, id)
+                if reply?.status == "committed" { executed += 1 } else { #expect(reply?.reason == "wrong_nonce", "\(String(describing: reply))") }
             }
             #expect(executed >= 10, "only \(executed) of 40 transfers executed")
-            let payer = await net.get(1, "/v1/accounts/\(trainer.publicKey.hex)")?.1
-            let paid = await net.get(1, "/v1/accounts/\(payee.publicKey.hex)")?.1
-            let balances = [(payer?["balance"] as? Int) ?? 0, (paid?["balance"] as? Int) ?? 0]
+            let payer = await net.reply(1, "/v1/accounts/\(trainer.publicKey.hex)", as: AccountReply.self)
+            let paid = await net.reply(1, "/v1/accounts/\(payee.publicKey.hex)", as: AccountReply.self)
+            let balances = [Int(payer?.balance ?? 0), Int(paid?.balance ?? 0)]
             #expect(balances[1] - balances[0] == 2 * executed && balances[0] + balances[1] == 2_000_000_000, "\(balances)")
 
             // Invalid records are committed as rejected, with the reason, and the network goes on.
-            let nextNonce = UInt64((payer?["nonce"] as? Int) ?? 0)
+            let nextNonce = payer?.nonce ?? 0
             let stranger = SigningKey.generate()
             let invalid: [(SignedRecord, String)] = [
                 (signed(trainer, nonce: nextNonce, .transfer(Transfer(to: payee.publicKey, amount: 3_000_000_000))), "insufficient_balance"),
@@ -74,7 +74,7 @@ extension NodeProcesses {
             ]
             for (record, expected) in invalid {
                 let reply = await net.post(2, record: record.canonicalBytes)
-                let id = try #require(reply?.1["id"] as? String)
+                let id = try #require(reply?.submitted?.id)
                 #expect(await net.eventually(seconds: 30) { await net.record(2, id)?.reason == expected }, "\(expected)")
             }
 
@@ -156,7 +156,7 @@ extension NodeProcesses {
             let stalled = await net.leaders(0)
             try await Task.sleep(for: .seconds(2))
             #expect(await net.leaders(0) == stalled, "committed while 2 of 4 validators were down")
-            #expect(await net.get(0, "/health")?.0 == 503)
+            #expect(await net.get(0, "/health")?.status == 503)
 
             // Bring them back: commits resume and everyone agrees.
             try net.start(2)
@@ -183,14 +183,14 @@ extension NodeProcesses {
             // Checkpoints: each closed window's state root, certified by 2f+1 validators' votes, is the
             // same on every node (including the two restarted ones), and nobody reports a mismatch.
             #expect(await net.eventually(seconds: 60) {
-                await (0 ..< 4).asyncAll { i in await net.get(i, "/v1/checkpoints/2")?.0 == 200 }
+                await (0 ..< 4).asyncAll { i in await net.get(i, "/v1/checkpoints/2")?.status == 200 }
             }, "no checkpoint certificate for window 2 on every node")
             for window in 0 ... 2 {
                 var seen: Set<String> = []
                 for i in 0 ..< 4 {
-                    let certificate = try #require(await net.get(i, "/v1/checkpoints/\(window)")?.1)
-                    #expect((certificate["signers"] as? [Int])?.count ?? 0 >= 3)
-                    seen.insert("\(certificate["state_root"] ?? "")/\(certificate["sequence_hash"] ?? "")")
+                    let certificate = try #require(await net.reply(i, "/v1/checkpoints/\(window)", as: CheckpointReply.self))
+                    #expect(certificate.signers.count >= 3)
+                    seen.insert("\(certificate.stateRoot)/\(certificate.sequenceHash)")
                 }
                 #expect(seen.count == 1, "window \(window): nodes hold different checkpoints \(seen)")
             }
@@ -221,7 +221,7 @@ extension NodeProcesses {
                     let delivered = await net.delivered(node)
                     guard delivered > 0 else { continue }
                     for position in stride(from: delivered - 1, through: max(0, delivered - 40), by: -7) {
-                        guard let hash = await net.get(node, "/v1/sequence/\(position)")?.1["sequence_hash"] as? String else { continue }
+                        guard let hash = await net.get(node, "/v1/sequence/\(position)")?.decode(SequenceEntry.self)?.sequenceHash else { continue }
                         samples += 1
                         if let earlier = byNode[node]?[position], earlier != hash {
                             conflicts.append("node \(node) position \(position): \(earlier.prefix(12)) then \(hash.prefix(12))")
@@ -241,8 +241,8 @@ extension NodeProcesses {
             var hashes: Set<String> = []
             for i in 0 ..< 4 {
                 let entry = await net.get(i, "/v1/sequence/\(position)")
-                #expect(entry?.0 == 200, "node \(i) has nothing at \(position)")
-                if let hash = entry?.1["sequence_hash"] as? String { hashes.insert(hash) }
+                #expect(entry?.status == 200, "node \(i) has nothing at \(position)")
+                if let hash = entry?.decode(SequenceEntry.self)?.sequenceHash { hashes.insert(hash) }
             }
             #expect(hashes.count == 1, "nodes disagree at position \(position): \(hashes)")
         }

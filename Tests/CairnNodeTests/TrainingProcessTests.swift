@@ -38,19 +38,19 @@ extension NodeProcesses {
             // The training API tells the same story on every node.
             var beacons: Set<String> = []
             for i in 0 ..< 4 {
-                #expect(await net.get(i, "/v1/task")?.1["name"] as? String == genesis.task.name)
-                let model = await net.get(i, "/v1/model")?.1
-                #expect((model?["model_hash"] as? String)?.count == 64 && (model?["window"] as? Int ?? 0) >= Int(window) + 3)
-                let assignment = await net.get(i, "/v1/assignment/\(trainer.publicKey.hex)?window=\(window)")?.1
-                #expect(assignment?["contexts"] as? Int == Int(genesis.task.training.maxInnerSteps * genesis.task.training.batchSize))
-                beacons.insert(assignment?["beacon"] as? String ?? "")
-                let windows = await [net.get(i, "/v1/windows/\(window)")?.1, net.get(i, "/v1/windows/\(window + 1)")?.1]
-                let listed = windows.compactMap { $0?["contributions"] as? [[String: Any]] }.flatMap { $0 }.first { $0["id"] as? String == id }
+                #expect(await net.reply(i, "/v1/task", as: TrainingTaskSpec.self)?.name == genesis.task.name)
+                let model = await net.reply(i, "/v1/model", as: ModelReply.self)
+                #expect(model?.modelHash.count == 64 && (model?.window ?? 0) >= window + 3)
+                let assignment = await net.reply(i, "/v1/assignment/\(trainer.publicKey.hex)?window=\(window)", as: AssignmentReply.self)
+                #expect(assignment?.contexts == Int(genesis.task.training.maxInnerSteps * genesis.task.training.batchSize))
+                beacons.insert(assignment?.beacon ?? "")
+                let windows = await [net.window(i, window), net.window(i, window + 1)]
+                let listed = windows.compactMap { $0?.contributions }.flatMap { $0 }.first { $0.id == id }
                 let entry = try #require(listed, "node \(i): /v1/windows does not list the contribution")
-                #expect((entry["evaluations"] as? [[String: Any]])?.filter { $0["revealed"] as? Bool == true }.count == 4)
-                #expect((entry["outcome"] as? [String: Any])?["members"] as? [Int] == [0, 1, 2, 3])
-                #expect(await net.get(i, "/v1/windows/99999")?.0 == 404)
-                #expect(await net.get(i, "/v1/assignment/zz")?.0 == 400)
+                #expect(entry.evaluations.filter(\.revealed).count == 4)
+                #expect(entry.outcome?.members == [0, 1, 2, 3])
+                #expect(await net.get(i, "/v1/windows/99999")?.status == 404)
+                #expect(await net.get(i, "/v1/assignment/zz")?.status == 400)
             }
             #expect(beacons.count == 1 && beacons.first?.count == 64, "assignment beacons differ: \(beacons)")
             net.stopAll()
@@ -117,13 +117,18 @@ extension NodeProcesses {
 
         /// Contribution `id` as node `i`'s `/v1/windows` lists it, with the window it landed in (the
         /// one it was submitted in, or the next).
-        static func listed(_ net: LocalNetwork, _ i: Int, id: String, submittedIn window: UInt64) async -> (Int, [String: Any])? {
+        static func listed(_ net: LocalNetwork, _ i: Int, id: String, submittedIn window: UInt64) async -> (window: WindowReply, entry: ContributionReply)? {
             for k in [window, window + 1] {
-                guard let reply = await net.get(i, "/v1/windows/\(k)")?.1, let list = reply["contributions"] as? [[String: Any]],
-                      let entry = list.first(where: { $0["id"] as? String == id }) else { continue }
-                return (reply["window"] as? Int ?? -1, entry)
+                guard let reply = await net.window(i, k), let entry = reply.contributions.first(where: { $0.id == id }) else { continue }
+                return (reply, entry)
             }
             return nil
+        }
+
+        /// The score (ppb) the random-data losses of `evaluation` give, as the ledger computes it.
+        static func score(_ evaluation: EvaluationReply) -> Int64? {
+            guard let before = evaluation.randomBefore, let after = evaluation.randomAfter else { return nil }
+            return EvaluationQuorum.improvement(LossPair(before: before, after: after))
         }
 
         /// Registers trainer0, trains a Δ from θ_0 (a few AdamW steps on any data: the random-data score
@@ -134,7 +139,7 @@ extension NodeProcesses {
             let signer = try HostileInputProcessTests.Signer(net)
             let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
             let registration = signer.record(trainer, nonce: 0, .register(Register(name: "honest")))
-            let registered = try #require(await net.post(0, record: registration)?.1["id"] as? String)
+            let registered = try #require(await net.post(0, record: registration)?.submitted?.id)
             try #require(await net.eventually(seconds: 30) { await net.record(0, registered)?.status == "committed" })
 
             // Δ from a few steps of AdamW on the genesis model (trained on any data: the random-data
@@ -151,15 +156,15 @@ extension NodeProcesses {
             let blob = PseudoGradientBlob.encode(delta, topK: Int(genesis.task.compression.topK))
             let blobID = BlobStore.id(of: blob)
             for i in [1] {  // only to the validator that takes the record: the others fetch it over the mesh (D50)
-                let (code, reply) = try await net.upload(i, blob: blob, signer: trainer)
-                #expect([200, 201].contains(code), "node \(i) refused the blob: \(reply)")
+                let reply = try await net.upload(i, blob: blob, signer: trainer)
+                #expect([200, 201].contains(reply.status), "node \(i) refused the blob: \(reply)")
             }
             let window = try #require(await net.status(0)?.window)
             let contribution = signer.record(trainer, nonce: 1, .contribution(Contribution(
                 baseWindow: window, blob: blobID, blobSize: UInt64(blob.count),
                 compression: CompressionParameters(chunkSize: genesis.task.compression.chunkSize, topK: genesis.task.compression.topK, valueBits: 8, indexBits: 16),
                 assignment: .zero)))
-            let id = try #require(await net.post(1, record: contribution)?.1["id"] as? String)
+            let id = try #require(await net.post(1, record: contribution)?.submitted?.id)
             try #require(await net.eventually(seconds: 30) { await net.record(1, id)?.status == "committed" })
             return (id, window)
         }
@@ -178,22 +183,18 @@ extension NodeProcesses {
             let (id, window) = try await Self.contribute(net, validators: 7)
             #expect(await net.eventually(seconds: 90) { await (0 ..< 7).asyncAll { (await net.status($0)?.window ?? 0) >= window + 3 } })
             for i in 0 ..< 7 {
-                let (contributionWindow, entry) = try #require(await Self.listed(net, i, id: id, submittedIn: window), "node \(i): the contribution is not listed")
-                let outcome = try #require(entry["outcome"] as? [String: Any], "node \(i): not finalized")
-                #expect(outcome["members"] as? [Int] == [0, 1, 2, 3, 4], "node \(i): \(outcome)")
+                let (reply, entry) = try #require(await Self.listed(net, i, id: id, submittedIn: window), "node \(i): the contribution is not listed")
+                let outcome = try #require(entry.outcome, "node \(i): not finalized")
+                #expect(outcome.members == [0, 1, 2, 3, 4], "node \(i): \(outcome)")
                 // The accepted score is exactly what the honest validators revealed (bit-identical here).
-                let evaluations = try #require(entry["evaluations"] as? [[String: Any]])
-                let honest = evaluations.filter { ($0["validator"] as? Int ?? 99) < 5 && $0["revealed"] as? Bool == true }
+                let honest = entry.evaluations.filter { $0.validator < 5 && $0.revealed }
                 #expect(honest.count == 5)
-                let scores = Set(honest.compactMap { e -> Int64? in
-                    guard let before = e["random_before"] as? Double, let after = e["random_after"] as? Double else { return nil }
-                    return EvaluationQuorum.improvement(LossPair(before: Float(before), after: Float(after)))
-                })
-                #expect(scores.count == 1 && (outcome["score_ppb"] as? Int).map(Int64.init) == scores.first, "node \(i): \(scores) vs \(outcome)")
-                #expect(evaluations.first { $0["validator"] as? Int == 6 }?["revealed"] as? Bool == false, "node \(i): the copy was accepted")
-                let flags = try #require(await net.get(i, "/v1/windows/\(contributionWindow)")?.1["validator_flags"] as? [[String: Any]])
-                #expect(flags.contains { $0["validator"] as? Int == 5 && $0["outside_quorum"] as? Int == 1 }, "node \(i): lazy not flagged: \(flags)")
-                #expect(flags.contains { $0["validator"] as? Int == 6 && $0["unrevealed"] as? Int == 1 }, "node \(i): copier not flagged: \(flags)")
+                let scores = Set(honest.compactMap(Self.score))
+                #expect(scores.count == 1 && outcome.scorePpb == scores.first, "node \(i): \(scores) vs \(outcome)")
+                #expect(entry.evaluations.first { $0.validator == 6 }?.revealed == false, "node \(i): the copy was accepted")
+                let flags = reply.validatorFlags
+                #expect(flags.contains { $0.validator == 5 && $0.outsideQuorum == 1 }, "node \(i): lazy not flagged: \(flags)")
+                #expect(flags.contains { $0.validator == 6 && $0.unrevealed == 1 }, "node \(i): copier not flagged: \(flags)")
                 #expect(flags.count == 2)
             }
             #expect(await net.metric(0, "cairn_records_rejected_in_ledger_total{reason=\"reveal_mismatch\"}") ?? 0 >= 1)
@@ -211,7 +212,7 @@ extension NodeProcesses {
             let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
             let signer = try HostileInputProcessTests.Signer(net)
             let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
-            let registered = try #require(await net.post(0, record: signer.record(trainer, nonce: 0, .register(Register(name: "t"))))?.1["id"] as? String)
+            let registered = try #require(await net.post(0, record: signer.record(trainer, nonce: 0, .register(Register(name: "t"))))?.submitted?.id)
             try #require(await net.eventually(seconds: 30) { await net.record(0, registered)?.status == "committed" })
             let window = try #require(await net.status(0)?.window)
             let nobodysBlob = Hashing.digest(.blob, Array("never uploaded".utf8))
@@ -221,8 +222,8 @@ extension NodeProcesses {
                 assignment: .zero)))
             // An honest validator refuses it at submission, naming the upload to do first.
             let refused = await net.post(0, record: record)
-            #expect(refused?.0 == 400 && (refused?.1["detail"] as? String ?? "").contains("PUT /v1/blobs/\(nobodysBlob.hex)"), "\(String(describing: refused))")
-            let id = try #require(await net.post(1, record: record)?.1["id"] as? String, "validator 1 did not take the record")
+            #expect(refused?.status == 400 && (refused?.error?.detail ?? "").contains("PUT /v1/blobs/\(nobodysBlob.hex)"), "\(String(describing: refused))")
+            let id = try #require(await net.post(1, record: record)?.submitted?.id, "validator 1 did not take the record")
             let leadersBefore = await Array(0 ..< 4).asyncMap { await net.leaders($0) }
             // Honest validators hold the proposal, ask for the blob and let it expire (10 s) unvoted.
             #expect(await net.eventually(seconds: 60) {
@@ -232,7 +233,7 @@ extension NodeProcesses {
             // Consensus went on everywhere, validator 1 included, and its later records commit.
             for i in 0 ..< 4 { #expect(await net.eventually(seconds: 30) { await net.leaders(i) > leadersBefore[i] + 3 }, "node \(i) stopped committing") }
             let later = try #require(await net.post(1, record: signer.record(try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer1.key"), nonce: 0,
-                                                                          .register(Register(name: "later"))))?.1["id"] as? String)
+                                                                          .register(Register(name: "later"))))?.submitted?.id)
             #expect(await net.eventually(seconds: 60) { await net.record(1, later)?.status == "committed" }, "validator 1's later record never committed")
             for i in 0 ..< 4 {
                 let status = await net.record(i, id)?.status
@@ -256,20 +257,20 @@ extension NodeProcesses {
                     "the network (or the restarted validator) did not reach window \(window + 4)")
             var outcomes: Set<String> = []
             for i in 0 ..< 4 {
-                let (contributionWindow, entry) = try #require(await Self.listed(net, i, id: id, submittedIn: window), "node \(i): the contribution is not listed")
-                let outcome = try #require(entry["outcome"] as? [String: Any], "node \(i): not finalized")
-                outcomes.insert("\(outcome["members"] ?? "-") \(outcome["score_ppb"] ?? "-")")
-                let members = outcome["members"] as? [Int] ?? []
-                let flags = await net.get(i, "/v1/windows/\(contributionWindow)")?.1["validator_flags"] as? [[String: Any]] ?? []
-                let flagged = flags.contains { $0["validator"] as? Int == 2 && $0["unrevealed"] as? Int == 1 }
+                let (reply, entry) = try #require(await Self.listed(net, i, id: id, submittedIn: window), "node \(i): the contribution is not listed")
+                let outcome = try #require(entry.outcome, "node \(i): not finalized")
+                outcomes.insert("\(outcome.members) \(outcome.scorePpb.map(String.init) ?? "-")")
+                let members = outcome.members
+                let flags = reply.validatorFlags
+                let flagged = flags.contains { $0.validator == 2 && $0.unrevealed == 1 }
                 // Either it finished what it started, or the ledger says it did not: nothing in between.
                 #expect(members.contains(2) != flagged, "node \(i): validator 2 is \(members.contains(2) ? "in the quorum and flagged" : "neither in the quorum nor flagged"): \(outcome) \(flags)")
                 #expect(members.count >= 3)
-                #expect(await net.get(i, "/health")?.0 == 200, "node \(i) unhealthy (diverged?)")
+                #expect(await net.get(i, "/health")?.status == 200, "node \(i) unhealthy (diverged?)")
             }
             #expect(outcomes.count == 1, "nodes finalized differently: \(outcomes)")
             // Nothing lost: /health above is 200 only without a state-root divergence; the certified checkpoint is one.
-            let roots = await Array(0 ..< 4).asyncMap { await net.get($0, "/v1/checkpoints/\(window + 2)")?.1["state_root"] as? String }
+            let roots = await Array(0 ..< 4).asyncMap { await net.reply($0, "/v1/checkpoints/\(window + 2)", as: CheckpointReply.self)?.stateRoot }
             #expect(Set(roots.compactMap { $0 }).count == 1 && roots.allSatisfy { $0 != nil }, "\(roots)")
         }
 
@@ -284,30 +285,24 @@ extension NodeProcesses {
             let (id, window) = try await Self.contribute(net, validators: 4)
             #expect(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { (await net.status($0)?.window ?? 0) >= window + 3 } })
             for i in 0 ..< 4 {
-                let (contributionWindow, entry) = try #require(await Self.listed(net, i, id: id, submittedIn: window), "node \(i): the contribution is not listed")
-                let outcome = try #require(entry["outcome"] as? [String: Any], "node \(i): not finalized")
-                #expect(outcome["members"] as? [Int] == [0, 1, 2, 3], "node \(i): the skewed validator's hash should agree: \(outcome)")
-                let evaluations = try #require(entry["evaluations"] as? [[String: Any]])
-                let honest = Set(evaluations.filter { ($0["validator"] as? Int ?? 9) < 3 }.compactMap { e -> Int64? in
-                    guard let before = e["random_before"] as? Double, let after = e["random_after"] as? Double else { return nil }
-                    return EvaluationQuorum.improvement(LossPair(before: Float(before), after: Float(after)))
-                })
-                #expect(honest.count == 1 && (outcome["score_ppb"] as? Int).map(Int64.init) == honest.first, "node \(i): \(honest) vs \(outcome)")
-                let reply = try #require(await net.get(i, "/v1/windows/\(contributionWindow)")?.1)
-                let flags = reply["validator_flags"] as? [[String: Any]] ?? []
-                #expect(flags.contains { $0["validator"] as? Int == 3 && $0["deviant"] as? Int == 1 }, "node \(i): \(flags)")
-                let paid = ((reply["rewards"] as? [String: Any])?["validators"] as? [[String: Any]])?.compactMap { $0["validator"] as? Int }
+                let (reply, entry) = try #require(await Self.listed(net, i, id: id, submittedIn: window), "node \(i): the contribution is not listed")
+                let outcome = try #require(entry.outcome, "node \(i): not finalized")
+                #expect(outcome.members == [0, 1, 2, 3], "node \(i): the skewed validator's hash should agree: \(outcome)")
+                let honest = Set(entry.evaluations.filter { $0.validator < 3 }.compactMap(Self.score))
+                #expect(honest.count == 1 && outcome.scorePpb == honest.first, "node \(i): \(honest) vs \(outcome)")
+                let flags = reply.validatorFlags
+                #expect(flags.contains { $0.validator == 3 && $0.deviant == 1 }, "node \(i): \(flags)")
+                let paid = reply.rewards?.validators.map(\.validator)
                 #expect(paid == [0, 1, 2], "node \(i): validators paid \(String(describing: paid))")
                 // The leaderboard lists the trainer; a contribution on θ_0 (no clip norm yet) is recorded
                 // in its window's results but not rated (D57).
                 let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key").publicKey.hex
-                let board = try #require(await net.get(i, "/v1/ratings")?.1["trainers"] as? [[String: Any]])
-                let listedTrainer = board.first { $0["trainer"] as? String == trainer }
+                let board = try #require(await net.reply(i, "/v1/ratings", as: Leaderboard.self)?.trainers)
+                let listedTrainer = board.first { $0.trainer == trainer }
                 #expect(listedTrainer != nil, "node \(i): \(board)")
-                let results = reply["trainers"] as? [[String: Any]] ?? []
-                let result = results.first { $0["trainer"] as? String == trainer }
-                let unrated = (result?["penalties"] as? [String] ?? []).contains("unrated_window")
-                #expect(result != nil && (unrated ? (listedTrainer?["rated_windows"] as? Int) == 0 : (listedTrainer?["rated_windows"] as? Int ?? 0) >= 1),
+                let result = reply.trainers.first { $0.trainer == trainer }
+                let unrated = result?.penalties.contains("unrated_window") ?? false
+                #expect(result != nil && (unrated ? listedTrainer?.ratedWindows == 0 : (listedTrainer?.ratedWindows ?? 0) >= 1),
                         "node \(i): \(String(describing: result)) \(String(describing: listedTrainer))")
             }
         }
@@ -341,11 +336,11 @@ extension NodeProcesses {
             #expect(state.feedback.residual.contains { $0 != 0 }, "error feedback kept nothing")
             try #require(await net.eventually(seconds: 60) { await (0 ..< 4).asyncAll { (await net.status($0)?.window ?? 0) >= window + 3 } })
             for i in 0 ..< 4 {
-                let windows = await [net.get(i, "/v1/windows/\(window)")?.1, net.get(i, "/v1/windows/\(window + 1)")?.1]
-                let entries = windows.compactMap { $0?["contributions"] as? [[String: Any]] }.flatMap { $0 }
+                let windows = await [net.window(i, window), net.window(i, window + 1)]
+                let entries = windows.compactMap { $0?.contributions }.flatMap { $0 }
                 let trainer = try KeyFiles.readSigningKey(at: key).publicKey.hex
-                let mine = try #require(entries.first { $0["author"] as? String == trainer }, "node \(i): no contribution from the trainer")
-                #expect((mine["outcome"] as? [String: Any])?["members"] as? [Int] == [0, 1, 2, 3], "node \(i): \(mine)")
+                let mine = try #require(entries.first { $0.author == trainer }, "node \(i): no contribution from the trainer")
+                #expect(mine.outcome?.members == [0, 1, 2, 3], "node \(i): \(mine)")
             }
         }
     }

@@ -86,10 +86,22 @@ public final class LocalNetwork: @unchecked Sendable {
 
     public func url(_ i: Int, _ path: String) -> URL { URL(string: "http://127.0.0.1:\(basePort + 10 * i + 1)\(path)")! }
 
-    public func get(_ i: Int, _ path: String) async -> (Int, [String: Any])? {
-        guard let (data, response) = try? await URLSession.shared.data(from: url(i, path)),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+    /// An HTTP answer of the API: its status and body, read through the shared reply types.
+    public struct Answer: Sendable, CustomStringConvertible {
+        public var status: Int
+        public var body: Data
+        /// The API's error reply (its stable `code` and `detail`), when it is one.
+        public var error: APIError? { try? JSONDecoder().decode(APIError.self, from: body) }
+        /// What `POST /v1/records` answered on acceptance.
+        public var submitted: SubmitReply? { decode(SubmitReply.self) }
+        public func decode<Reply: Decodable>(_ type: Reply.Type) -> Reply? { try? JSONDecoder().decode(Reply.self, from: body) }
+        public var description: String { "HTTP \(status) \(String(decoding: body.prefix(400), as: UTF8.self))" }
+    }
+
+    /// GET `path` on node `i`, whatever the status (nil: no answer).
+    public func get(_ i: Int, _ path: String) async -> Answer? {
+        guard let (data, response) = try? await URLSession.shared.data(from: url(i, path)) else { return nil }
+        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
     }
 
     /// A 2xx answer of GET `path` on node `i`, decoded as the API's reply type (nil: no answer,
@@ -116,13 +128,12 @@ public final class LocalNetwork: @unchecked Sendable {
         return nil
     }
 
-    public func post(_ i: Int, record: [UInt8]) async -> (Int, [String: Any])? {
+    public func post(_ i: Int, record: [UInt8]) async -> Answer? {
         var request = URLRequest(url: url(i, "/v1/records"))
         request.httpMethod = "POST"
-        request.httpBody = try? JSONSerialization.data(withJSONObject: ["record": Hex.encode(record)])
-        guard let (data, response) = try? await URLSession.shared.data(for: request),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+        request.httpBody = try? JSONEncoder().encode(RecordSubmissionRequest(record: Hex.encode(record)))
+        guard let (data, response) = try? await URLSession.shared.data(for: request) else { return nil }
+        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
     }
 
     /// Polls until `condition` holds (or `seconds` pass); returns whether it held.
@@ -147,17 +158,17 @@ public final class LocalNetwork: @unchecked Sendable {
     /// status and reply. A 403 (the trainer's registration not yet executed on that node) is
     /// retried for up to 10 s unless `retryUnregistered` is false.
     public func upload(_ i: Int, blob: [UInt8], signer: SigningKey?, id: Digest? = nil, timeMs: UInt64? = nil,
-                retryUnregistered: Bool = true) async throws -> (Int, [String: Any]) {
+                retryUnregistered: Bool = true) async throws -> Answer {
         var reply = try await uploadOnce(i, blob: blob, signer: signer, id: id, timeMs: timeMs)
         let deadline = ContinuousClock.now + .seconds(10)
-        while retryUnregistered, reply.0 == 403, ContinuousClock.now < deadline {
+        while retryUnregistered, reply.status == 403, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
             reply = try await uploadOnce(i, blob: blob, signer: signer, id: id, timeMs: timeMs)
         }
         return reply
     }
 
-    private func uploadOnce(_ i: Int, blob: [UInt8], signer: SigningKey?, id: Digest?, timeMs: UInt64?) async throws -> (Int, [String: Any]) {
+    private func uploadOnce(_ i: Int, blob: [UInt8], signer: SigningKey?, id: Digest?, timeMs: UInt64?) async throws -> Answer {
         let id = id ?? BlobStore.id(of: blob)
         var request = URLRequest(url: url(i, "/v1/blobs/\(id.hex)"))
         request.httpMethod = "PUT"
@@ -171,7 +182,7 @@ public final class LocalNetwork: @unchecked Sendable {
                              forHTTPHeaderField: BlobUpload.signatureHeader)
         }
         let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
+        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
     }
 
     public func eventually(seconds: Double, _ condition: () async -> Bool) async -> Bool {
