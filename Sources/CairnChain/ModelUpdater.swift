@@ -17,7 +17,6 @@ public final class ModelUpdater: ModelTransition {
 
     let blobs: BlobStore
     let task: TrainingTaskSpec
-    let layout: ModelLayout
     /// False for an auditor on a read-only database: it recomputes models without storing them.
     let storesModels: Bool
     let last = NIOLockedValueBox<(hash: Digest, parameters: [Float])?>(nil)
@@ -31,7 +30,8 @@ public final class ModelUpdater: ModelTransition {
         self.blobs = blobs
         self.task = task
         self.storesModels = storesModels
-        do { layout = try ModelLayout(task.model) } catch { throw Failure(description: "genesis task.model: \(error)") }
+        // Checked once here so that a genesis model no layout fits fails at start, not at a close.
+        do { _ = try ModelLayout(task.model) } catch { throw Failure(description: "genesis task.model: \(error)") }
     }
 
     /// θ_0 for a chain: InitialModel from the seed SHA-256(0x10 ‖ "initial-model" ‖ 0 ‖ chain id), so
@@ -74,11 +74,16 @@ public final class ModelUpdater: ModelTransition {
         defer { decoded.withLockedValue { $0 = [:] } }
         var contributions: [Aggregation.Contribution] = []
         for contribution in accepted {
+            // Decoded by this finalization's copycat and norm checks: no second read or decode.
+            if let delta = decoded.withLockedValue({ $0[contribution.blob] }) {
+                contributions.append(Aggregation.Contribution(id: contribution.id, delta: delta, weight: contribution.score))
+                continue
+            }
             guard let bytes = try blobs.get(contribution.blob) else {
                 throw Failure(description: "the outer step of window \(window) needs blob \(contribution.blob.hex) of contribution \(contribution.id.hex), which this validator does not hold; fetch it from a peer (GET /v1/blobs/{id} there, PUT here) and restart")
             }
             do {
-                let delta = try decoded.withLockedValue { $0[contribution.blob] } ?? PseudoGradientBlob.decode(bytes, task: task)
+                let delta = try PseudoGradientBlob.decode(bytes, task: task)
                 contributions.append(Aggregation.Contribution(id: contribution.id, delta: delta, weight: contribution.score))
             } catch {
                 // A quorum of 2f+1 accepted it, so at least f+1 honest validators decoded it with
