@@ -223,11 +223,12 @@ struct SubmitCommand: AsyncParsableCommand {
     /// refused for now (quota, disk) skip to the next window, nothing lost. An adversary's refusals
     /// are its expected fate, never the end of its run. Anything else is rethrown.
     func skipping(_ error: any Error, signer: SigningKey) throws -> Attempt {
+        let unregistered = (error as? RecordRejected)?.reason == Rejection.Reason.unknownTrainer.rawValue
+            || (error as? APIError)?.code == .notRegistered
+        if unregistered {
+            throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
+        }
         switch error {
-        case let rejected as RecordRejected where rejected.reason == Rejection.Reason.unknownTrainer.rawValue:
-            throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
-        case let refused as APIError where refused.code == .notRegistered:
-            throw CLIError("\(signer.publicKey.short)… is not a registered trainer; run `cairn register --node \(node) --key \(key) --name NAME --wait` first")
         case let rejected as RecordRejected where Self.nextWindowRejections.contains(rejected.reason) || adversary != nil:
             return .skipped(rejected.description)
         case let refused as APIError where Self.nextWindowRefusals.contains(refused.code) || adversary != nil:
