@@ -169,7 +169,7 @@ let package = Package(
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnNodeTests",
                     dependencies: ["CairnAPI", "CairnCore", "CairnCrypto", "CairnChain", "CairnNode", "CairnAudit", "CairnStorage", "CairnBench", "cairn", "CairnTestKit",
-                                   "DAGRider", "CairnNet", "CairnLedger"],
+                                   "DAGRider", "CairnNet", "CairnLedger", "CairnTraining"],
                     swiftSettings: sharedSettings),
     ]
 )

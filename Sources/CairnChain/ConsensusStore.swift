@@ -221,6 +221,8 @@ public struct ConsensusStore: Sendable {
         /// Records executed: accepted and rejected.
         public var accepted = 0
         public var rejected: [Rejection.Reason: Int] = [:]
+        /// This validator's pending records (accepted, not yet committed) that this step committed.
+        public var pendingCleared = 0
     }
 
     /// Applies the persistence directives of one core step in one batch; synced when it holds a
@@ -258,7 +260,7 @@ public struct ConsensusStore: Sendable {
                 progress.committedLeaders += 1
                 var vertices: [DeliveredVertex] = []
                 for certificate in committed.certificates {
-                    try clearPending(certificate.vertex.payload, in: &batch)
+                    applied.pendingCleared += try clearPending(certificate.vertex.payload, in: &batch)
                     progress.sequenceHash = Hashing.digest(.sequence, progress.sequenceHash.bytes + certificate.digest.bytes)
                     batch.put(ColumnFamily.sequence.rawValue, StorageKey.uint64(progress.delivered),
                               certificate.digest.bytes + StorageKey.uint64(certificate.vertex.round)

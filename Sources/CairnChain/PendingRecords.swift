@@ -36,11 +36,17 @@ extension ConsensusStore {
         return records
     }
 
-    /// Adds to `batch` the deletion of every pending record among `records` (those that exist).
-    func clearPending(_ records: [[UInt8]], in batch: inout WriteBatch) throws {
+    /// Adds to `batch` the deletion of every pending record among `records` (those that exist);
+    /// returns how many there were.
+    func clearPending(_ records: [[UInt8]], in batch: inout WriteBatch) throws -> Int {
+        var cleared = 0
         for record in records {
             let key = Self.pendingKey(Hashing.digest(.record, record))
-            if try database.get(ColumnFamily.meta.rawValue, key) != nil { batch.delete(ColumnFamily.meta.rawValue, key) }
+            if try database.get(ColumnFamily.meta.rawValue, key) != nil {
+                batch.delete(ColumnFamily.meta.rawValue, key)
+                cleared += 1
+            }
         }
+        return cleared
     }
 }

@@ -86,6 +86,14 @@ public enum NodeAPI {
         for (reason, count) in rejections.sorted(by: { $0.key < $1.key }) {
             samples.append(.counter("cairn_records_rejected_total", UInt64(clamping: count), [("reason", reason)]))
         }
+        let intake = validator.node.intake.snapshot
+        samples += [.gauge("cairn_intake_in_flight", Double(intake.inFlight)), .gauge("cairn_intake_limit", Double(intake.limit)),
+                    .gauge("cairn_intake_commit_rate", intake.ratePerSecond)]
+        let checks = validator.signatureChecks.snapshot
+        for site in SignatureChecks.Site.allCases {
+            samples.append(.counter("cairn_signature_checks_total", checks.checks(site), [("site", site.label)]))
+            samples.append(.counter("cairn_signature_cache_hits_total", checks.cacheHits(site), [("site", site.label)]))
+        }
         // Where a node's memory goes (D41): RocksDB's memtables, block cache and table readers,
         // the core's DAG and buffers, and the verified-record cache.
         func property(_ name: String, _ family: ColumnFamily) -> Double? {

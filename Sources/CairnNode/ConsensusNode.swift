@@ -53,7 +53,7 @@ public actor ConsensusNode {
                 coin: any CoinScheme, coinVerifier: any CoinScheme, database: Database, mesh: PeerMesh,
                 payloadValidator: (@Sendable ([UInt8]) -> Bool)? = nil,
                 ledger: LedgerRuntime? = nil, genesisState: [(key: [UInt8], value: [UInt8])] = [], recordSigner: SigningKey? = nil,
-                telemetry: NodeTelemetry? = nil) throws {
+                telemetry: NodeTelemetry? = nil, intake: AdmissionControl.Settings = AdmissionControl.Settings()) throws {
         self.settings = settings
         self.telemetry = telemetry
         fetchServing = FetchServing(settings: settings)
@@ -88,7 +88,11 @@ public actor ConsensusNode {
             if let record = try? SignedRecord(canonicalBytes: bytes) { ownRecords?.restored(record) }
         }
         restoredPending = pending.count
+        self.intake = IntakeGate(AdmissionControl(settings: intake, inFlight: pending.count))
     }
+
+    /// The bound on records accepted and not yet committed (D62), shared with the API.
+    public nonisolated let intake: IntakeGate
 
     /// Records restored from the pending store at start (for logs and tests).
     public private(set) var restoredPending = 0
@@ -250,6 +254,7 @@ public actor ConsensusNode {
             storageFailure = error
             throw error
         }
+        intake.committed(applied.pendingCleared, nowMs: nowMs)
         metrics.recordsExecuted += UInt64(applied.accepted)
         for (reason, count) in applied.rejected { metrics.recordsRejectedInLedger[reason.rawValue, default: 0] += UInt64(count) }
         metrics.checkpointsCertified += UInt64(applied.certified.count)
@@ -355,6 +360,7 @@ public actor ConsensusNode {
               let (record, nonce) = ownRecords?.sign(body, accountNonce: try store.account(key.publicKey)?.nonce ?? 0) else { return nil }
         // Its nonce is spent once durable: kept pending even if the queue refuses it now.
         _ = try admitRecords([record], keepRefused: true)
+        intake.admitted(1)
         ownRecords?.spent(nonce)
         return Hashing.digest(.record, record)
     }

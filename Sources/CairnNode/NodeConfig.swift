@@ -58,6 +58,10 @@ public struct NodeConfig: Sendable, Hashable {
         /// Bytes one trainer may upload here per window (D59); nil: eight of the genesis task's
         /// largest pseudo-gradients (a trainer needs one, its retries are free).
         public var uploadBytesPerWindow: Int?
+        /// Bounded intake (D62): accepted records not yet committed may wait about this long at
+        /// this validator's own commit rate; at least `intakeMinRecords` are always allowed.
+        public var intakeDelayMs = 800
+        public var intakeMinRecords = 512
 
         public init() {}
     }
@@ -89,7 +93,8 @@ public struct NodeConfig: Sendable, Hashable {
     static let knownKeys: [String: Set<String>] = [
         "node": ["name"], "p2p": ["listen"], "api": ["listen"], "log": ["format", "level"],
         "limits": ["api_requests_per_second", "api_burst", "max_blob_bytes", "api_max_connections",
-                   "api_max_connections_per_client", "api_idle_timeout_seconds", "upload_bytes_per_window"],
+                   "api_max_connections_per_client", "api_idle_timeout_seconds", "upload_bytes_per_window",
+                   "intake_delay_ms", "intake_min_records"],
         "consensus": ["min_round_interval_ms", "max_round_interval_ms"],
         "training": ["corpus", "evaluate"],
         "storage": ["proof_windows", "min_free_bytes"],
@@ -168,6 +173,8 @@ public struct NodeConfig: Sendable, Hashable {
         if let count = try positive("api_max_connections_per_client", 1 ... 1_000_000) { config.limits.apiMaxConnectionsPerClient = count }
         if let seconds = try positive("api_idle_timeout_seconds", 1 ... 3600) { config.limits.apiIdleTimeoutSeconds = seconds }
         if let bytes = try positive("upload_bytes_per_window", 1 ... 1 << 40) { config.limits.uploadBytesPerWindow = bytes }
+        if let ms = try positive("intake_delay_ms", 50 ... 60_000) { config.limits.intakeDelayMs = ms }
+        if let count = try positive("intake_min_records", 1 ... 1_000_000) { config.limits.intakeMinRecords = count }
         if let value = table["storage"]?["min_free_bytes"] {
             guard let int = value.int, int >= 0 else {
                 throw Error(description: "\(path): storage.min_free_bytes must be a whole number of bytes ≥ 0 (uploads are refused below it)")

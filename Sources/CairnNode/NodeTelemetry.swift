@@ -142,6 +142,11 @@ public final class NodeTelemetry: Sendable {
         "cairn_consensus_refused_total": "Consensus messages refused, by reason",
         "cairn_blobs_fetched_total": "Contribution blobs fetched from peers (D50)",
         "cairn_blob_waits_expired_total": "Proposals dropped unvoted because their blobs never arrived (D50)",
+        "cairn_intake_in_flight": "Records this validator accepted (or signed) and has not yet seen committed (D62)",
+        "cairn_intake_limit": "Bound on cairn_intake_in_flight: own commit rate × intake_delay_ms, at least intake_min_records (D62)",
+        "cairn_intake_commit_rate": "This validator's own records committed per second, averaged over about a second (D62)",
+        "cairn_signature_checks_total": "Ed25519 checks by site: records at intake, in proposals, at execution; consensus messages",
+        "cairn_signature_cache_hits_total": "Record signature checks skipped because this node had checked the record before",
         "cairn_state_root_mismatch": "1 when a certified checkpoint differs from this validator's state",
     ]
 }

@@ -275,6 +275,11 @@ public struct TestnetGenerator: Sendable {
         # too). Uploads need a registered trainer's signature; each trainer may store at most
         # upload_bytes_per_window here per window (default: eight of the task's largest blobs).
         max_blob_bytes = 67108864
+        # Bounded intake (D62): records accepted and not yet committed may wait about
+        # intake_delay_ms at this validator's own commit rate (at least intake_min_records are
+        # always allowed); past that, POST /v1/records answers 503 with Retry-After at once.
+        # intake_delay_ms = 800
+        # intake_min_records = 512
 
         """
     }

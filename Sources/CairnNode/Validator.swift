@@ -27,6 +27,8 @@ public struct Validator: Sendable {
     /// Ids of records whose signatures this node checked (at submission or before voting), so
     /// that neither the vote nor the ledger checks one again (ARCHITECTURE §3: verify once, cache).
     public let verifiedRecords: RecentDigests
+    /// Ed25519 checks by site, for the one-check-per-record budget.
+    public let signatureChecks: SignatureChecks
     /// The outer step and the model cache (D48), shared with the evaluation service.
     public let modelUpdater: ModelUpdater
     /// The reference task over the genesis corpus, when this validator evaluates (`[training]`).
@@ -73,6 +75,7 @@ public struct Validator: Sendable {
         // that held ~80 MB and took half an hour to fill, most of the growth tools/soak-memory saw.
         // An eviction costs one signature check again, never a wrong answer.
         let verifiedRecords = RecentDigests(capacity: 100_000)
+        let signatureChecks = SignatureChecks()
         // θ_0 and the outer step (D48): the model lives in the blob store, its record in state.
         let blobs = BlobStore(database: database)
         let initialModel = try ModelUpdater.initialModel(genesis: genesis, blobs: blobs)
@@ -90,30 +93,39 @@ public struct Validator: Sendable {
         let telemetry = NodeTelemetry()
         let node = try ConsensusNode(
             settings: settings, signer: Ed25519ConsensusKeys(key: key, publicKeys: publicKeys),
-            verifier: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys),
+            verifier: CountedConsensusVerifier(keys: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys), counts: signatureChecks),
             coin: ThresholdCoinScheme(coin: coin, secret: share), coinVerifier: ThresholdCoinScheme(coin: coin, secret: nil),
             database: database, mesh: mesh,
             payloadValidator: { bytes in
                 let id = Hashing.digest(.record, bytes)
-                if verifiedRecords.contains(id) { return true }
-                guard (try? Self.checkRecord(bytes, chain: genesisHash)) != nil else { return false }
+                if verifiedRecords.contains(id) {
+                    signatureChecks.hit(.proposal)
+                    return true
+                }
+                signatureChecks.checked(.proposal)
+                guard (try? Self.verifySignature(Self.parseRecord(bytes), chain: genesisHash)) != nil else { return false }
                 verifiedRecords.insert(id)
                 return true
             },
             ledger: LedgerRuntime(ledger: Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater), models: updater,
                                   proofWindows: config.proofWindows) { record in
-                verifiedRecords.contains(Hashing.digest(.record, record.canonicalBytes))
-                    || record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
-                                                                                        nonce: record.nonce, body: record.body))
+                if verifiedRecords.contains(Hashing.digest(.record, record.canonicalBytes)) {
+                    signatureChecks.hit(.execution)
+                    return true
+                }
+                signatureChecks.checked(.execution)
+                return record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
+                                                                                              nonce: record.nonce, body: record.body))
             },
-            genesisState: try Ledger.genesisState(genesis, model: initialModel), recordSigner: key, telemetry: telemetry)
+            genesisState: try Ledger.genesisState(genesis, model: initialModel), recordSigner: key, telemetry: telemetry,
+            intake: AdmissionControl.Settings(targetDelayMs: UInt64(config.limits.intakeDelayMs), minLimit: config.limits.intakeMinRecords))
         let largest = PseudoGradientBlob.maxBytes(parameterCount: genesis.task.model.parameterCount, chunkSize: Int(genesis.task.compression.chunkSize),
                                                   topK: Int(genesis.task.compression.topK))
         let uploads = BlobUploads(database: database, chain: genesisHash, task: genesis.task, maxBlobBytes: config.limits.maxBlobBytes,
                                   quotaBytes: UInt64(config.limits.uploadBytesPerWindow ?? 8 * largest), minFreeBytes: config.minFreeBytes,
                                   directory: home.databaseDirectory)
         return Validator(home: home, config: config, genesis: genesis, genesisHash: genesisHash, index: index, node: node,
-                         mesh: mesh, database: database, verifiedRecords: verifiedRecords, modelUpdater: updater, task: task,
+                         mesh: mesh, database: database, verifiedRecords: verifiedRecords, signatureChecks: signatureChecks, modelUpdater: updater, task: task,
                          telemetry: telemetry, uploads: uploads)
     }
 
@@ -121,8 +133,16 @@ public struct Validator: Sendable {
     /// contribution that its blob is stored here (D50: this validator proposes only vertices whose
     /// blobs its peers can fetch from it).
     public func validateRecord(_ bytes: [UInt8]) throws -> (SignedRecord, Digest) {
-        let checked = try Self.checkRecord(bytes, chain: genesisHash)
-        if !config.acceptMissingBlobs, case let .contribution(contribution)? = try? RecordBody(canonicalBytes: checked.0.body) {
+        let id = Hashing.digest(.record, bytes)
+        let record = try Self.parseRecord(bytes)
+        if verifiedRecords.contains(id) {
+            // A retried submission, or one a peer's proposal already brought: checked here before.
+            signatureChecks.hit(.intake)
+        } else {
+            signatureChecks.checked(.intake)
+            try Self.verifySignature(record, chain: genesisHash)
+        }
+        if !config.acceptMissingBlobs, case let .contribution(contribution)? = try? RecordBody(canonicalBytes: record.body) {
             guard try BlobStore(database: database).contains(contribution.blob) else {
                 throw Error(description: "its blob \(contribution.blob.hex) is not stored on this node; upload it first with PUT /v1/blobs/\(contribution.blob.hex), then submit the record again")
             }
@@ -133,22 +153,23 @@ public struct Validator: Sendable {
             // A blob_size that differs from the blob is the evaluators' `invalid_blob` flag and an
             // oversize one the ledger's `oversize`: both are judged on the chain, not here.
         }
-        verifiedRecords.insert(checked.1)
-        return checked
+        verifiedRecords.insert(id)
+        return (record, id)
     }
 
-    /// The same check for records in other validators' proposals (before voting).
-    static func checkRecord(_ bytes: [UInt8], chain genesisHash: Digest) throws -> (SignedRecord, Digest) {
-        let record: SignedRecord
-        do {
-            record = try SignedRecord(canonicalBytes: bytes)
-        } catch {
-            throw Error(description: "record is not a canonical SignedRecord: \(error)")
-        }
+    /// The signature check, also for records in other validators' proposals (before voting).
+    static func verifySignature(_ record: SignedRecord, chain genesisHash: Digest) throws {
         guard record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
                                                                                      nonce: record.nonce, body: record.body)) else {
             throw Error(description: "record signature does not verify for author \(record.author.short)… on this chain")
         }
-        return (record, Hashing.digest(.record, bytes))
+    }
+
+    static func parseRecord(_ bytes: [UInt8]) throws -> SignedRecord {
+        do {
+            return try SignedRecord(canonicalBytes: bytes)
+        } catch {
+            throw Error(description: "record is not a canonical SignedRecord: \(error)")
+        }
     }
 }

@@ -3,6 +3,7 @@ import CairnAPI
 import CairnCore
 import CairnCrypto
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -19,7 +20,10 @@ struct Load: AsyncParsableCommand {
             ledger rejects them (unknown account) — they are ordered and committed all the same. \
             A record's latency runs from its submission until every node reports it committed \
             (polled every 50 ms). After --duration the generator waits up to 15 s for stragglers; \
-            records never committed are reported as lost.
+            records never committed are reported as lost. Every record is signed before the clock \
+            starts, so the generator's own signing is off the measured path; batches go as \
+            length-prefixed binary (`--intake binary`, the default) or hex in JSON (`--intake json`). \
+            A refused batch (503 when a validator's intake is at its bound) is counted, not retried.
             """)
 
     @Option(help: "Comma-separated API URLs of the nodes, e.g. http://127.0.0.1:26601,http://127.0.0.1:26611.")
@@ -33,6 +37,9 @@ struct Load: AsyncParsableCommand {
 
     @Option(help: "Directory of funded key files (*.key) to pay the transfers from.")
     var keys: String?
+
+    @Option(help: "How batches are posted: binary (application/octet-stream, length-prefixed records) or json (hex strings).")
+    var intake = "binary"
 
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -49,17 +56,20 @@ struct Load: AsyncParsableCommand {
         guard rate > 0, rate <= 100_000, duration > 0, duration <= 3600 else {
             throw ValidationError("--rate must be in (0, 100000] and --duration in (0, 3600]")
         }
+        guard rate * duration <= 2_000_000 else { throw ValidationError("--rate × --duration must be at most 2000000 records (all are signed in memory first)") }
+        guard ["binary", "json"].contains(intake) else { throw ValidationError("--intake must be binary or json") }
     }
 
     func run() async throws {
         let chain = try await fetchChain(urls[0])
         let state = LoadState(nodes: urls.count)
         let payers = try await loadPayers(chainFrom: urls[0])
+        let signed = presign(payers: payers, chain: chain)
         let start = ContinuousClock.now
         let end = start + .milliseconds(Int(duration * 1000))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await submitLoop(state: state, payers: payers, chain: chain, start: start, end: end)
+                try await submitLoop(state: state, signed: signed, start: start, end: end)
                 await state.endSubmission(at: ContinuousClock.now)
             }
             group.addTask { await pollLoop(state: state, until: end + .seconds(15)) }
@@ -107,37 +117,53 @@ struct Load: AsyncParsableCommand {
         return payers
     }
 
-    /// Every 20 ms, signs and sends the records that are due, to one node in turn.
-    func submitLoop(state: LoadState, payers: [(key: SigningKey, nonce: UInt64)], chain: Digest,
-                    start: ContinuousClock.Instant, end: ContinuousClock.Instant) async throws {
-        var payers = payers
+    /// Each payer's records for the whole run, signed before it starts (nonces in order from the
+    /// account's current one); payer i pays payer i+1.
+    func presign(payers: [(key: SigningKey, nonce: UInt64)], chain: Digest) -> [[(bytes: [UInt8], id: Digest)]] {
+        // Batches go to the nodes in turn and node n's batches come from payer n mod payers, so a
+        // payer signs at most its share of the run plus one batch.
+        let total = Int((rate * duration).rounded(.up))
+        let perPayer = total / max(1, min(payers.count, urls.count)) + 1_001
+        let signed = Mutex([[(bytes: [UInt8], id: Digest)]](repeating: [], count: payers.count))
+        DispatchQueue.concurrentPerform(iterations: payers.count) { payer in  // payers in parallel, over every core
+            let key = payers[payer].key
+            let body = RecordBody.transfer(CairnCore.Transfer(to: payers[(payer + 1) % payers.count].key.publicKey, amount: 1)).canonicalBytes
+            let records = (0 ..< UInt64(perPayer)).map { offset in
+                let nonce = payers[payer].nonce + offset
+                let signature = key.sign(SignedRecord.signingBytes(chain: chain, author: key.publicKey, nonce: nonce, body: body))
+                let bytes = SignedRecord(author: key.publicKey, nonce: nonce, body: body, signature: signature).canonicalBytes
+                return (bytes: bytes, id: Hashing.digest(.record, bytes))
+            }
+            signed.withLock { $0[payer] = records }
+        }
+        return signed.withLock { $0 }
+    }
+
+    /// Every 20 ms, sends the records that are due, to one node in turn.
+    func submitLoop(state: LoadState, signed: [[(bytes: [UInt8], id: Digest)]], start: ContinuousClock.Instant, end: ContinuousClock.Instant) async throws {
+        var next = [Int](repeating: 0, count: signed.count)
         var target = 0
         var turn = 0
         while ContinuousClock.now < end {
             let elapsed = ContinuousClock.now - start
             let due = Int(rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)) - target
-            if due > 0 {
-                var batch: [String] = []
-                var ids: [Digest] = []
-                let payer = turn % urls.count % payers.count
-                let key = payers[payer].key
-                let body = RecordBody.transfer(CairnCore.Transfer(to: payers[(payer + 1) % payers.count].key.publicKey, amount: 1)).canonicalBytes
-                for _ in 0 ..< min(due, 1000) {
-                    let nonce = payers[payer].nonce
-                    let signature = key.sign(SignedRecord.signingBytes(chain: chain, author: key.publicKey, nonce: nonce, body: body))
-                    let bytes = SignedRecord(author: key.publicKey, nonce: nonce, body: body, signature: signature).canonicalBytes
-                    batch.append(Hex.encode(bytes))
-                    ids.append(Hashing.digest(.record, bytes))
-                    payers[payer].nonce += 1
-                }
-                target += batch.count
+            let payer = turn % urls.count % signed.count
+            let count = min(due, 1000, signed[payer].count - next[payer])
+            if count > 0 {
+                let batch = signed[payer][next[payer] ..< next[payer] + count]
+                next[payer] += count
+                target += count
+                let ids = batch.map(\.id)
+                let body: (data: Data, type: String) = intake == "json"
+                    ? ((try? JSONEncoder().encode(RecordSubmissionRequest(records: batch.map { Hex.encode($0.bytes) }))) ?? Data(), "application/json")
+                    : (Data(RecordFraming.frame(batch.map(\.bytes))), "application/octet-stream")
                 let target = turn % urls.count
                 let node = urls[target]
                 turn += 1
                 let sentAt = ContinuousClock.now
                 await state.postStarted()
                 Task {
-                    let accepted = await post(node.appendingPathComponent("v1/records"), RecordSubmissionRequest(records: batch))
+                    let accepted = await post(node.appendingPathComponent("v1/records"), body: body.data, contentType: body.type)
                     await state.submitted(ids, accepted: accepted, at: sentAt, answeredAt: ContinuousClock.now, node: target)
                 }
             }
@@ -174,11 +200,11 @@ struct Load: AsyncParsableCommand {
     }
 
     /// Whether the node accepted the submission (any 2xx answer).
-    func post(_ url: URL, _ body: RecordSubmissionRequest) async -> Bool {
+    func post(_ url: URL, body: Data, contentType: String) async -> Bool {
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = try? JSONEncoder().encode(body)
+        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        request.httpBody = body
         guard let (_, response) = try? await URLSession.shared.data(for: request),
               let code = (response as? HTTPURLResponse)?.statusCode else { return false }
         return (200 ..< 300).contains(code)

@@ -47,6 +47,9 @@ struct Train: ParsableCommand {
     @Option(help: "Outer learning rate: θ ← θ − rate · per-coordinate mean of the clipped Δs (default: genesis's, measured in BENCHMARKS.md).")
     var outerLr = Float(ReferenceSpec.training.outerLearningRate)
 
+    @Option(help: "In --local mode, outer Nesterov momentum μ over the aggregated step (0: none).")
+    var outerMomentum: Float = 0
+
     @Option(help: "Error-feedback decay β: each window compresses Δ + β · residual (default: genesis's).")
     var feedbackDecay = Float(ReferenceSpec.training.feedbackDecay)
 
@@ -125,6 +128,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--trainers must be in 1…1000, --windows and --inner-steps in 1…100000")
         }
         guard outerLr.isFinite, outerLr > 0, outerLr <= 4 else { throw ValidationError("--outer-lr must be in (0, 4]") }
+        guard outerMomentum.isFinite, (0..<1).contains(outerMomentum) else { throw ValidationError("--outer-momentum must be in [0, 1)") }
         guard feedbackDecay.isFinite, (0...1).contains(feedbackDecay) else { throw ValidationError("--feedback-decay must be in [0, 1]") }
         if ceiling, trainers * batch > 65_536 { throw ValidationError("--ceiling trains one model with --trainers × --batch contexts a step: at most 65536") }
         guard ["coordinate", "all"].contains(averaging) else { throw ValidationError("--averaging must be coordinate or all") }
@@ -223,11 +227,12 @@ struct Train: ParsableCommand {
             WindowTrainer(key: try PublicKey(bytes: DataSplit.seed("local-trainer", seedDigest.bytes, [], UInt64(i)).bytes),
                           task: task, initial: initial, settings: settings, compression: compression)
         }
+        var momentum = outerMomentum > 0 ? OuterMomentum(mu: outerMomentum, parameterCount: task.parameterCount) : nil
         let evaluation = ByteMLP.Workspace(layout: task.layout, capacity: ReferenceTask.batchCapacity)
         let heldOutPositions = task.split.heldOutPositions(count: heldOut)
         let dense = 4 * task.parameterCount
         let genesis = ReferenceSpec.training
-        say("cairn train --local: \(trainers) trainers × \(windows) windows × \(innerSteps) inner steps of \(batch); top-\(topK)/\(chunkSize), error feedback β \(feedbackDecay); outer rate \(outerLr), \(averaging == "all" ? "mean over all Δs" : "per-coordinate mean"); \(synchronous ? "synchronous" : "ledger pipeline (window k's Δs → θ_{k+2})")\(eager ? ", eager" : ""); inner rate \(lr)\(decayWindows > 0 ? " → \(lrFloor) over the last \(decayWindows) windows" : " constant") after \(schedule.warmupSteps) warm-up steps; seed \(seed)")
+        say("cairn train --local: \(trainers) trainers × \(windows) windows × \(innerSteps) inner steps of \(batch); top-\(topK)/\(chunkSize), error feedback β \(feedbackDecay); outer rate \(outerLr)\(outerMomentum > 0 ? ", Nesterov μ \(outerMomentum)" : ""), \(averaging == "all" ? "mean over all Δs" : "per-coordinate mean"); \(synchronous ? "synchronous" : "ledger pipeline (window k's Δs → θ_{k+2})")\(eager ? ", eager" : ""); inner rate \(lr)\(decayWindows > 0 ? " → \(lrFloor) over the last \(decayWindows) windows" : " constant") after \(schedule.warmupSteps) warm-up steps; seed \(seed)")
         var rows = ["window,seconds,trainer_loss,held_out_loss,blob_bytes,clip_norm,median_delta_norm,max_overlap"]
         var final = task.loss(initial, positions: heldOutPositions, workspace: evaluation)
         say(String(format: "window %4d  held-out %.4f nats/byte", 0, final))
@@ -254,9 +259,10 @@ struct Train: ParsableCommand {
                                            clipBound: TrainingSpec.clipBound(baseClipNorm: base.clipNorm, initial: genesis.initialClipNorm, growth: genesis.clipGrowth),
                                            clipFloor: TrainingSpec.clipFloor(baseClipNorm: base.clipNorm, growth: genesis.clipGrowth),
                                            averaging: averaging == "all" ? .overAll : .perCoordinate)
-            models.append((result.parameters, result.clipNorm))
+            let next = momentum?.step(base: base.parameters, aggregated: result.parameters) ?? result.parameters
+            models.append((next, result.clipNorm))
             models[window] = ([], nil)  // no longer needed
-            final = task.loss(result.parameters, positions: heldOutPositions, workspace: evaluation)
+            final = task.loss(next, positions: heldOutPositions, workspace: evaluation)
             let norms = contributions.map(\.delta.l2Norm).sorted()
             var overlap = 0.0
             for i in contributions.indices { for j in contributions.indices where j > i { overlap = max(overlap, Copycats.overlap(contributions[i].delta, contributions[j].delta)) } }

@@ -158,8 +158,16 @@ extension NodeProcesses {
             let config = try String(contentsOfFile: configPath, encoding: .utf8)
                 .replacingOccurrences(of: "max_blob_bytes = 67108864", with: "max_blob_bytes = 4096\napi_idle_timeout_seconds = 1")
             try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+            // Node 1 bounds its intake to one record in flight (D62).
+            let tightPath = "\(net.directory)/node1/config/config.toml"
+            let tight = try String(contentsOfFile: tightPath, encoding: .utf8)
+                .replacingOccurrences(of: "max_blob_bytes = 67108864", with: "max_blob_bytes = 67108864\nintake_min_records = 1\nintake_delay_ms = 50")
+            try tight.write(toFile: tightPath, atomically: true, encoding: .utf8)
             for i in 0 ..< 4 { try net.start(i) }
-            #expect(await net.eventually(seconds: 120) { await net.delivered(0) > 0 })
+            #expect(await net.eventually(seconds: 120) {
+                let first = await net.delivered(0), second = await net.delivered(1)
+                return first > 0 && second > 0
+            })
 
             func request(_ method: String, _ path: String, _ body: [UInt8]? = nil, contentType: String? = nil) async throws -> (Int, String) {
                 var request = URLRequest(url: net.url(0, path))
@@ -172,9 +180,11 @@ extension NodeProcesses {
             let genesis = try GenesisFile.load(path: "\(net.directory)/genesis.json")
             let trainer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer0.key")
             let body = RecordBody.transfer(Transfer(to: trainer.publicKey, amount: 1)).canonicalBytes
-            let record = SignedRecord(author: trainer.publicKey, nonce: 0, body: body,
-                                      signature: trainer.sign(SignedRecord.signingBytes(chain: genesis.hash, author: trainer.publicKey, nonce: 0, body: body)))
-            let valid = Array("{\"record\": \"\(Hex.encode(record.canonicalBytes))\"}".utf8)
+            func signed(_ key: SigningKey, nonce: UInt64) -> [UInt8] {
+                SignedRecord(author: key.publicKey, nonce: nonce, body: body,
+                             signature: key.sign(SignedRecord.signingBytes(chain: genesis.hash, author: key.publicKey, nonce: nonce, body: body))).canonicalBytes
+            }
+            let valid = Array("{\"record\": \"\(Hex.encode(signed(trainer, nonce: 0)))\"}".utf8)
 
             // Bodies.
             let big = try await request("POST", "/v1/records", [UInt8](repeating: 0x20, count: 300 * 1024))
@@ -194,6 +204,39 @@ extension NodeProcesses {
             #expect(wrongType.0 == 400 && wrongType.1.contains("bad_request"), "\(wrongType)")
             let plain = try await request("POST", "/v1/records", valid, contentType: "text/plain")
             #expect(plain.0 == 202, "\(plain)")
+            // The same record again is accepted without a second signature check (the intake cache).
+            #expect(try await request("POST", "/v1/records", valid).0 == 202)
+
+            // Binary intake: canonical records, each behind a 4-byte big-endian length.
+            let second = signed(trainer, nonce: 1)
+            let binary = try await request("POST", "/v1/records", RecordFraming.frame([second]), contentType: "application/octet-stream")
+            #expect(binary.0 == 202 && binary.1.contains(Hashing.digest(.record, second).hex), "\(binary)")
+            let cut = try await request("POST", "/v1/records", [0, 0, 0, 9, 1], contentType: "application/octet-stream")
+            #expect(cut.0 == 400 && cut.1.contains("claims 9 bytes but only 1 remain"), "\(cut)")
+            let forged = RecordFraming.frame([Array(second.dropLast()) + [second.last! ^ 1]])
+            let badSignature = try await request("POST", "/v1/records", forged, contentType: "application/octet-stream")
+            #expect(badSignature.0 == 400 && badSignature.1.contains("invalid_record"), "\(badSignature)")
+
+            // Bounded intake on node 1: a batch is taken whole while nothing is in flight; the next
+            // request is refused at once with 503, code overloaded and Retry-After, until it commits.
+            let payer = try KeyFiles.readSigningKey(at: "\(net.directory)/trainers/trainer1.key")
+            func submit(to node: Int, _ records: [[UInt8]]) async throws -> (Int, String, String?) {
+                var request = URLRequest(url: net.url(node, "/v1/records"))
+                request.httpMethod = "POST"
+                request.httpBody = Data(RecordFraming.frame(records))
+                request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+                let (data, response) = try await URLSession.shared.data(for: request)
+                let http = response as! HTTPURLResponse
+                return (http.statusCode, String(decoding: data, as: UTF8.self), http.value(forHTTPHeaderField: "Retry-After"))
+            }
+            let first = try await submit(to: 1, (0 ..< 3).map { signed(payer, nonce: $0) })
+            #expect(first.0 == 202, "\(first)")
+            let refused = try await submit(to: 1, [signed(payer, nonce: 3)])
+            #expect(refused.0 == 503 && refused.1.contains("\"overloaded\"") && refused.1.contains("not yet committed"), "\(refused)")
+            #expect(refused.2.flatMap { Int($0) }.map { (1 ... 60).contains($0) } == true, "Retry-After: \(refused.2 ?? "none")")
+            #expect(await net.eventually(seconds: 30) { (try? await submit(to: 1, [signed(payer, nonce: 3)]).0) == 202 })
+            let tightMetrics = try await URLSession.shared.data(from: net.url(1, "/metrics")).0
+            #expect(String(decoding: tightMetrics, as: UTF8.self).contains("cairn_records_rejected_total{reason=\"overloaded\"}"))
 
             // Ids and numbers in paths and queries.
             let zeros = String(repeating: "0", count: 64)
@@ -230,6 +273,10 @@ extension NodeProcesses {
                 #expect(metrics.contains("cairn_api_errors_total{error=\"\(code)\"}"), "\(code) not counted")
             }
             #expect(metrics.contains("cairn_records_rejected_total{reason=\"not_hex\"} 1"))
+            #expect(metrics.contains("cairn_records_rejected_total{reason=\"bad_framing\"} 1"))
+            // One signature check per record at intake; the repeated one hit the cache.
+            #expect(metrics.contains("cairn_signature_cache_hits_total{site=\"intake\"} 1"), "\(metrics)")
+            #expect(metrics.contains("cairn_signature_checks_total{site=\"intake\"} 3"))
             let leaders = await net.leaders(0)
             #expect(await net.eventually(seconds: 20) { await net.leaders(0) > leaders + 2 })
             #expect(try await request("GET", "/health").0 == 200)

@@ -92,6 +92,7 @@ struct ConsensusNodeTests {
         func connect() { for r in nodes { for (j, other) in nodes.enumerated() { r.mesh.setAddress(j, host: "127.0.0.1", port: other.port) } } }
         connect()
         for (i, running) in nodes.enumerated() {
+            #expect(running.node.intake.reserve(20) == .accept)  // as the API does before admitting
             _ = try await running.node.admitRecords((0 ..< 20).map { Array("record-\(i)-\($0)".utf8) }, keepRefused: false)
         }
 
@@ -103,6 +104,8 @@ struct ConsensusNodeTests {
             try await Task.sleep(for: .milliseconds(25))
         }
         for r in nodes { #expect(await r.node.sequenceProgress.committedLeaders >= 6) }
+        // The intake bound counts them until they commit (D62): then nothing is in flight.
+        for r in nodes { #expect(r.node.intake.snapshot.inFlight == 0, "\(r.node.intake.snapshot)") }
 
         // Stop node 3 (its database closes), let the others go on, restart it from disk.
         nodes[3].task.cancel()

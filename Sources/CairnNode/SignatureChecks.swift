@@ -1,0 +1,57 @@
+import CairnCore
+import DAGRider
+import Synchronization
+
+/// How many Ed25519 checks this validator made, and where. The budget is one check per record per
+/// node (ARCHITECTURE §3: verify once, cache): a record verified at intake is not checked again
+/// before the vote or at execution. Consensus messages (vertex authors, votes) are counted apart:
+/// they cost per vertex, not per record. Exported as `cairn_signature_checks_total{site}` and
+/// `cairn_signature_cache_hits_total{site}`, so a benchmark can divide by the records committed.
+public final class SignatureChecks: Sendable {
+    public enum Site: Int, CaseIterable, Sendable {
+        /// A record submitted to this node's API.
+        case intake
+        /// A record inside a peer's proposal, before this node votes for it.
+        case proposal
+        /// A record the ledger executes that no earlier site checked here.
+        case execution
+        /// A vertex author's or a voter's signature.
+        case consensus
+
+        public var label: String {
+            switch self {
+            case .intake: "intake"
+            case .proposal: "proposal"
+            case .execution: "execution"
+            case .consensus: "consensus"
+            }
+        }
+    }
+
+    public struct Counts: Sendable, Equatable {
+        public var checks: [UInt64] = Array(repeating: 0, count: Site.allCases.count)
+        public var cacheHits: [UInt64] = Array(repeating: 0, count: Site.allCases.count)
+
+        public func checks(_ site: Site) -> UInt64 { checks[site.rawValue] }
+        public func cacheHits(_ site: Site) -> UInt64 { cacheHits[site.rawValue] }
+    }
+
+    private let counts = Mutex(Counts())
+
+    public init() {}
+
+    public func checked(_ site: Site) { counts.withLock { $0.checks[site.rawValue] &+= 1 } }
+    public func hit(_ site: Site) { counts.withLock { $0.cacheHits[site.rawValue] &+= 1 } }
+    public var snapshot: Counts { counts.withLock { $0 } }
+}
+
+/// Genesis's Ed25519 consensus keys, counting each check under `SignatureChecks.Site.consensus`.
+struct CountedConsensusVerifier: ConsensusVerifier {
+    let keys: Ed25519ConsensusKeys
+    let counts: SignatureChecks
+
+    func verify(_ signature: Signature, message: [UInt8], signer: Int) -> Bool {
+        counts.checked(.consensus)
+        return keys.verify(signature, message: message, signer: signer)
+    }
+}
