@@ -126,17 +126,17 @@ struct AuditReplay {
             return "leader round \(leaderRound): a strong parent's certificate is missing from storage; its consensus time cannot be recomputed"
         }
         // Every record's signature, checked on every core before the (sequential) execution.
-        let records = vertices.flatMap(\.payload).compactMap { try? SignedRecord(canonicalBytes: $0) }
+        let records = vertices.flatMap(\.payload).compactMap { bytes in (try? SignedRecord(canonicalBytes: bytes)).map { (bytes: bytes, record: $0) } }
         let chain = genesisHash
-        let valid = Parallel.map(records) { record in
-            record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: chain, author: record.author,
-                                                                                nonce: record.nonce, body: record.body))
+        let valid = Parallel.map(records) { entry in
+            entry.record.author.verify(entry.record.signature, for: SignedRecord.signingBytes(chain: chain, author: entry.record.author,
+                                                                                            nonce: entry.record.nonce, body: entry.record.body))
         }
-        let verified = Set(zip(records, valid).filter(\.1).map(\.0.canonicalBytes))
+        // By id over the delivered bytes, as the ledger computes it.
+        let verified = Set(zip(records, valid).filter(\.1).map { Hashing.digest(.record, $0.0.bytes) })
         var overlay = Overlay()
-        let execution = try ledger.execute(vertices, leaderTimeMs: timeMs, leaderRound: leaderRound, beacon: beacon, store: state, overlay: &overlay) { record in
-            verified.contains(record.canonicalBytes)
-        }
+        let execution = try ledger.execute(vertices, leaderTimeMs: timeMs, leaderRound: leaderRound, beacon: beacon, store: state, overlay: &overlay,
+                                           verifyRecord: { _, id in verified.contains(id) })
         state.commit(overlay)
         result.leaders += 1
         result.signaturesChecked += execution.records.count

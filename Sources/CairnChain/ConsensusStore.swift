@@ -281,7 +281,7 @@ public struct ConsensusStore: Sendable {
                 }
                 if let ledger {
                     let execution = try ledger.ledger.execute(vertices, leaderTimeMs: committed.timeMs, leaderRound: committed.leaderRound, beacon: committed.beacon,
-                                                              store: ledgerStore, overlay: &overlay, verify: ledger.verify)
+                                                              store: ledgerStore, overlay: &overlay, verifyRecord: ledger.verify)
                     for record in execution.records {
                         var rejection: Rejection?
                         if case let .rejected(reason) = record.outcome { rejection = reason }

@@ -226,17 +226,29 @@ public struct Ledger: Sendable {
     /// record's signature (the node passes one that remembers records it already verified).
     public func execute(_ vertices: [DeliveredVertex], leaderTimeMs: UInt64, leaderRound: UInt64? = nil, beacon: Digest, store: some LedgerStore,
                         overlay: inout Overlay, verify: (SignedRecord) -> Bool) throws -> LeaderExecution {
+        try execute(vertices, leaderTimeMs: leaderTimeMs, leaderRound: leaderRound, beacon: beacon, store: store, overlay: &overlay,
+                    verifyRecord: { record, _ in verify(record) })
+    }
+
+    /// `execute` with a signature check that also receives the record's id (SHA-256 over 0x01 ‖ its
+    /// canonical bytes, computed here once), so a cache of checked ids needs no second encoding.
+    public func execute(_ vertices: [DeliveredVertex], leaderTimeMs: UInt64, leaderRound: UInt64? = nil, beacon: Digest, store: some LedgerStore,
+                        overlay: inout Overlay, verifyRecord verify: (SignedRecord, Digest) -> Bool) throws -> LeaderExecution {
         var result = LeaderExecution()
         var context = Context(ledger: self, store: store, overlay: overlay, beacon: beacon)
+        // The window cannot change while records execute (only the leader's clock below moves it),
+        // so it is read once per leader, not once per record.
+        context.recordWindow = try context.window()
         for vertex in vertices {
             for bytes in vertex.payload {
                 let id = Hashing.digest(.record, bytes)
                 if try context.overlay.executed.contains(id) || store.recordExecuted(id) { continue }  // duplicate: ignored
                 context.overlay.markExecuted(id)
-                let (kind, outcome) = try context.execute(bytes, verify: verify, certified: &result.certified)
+                let (kind, outcome) = try context.execute(bytes, verify: { verify($0, id) }, certified: &result.certified)
                 result.records.append(ExecutedRecord(id: id, position: vertex.position, kind: kind, outcome: outcome))
             }
         }
+        context.recordWindow = nil
         let window = try context.window()
         let nextPosition = (vertices.last?.position).map { $0 &+ 1 } ?? window.openedAtPosition
         // The reveals are counted (a scan of the previous window's contributions) only when this
@@ -268,6 +280,8 @@ struct Context<Store: LedgerStore> {
     let store: Store
     var overlay: Overlay
     let beacon: Digest
+    /// The open window while one leader's records execute (set and cleared by `Ledger.execute`).
+    var recordWindow: WindowState?
     var parameters: Ledger.Parameters { ledger.parameters }
 
     func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws -> T? {
@@ -366,7 +380,7 @@ struct Context<Store: LedgerStore> {
 
     mutating func apply(_ body: RecordBody, record: SignedRecord, account: inout Account,
                         certified: inout [CheckpointCertificate]) throws {
-        let window = try window()
+        let window = try recordWindow ?? window()
         switch body {
         case let .transfer(transfer):
             guard transfer.amount > 0 else { throw Rejection(.invalidAmount, "amount must be at least 1 base unit") }

@@ -108,8 +108,8 @@ public struct Validator: Sendable {
                 return true
             },
             ledger: LedgerRuntime(ledger: Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater), models: updater,
-                                  proofWindows: config.proofWindows) { record in
-                if verifiedRecords.contains(Hashing.digest(.record, record.canonicalBytes)) {
+                                  proofWindows: config.proofWindows) { record, id in
+                if verifiedRecords.contains(id) {
                     signatureChecks.hit(.execution)
                     return true
                 }

@@ -33,7 +33,7 @@ struct LocalCommittee {
         var state: [(key: [UInt8], value: [UInt8])] = []
         if let genesisBalance {
             runtime = LedgerRuntime(ledger: Ledger(parameters: Ledger.Parameters(chain: chain, validators: publicKeys, registrationFee: 10,
-                                                                                 windowMs: 300))) { _ in true }
+                                                                                 windowMs: 300))) { _, _ in true }
             state = try Ledger.genesisState(accounts: [(publicKeys[0], genesisBalance)], validators: publicKeys)
         }
         return try ConsensusNode(settings: settings(i), signer: Ed25519ConsensusKeys(key: keys[i], publicKeys: publicKeys),
