@@ -79,23 +79,35 @@ struct NodeClient {
     /// One exchange: the body of a 2xx answer, or the node's error as an `APIError` carrying the
     /// HTTP status (an answer that is not the API's error object becomes `http_<status>`).
     func exchange(_ request: URLRequest, _ method: String, _ path: String) async throws -> Data {
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw NodeUnreachable(base: base, reason: error.localizedDescription)
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200 ..< 300).contains(status) else {
+        // A node at its bounded intake (503 overloaded, D62) or a client over its rate (429) says
+        // when to come back; every request this client makes is safe to repeat (a record resubmitted
+        // is the same record), so it waits and retries a few times before giving up.
+        var attempt = 0
+        while true {
+            let data: Data
+            let response: URLResponse
+            do {
+                (data, response) = try await URLSession.shared.data(for: request)
+            } catch {
+                throw NodeUnreachable(base: base, reason: error.localizedDescription)
+            }
+            let http = response as? HTTPURLResponse
+            let status = http?.statusCode ?? 0
+            if (200 ..< 300).contains(status) { return data }
             var error = (try? JSONDecoder().decode(APIError.self, from: data))
                 ?? APIError(code: APIErrorCode(rawValue: "http_\(status)"),
                             detail: "\(method) \(path) on \(base): \(String(decoding: data.prefix(200), as: UTF8.self))")
             error.status = status
-            throw error
+            attempt += 1
+            guard [.overloaded, .rateLimited].contains(error.code), attempt <= Self.loadRetries else { throw error }
+            let seconds = min(5, max(1, http?.value(forHTTPHeaderField: "Retry-After").flatMap { Int($0) } ?? 1))
+            say("\(method) \(path): \(error.code) (\(error.detail)); retrying in \(seconds) s")
+            try await Task.sleep(for: .seconds(seconds))
         }
-        return data
     }
+
+    /// Retries of a request refused for load (503 overloaded, 429 rate_limited) before its error is thrown.
+    static let loadRetries = 5
 
     func decode<Reply: Decodable>(_ type: Reply.Type, _ method: String, _ path: String, _ data: Data) throws -> Reply {
         do {

@@ -280,6 +280,17 @@ extension NodeProcesses {
             let leaders = await net.leaders(0)
             #expect(await net.eventually(seconds: 20) { await net.leaders(0) > leaders + 2 })
             #expect(try await request("GET", "/health").0 == 200)
+
+            // With two of four validators stopped nothing commits, so node 1 stays at its bound: the
+            // CLI waits Retry-After and retries a few times, then fails with the node's reason.
+            net.kill(2, signal: SIGTERM)
+            net.kill(3, signal: SIGTERM)
+            _ = try await submit(to: 1, (10 ..< 13).map { signed(payer, nonce: $0) })
+            let cli = try runProcess(net.cairn, ["transfer", "--node", net.url(1, "").absoluteString, "--key", "\(net.directory)/trainers/trainer0.key",
+                                                 "--to", payer.publicKey.hex, "--amount", "1"])
+            #expect(cli.status != 0, "\(cli)")
+            #expect((cli.stdout + cli.stderr).components(separatedBy: "retrying in").count - 1 == 5, "\(cli)")
+            #expect((cli.stdout + cli.stderr).contains("overloaded"), "\(cli)")
         }
     }
 }
