@@ -37,16 +37,14 @@ public enum RecordFraming {
     public static func split<Bytes: Collection<UInt8>>(_ body: Bytes, maxRecords: Int, maxRecordBytes: Int) -> Result<[[UInt8]], Failure> {
         var records: [[UInt8]] = []
         var position = body.startIndex
-        var offset = 0
         while position != body.endIndex {
             guard records.count < maxRecords else { return .failure(.tooManyRecords(max: maxRecords)) }
-            guard body.distance(from: position, to: body.endIndex) >= 4 else { return .failure(.truncatedLength(offset: offset)) }
+            guard body.distance(from: position, to: body.endIndex) >= 4 else { return .failure(.truncatedLength(offset: body.distance(from: body.startIndex, to: position))) }
             var length: UInt32 = 0
             for _ in 0..<4 {
                 length = length << 8 | UInt32(body[position])
                 position = body.index(after: position)
             }
-            offset += 4
             guard length >= 1, Int(length) <= maxRecordBytes else {
                 return .failure(.badLength(index: records.count, length: length, max: maxRecordBytes))
             }
@@ -57,7 +55,6 @@ public enum RecordFraming {
             let end = body.index(position, offsetBy: Int(length))
             records.append(Array(body[position..<end]))
             position = end
-            offset += Int(length)
         }
         return records.isEmpty ? .failure(.empty) : .success(records)
     }

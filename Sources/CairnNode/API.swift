@@ -89,7 +89,7 @@ public enum NodeAPI {
         let intake = validator.node.intake.snapshot
         samples += [.gauge("cairn_intake_in_flight", Double(intake.inFlight)), .gauge("cairn_intake_limit", Double(intake.limit)),
                     .gauge("cairn_intake_commit_rate", intake.ratePerSecond)]
-        let checks = validator.signatureChecks.snapshot
+        let checks = validator.recordSignatures.counts.snapshot
         for site in SignatureChecks.Site.allCases {
             samples.append(.counter("cairn_signature_checks_total", checks.checks(site), [("site", site.label)]))
             samples.append(.counter("cairn_signature_cache_hits_total", checks.cacheHits(site), [("site", site.label)]))
@@ -109,7 +109,7 @@ public enum NodeAPI {
                     .gauge("cairn_rocksdb_table_readers_bytes", readers),
                     .gauge("cairn_dag_certificates", Double(status.dagSize)),
                     .gauge("cairn_buffered_messages", Double(status.bufferedMessages)),
-                    .gauge("cairn_verified_records_cached", Double(validator.verifiedRecords.count))]
+                    .gauge("cairn_verified_records_cached", Double(validator.recordSignatures.verified.count))]
         if let heap = ProcessMemory.stats() {
             samples += [.gauge("cairn_heap_allocated_bytes", Double(heap.allocated)), .gauge("cairn_heap_resident_bytes", Double(heap.resident))]
         }

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnCrypto
 import DAGRider
 import Synchronization
 
@@ -53,5 +54,36 @@ struct CountedConsensusVerifier: ConsensusVerifier {
     func verify(_ signature: Signature, message: [UInt8], signer: Int) -> Bool {
         counts.checked(.consensus)
         return keys.verify(signature, message: message, signer: signer)
+    }
+}
+
+/// The one way this validator checks a record's signature (ARCHITECTURE §3: verify once, cache):
+/// look the id up among records already checked, else verify it over this chain and remember it,
+/// counting either outcome under its site. Used at intake, before voting and at execution.
+public final class RecordSignatures: Sendable {
+    let chain: Digest
+    /// Ids of records whose signatures this node checked; an eviction costs one check again.
+    public let verified: RecentDigests
+    public let counts: SignatureChecks
+
+    public init(chain: Digest, capacity: Int) {
+        self.chain = chain
+        verified = RecentDigests(capacity: capacity)
+        counts = SignatureChecks()
+    }
+
+    /// Whether the record with id `id` is signed by its author over this chain. `record` is only
+    /// decoded when the cache does not answer (nil when it is not a canonical record).
+    public func check(id: Digest, at site: SignatureChecks.Site, _ record: () -> SignedRecord?) -> Bool {
+        if verified.contains(id) {
+            counts.hit(site)
+            return true
+        }
+        counts.checked(site)
+        guard let record = record(),
+              record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: chain, author: record.author,
+                                                                                  nonce: record.nonce, body: record.body)) else { return false }
+        verified.insert(id)
+        return true
     }
 }

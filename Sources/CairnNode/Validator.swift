@@ -24,11 +24,9 @@ public struct Validator: Sendable {
     public let database: Database
     /// Genesis `consensus.window_ms`: the length of a training window in consensus time.
     public var windowMs: UInt64 { UInt64(genesis.consensus.windowMs) }
-    /// Ids of records whose signatures this node checked (at submission or before voting), so
-    /// that neither the vote nor the ledger checks one again (ARCHITECTURE §3: verify once, cache).
-    public let verifiedRecords: RecentDigests
-    /// Ed25519 checks by site, for the one-check-per-record budget.
-    public let signatureChecks: SignatureChecks
+    /// Record signatures checked once and cached (at submission, before voting or at execution),
+    /// with the count of checks by site (ARCHITECTURE §3: verify once, cache).
+    public let recordSignatures: RecordSignatures
     /// The outer step and the model cache (D48), shared with the evaluation service.
     public let modelUpdater: ModelUpdater
     /// The reference task over the genesis corpus, when this validator evaluates (`[training]`).
@@ -74,8 +72,7 @@ public struct Validator: Sendable {
         // generation covers minutes at the measured throughput. It was 500,000: two generations of
         // that held ~80 MB and took half an hour to fill, most of the growth tools/soak-memory saw.
         // An eviction costs one signature check again, never a wrong answer.
-        let verifiedRecords = RecentDigests(capacity: 100_000)
-        let signatureChecks = SignatureChecks()
+        let recordSignatures = RecordSignatures(chain: genesisHash, capacity: 100_000)
         // θ_0 and the outer step (D48): the model lives in the blob store, its record in state.
         let blobs = BlobStore(database: database)
         let initialModel = try ModelUpdater.initialModel(genesis: genesis, blobs: blobs)
@@ -93,29 +90,15 @@ public struct Validator: Sendable {
         let telemetry = NodeTelemetry()
         let node = try ConsensusNode(
             settings: settings, signer: Ed25519ConsensusKeys(key: key, publicKeys: publicKeys),
-            verifier: CountedConsensusVerifier(keys: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys), counts: signatureChecks),
+            verifier: CountedConsensusVerifier(keys: Ed25519ConsensusKeys(key: nil, publicKeys: publicKeys), counts: recordSignatures.counts),
             coin: ThresholdCoinScheme(coin: coin, secret: share), coinVerifier: ThresholdCoinScheme(coin: coin, secret: nil),
             database: database, mesh: mesh,
             payloadValidator: { bytes in
-                let id = Hashing.digest(.record, bytes)
-                if verifiedRecords.contains(id) {
-                    signatureChecks.hit(.proposal)
-                    return true
-                }
-                signatureChecks.checked(.proposal)
-                guard (try? Self.verifySignature(Self.parseRecord(bytes), chain: genesisHash)) != nil else { return false }
-                verifiedRecords.insert(id)
-                return true
+                recordSignatures.check(id: Hashing.digest(.record, bytes), at: .proposal) { try? SignedRecord(canonicalBytes: bytes) }
             },
             ledger: LedgerRuntime(ledger: Ledger(genesis: genesis, genesisHash: genesisHash, transition: updater), models: updater,
                                   proofWindows: config.proofWindows) { record, id in
-                if verifiedRecords.contains(id) {
-                    signatureChecks.hit(.execution)
-                    return true
-                }
-                signatureChecks.checked(.execution)
-                return record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
-                                                                                              nonce: record.nonce, body: record.body))
+                recordSignatures.check(id: id, at: .execution) { record }
             },
             genesisState: try Ledger.genesisState(genesis, model: initialModel), recordSigner: key, telemetry: telemetry,
             intake: AdmissionControl.Settings(targetDelayMs: UInt64(config.limits.intakeDelayMs), minLimit: config.limits.intakeMinRecords))
@@ -125,7 +108,7 @@ public struct Validator: Sendable {
                                   quotaBytes: UInt64(config.limits.uploadBytesPerWindow ?? 8 * largest), minFreeBytes: config.minFreeBytes,
                                   directory: home.databaseDirectory)
         return Validator(home: home, config: config, genesis: genesis, genesisHash: genesisHash, index: index, node: node,
-                         mesh: mesh, database: database, verifiedRecords: verifiedRecords, signatureChecks: signatureChecks, modelUpdater: updater, task: task,
+                         mesh: mesh, database: database, recordSignatures: recordSignatures, modelUpdater: updater, task: task,
                          telemetry: telemetry, uploads: uploads)
     }
 
@@ -134,13 +117,15 @@ public struct Validator: Sendable {
     /// blobs its peers can fetch from it).
     public func validateRecord(_ bytes: [UInt8]) throws -> (SignedRecord, Digest) {
         let id = Hashing.digest(.record, bytes)
-        let record = try Self.parseRecord(bytes)
-        if verifiedRecords.contains(id) {
-            // A retried submission, or one a peer's proposal already brought: checked here before.
-            signatureChecks.hit(.intake)
-        } else {
-            signatureChecks.checked(.intake)
-            try Self.verifySignature(record, chain: genesisHash)
+        let record: SignedRecord
+        do {
+            record = try SignedRecord(canonicalBytes: bytes)
+        } catch {
+            throw Error(description: "record is not a canonical SignedRecord: \(error)")
+        }
+        // A retried submission, or one a peer's proposal already brought, was checked here before.
+        guard recordSignatures.check(id: id, at: .intake, { record }) else {
+            throw Error(description: "record signature does not verify for author \(record.author.short)… on this chain")
         }
         if !config.acceptMissingBlobs, case let .contribution(contribution)? = try? RecordBody(canonicalBytes: record.body) {
             guard try BlobStore(database: database).contains(contribution.blob) else {
@@ -153,23 +138,6 @@ public struct Validator: Sendable {
             // A blob_size that differs from the blob is the evaluators' `invalid_blob` flag and an
             // oversize one the ledger's `oversize`: both are judged on the chain, not here.
         }
-        verifiedRecords.insert(id)
         return (record, id)
-    }
-
-    /// The signature check, also for records in other validators' proposals (before voting).
-    static func verifySignature(_ record: SignedRecord, chain genesisHash: Digest) throws {
-        guard record.author.verify(record.signature, for: SignedRecord.signingBytes(chain: genesisHash, author: record.author,
-                                                                                     nonce: record.nonce, body: record.body)) else {
-            throw Error(description: "record signature does not verify for author \(record.author.short)… on this chain")
-        }
-    }
-
-    static func parseRecord(_ bytes: [UInt8]) throws -> SignedRecord {
-        do {
-            return try SignedRecord(canonicalBytes: bytes)
-        } catch {
-            throw Error(description: "record is not a canonical SignedRecord: \(error)")
-        }
     }
 }
