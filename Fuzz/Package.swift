@@ -25,5 +25,9 @@ let package = Package(
             name: "FuzzBlob",
             dependencies: [.product(name: "CairnCore", package: "Cairn"), .product(name: "CairnTraining", package: "Cairn")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(
+            name: "FuzzCeremony",
+            dependencies: [.product(name: "CairnCore", package: "Cairn"), .product(name: "CairnCrypto", package: "Cairn")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ]
 )

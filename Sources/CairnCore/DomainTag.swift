@@ -26,4 +26,11 @@ public enum DomainTag: UInt8, Sendable, CaseIterable {
     case stateNode = 0x13
     /// A trainer's signature authorizing one blob upload (`PUT /v1/blobs/{id}`, D59).
     case blobUpload = 0x14
+    /// Genesis ceremony (D63): an operator's signed join file, a dealer's signed deal, a
+    /// recipient's signed response, the session id, and the key and proof of one encrypted share.
+    case ceremonyJoin = 0x15
+    case ceremonyDeal = 0x16
+    case ceremonyResponse = 0x17
+    case ceremonySession = 0x18
+    case ceremonyShare = 0x19
 }

@@ -16,6 +16,7 @@ public struct KeyFileError: Error, Hashable, Sendable, CustomStringConvertible {
 public enum KeyFiles {
     public static let signingKeyType = "cairn-ed25519-v1"
     public static let coinShareType = "cairn-coin-share-v1"
+    public static let ceremonyKeyType = "cairn-ceremony-key-v1"
 
     struct SigningKeyFile: Codable {
         var type: String
@@ -80,6 +81,35 @@ public enum KeyFiles {
             throw KeyFileError(path: path, problem: "secret does not match public_share; the file is corrupt or was edited")
         }
         return share
+    }
+
+    // MARK: Ceremony keys
+
+    struct CeremonyKeyFile: Codable {
+        var type: String
+        var publicKey: CurvePoint
+        var secret: String
+        enum CodingKeys: String, CodingKey { case type, publicKey = "public_key", secret }
+    }
+
+    /// The genesis ceremony's encryption key (D63); deleted once the coin share is written.
+    public static func writeCeremonySecret(_ secret: CeremonySecret, to path: String) throws {
+        let file = CeremonyKeyFile(type: ceremonyKeyType, publicKey: secret.publicKey, secret: Hex.encode(secret.secretBytes))
+        try writeSecret(try encode(file), to: path)
+    }
+
+    public static func readCeremonySecret(at path: String) throws -> CeremonySecret {
+        let file = try decodeSecret(CeremonyKeyFile.self, at: path)
+        guard file.type == ceremonyKeyType else {
+            throw KeyFileError(path: path, problem: "type is '\(file.type)', expected '\(ceremonyKeyType)'")
+        }
+        guard let bytes = Hex.decode(file.secret), let secret = try? CeremonySecret(secret: bytes) else {
+            throw KeyFileError(path: path, problem: "secret must be 64 hex characters of a non-zero canonical scalar")
+        }
+        guard secret.publicKey == file.publicKey else {
+            throw KeyFileError(path: path, problem: "secret does not match public_key; the file is corrupt or was edited")
+        }
+        return secret
     }
 
     // MARK: File handling

@@ -74,10 +74,13 @@ struct GroupElement: Hashable, Sendable {
     let bytes: [UInt8]
 
     /// Rejects encodings that are not canonical ristretto255 points, and the identity (which
-    /// would let a share or commitment cancel out of a combination).
+    /// would let a share or commitment cancel out of a combination). libsodium 1.0.18 (Debian 12)
+    /// still accepts an encoding with bit 255 set as the same point, so that bit is refused here:
+    /// one point, one byte form, one transcript hash.
     init(_ point: CurvePoint, what: @autoclosure () -> String) throws {
         requireSodium()
-        guard crypto_core_ristretto255_is_valid_point(point.bytes) == 1,
+        guard point.bytes.count == 32, point.bytes[31] & 0x80 == 0,
+              crypto_core_ristretto255_is_valid_point(point.bytes) == 1,
               point.bytes.contains(where: { $0 != 0 })
         else {
             throw CoinError.invalidPoint(what())

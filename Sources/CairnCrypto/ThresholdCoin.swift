@@ -124,22 +124,10 @@ public struct ThresholdCoin: Sendable {
         guard threshold >= 1, threshold <= validators else {
             throw CoinError.invalidSetup("threshold \(threshold) must be between 1 and \(validators)")
         }
-        var coefficients: [Scalar] = []
-        while coefficients.count < threshold {
-            let candidate = Scalar.random()
-            if !candidate.isZero { coefficients.append(candidate) }
-        }
-        let commitments = try coefficients.map { try GroupElement.base($0).curvePoint }
-        var secrets: [CoinSecretShare] = []
-        for i in 1 ... validators {
-            let x = Scalar(UInt64(i))
-            var value = Scalar(0)
-            for coefficient in coefficients.reversed() { value = value * x + coefficient }  // Horner
-            if value.isZero { return try deal(validators: validators, threshold: threshold) }  // p(i) = 0: redeal (probability ~2^-252)
-            secrets.append(try CoinSecretShare(index: UInt32(i), secret: value.bytes))
-        }
+        let polynomial = SecretPolynomial.random(coefficients: threshold, nonZeroAt: 1 ... UInt32(validators))
+        let secrets = try (1 ... UInt32(validators)).map { try CoinSecretShare(index: $0, secret: polynomial.value(at: $0).bytes) }
         return CoinDeal(threshold: threshold, secretShares: secrets,
-                        publicShares: secrets.map(\.publicShare), commitments: commitments)
+                        publicShares: secrets.map(\.publicShare), commitments: try polynomial.commitments())
     }
 
     // MARK: Shares
@@ -159,14 +147,11 @@ public struct ThresholdCoin: Sendable {
         let base = waveBase(wave)
         let sigma = try base.times(secret.scalar)
         let publicShare = try GroupElement.base(secret.scalar)
-        // Deterministic nonce (as in RFC 8032): no RNG failure can leak x, and distinct
-        // (wave, chain) inputs give distinct nonces.
-        let nonce = Scalar(reducing: sha512([DomainTag.coinProof.rawValue], secret.scalar.bytes, base.bytes))
-        let a = try GroupElement.base(nonce)
-        let b = try base.times(nonce)
-        let c = challenge(wave: wave, index: secret.index, publicShare: publicShare, sigma: sigma, a: a, b: b)
-        let z = nonce + c * secret.scalar
-        return CoinShare(wave: wave, index: secret.index, share: sigma.curvePoint, challenge: c.bytes, response: z.bytes)
+        let proof = try ChaumPedersen.prove(secret: secret.scalar, base: base, nonceTag: DomainTag.coinProof.rawValue) {
+            challenge(wave: wave, index: secret.index, publicShare: publicShare, sigma: sigma, a: $0, b: $1)
+        }
+        return CoinShare(wave: wave, index: secret.index, share: sigma.curvePoint,
+                         challenge: proof.challenge.bytes, response: proof.response.bytes)
     }
 
     private func challenge(wave: UInt64, index: UInt32, publicShare: GroupElement, sigma: GroupElement,
@@ -191,16 +176,10 @@ public struct ThresholdCoin: Sendable {
         let c = try Scalar(canonical: share.challenge)
         let z = try Scalar(canonical: share.response)
         let publicShare = publicShares[Int(share.index) - 1]
-        let base = waveBase(wave)
-        do {
-            // A = z·G − c·V_i and B = z·Ĥ − c·σ_i must hash back to c.
-            let a = try GroupElement.base(z) - publicShare.times(c)
-            let b = try base.times(z) - sigma.times(c)
-            let expected = challenge(wave: wave, index: share.index, publicShare: publicShare, sigma: sigma, a: a, b: b)
-            guard constantTimeEqual(expected.bytes, c.bytes) else {
-                throw CoinError.invalidProof(index: share.index, wave: wave)
-            }
-        } catch is CoinError {
+        let proof = ChaumPedersen(challenge: c, response: z)
+        guard proof.verifies(publicKey: publicShare, base: waveBase(wave), image: sigma, challenge: {
+            challenge(wave: wave, index: share.index, publicShare: publicShare, sigma: sigma, a: $0, b: $1)
+        }) else {
             throw CoinError.invalidProof(index: share.index, wave: wave)
         }
     }

@@ -7,6 +7,7 @@ import Foundation
 ///
 ///     <home>/config/config.toml   <home>/config/genesis.json
 ///     <home>/keys/validator.key   <home>/keys/coin.share      (mode 0600)
+///     <home>/keys/ceremony.key    (during a genesis ceremony only, D63)
 ///     <home>/data/db/             RocksDB
 public struct NodeHome: Sendable {
     public let root: String
@@ -22,6 +23,8 @@ public struct NodeHome: Sendable {
     public var genesisFile: String { configDirectory + "/genesis.json" }
     public var validatorKeyFile: String { keysDirectory + "/validator.key" }
     public var coinShareFile: String { keysDirectory + "/coin.share" }
+    /// The genesis ceremony's encryption key, from `cairn genesis join` until the coin share exists.
+    public var ceremonyKeyFile: String { keysDirectory + "/ceremony.key" }
     public var databaseDirectory: String { dataDirectory + "/db" }
 
     /// Creates config/, keys/ (0700) and data/.

@@ -16,18 +16,16 @@ public struct TestnetGenerator: Sendable {
         public var trainers: Int
         public var output: String
         public var force = false
-        public var chainID = "cairn-localnet"
+        /// Chain id, corpus, consensus and task settings (shared with the ceremony's draft).
+        public var parameters = GenesisParameters(chainID: "cairn-localnet")
         public var host = "127.0.0.1"
         /// Node i listens for peers on basePort + 10·i and serves its API on basePort + 10·i + 1.
         public var basePort = 26600
         public var trainerBalance: UInt64 = 1_000_000_000
-        public var corpusDirectory = CorpusFiles.defaultDirectory
-        public var consensus = ConsensusParameters.defaults
-        /// Genesis `task.training.max_contributions_per_window`; nil: sized from the window length
-        /// (`TrainingSpec.contributionCap`).
-        public var maxContributionsPerWindow: UInt32?
-        /// Genesis `task.training.blob_retention_windows`.
-        public var blobRetentionWindows = TrainingSpec.defaultBlobRetentionWindows
+        /// Make the coin by the genesis ceremony's distributed key generation, each validator
+        /// home running its own steps through the same code as `cairn genesis dkg` (D63), instead
+        /// of dealing it here; the transcript is kept in OUTPUT/ceremony.
+        public var distributedKeyGeneration = false
 
         public init(validators: Int, trainers: Int, output: String) {
             self.validators = validators
@@ -119,7 +117,7 @@ public struct TestnetGenerator: Sendable {
         }
 
         // Measure the corpus before writing anything, so a missing corpus leaves nothing behind.
-        let corpus = try CorpusFiles.spec(directory: s.corpusDirectory)
+        let corpus = try CorpusFiles.spec(directory: s.parameters.corpusDirectory)
 
         let staging = parent + "/." + (output as NSString).lastPathComponent + ".staging-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         do {
@@ -138,7 +136,8 @@ public struct TestnetGenerator: Sendable {
         try fm.createDirectory(atPath: staging, withIntermediateDirectories: false)
 
         let f = (s.validators - 1) / 3
-        let deal = try ThresholdCoin.deal(validators: s.validators, threshold: f + 1)
+        // The dealer path knows every share: fine for tests, labelled as such in --help.
+        let deal = s.distributedKeyGeneration ? nil : try ThresholdCoin.deal(validators: s.validators, threshold: f + 1)
         let validatorKeys = (0 ..< s.validators).map { _ in SigningKey.generate() }
         let trainerKeys = (0 ..< s.trainers).map { _ in SigningKey.generate() }
 
@@ -149,21 +148,30 @@ public struct TestnetGenerator: Sendable {
             let apiAddress = "\(s.host):\(s.basePort + 10 * i + 1)"
             genesisValidators.append(GenesisValidator(
                 name: "node\(i)", publicKey: validatorKeys[i].publicKey, address: peerAddress,
-                coinPublicShare: deal.publicShares[i]))
+                coinPublicShare: deal?.publicShares[i] ?? GenesisCeremony.placeholderPoint))
             nodes.append(NetworkEntry(name: "node\(i)", home: finalOutput + "/node\(i)", peerAddress: peerAddress,
                                       apiURL: "http://\(apiAddress)", publicKey: validatorKeys[i].publicKey))
         }
         let accounts = trainerKeys.enumerated().map {
             GenesisAccount(name: "trainer\($0.offset)", publicKey: $0.element.publicKey, balance: s.trainerBalance)
         }
-        var task = Self.defaultTask(corpus: corpus)
-        task.training.maxContributionsPerWindow = s.maxContributionsPerWindow ?? TrainingSpec.contributionCap(windowMs: s.consensus.windowMs)
-        task.training.blobRetentionWindows = s.blobRetentionWindows
-        let genesis = Genesis(
-            chainID: s.chainID, consensus: s.consensus, validators: genesisValidators,
-            coin: CoinSetup(threshold: UInt32(f + 1), commitments: deal.commitments),
-            accounts: accounts, task: task, rewards: Self.defaultRewards,
-            placeholders: Self.placeholders)
+        var genesis = s.parameters.genesis(corpus: corpus, accounts: accounts)
+        if let deal {
+            genesis.validators = genesisValidators
+            genesis.coin = CoinSetup(threshold: UInt32(f + 1), commitments: deal.commitments)
+        }
+        let homes = (0 ..< s.validators).map { NodeHome(staging + "/node\($0)") }
+        let corpusPath = URL(fileURLWithPath: s.parameters.corpusDirectory).standardizedFileURL.path
+        for i in 0 ..< s.validators {
+            try homes[i].createDirectories()
+            try Data(Self.configTOML(name: "node\(i)", peer: nodes[i].peerAddress,
+                                     api: String(nodes[i].apiURL.dropFirst("http://".count)), corpus: corpusPath).utf8)
+                .write(to: URL(fileURLWithPath: homes[i].configFile))
+            try KeyFiles.writeSigningKey(validatorKeys[i], to: homes[i].validatorKeyFile)
+        }
+        if deal == nil {
+            genesis = try runCeremony(draft: genesis, homes: homes, nodes: nodes, directory: staging + "/ceremony")
+        }
         do {
             try genesis.verify()
         } catch {
@@ -171,17 +179,11 @@ public struct TestnetGenerator: Sendable {
         }
         let genesisJSON = try genesis.jsonData()
         try genesisJSON.write(to: URL(fileURLWithPath: staging + "/genesis.json"))
-
         for i in 0 ..< s.validators {
-            let home = NodeHome(staging + "/node\(i)")
-            try home.createDirectories()
-            try genesisJSON.write(to: URL(fileURLWithPath: home.genesisFile))
-            try Data(Self.configTOML(name: "node\(i)", peer: nodes[i].peerAddress,
-                                     api: String(nodes[i].apiURL.dropFirst("http://".count)),
-                                     corpus: URL(fileURLWithPath: s.corpusDirectory).standardizedFileURL.path).utf8)
-                .write(to: URL(fileURLWithPath: home.configFile))
-            try KeyFiles.writeSigningKey(validatorKeys[i], to: home.validatorKeyFile)
-            try KeyFiles.writeCoinShare(deal.secretShares[i], to: home.coinShareFile)
+            if let deal {
+                try genesisJSON.write(to: URL(fileURLWithPath: homes[i].genesisFile))
+                try KeyFiles.writeCoinShare(deal.secretShares[i], to: homes[i].coinShareFile)
+            }
         }
         var trainerFiles: [String] = []
         if !trainerKeys.isEmpty {
@@ -194,11 +196,40 @@ public struct TestnetGenerator: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var network = try encoder.encode(NetworkFile(chainID: s.chainID, genesisHash: genesis.hash, nodes: nodes))
+        var network = try encoder.encode(NetworkFile(chainID: s.parameters.chainID, genesisHash: genesis.hash, nodes: nodes))
         network.append(0x0a)
         try network.write(to: URL(fileURLWithPath: staging + "/network.json"))
         return Summary(output: finalOutput, genesis: genesis, genesisHash: genesis.hash, nodes: nodes,
                        trainerKeyFiles: trainerFiles)
+    }
+
+    /// The genesis ceremony run by every home in turn, through the operators' own steps: join,
+    /// deal, respond, finish, install. Keeps the transcript in `directory` for `cairn genesis
+    /// verify --transcript`.
+    private func runCeremony(draft genesis: Genesis, homes: [NodeHome], nodes: [NetworkEntry], directory: String) throws -> Genesis {
+        var draft = GenesisDraft(genesis: genesis, joins: [])
+        for (i, home) in homes.enumerated() {
+            let join = try GenesisCeremony.join(home: home, chainID: genesis.chainID, name: nodes[i].name, peerAddress: nodes[i].peerAddress,
+                                                apiAddress: String(nodes[i].apiURL.dropFirst("http://".count)))
+            try GenesisCeremony.addValidator(join, to: &draft)
+        }
+        let deals = try homes.map { try GenesisCeremony.deal(home: $0, draft: draft) }
+        let responses = try homes.map { try GenesisCeremony.respond(home: $0, draft: draft, deals: deals).response }
+        let (final, outcome) = try GenesisCeremony.finish(draft: draft, deals: deals, responses: responses)
+        guard outcome.qualified.count == homes.count else {
+            throw Error(description: "local ceremony disqualified honest dealers: \(outcome.faults)")
+        }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory + "/deals", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: directory + "/responses", withIntermediateDirectories: true)
+        try GenesisCeremony.write(draft, to: directory + "/draft.json")
+        for (i, deal) in deals.enumerated() { try GenesisCeremony.write(deal, to: directory + "/deals/node\(i).json") }
+        for (i, response) in responses.enumerated() { try GenesisCeremony.write(response, to: directory + "/responses/node\(i).json") }
+        for home in homes {
+            _ = try GenesisCeremony.install(home: home, draft: draft, genesis: final, outcome: outcome, deals: deals,
+                                            corpusDirectory: settings.parameters.corpusDirectory)
+        }
+        return final
     }
 
     struct NetworkFile: Codable {

@@ -14,7 +14,7 @@ import Foundation
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify a node's stored history from genesis, check checkpoint certificates, export what it stored.",
-        subcommands: [AuditVerify.self, AuditCheckpoint.self, AuditExportCommand.self, AuditArchive.self, AuditReportCommand.self, AuditStorage.self,
+        subcommands: [AuditVerify.self, AuditCheckpoint.self, AuditExportCommand.self, AuditArchive.self, AuditRestore.self, AuditReportCommand.self, AuditStorage.self,
                       AuditBounds.self, AuditPrint.self, AuditVertex.self, AuditRecord.self, AuditWindow.self, AuditState.self],
         defaultSubcommand: AuditVerify.self)
 
@@ -68,6 +68,44 @@ struct AuditArchive: ParsableCommand {
         let summary = try Audit.withDatabase(home: home) { database, _ in try Archive.write(database, genesisJSON: genesisJSON, to: out) }
         for family in summary.families { print("\(family.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(family.entries) entries") }
         print("archive     \(out): \(summary.bytes) bytes")
+    }
+}
+
+struct AuditRestore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Restore a node's database from an archive into a home whose data/db is absent (the node stopped).",
+        discussion: """
+            The archive is checked end to end (every section's SHA-256 and the file's), must hold             the same genesis as HOME/config/genesis.json, and is restored beside data/db and renamed             into place only once it opens as that chain's database: a failure leaves the home as it             was. The node then catches up from its peers. An older backup makes the node forget             votes it cast after it: safety tolerates that as one of the f faults, so restore one             validator at a time (docs/OPERATING.md).
+            """)
+
+    @Option(help: "The node's home directory (config/genesis.json present, data/db absent).")
+    var home: String
+
+    @Option(help: "The archive written by `cairn audit archive`.")
+    var archive: String
+
+    func run() throws {
+        let home = NodeHome(home)
+        let fm = FileManager.default
+        guard !fm.fileExists(atPath: home.databaseDirectory) else {
+            throw CLIError("\(home.databaseDirectory) exists; stop the node and move it aside first (restore never overwrites a database)")
+        }
+        let genesis = try home.loadGenesis()
+        try home.createDirectories()
+        let staging = home.dataDirectory + "/db.restoring-\(getpid())"
+        defer { try? fm.removeItem(atPath: staging) }
+        let (genesisJSON, summary) = try Archive.restore(archive, into: staging)
+        let archived = try Genesis.parseJSON(Data(genesisJSON))
+        guard archived.hash == genesis.hash else {
+            throw CLIError("\(archive) holds chain \(archived.chainID) (genesis \(archived.hash.short)…), but \(home.genesisFile) is \(genesis.hash.short)…")
+        }
+        try NodeDatabase.open(path: staging, genesisHash: genesis.hash).close()
+        guard rename(staging, home.databaseDirectory) == 0 else {
+            throw CLIError("cannot move the restored database into \(home.databaseDirectory): \(String(cString: strerror(errno)))")
+        }
+        print("restored \(summary.bytes) bytes from \(archive) into \(home.databaseDirectory) (chain \(genesis.chainID), genesis \(genesis.hash.short)…)")
+        print("next: cairn audit verify --home \(home.root), then start the node; it catches up from its peers")
     }
 }
 

@@ -7,8 +7,8 @@ import CairnNode
 struct GenesisCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "genesis",
-        abstract: "Check a genesis file and print its hash.",
-        subcommands: [Hash.self, Verify.self])
+        abstract: "Check a genesis file, or make one by a ceremony without a dealer (D63).",
+        subcommands: [Hash.self, Verify.self, Init.self, Join.self, AddValidator.self, AddAccount.self, DKG.self])
 
     struct Hash: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -29,8 +29,21 @@ struct GenesisCommand: ParsableCommand {
         @Option(help: "Path to genesis.json.")
         var file: String
 
+        @Option(help: "A ceremony directory (draft.json, deals/, responses/): also check that its transcript gives exactly this genesis.")
+        var ceremony: String?
+
         func run() throws {
             let genesis = try GenesisFile.load(path: file)
+            if let ceremony {
+                let draft = try GenesisCeremony.read(GenesisDraft.self, from: ceremony + "/draft.json", what: "draft")
+                let (expected, outcome) = try GenesisCeremony.finish(
+                    draft: draft, deals: try GenesisCeremony.readAll(CeremonyDeal.self, in: ceremony + "/deals", what: "deal"),
+                    responses: try GenesisCeremony.readAll(CeremonyResponse.self, in: ceremony + "/responses", what: "response"))
+                guard expected.hash == genesis.hash else {
+                    throw CLIError("\(file) (\(genesis.hash.short)…) is not the genesis the ceremony in \(ceremony) gives (\(expected.hash.short)…)")
+                }
+                print("ceremony      \(ceremony): transcript \(outcome.transcript.short)…, \(outcome.qualified.count) qualified dealers, \(outcome.faults.count) disqualified")
+            }
             let total = genesis.accounts.reduce(UInt64(0)) { $0 + $1.balance }
             print("ok: \(file)")
             print("chain_id      \(genesis.chainID)")

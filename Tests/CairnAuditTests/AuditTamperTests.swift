@@ -206,6 +206,24 @@ extension NodeProcesses {
                 #expect(result.status != 0 && (result.stdout + result.stderr).contains("damaged"), "byte \(offset): \(result.stdout) \(result.stderr)")
             }
 
+            // Restore: into a home without a database only; the restored node audits to the same root.
+            let fresh = "\(net.directory)/restored"
+            try FileManager.default.createDirectory(atPath: fresh + "/config", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: "\(net.directory)/genesis.json", toPath: fresh + "/config/genesis.json")
+            let restored = try runProcess(net.cairn, ["audit", "restore", "--home", fresh, "--archive", archivePath])
+            #expect(restored.status == 0, "\(restored.stdout) \(restored.stderr)")
+            let again = try runProcess(net.cairn, ["audit", "restore", "--home", fresh, "--archive", archivePath])
+            #expect(again.status != 0 && again.stderr.contains("exists"), "\(again.stderr)")
+            try FileManager.default.createDirectory(atPath: "\(net.directory)/restored-damaged/config", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: "\(net.directory)/genesis.json", toPath: "\(net.directory)/restored-damaged/config/genesis.json")
+            let damagedRestore = try runProcess(net.cairn, ["audit", "restore", "--home", "\(net.directory)/restored-damaged",
+                                                            "--archive", "\(net.directory)/damaged-9.cairn-archive"])
+            #expect(damagedRestore.status != 0 && damagedRestore.stderr.contains("damaged")
+                    && !FileManager.default.fileExists(atPath: "\(net.directory)/restored-damaged/data/db"), "\(damagedRestore.stderr)")
+            let restoredAudit = try runProcess(net.cairn, ["audit", "verify", "--home", fresh, "--genesis", "\(net.directory)/genesis.json", "--output", "json"])
+            let restoredReport = try JSONSerialization.jsonObject(with: Data(restoredAudit.stdout.utf8)) as? [String: Any]
+            #expect(restoredAudit.status == 0 && restoredReport?["state_root"] as? String == report?["state_root"] as? String, "\(restoredAudit.stdout) \(restoredAudit.stderr)")
+
             // An archive is checked against the chain its auditor trusts, never only its own genesis.
             let unpinned = try runProcess(net.cairn, ["audit", "verify", "--archive", archivePath])
             #expect(unpinned.status != 0 && unpinned.stderr.contains("--genesis"), "\(unpinned.stderr)")

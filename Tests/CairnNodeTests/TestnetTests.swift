@@ -16,7 +16,7 @@ func scratchDirectory() -> String {
 struct TestnetTests {
     func settings(_ n: Int, trainers: Int = 3, output: String, corpus: String) -> TestnetGenerator.Settings {
         var s = TestnetGenerator.Settings(validators: n, trainers: trainers, output: output)
-        s.corpusDirectory = corpus
+        s.parameters.corpusDirectory = corpus
         return s
     }
 

@@ -30,6 +30,17 @@ public final class LocalNetwork: @unchecked Sendable {
         guard result.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
     }
 
+    /// A network whose homes `prepare` writes (in `directory/node<i>`, node i on `basePort + 10·i`
+    /// and API + 1, over `corpus`), e.g. by running the genesis ceremony through the CLI.
+    public init(validators: Int, prepare: (_ cairn: String, _ directory: String, _ basePort: Int, _ corpus: String) throws -> Void) throws {
+        cairn = try builtExecutable("cairn")
+        directory = FileManager.default.temporaryDirectory.path + "/cairn-localnet-\(UInt64.random(in: 0 ... .max))"
+        basePort = Self.allocateBasePort(validators: validators)
+        corpus = try syntheticCorpus()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try prepare(cairn, directory, basePort, corpus)
+    }
+
     /// Port blocks that never overlap within this test process: networks of different tests run
     /// in parallel, and two that shared a port would talk to each other's nodes (another chain,
     /// other sequence hashes) or fail to bind. Starts at a random block so that concurrent test

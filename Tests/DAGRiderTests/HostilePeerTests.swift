@@ -28,7 +28,6 @@ struct HostilePeerTests {
         _ = core.onStart(nowMs: 0)
         let byzantine = 3
         var refusals: [RejectReason: Int] = [:]
-        var g = SystemRandomNumberGenerator()
         for i in 0 ..< 20_000 {
             // Rounds 1…300: past the far-future window as well as inside it; up to 70 edges over
             // the weak-edge cap for some; strong edges nobody has, so everything waits on parents.
