@@ -51,7 +51,8 @@ public struct AdmissionControl: Sendable, Equatable {
     public var limit: Int {
         let bound = ratePerSecond * Double(settings.targetDelayMs) / 1000
         guard bound.isFinite else { return settings.minLimit }
-        return min(settings.maxLimit, max(settings.minLimit, Int(bound)))
+        // Clamped as a Double before the conversion, which would trap above Int.max.
+        return Int(min(Double(settings.maxLimit), max(Double(settings.minLimit), bound)))
     }
 
     /// Whether `count` more records may be accepted now. A request is taken whole or refused whole;
@@ -60,7 +61,11 @@ public struct AdmissionControl: Sendable, Equatable {
         let bound = limit
         if inFlight == 0 || inFlight + count <= bound { return .accept }
         let seconds = ratePerSecond > 0 ? (Double(inFlight) / ratePerSecond).rounded(.up) : 1
-        return .refuse(retryAfterSeconds: max(1, min(60, Int(seconds.isFinite ? seconds : 1))), inFlight: inFlight, limit: bound)
+        // Clamped as a Double first: during a stall the rate decays toward 0 without reaching it,
+        // and in flight ÷ a tiny rate is finite yet beyond Int.max, where the conversion traps
+        // (a partitioned validator crashed on its next submission: tools/netns-scenario, D64).
+        let clamped = seconds.isNaN ? 1 : min(60, max(1, seconds))
+        return .refuse(retryAfterSeconds: Int(clamped), inFlight: inFlight, limit: bound)
     }
 
     /// Takes `count` records if the verdict allows; returns the verdict.

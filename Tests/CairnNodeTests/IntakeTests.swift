@@ -55,6 +55,33 @@ struct IntakeTests {
         #expect(control.inFlight == 0)
     }
 
+    @Test("a stalled network (no commits for minutes) decays the rate toward 0: the bound falls to its floor and Retry-After stays 60 s, never a trap")
+    func stalledRateNeverTraps() {
+        var control = AdmissionControl(settings: .init(targetDelayMs: 800, minLimit: 4))
+        var now: UInt64 = 0
+        for _ in 0 ..< 50 {  // 1,000 records/s for 10 s
+            now += 200
+            control.committed(200, nowMs: now)
+        }
+        control.admitted(100)
+        // A partition: time passes, nothing commits. After minutes the rate is a subnormal
+        // number, and in flight ÷ rate is finite but far beyond Int.max.
+        for _ in 0 ..< 5_000 {
+            now += 200
+            control.committed(0, nowMs: now)
+            // Every step on the way down, including where in flight ÷ rate passes Int.max.
+            if case let .refuse(retry, _, _) = control.verdict(incoming: 1) { #expect((1 ... 60).contains(retry)) }
+        }
+        #expect(control.ratePerSecond > 0 && control.ratePerSecond < 1e-100)
+        #expect(control.limit == 4)
+        #expect(control.verdict(incoming: 1) == .refuse(retryAfterSeconds: 60, inFlight: 100, limit: 4))
+        // And the other extreme: a rate so large the bound would overflow Int.
+        var flood = AdmissionControl()
+        flood.committed(0, nowMs: 0)
+        flood.committed(Int.max, nowMs: 200)
+        #expect(flood.limit == AdmissionControl.Settings().maxLimit)
+    }
+
     @Test("a clock that steps back restarts the rate sample instead of trapping")
     func clockStepBack() {
         var control = AdmissionControl()
