@@ -148,6 +148,11 @@ final class SimNode {
     var latencySum = 0.0
     var latencyCount = 0
     var recordCounter: UInt64 = 0
+    /// Records the core took, with when: those of a validator that never crashed must be delivered.
+    var recordsTaken: [(record: [UInt8], at: UInt64)] = []
+    var everCrashed = false
+    /// Payloads this validator delivered.
+    var deliveredRecords = Set<[UInt8]>()
     var commitTimes: [UInt64] = []
     /// adversarial-edges: own proposals as re-signed without the victim's vertices (by the digest
     /// the core made), and the votes gathered for them.
@@ -269,8 +274,26 @@ public struct Simulation {
             guard now >= lastObligationCheck + 100 else { return false }
             lastObligationCheck = now
             obligationsMet = live.allSatisfy { obligations.isSubset(of: $0.store.deliveredSet) }
-            return obligationsMet
+            return obligationsMet && undeliveredRecords().isEmpty
+
         }
+    }
+
+    /// Records an honest validator that never crashed took before the obligation deadline, that
+    /// some live honest validator has not delivered. Pending records survive in a real node's
+    /// store; here only a validator that never crashed is held to them. A validator cut off by a
+    /// partition proposes them late, or at rounds the others have already collected (found by
+    /// tools/netns-scenario minority): they must come back into its queue, not vanish (D64).
+    func undeliveredRecords() -> [(validator: Int, record: [UInt8])] {
+        guard config.byzantine <= config.faults else { return [] }
+        let live = nodes.filter { $0.isHonest && $0.alive }
+        var missing: [(Int, [UInt8])] = []
+        for node in nodes where node.isHonest && !node.everCrashed {
+            for (record, at) in node.recordsTaken where at <= obligationDeadline && !live.allSatisfy({ $0.deliveredRecords.contains(record) }) {
+                missing.append((node.index, record))
+            }
+        }
+        return missing
     }
 
     /// Certificates that reached 2f+1 honest validators by then must be delivered: the later of
@@ -393,7 +416,8 @@ public struct Simulation {
                     node.recordCounter += 1
                     records.append(Array("n\(index)-r\(node.recordCounter)".utf8))
                 }
-                _ = node.core.onRecords(records)
+                let taken = node.core.onRecords(records)
+                node.recordsTaken += records.prefix(taken).map { ($0, now) }
             }
             let directives = timed(node) { $0.onTick(nowMs: now) }
             execute(directives, for: node)
@@ -401,6 +425,7 @@ public struct Simulation {
         case let .crash(index):
             let node = nodes[index]
             guard node.alive else { return }
+            node.everCrashed = true
             // Half the time the crash lands in the middle of the node's next step, after any of
             // its directives.
             if rng.double() < 0.5 {
@@ -469,6 +494,7 @@ public struct Simulation {
                 node.store.decisions.append((committed.wave, committed.leaderAuthor))
                 node.commitTimes.append(now)
                 for certificate in committed.certificates {
+                    if node.isHonest { node.deliveredRecords.formUnion(certificate.vertex.payload) }
                     node.store.delivered.append((certificate.digest, certificate.vertex.round, committed.leaderRound))
                     node.store.deliveredSet.insert(certificate.digest)
                     node.latencySum += Double(node.core.round >= certificate.vertex.round ? node.core.round - certificate.vertex.round : 0)
@@ -734,6 +760,10 @@ public struct Simulation {
                     violations.append("validity: validator \(node.index) never delivered \(missing.count) honest certificates that 2f+1 honest validators stored by \(obligationDeadline) ms (e.g. \(example.short), round \(node.store.certificates[example]?.vertex.round ?? 0))")
                 }
             }
+        }
+        let lostRecords = undeliveredRecords()
+        if let example = lostRecords.first {
+            violations.append("records: \(lostRecords.count) records taken by honest validators that never crashed were never delivered everywhere (e.g. validator \(example.validator)'s \(String(decoding: example.record, as: UTF8.self)))")
         }
         // Liveness: with ≤ f faulty and the network healed, every honest validator keeps committing.
         if config.byzantine <= config.faults {

@@ -47,6 +47,8 @@ public struct DAGRiderCore: Sendable {
     }
     /// This validator's proposals still collecting votes or recently certified, by round.
     var ownProposals: [UInt64: OwnProposal] = [:]
+    /// The highest round of a valid certificate received: 2f+1 validators have reached it.
+    var highestCertifiedRoundHeard: UInt64 = 0
 
     struct Slot: Hashable { let author: Int; let round: UInt64 }
     /// Digest this validator voted for in each slot (DAG-Rider's "first INIT" rule, made durable).
@@ -303,6 +305,7 @@ public struct DAGRiderCore: Sendable {
     mutating func onCertificate(_ certificate: VerifiedCertificate, from sender: Int, into out: inout [Directive]) {
         let vertex = certificate.vertex
         let digest = certificate.digest
+        highestCertifiedRoundHeard = max(highestCertifiedRoundHeard, vertex.round)
         if dag.contains(digest) || buffer.certificates[digest] != nil { return }
         if vertex.round < dag.floor {
             // Only useful as proof that an edge points below our floor. Stored all the same (not
@@ -506,7 +509,11 @@ public struct DAGRiderCore: Sendable {
         let weak = next <= 2 ? [] : weakEdges(forRound: next, strong: strong)
         var payload: [[UInt8]] = []
         var bytes = 0
-        while pendingRecordsHead < pendingRecords.count, payload.count < settings.maxRecordsPerVertex {
+        // A validator catching up proposes at rounds the others may already have collected: such
+        // a vertex is never certified, and records in it would wait for the GC line to come back
+        // (below). They wait in the queue instead until this validator is within reach.
+        let catchingUp = highestCertifiedRoundHeard > next + settings.gcDepth / 2
+        while !catchingUp, pendingRecordsHead < pendingRecords.count, payload.count < settings.maxRecordsPerVertex {
             let record = pendingRecords[pendingRecordsHead]
             if bytes + record.count > settings.maxVertexBytes { break }
             payload.append(record)
@@ -671,6 +678,17 @@ public struct DAGRiderCore: Sendable {
         if referenced.count > 2 * dag.count { referenced = referenced.filter { dag.contains($0) } }
         if !dropped.isEmpty { out.append(.dropped(dropped.map(\.certificate))) }
         votedSlots = votedSlots.filter { $0.key.round >= floor }
+        // Own proposals that never gathered a certificate (only their author can form one, so none
+        // exists) and now lie below the GC line can never be ordered: their records go back to the
+        // front of the queue. A validator cut off by a partition lost 509 accepted records this way
+        // (tools/netns-scenario minority, D64). Certified ones that fell below undelivered are
+        // `.dropped` above and re-queued by the shell from its pending store.
+        let abandoned = ownProposals.filter { $0.key < floor && !$0.value.certified }.sorted { $0.key < $1.key }
+        let requeued = abandoned.flatMap(\.value.signed.vertex.payload)
+        if !requeued.isEmpty {
+            pendingRecords.insert(contentsOf: requeued, at: pendingRecordsHead)
+            pendingRecordBytes += requeued.reduce(0) { $0 + $1.count }
+        }
         ownProposals = ownProposals.filter { $0.key >= floor }
         buffer.removeBelow(floor)
         // Waiters whose dependents are gone, and fetches nobody needs any more.
