@@ -17,6 +17,7 @@ public struct SealedShare: FixedBytes {
 public struct ScalarBytes: FixedBytes {
     public static let byteCount = 32
     public static let kindName = "ristretto255 scalar"
+    public static let zero = ScalarBytes(uncheckedBytes: [UInt8](repeating: 0, count: 32))
     public let bytes: [UInt8]
     public init(uncheckedBytes: [UInt8]) { bytes = uncheckedBytes }
 }
@@ -47,7 +48,10 @@ extension SignedCeremonyFile {
 
 /// An operator's request to join a network's genesis: who it is, where its peers and users reach
 /// it, and the ristretto255 key the dealers encrypt its coin shares to (its secret stays in the
-/// operator's `keys/ceremony.key`).
+/// operator's `keys/ceremony.key`), with a Schnorr proof that the operator knows that secret. The
+/// proof matters: a ceremony key chosen as a multiple of another validator's (E_i = c·E_k) would
+/// turn the complaints honest validators make against i into keys that open k's shares (found in
+/// review, D63).
 public struct CeremonyJoin: Codable, Hashable, Sendable, SignedCeremonyFile {
     public static let version: UInt8 = 1
     public static let domain = DomainTag.ceremonyJoin
@@ -59,21 +63,29 @@ public struct CeremonyJoin: Codable, Hashable, Sendable, SignedCeremonyFile {
     /// `host:port` of the HTTP API (goes into network.json, not genesis).
     public var apiAddress: String
     public var ceremonyKey: CurvePoint
+    /// Schnorr proof of knowledge of the ceremony key's secret, bound to the chain, the validator
+    /// key and the ceremony key (`DistributedKeyGeneration.proveCeremonyKey`).
+    public var keyProofChallenge: ScalarBytes
+    public var keyProofResponse: ScalarBytes
     public var signature: Signature
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case chainID = "chain_id", name, publicKey = "public_key", peerAddress = "peer_address",
-             apiAddress = "api_address", ceremonyKey = "ceremony_key", signature
+             apiAddress = "api_address", ceremonyKey = "ceremony_key", keyProofChallenge = "key_proof_challenge",
+             keyProofResponse = "key_proof_response", signature
     }
 
     public init(chainID: String, name: String, publicKey: PublicKey, peerAddress: String, apiAddress: String,
-                ceremonyKey: CurvePoint, signature: Signature = Signature(uncheckedBytes: [UInt8](repeating: 0, count: 64))) {
+                ceremonyKey: CurvePoint, keyProofChallenge: ScalarBytes = .zero, keyProofResponse: ScalarBytes = .zero,
+                signature: Signature = Signature(uncheckedBytes: [UInt8](repeating: 0, count: 64))) {
         self.chainID = chainID
         self.name = name
         self.publicKey = publicKey
         self.peerAddress = peerAddress
         self.apiAddress = apiAddress
         self.ceremonyKey = ceremonyKey
+        self.keyProofChallenge = keyProofChallenge
+        self.keyProofResponse = keyProofResponse
         self.signature = signature
     }
 
@@ -85,6 +97,8 @@ public struct CeremonyJoin: Codable, Hashable, Sendable, SignedCeremonyFile {
         writer.write(peerAddress)
         writer.write(apiAddress)
         writer.write(ceremonyKey)
+        writer.write(keyProofChallenge)
+        writer.write(keyProofResponse)
     }
 
     public init(from reader: inout CanonicalReader) throws {
@@ -95,10 +109,12 @@ public struct CeremonyJoin: Codable, Hashable, Sendable, SignedCeremonyFile {
         peerAddress = try reader.field("peer_address") { try $0.read(String.self, maxLength: 255) }
         apiAddress = try reader.field("api_address") { try $0.read(String.self, maxLength: 255) }
         ceremonyKey = try reader.field("ceremony_key") { try $0.read(CurvePoint.self) }
+        keyProofChallenge = try reader.field("key_proof_challenge") { try $0.read(ScalarBytes.self) }
+        keyProofResponse = try reader.field("key_proof_response") { try $0.read(ScalarBytes.self) }
         signature = try reader.field("signature") { try $0.read(Signature.self) }
     }
 
-    public static var minimumEncodedSize: Int { 1 + 4 * 5 + 32 + 32 + 64 }
+    public static var minimumEncodedSize: Int { 1 + 4 * 5 + 32 + 32 + 64 + 64 }
 }
 
 /// Dealer `dealer`'s contribution to the coin key: Feldman commitments C_0…C_f to a random

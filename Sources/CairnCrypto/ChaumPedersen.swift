@@ -9,11 +9,15 @@ struct ChaumPedersen {
     let challenge: Scalar
     let response: Scalar
 
-    /// Proves with a deterministic nonce (as in RFC 8032): no RNG failure can leak x, and distinct
-    /// (secret, base) pairs give distinct nonces. `nonceTag` separates the callers' nonces.
-    static func prove(secret: Scalar, base: GroupElement, nonceTag: UInt8,
+    /// Proves with a deterministic nonce (as in RFC 8032): no RNG failure can leak x. The nonce
+    /// hashes the secret, the base and `context` — everything else the challenge binds — so two
+    /// proofs with one nonce have one challenge: a nonce reused under two challenges would reveal x
+    /// (a ceremony key answering complaints in two sessions, found in review, D63). The coin's
+    /// base already carries its wave and chain, so it passes no context. `nonceTag` separates the
+    /// callers' nonces.
+    static func prove(secret: Scalar, base: GroupElement, nonceTag: UInt8, context: [UInt8] = [],
                       challenge: (_ a: GroupElement, _ b: GroupElement) -> Scalar) throws -> ChaumPedersen {
-        let nonce = Scalar(reducing: sha512([nonceTag], secret.bytes, base.bytes))
+        let nonce = Scalar(reducing: sha512([nonceTag], secret.bytes, base.bytes, context))
         let c = challenge(try GroupElement.base(nonce), try base.times(nonce))
         return ChaumPedersen(challenge: c, response: nonce + c * secret)
     }

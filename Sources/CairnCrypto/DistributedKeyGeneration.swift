@@ -25,6 +25,41 @@ public struct CeremonySecret: Sendable {
     public var publicKey: CurvePoint { try! GroupElement.base(scalar).curvePoint }
 }
 
+extension CeremonyJoin {
+    /// Proof that whoever signs this join knows the ceremony key's secret e (E = e·G): a
+    /// Chaum–Pedersen proof with G for both bases — a Schnorr proof — whose challenge binds the
+    /// chain, the validator key and E, so it cannot be lifted into another join.
+    public mutating func proveCeremonyKey(_ secret: CeremonySecret) {
+        let g = try! GroupElement.base(Scalar(1))  // the generator is never the identity
+        let key = try! GroupElement.base(secret.scalar)
+        let proof = try! ChaumPedersen.prove(secret: secret.scalar, base: g, nonceTag: DomainTag.ceremonyJoin.rawValue,
+                                             context: keyProofContext) { keyProofChallenge(key, $0, $1) }
+        keyProofChallenge = ScalarBytes(uncheckedBytes: proof.challenge.bytes)
+        keyProofResponse = ScalarBytes(uncheckedBytes: proof.response.bytes)
+    }
+
+    /// Whether the proof of the ceremony key holds.
+    public var ceremonyKeyProven: Bool {
+        guard let key = try? GroupElement(ceremonyKey, what: "ceremony key"),
+              let c = try? Scalar(canonical: keyProofChallenge.bytes), let z = try? Scalar(canonical: keyProofResponse.bytes),
+              let g = try? GroupElement.base(Scalar(1)) else { return false }
+        return ChaumPedersen(challenge: c, response: z).verifies(publicKey: key, base: g, image: key) { keyProofChallenge(key, $0, $1) }
+    }
+
+    private var keyProofContext: [UInt8] {
+        var writer = CanonicalWriter()
+        writer.writeFixed(Array("ceremony-key".utf8))
+        writer.write(chainID)
+        writer.write(publicKey)
+        writer.write(ceremonyKey)
+        return writer.bytes
+    }
+
+    private func keyProofChallenge(_ key: GroupElement, _ a: GroupElement, _ b: GroupElement) -> Scalar {
+        Scalar(reducing: sha512([DomainTag.ceremonyJoin.rawValue], keyProofContext, key.bytes, a.bytes, b.bytes))
+    }
+}
+
 public struct CeremonyError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
@@ -61,6 +96,9 @@ public struct CeremonyOutcome: Sendable {
     public var falseComplaints: [(responder: UInt32, dealer: UInt32)]
     /// Validators whose response is missing: a bad share to them went unreported.
     public var silentResponders: [UInt32]
+    /// Validators whose response checked another set of deals: its complaints still count (each
+    /// proves itself), but a bad share in a deal it did not see went unreported.
+    public var staleResponders: [UInt32]
     /// Files that were not part of this ceremony or not signed by whom they name.
     public var ignored: [String]
     /// A_0…A_f: the coin commitments genesis publishes (A_0 is the group key).
@@ -109,6 +147,9 @@ public struct DistributedKeyGeneration: Sendable {
         for (index, join) in joins.enumerated() {
             guard join.publicKey.isValidEd25519Point, join.publicKey.verify(join.signature, for: join.signedBytes) else {
                 throw CeremonyError("join \(index) (\(join.name)) is not signed by the validator key it names")
+            }
+            guard join.ceremonyKeyProven else {
+                throw CeremonyError("join \(index) (\(join.name)) does not prove knowledge of its ceremony key")
             }
             guard seen.insert(join.publicKey).inserted else { throw CeremonyError("join \(index) (\(join.name)) repeats validator key \(join.publicKey.short)…") }
             guard seenCeremony.insert(join.ceremonyKey).inserted else { throw CeremonyError("join \(index) (\(join.name)) repeats a ceremony key") }
@@ -258,7 +299,8 @@ public struct DistributedKeyGeneration: Sendable {
             if case let .failure(reason) = openShare(deal, commitments: commitments, recipient: me, sharedPoint: sharedPoint) {
                 bad[dealer] = reason.description
                 let proof = try ChaumPedersen.prove(secret: secret.scalar, base: ceremonyKeys[Int(dealer)],
-                                                    nonceTag: DomainTag.ceremonyShare.rawValue) {
+                                                    nonceTag: DomainTag.ceremonyShare.rawValue,
+                                                    context: complaintContext(dealer: dealer, responder: me, sharedPoint: sharedPoint)) {
                     complaintChallenge(dealer: dealer, responder: me, sharedPoint: sharedPoint, a: $0, b: $1)
                 }
                 complaints.append(CeremonyComplaint(dealer: dealer, sharedKey: sharedPoint.curvePoint,
@@ -274,16 +316,17 @@ public struct DistributedKeyGeneration: Sendable {
     // MARK: Finishing
 
     /// The outcome of a transcript: anyone can compute it, and it is the same for every order of
-    /// the same files. Throws if a response checked another set of deals (it could hide a
-    /// complaint) or if fewer than f+1 dealers qualify.
+    /// the same files. Throws if fewer than f+1 dealers qualify. A response that checked another
+    /// set of deals is reported, not refused: one signed response must not be able to block the
+    /// ceremony, and its complaints prove themselves.
     public func finish(deals: [CeremonyDeal], responses: [CeremonyResponse]) throws -> CeremonyOutcome {
         let sorted = sortDeals(deals)
         let usable = sorted.usable
         var faults = sorted.faults, ignored = sorted.ignored
         let dealSet = dealSetDigest(deals)
         var complaintsBy: [UInt32: Set<CeremonyComplaint>] = [:]
-        var responded = Set<UInt32>()
-        var usedResponses: [Digest] = []
+        var responded = Set<UInt32>(), stale = Set<UInt32>()
+        var usedResponses = Set<Digest>()
         for response in responses {
             guard response.session == session else { ignored.append("response for another ceremony (session \(response.session.short)…)"); continue }
             guard Int(response.responder) < count,
@@ -291,11 +334,8 @@ public struct DistributedKeyGeneration: Sendable {
                 ignored.append("response naming validator \(response.responder) is not signed by its key")
                 continue
             }
-            guard response.dealsChecked == dealSet else {
-                throw CeremonyError("validator \(response.responder)'s response checked another set of deals (\(response.dealsChecked.short)…, the transcript's is \(dealSet.short)…): have it run `cairn genesis dkg respond` on the final deals, or remove its response")
-            }
-            responded.insert(response.responder)
-            usedResponses.append(Hashing.digest(.ceremonyResponse, response))
+            if response.dealsChecked == dealSet { responded.insert(response.responder) } else { stale.insert(response.responder) }
+            usedResponses.insert(Hashing.digest(.ceremonyResponse, response))
             // Two responses by one validator: every complaint is judged on its own proof, so the
             // union is as safe as either.
             complaintsBy[response.responder, default: []].formUnion(response.complaints)
@@ -326,7 +366,8 @@ public struct DistributedKeyGeneration: Sendable {
         writer.write(usedResponses.sorted())
         return CeremonyOutcome(
             qualified: qualified, faults: faults, falseComplaints: falseComplaints,
-            silentResponders: (0 ..< UInt32(count)).filter { !responded.contains($0) }, ignored: ignored,
+            silentResponders: (0 ..< UInt32(count)).filter { !responded.contains($0) && !stale.contains($0) },
+            staleResponders: stale.subtracting(responded).sorted(), ignored: ignored,
             commitments: sums.map(\.curvePoint), publicShares: publicShares,
             transcript: Hashing.digest(.ceremonySession, writer.bytes))
     }
@@ -399,16 +440,22 @@ public struct DistributedKeyGeneration: Sendable {
         return Hashing.digest(.ceremonyShare, writer.bytes).bytes
     }
 
-    func complaintChallenge(dealer: UInt32, responder: UInt32, sharedPoint: GroupElement,
-                                    a: GroupElement, b: GroupElement) -> Scalar {
+    /// What a complaint's proof binds besides its commitments: the session, both indices, both
+    /// ceremony keys and the revealed point. Also hashed into the nonce (see `ChaumPedersen.prove`).
+    func complaintContext(dealer: UInt32, responder: UInt32, sharedPoint: GroupElement) -> [UInt8] {
         var writer = CanonicalWriter()
         writer.write(DomainTag.ceremonyShare.rawValue)
         writer.writeFixed(Array("complaint".utf8))
         writer.write(session)
         writer.write(dealer)
         writer.write(responder)
-        for element in [ceremonyKeys[Int(responder)], ceremonyKeys[Int(dealer)], sharedPoint, a, b] { writer.writeFixed(element.bytes) }
-        return Scalar(reducing: sha512(writer.bytes))
+        for element in [ceremonyKeys[Int(responder)], ceremonyKeys[Int(dealer)], sharedPoint] { writer.writeFixed(element.bytes) }
+        return writer.bytes
+    }
+
+    func complaintChallenge(dealer: UInt32, responder: UInt32, sharedPoint: GroupElement,
+                            a: GroupElement, b: GroupElement) -> Scalar {
+        Scalar(reducing: sha512(complaintContext(dealer: dealer, responder: responder, sharedPoint: sharedPoint), a.bytes, b.bytes))
     }
 
     func seal(_ plaintext: [UInt8], key: [UInt8], associatedData: [UInt8]) -> SealedShare {

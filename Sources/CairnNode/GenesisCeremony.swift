@@ -13,8 +13,23 @@ public struct GenesisDraft: Codable, Sendable {
 
     public var session: Digest { DistributedKeyGeneration.sessionID(draft: genesis, joins: joins) }
 
+    /// The key generation this draft describes, after checking that its genesis lists exactly the
+    /// joined validators (name, key, address, in order) with no coin yet: the coordinator holds no
+    /// secret and must not be able to seat an unvouched key under someone's signed join.
     public func keyGeneration() throws -> DistributedKeyGeneration {
-        try DistributedKeyGeneration(session: session, joins: joins)
+        guard genesis.validators.count == joins.count else {
+            throw CeremonyError("the draft lists \(genesis.validators.count) validators but holds \(joins.count) joins; it was edited by hand — rebuild it with `cairn genesis add-validator`")
+        }
+        for (index, (validator, join)) in zip(genesis.validators, joins).enumerated() {
+            guard validator.name == join.name, validator.publicKey == join.publicKey, validator.address == join.peerAddress,
+                  validator.coinPublicShare == GenesisCeremony.placeholderPoint else {
+                throw CeremonyError("the draft's validator \(index) (\(validator.name)) differs from the join it was added from; it was edited by hand — rebuild it with `cairn genesis add-validator`")
+            }
+        }
+        guard genesis.coin.threshold == 0, genesis.coin.commitments.isEmpty else {
+            throw CeremonyError("the draft already has a coin; a draft's coin comes only from `cairn genesis dkg finish`")
+        }
+        return try DistributedKeyGeneration(session: session, joins: joins)
     }
 
     /// The index of `key` among the validators, or a clear error.
@@ -74,6 +89,9 @@ public enum GenesisCeremony {
         guard join.publicKey.isValidEd25519Point, join.publicKey.verify(join.signature, for: join.signedBytes) else {
             throw CeremonyError("join file of \(join.name) is not signed by the validator key it names (\(join.publicKey.short)…)")
         }
+        guard join.ceremonyKeyProven else {
+            throw CeremonyError("join file of \(join.name) does not prove knowledge of its ceremony key; it was not made by `cairn genesis join`")
+        }
         if let problem = Genesis.addressProblem(join.peerAddress) { throw CeremonyError("join file of \(join.name): peer_address \(problem)") }
         if let problem = Genesis.addressProblem(join.apiAddress) { throw CeremonyError("join file of \(join.name): api_address \(problem)") }
         for other in draft.joins {
@@ -112,6 +130,7 @@ public enum GenesisCeremony {
         }
         var join = CeremonyJoin(chainID: chainID, name: name, publicKey: key.publicKey, peerAddress: peerAddress,
                                 apiAddress: apiAddress, ceremonyKey: secret.publicKey)
+        join.proveCeremonyKey(secret)
         join.signature = key.sign(join.signedBytes)
         return join
     }
@@ -156,6 +175,11 @@ public enum GenesisCeremony {
                                deals: [CeremonyDeal], corpusDirectory: String) throws -> CoinSecretShare {
         let (key, secret) = try operatorKeys(home)
         let index = try draft.index(of: key.publicKey)
+        // A coordinator could leave out honest responses so that bad shares to them go unjudged:
+        // an operator installs only an outcome its own current response is part of.
+        guard !outcome.silentResponders.contains(UInt32(index)), !outcome.staleResponders.contains(UInt32(index)) else {
+            throw CeremonyError("this validator's response to the final deals is not among the responses: run `cairn genesis dkg respond` on them and have the coordinator include it")
+        }
         let share = try draft.keyGeneration().secretShare(for: index, deals: deals, outcome: outcome, secret: secret)
         guard genesis.validators[index].coinPublicShare == share.publicShare else {
             throw CeremonyError("this validator's coin share does not match its coin_public_share in the finished genesis")

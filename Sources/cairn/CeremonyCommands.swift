@@ -219,6 +219,9 @@ func printOutcome(_ outcome: CeremonyOutcome, genesis: Genesis) {
     for (responder, dealer) in outcome.falseComplaints {
         print("rejected      validator \(responder)'s complaint against \(dealer): the share opens and checks, or the proof is wrong")
     }
+    if !outcome.staleResponders.isEmpty {
+        print("stale         responses of validators \(outcome.staleResponders.map(String.init).joined(separator: " ")) checked another set of deals: their complaints count, but they must respond again to the final deals before installing")
+    }
     if !outcome.silentResponders.isEmpty {
         print("no response   from validators \(outcome.silentResponders.map(String.init).joined(separator: " ")): a bad share to them went unreported, and `finish --home` tells them")
     }

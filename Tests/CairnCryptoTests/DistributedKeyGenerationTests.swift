@@ -12,14 +12,16 @@ struct Ceremony {
     let dkg: DistributedKeyGeneration
     var f: Int { (n - 1) / 3 }
 
-    init(n: Int, chain: String = "dkg-test") throws {
+    init(n: Int, chain: String = "dkg-test", keys: [SigningKey]? = nil, secrets: [CeremonySecret]? = nil) throws {
         self.n = n
-        keys = (0 ..< n).map { _ in SigningKey.generate() }
-        secrets = (0 ..< n).map { _ in CeremonySecret.generate() }
+        self.keys = keys ?? (0 ..< n).map { _ in SigningKey.generate() }
+        self.secrets = secrets ?? (0 ..< n).map { _ in CeremonySecret.generate() }
+        let keys = self.keys, secrets = self.secrets
         var joins: [CeremonyJoin] = []
         for i in 0 ..< n {
             var join = CeremonyJoin(chainID: chain, name: "v\(i)", publicKey: keys[i].publicKey, peerAddress: "10.0.0.\(i + 1):26600",
                                     apiAddress: "10.0.0.\(i + 1):26601", ceremonyKey: secrets[i].publicKey)
+            join.proveCeremonyKey(secrets[i])
             join.signature = keys[i].sign(join.signedBytes)
             joins.append(join)
         }
@@ -224,9 +226,12 @@ struct DistributedKeyGenerationTests {
     func refusals() throws {
         let c = try Ceremony(n: 4)
         let deals = try (0 ..< 4).map { try c.deal($0) }
-        // A response made before dealer 3's deal arrived could hide a complaint about it.
+        // A response made before dealer 3's deal arrived could hide a complaint about it: reported
+        // as stale (not refused, so one signed response cannot block the ceremony), and its author
+        // cannot install a coin share from this outcome.
         let stale = try c.respond(0, Array(deals.prefix(3)))
-        #expect(throws: CeremonyError.self) { try c.dkg.finish(deals: deals, responses: [stale]) }
+        let withStale = try c.dkg.finish(deals: deals, responses: [stale] + (1 ..< 4).map { try c.respond($0, deals) })
+        #expect(withStale.staleResponders == [0] && withStale.silentResponders.isEmpty && withStale.qualified == [0, 1, 2, 3])
         // A deal naming dealer 1 signed by dealer 0, and one from another ceremony: ignored, and
         // dealer 1's real deal still counts.
         var forged = try c.deal(1)
@@ -253,6 +258,45 @@ struct DistributedKeyGenerationTests {
         _ = try c.dkg.secretShare(for: 0, deals: bad, outcome: silent, secret: c.secrets[0])
         // The wrong home's key is refused before anything is dealt.
         #expect(throws: CeremonyError.self) { try c.dkg.deal(as: 0, secret: c.secrets[1], signingKey: c.keys[0]) }
+    }
+
+    @Test("a ceremony key must come with a proof of its secret: a multiple of another validator's key is refused")
+    func ceremonyKeyProof() throws {
+        let c = try Ceremony(n: 4)
+        // Validator 3 joins with E_3 = 5·E_1 (it does not know e_1, so not 5·e_1): complaints
+        // against it would hand out keys that open validator 1's shares.
+        var joins = c.joins
+        let stolen = try c.dkg.ceremonyKeys[1].times(Scalar(5))
+        joins[3].ceremonyKey = stolen.curvePoint
+        joins[3].proveCeremonyKey(c.secrets[3])  // the best it can do: a proof for a key it knows
+        joins[3].signature = c.keys[3].sign(joins[3].signedBytes)
+        #expect(!joins[3].ceremonyKeyProven)
+        #expect(throws: CeremonyError.self) { try DistributedKeyGeneration(session: c.dkg.session, joins: joins) }
+        // A proof is bound to its join: lifted into another validator's join it fails.
+        var lifted = c.joins[2]
+        lifted.keyProofChallenge = c.joins[1].keyProofChallenge
+        lifted.keyProofResponse = c.joins[1].keyProofResponse
+        #expect(c.joins.allSatisfy(\.ceremonyKeyProven) && !lifted.ceremonyKeyProven)
+    }
+
+    @Test("complaint proofs in two sessions with one ceremony key do not reveal it")
+    func complaintNonceDependsOnSession() throws {
+        // The same operators (same validator and ceremony keys) in two ceremonies, e.g. after the
+        // draft changed; dealer 1 sends validator 2 a bad share in both.
+        let first = try Ceremony(n: 4, chain: "session-one")
+        let second = try Ceremony(n: 4, chain: "session-two", keys: first.keys, secrets: first.secrets)
+        var proofs: [CeremonyComplaint] = []
+        for c in [first, second] {
+            var deals = try (0 ..< 4).map { try c.deal($0) }
+            deals[1] = try c.crafted(1, share: { $0 == 2 ? Scalar(7) : $1 })
+            let complaint = try #require(try c.dkg.respond(as: 2, deals: deals, secret: c.secrets[2], signingKey: c.keys[2]).response.complaints.first)
+            proofs.append(complaint)
+        }
+        // With one nonce under two challenges, e = (z1 − z2) / (c1 − c2).
+        let c1 = try Scalar(canonical: proofs[0].challenge.bytes), c2 = try Scalar(canonical: proofs[1].challenge.bytes)
+        let z1 = try Scalar(canonical: proofs[0].response.bytes), z2 = try Scalar(canonical: proofs[1].response.bytes)
+        let extracted = (z1 - z2) * (try (c1 - c2).inverse())
+        #expect(try GroupElement.base(extracted).curvePoint != first.secrets[2].publicKey)
     }
 
     @Test("ceremony decoders: random and mutated bytes never trap, and what decodes re-encodes to the same bytes")
