@@ -38,6 +38,7 @@ private let honest: (dkg: DistributedKeyGeneration, deals: [CeremonyDeal], respo
     let joins = (0 ..< 4).map { i -> CeremonyJoin in
         var join = CeremonyJoin(chainID: "fuzz", name: "v\(i)", publicKey: keys[i].publicKey, peerAddress: "h\(i):1",
                                 apiAddress: "h\(i):2", ceremonyKey: secrets[i].publicKey)
+        join.proveCeremonyKey(secrets[i])
         join.signature = keys[i].sign(join.signedBytes)
         return join
     }
