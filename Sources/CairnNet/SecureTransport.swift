@@ -24,6 +24,12 @@ public struct TransportSettings: Sendable {
     public var maxFrameBytes: UInt32 = 16 << 20
     /// A peer that has not completed the handshake by then is disconnected.
     public var handshakeTimeoutMs: Int64 = 5_000
+    /// Linux TCP_USER_TIMEOUT on dialled connections: data unacknowledged, or held back by a zero
+    /// window, for this long closes the connection, and the mesh dials again. Without it a peer
+    /// that stops reading (a frozen host, a half-open connection through a middlebox) blocks this
+    /// validator's writes to it forever: a 4-validator network stalled that way behind a relay
+    /// that left one direction of a cut connection open (tools/netns-scenario delay, D64).
+    public var userTimeoutMs: UInt32 = 15_000
 
     public init() {}
 }
@@ -202,6 +208,7 @@ public enum SecureClient {
         let maxFrame = settings.maxFrameBytes
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.init(rawValue: 18 /* TCP_USER_TIMEOUT, linux/tcp.h */)), value: SocketOptionValue(settings.userTimeoutMs))
             .connect(host: host, port: port) { channel in
                 // The server's hello.
                 FramedChannel.framed(channel, maxFrameBytes: maxFrame, handshakeFrames: 1)

@@ -80,6 +80,34 @@ struct PeerMeshTests {
         #expect(!mesh.send(to: 7, [1]))  // not a validator
     }
 
+    @Test("a peer that stops reading (a zero window for good) is dropped after the TCP user timeout and dialled again")
+    func stalledReader() async throws {
+        let c = Committee4()
+        var settings = MeshSettings()
+        settings.transport.userTimeoutMs = 1_000
+        settings.reconnectMaxMs = 200
+        let sender = PeerMesh(identity: c.identity(0), addresses: [:], settings: settings)
+        // Validator 1 takes the first payload and then never reads again: its receive buffer
+        // fills, then validator 0's send buffer, and validator 0's writes stop completing.
+        let stalled = PeerMesh(identity: c.identity(1), addresses: [:], settings: MeshSettings())
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let stalledTask = Task { try await stalled.run(host: "127.0.0.1", port: 0, onBound: { continuation.yield($0) }) { _, _ in
+            try? await Task.sleep(for: .seconds(3600))
+        } }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let (senderTask, _) = try await startMesh(sender, inbox: Inbox())
+        defer { stalledTask.cancel(); senderTask.cancel() }
+        sender.setAddress(1, host: "127.0.0.1", port: port)
+        for _ in 0 ..< 800 { sender.send(to: 1, [UInt8](repeating: 7, count: 60_000)) }  // 48 MB, more than both buffers
+        var redialled = false
+        for _ in 0 ..< 300 where !redialled {
+            try await Task.sleep(for: .milliseconds(100))
+            redialled = sender.counters.count("sessions_established") >= 2
+        }
+        #expect(redialled, "the stalled connection was never given up: \(sender.counters.snapshot)")
+    }
+
     @Test("queues are bounded by bytes too, and a payload that could never fit a frame is refused once")
     func byteBounds() async throws {
         let c = Committee4()
