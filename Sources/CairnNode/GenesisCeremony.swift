@@ -241,6 +241,12 @@ public enum GenesisCeremony {
         }
     }
 
+    public static func readDraft(_ path: String) throws -> GenesisDraft { try read(GenesisDraft.self, from: path, what: "draft") }
+    public static func readDeals(_ directory: String) throws -> [CeremonyDeal] { try readAll(CeremonyDeal.self, in: directory, what: "deal") }
+    public static func readResponses(_ directory: String) throws -> [CeremonyResponse] {
+        try readAll(CeremonyResponse.self, in: directory, what: "response")
+    }
+
     /// Every `*.json` file of a directory (sorted by name, so messages come out in one order).
     public static func readAll<T: Codable>(_: T.Type, in directory: String, what: String) throws -> [T] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {

@@ -76,7 +76,7 @@ extension GenesisCommand {
         var joins: [String]
 
         func run() throws {
-            var value = try GenesisCeremony.read(GenesisDraft.self, from: draft, what: "draft")
+            var value = try GenesisCeremony.readDraft(draft)
             for path in joins {
                 let join = try GenesisCeremony.read(CeremonyJoin.self, from: path, what: "join file")
                 try GenesisCeremony.addValidator(join, to: &value)
@@ -106,7 +106,7 @@ extension GenesisCommand {
         var balance: UInt64
 
         func run() throws {
-            var value = try GenesisCeremony.read(GenesisDraft.self, from: draft, what: "draft")
+            var value = try GenesisCeremony.readDraft(draft)
             try GenesisCeremony.addAccount(name: name, publicKey: try PublicKey(hex: publicKey), balance: balance, to: &value)
             try GenesisCeremony.write(value, to: draft, replace: true)
             print("\(draft): account \(name) with \(balance) base units; \(value.genesis.accounts.count) accounts")
@@ -136,7 +136,7 @@ extension GenesisCommand.DKG {
         var output: String
 
         func run() throws {
-            let value = try GenesisCeremony.read(GenesisDraft.self, from: draft, what: "draft")
+            let value = try GenesisCeremony.readDraft(draft)
             let deal = try GenesisCeremony.deal(home: NodeHome(home), draft: value)
             try GenesisCeremony.write(deal, to: output)
             print("wrote \(output): deal of validator \(deal.dealer) for session \(deal.session.short)…")
@@ -160,8 +160,8 @@ extension GenesisCommand.DKG {
         var output: String
 
         func run() throws {
-            let value = try GenesisCeremony.read(GenesisDraft.self, from: draft, what: "draft")
-            let dealFiles = try GenesisCeremony.readAll(CeremonyDeal.self, in: deals, what: "deal")
+            let value = try GenesisCeremony.readDraft(draft)
+            let dealFiles = try GenesisCeremony.readDeals(deals)
             let (response, bad) = try GenesisCeremony.respond(home: NodeHome(home), draft: value, deals: dealFiles)
             try GenesisCeremony.write(response, to: output)
             print("wrote \(output): validator \(response.responder) checked \(dealFiles.count) deals (set \(response.dealsChecked.short)…), \(response.complaints.count) complaints")
@@ -196,9 +196,9 @@ extension GenesisCommand.DKG {
         var force = false
 
         func run() throws {
-            let value = try GenesisCeremony.read(GenesisDraft.self, from: draft, what: "draft")
-            let dealFiles = try GenesisCeremony.readAll(CeremonyDeal.self, in: deals, what: "deal")
-            let responseFiles = try GenesisCeremony.readAll(CeremonyResponse.self, in: responses, what: "response")
+            let value = try GenesisCeremony.readDraft(draft)
+            let dealFiles = try GenesisCeremony.readDeals(deals)
+            let responseFiles = try GenesisCeremony.readResponses(responses)
             let (genesis, outcome) = try GenesisCeremony.finish(draft: value, deals: dealFiles, responses: responseFiles)
             try GenesisCeremony.write(genesis, to: output, replace: force)
             printOutcome(outcome, genesis: genesis)

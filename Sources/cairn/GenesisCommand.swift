@@ -35,10 +35,10 @@ struct GenesisCommand: ParsableCommand {
         func run() throws {
             let genesis = try GenesisFile.load(path: file)
             if let ceremony {
-                let draft = try GenesisCeremony.read(GenesisDraft.self, from: ceremony + "/draft.json", what: "draft")
+                let draft = try GenesisCeremony.readDraft(ceremony + "/draft.json")
                 let (expected, outcome) = try GenesisCeremony.finish(
-                    draft: draft, deals: try GenesisCeremony.readAll(CeremonyDeal.self, in: ceremony + "/deals", what: "deal"),
-                    responses: try GenesisCeremony.readAll(CeremonyResponse.self, in: ceremony + "/responses", what: "response"))
+                    draft: draft, deals: try GenesisCeremony.readDeals(ceremony + "/deals"),
+                    responses: try GenesisCeremony.readResponses(ceremony + "/responses"))
                 guard expected.hash == genesis.hash else {
                     throw CLIError("\(file) (\(genesis.hash.short)…) is not the genesis the ceremony in \(ceremony) gives (\(expected.hash.short)…)")
                 }
