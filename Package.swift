@@ -160,6 +160,9 @@ let package = Package(
                     swiftSettings: sharedSettings),
         .testTarget(name: "CairnTrainingTests", dependencies: ["CairnCore", "CairnCrypto", "CairnTraining"],
                     swiftSettings: sharedSettings),
+        // The vectors the Python client's tests read (Tests/Interop/vectors.json, outside the target).
+        .testTarget(name: "InteropTests", dependencies: ["CairnAPI", "CairnCore", "CairnCrypto", "CairnTraining"],
+                    swiftSettings: sharedSettings),
         .testTarget(name: "CairnChainTests",
                     dependencies: ["CairnChain", "CairnCore", "CairnCrypto", "CairnLedger", "CairnStorage", "CairnTestKit", "CairnTraining"],
                     swiftSettings: sharedSettings),

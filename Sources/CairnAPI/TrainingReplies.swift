@@ -104,23 +104,28 @@ public struct ContributionReply: Codable, Sendable {
     public var blob: String
     public var blobSize: UInt64
     public var beacon: String
+    /// Inner steps the trainer claims: the evaluator's own-data sample is drawn from the contexts
+    /// of that many steps of its shard, so a second implementation of the evaluation needs it.
+    public var innerSteps: UInt32
     public var evaluations: [EvaluationReply]
     /// Null until the close of the next window finalizes it.
     public var outcome: OutcomeReply?
 
-    public init(id: String, author: String, baseWindow: UInt64, blob: String, blobSize: UInt64, beacon: String, evaluations: [EvaluationReply], outcome: OutcomeReply? = nil) {
+    public init(id: String, author: String, baseWindow: UInt64, blob: String, blobSize: UInt64, beacon: String, innerSteps: UInt32,
+                evaluations: [EvaluationReply], outcome: OutcomeReply? = nil) {
         self.id = id
         self.author = author
         self.baseWindow = baseWindow
         self.blob = blob
         self.blobSize = blobSize
         self.beacon = beacon
+        self.innerSteps = innerSteps
         self.evaluations = evaluations
         self.outcome = outcome
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, author, baseWindow = "base_window", blob, blobSize = "blob_size", beacon, evaluations, outcome
+        case id, author, baseWindow = "base_window", blob, blobSize = "blob_size", beacon, innerSteps = "inner_steps", evaluations, outcome
     }
 }
 
@@ -238,6 +243,13 @@ public struct WindowReply: Codable, Sendable {
     public var window: UInt64
     public var status: String
     public var modelHash: String?
+    /// Blob id of this window's model (`GET /v1/blobs/{id}`) and the norm the outer step that made
+    /// it clipped every Δ to (0 for the genesis model): with `contribution_count`, what an
+    /// independent evaluator needs to score window k − 1's contributions on this model (D65).
+    public var modelBlob: String?
+    public var clipNorm: Double?
+    /// Contributions the ledger accepted in this window (the evaluation step divides by it, D60).
+    public var contributionCount: UInt64
     public var closingBeacon: String?
     public var contributions: [ContributionReply]
     public var validatorFlags: [FlagReply]
@@ -252,10 +264,15 @@ public struct WindowReply: Codable, Sendable {
     /// The window's emission and where it went (null before finalization).
     public var rewards: RewardsReply?
 
-    public init(window: UInt64, status: String, modelHash: String? = nil, closingBeacon: String? = nil, contributions: [ContributionReply], validatorFlags: [FlagReply], heldoutLoss: Double? = nil, modelStepSkipped: String? = nil, trainers: [TrainerResultReply], rewards: RewardsReply? = nil) {
+    public init(window: UInt64, status: String, modelHash: String? = nil, modelBlob: String? = nil, clipNorm: Double? = nil, contributionCount: UInt64 = 0,
+                closingBeacon: String? = nil, contributions: [ContributionReply], validatorFlags: [FlagReply], heldoutLoss: Double? = nil,
+                modelStepSkipped: String? = nil, trainers: [TrainerResultReply], rewards: RewardsReply? = nil) {
         self.window = window
         self.status = status
         self.modelHash = modelHash
+        self.modelBlob = modelBlob
+        self.clipNorm = clipNorm
+        self.contributionCount = contributionCount
         self.closingBeacon = closingBeacon
         self.contributions = contributions
         self.validatorFlags = validatorFlags
@@ -266,7 +283,8 @@ public struct WindowReply: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case window, status, modelHash = "model_hash", closingBeacon = "closing_beacon", contributions
+        case window, status, modelHash = "model_hash", modelBlob = "model_blob", clipNorm = "clip_norm", contributionCount = "contribution_count"
+        case closingBeacon = "closing_beacon", contributions
         case validatorFlags = "validator_flags", heldoutLoss = "heldout_loss"
         case modelStepSkipped = "model_step_skipped", trainers, rewards
     }

@@ -50,7 +50,8 @@ extension NodeAPI {
             }
             contributions.append(ContributionReply(id: id.hex, author: stored.author.hex, baseWindow: stored.contribution.baseWindow,
                                                    blob: stored.contribution.blob.hex, blobSize: stored.contribution.blobSize,
-                                                   beacon: stored.beacon.hex, evaluations: evaluations, outcome: outcome))
+                                                   beacon: stored.beacon.hex, innerSteps: stored.contribution.innerSteps,
+                                                   evaluations: evaluations, outcome: outcome))
         }
         return contributions
     }
@@ -136,7 +137,9 @@ extension NodeAPI {
                 RewardsReply(emitted: $0.emitted, trainersPaid: $0.trainersPaid, validatorsPaid: $0.validatorsPaid, burned: $0.burned,
                              validators: $0.validators.map { ValidatorPayoutReply(validator: Int($0.validator), evaluations: Int($0.evaluations), payout: $0.payout) })
             }
-            return json(WindowReply(window: window, status: status, modelHash: model?.hash.hex, closingBeacon: beacon,
+            let count = try database.get(UInt64.self, .state, StateKey.contributionCount(window: window)) ?? 0
+            return json(WindowReply(window: window, status: status, modelHash: model?.hash.hex, modelBlob: model?.blob.hex,
+                                    clipNorm: model.map { $0.clipNorm ?? 0 }, contributionCount: count, closingBeacon: beacon,
                                     contributions: contributions, validatorFlags: flags, heldoutLoss: heldOut,
                                     modelStepSkipped: model?.skippedStep?.name,
                                     trainers: trainers, rewards: rewards))

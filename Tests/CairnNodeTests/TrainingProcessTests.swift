@@ -49,6 +49,15 @@ extension NodeProcesses {
                 let entry = try #require(listed, "node \(i): /v1/windows does not list the contribution")
                 #expect(entry.evaluations.filter(\.revealed).count == 4)
                 #expect(entry.outcome?.members == [0, 1, 2, 3])
+                // What an independent evaluator reads (D65): the claimed steps, the window's
+                // contribution count, and the blob and clip norm of the model it is evaluated on.
+                let home = windows.compactMap { $0 }.first { $0.contributions.contains { $0.id == id } }
+                #expect(entry.innerSteps >= 1 && (home?.contributionCount ?? 0) >= 1)
+                if let k = home?.window, let next = await net.window(i, k + 1) {
+                    #expect(next.modelBlob?.count == 64 && next.clipNorm != nil)
+                } else {
+                    Issue.record("node \(i): no reply for the window after the contribution's")
+                }
                 #expect(await net.get(i, "/v1/windows/99999")?.status == 404)
                 #expect(await net.get(i, "/v1/assignment/zz")?.status == 400)
             }

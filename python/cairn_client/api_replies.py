@@ -292,6 +292,9 @@ class ContributionReply:
     blob: bytes
     blob_size: int
     beacon: bytes
+    """The evaluation seed: the coin of the wave that committed the contribution."""
+    inner_steps: int
+    """Steps the trainer claims; the own-data sample is drawn from their contexts."""
     evaluations: list[EvaluationReply]
     outcome: OutcomeReply | None
 
@@ -304,6 +307,7 @@ class ContributionReply:
             blob=o.hex("blob", DIGEST_BYTES),
             blob_size=o.uint("blob_size"),
             beacon=o.hex("beacon", DIGEST_BYTES),
+            inner_steps=o.uint("inner_steps", 32),
             evaluations=[EvaluationReply.parse(e) for e in o.objs("evaluations", _MAX_VALIDATORS)],
             outcome=OutcomeReply.parse(o.obj("outcome")) if o.has("outcome") else None,
         )
@@ -416,6 +420,11 @@ class WindowReply:
     window: int
     status: str
     model_hash: bytes | None
+    model_blob: bytes | None
+    """The model's blob id, and the norm the outer step that made it clipped every Δ to (0: none)."""
+    clip_norm: float | None
+    contribution_count: int
+    """Contributions the ledger accepted in the window (the evaluation step divides by it)."""
     closing_beacon: bytes | None
     contributions: list[ContributionReply]
     validator_flags: list[FlagReply]
@@ -433,6 +442,9 @@ class WindowReply:
             window=o.uint("window"),
             status=status,
             model_hash=o.optional("model_hash", lambda k: o.hex(k, DIGEST_BYTES)),
+            model_blob=o.optional("model_blob", lambda k: o.hex(k, DIGEST_BYTES)),
+            clip_norm=o.optional("clip_norm", o.number),
+            contribution_count=o.uint("contribution_count"),
             closing_beacon=o.optional("closing_beacon", lambda k: o.hex(k, DIGEST_BYTES)),
             contributions=[ContributionReply.parse(c) for c in o.objs("contributions", _MAX_LIST)],
             validator_flags=[FlagReply.parse(f) for f in o.objs("validator_flags", _MAX_VALIDATORS)],

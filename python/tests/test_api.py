@@ -296,6 +296,9 @@ WINDOW = {
     "window": 1,
     "status": "finalized",
     "model_hash": H32,
+    "model_blob": H32,
+    "clip_norm": 1.5,
+    "contribution_count": 1,
     "closing_beacon": H32,
     "heldout_loss": 5.25,
     "contributions": [
@@ -306,6 +309,7 @@ WINDOW = {
             "blob": H32,
             "blob_size": 4654,
             "beacon": H32,
+            "inner_steps": 500,
             "evaluations": [
                 {
                     "validator": 0,
@@ -362,6 +366,7 @@ def test_window(node: FakeNode) -> None:
     window = client(node).window(1)
     contribution = window.contributions[0]
     assert contribution.blob_size == 4654 and contribution.evaluations[0].sim_hash == b"\x00\xff"
+    assert contribution.inner_steps == 500 and window.contribution_count == 1 and window.clip_norm == 1.5
     assert contribution.evaluations[1].flags is None and contribution.evaluations[1].own_before is None
     assert contribution.outcome is not None and contribution.outcome.copycat_of is None
     assert contribution.outcome.score_ppb == 22_727_272

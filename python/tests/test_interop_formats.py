@@ -281,9 +281,11 @@ def test_bad_model_blobs() -> None:
 
 
 def test_trainer_state() -> None:
-    state = section("trainer_state")
-    last, residual, blob = (key_of(state, k, "trainer_state") for k in ("last_window", "residual_f32", "blob"))
-    values = np.frombuffer(h(residual), dtype="<f4").astype(np.float32)
-    expected = TrainerState(None if last is None else u64(last), values)
-    assert expected.encode().hex() == blob
-    assert TrainerState.decode(h(blob), values.size) == expected
+    states = section("trainer_state")
+    assert {s.get("last_window") is None for s in states} == {True, False}, "vectors must cover a state with and without a window"
+    for i, state in enumerate(states):
+        last, residual, blob = (key_of(state, k, f"trainer_state[{i}]") for k in ("last_window", "residual_f32", "blob"))
+        values = np.frombuffer(h(residual), dtype="<f4").astype(np.float32)
+        expected = TrainerState(None if last is None else u64(last), values)
+        assert expected.encode().hex() == blob
+        assert TrainerState.decode(h(blob), values.size) == expected
