@@ -21,7 +21,8 @@ public final class ModelUpdater: ModelTransition {
     let storesModels: Bool
     let last = NIOLockedValueBox<(hash: Digest, parameters: [Float])?>(nil)
     /// Δs the copycat and norm checks decoded at this window's finalization, for the outer step
-    /// that follows in the same execution (one decode per contribution); emptied by that step.
+    /// that follows in the same execution (one decode per contribution); emptied by that step and
+    /// at the end of every close (`closeFinished`), stepped or not.
     let decoded = NIOLockedValueBox<[Digest: PseudoGradient]>([:])
     /// Model blobs computed since the last `takeStaged()`, oldest first.
     let staged = NIOLockedValueBox<[(id: Digest, bytes: [UInt8])]>([])
@@ -133,6 +134,8 @@ public final class ModelUpdater: ModelTransition {
         }
         return outOfBounds ? .outOfBounds : nil
     }
+
+    public func closeFinished() { decoded.withLockedValue { $0 = [:] } }
 
     public func profile(ofBlob blob: Digest) throws -> ContributionProfile? {
         guard let bytes = try blobs.get(blob) else {

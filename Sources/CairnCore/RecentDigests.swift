@@ -9,11 +9,20 @@ public final class RecentDigests: Sendable {
     }
 
     public let capacity: Int
-    private let generations = Mutex(Generations())
+    /// Whether each generation's table is reserved for `capacity` entries up front.
+    public let reserved: Bool
+    private let generations: Mutex<Generations>
 
-    public init(capacity: Int) {
+    /// With `reserve`, each generation's table is allocated for `capacity` entries when it starts,
+    /// so a long-running node takes the memory a full cache holds at start rather than showing it
+    /// as growth while the cache fills (a Swift set keeps at most ¾ of its power-of-two slots
+    /// filled: 49,152 and 98,304 fit 2^16 and 2^17 slots exactly). Without it (the auditor's
+    /// history-sized caches) tables grow with use.
+    public init(capacity: Int, reserve: Bool = false) {
         precondition(capacity > 0, "capacity must be positive")
         self.capacity = capacity
+        reserved = reserve
+        generations = Mutex(Generations(current: reserve ? Set(minimumCapacity: capacity) : [], previous: []))
     }
 
     public func contains(_ digest: Digest) -> Bool {
@@ -25,7 +34,7 @@ public final class RecentDigests: Sendable {
             g.current.insert(digest)
             if g.current.count >= capacity {
                 g.previous = g.current
-                g.current = []
+                g.current = reserved ? Set(minimumCapacity: capacity) : []
             }
         }
     }

@@ -6,8 +6,10 @@ extension Context {
     /// gets its `EvaluationQuorum.Outcome`; validators that committed without a matching reveal,
     /// or revealed outside a quorum that formed, or revealed losses off the accepted ones, are
     /// counted in `ValidatorFlags`; then the window is settled (ratings, penalties, payouts, D53).
-    /// Returns the contributions accepted with a positive score, for the outer step.
-    mutating func finalizeEvaluations(of window: UInt64) throws -> [AcceptedContribution] {
+    /// Returns the contributions accepted with a positive score, for the outer step, and — when
+    /// every one that would otherwise have been accepted was oversized — the clip bound they were
+    /// measured against, which the carried model takes as its clip norm (D66).
+    mutating func finalizeEvaluations(of window: UInt64) throws -> (accepted: [AcceptedContribution], escalateClipTo: Double?) {
         let hashBytes = Int(parameters.lshBits / 8)
         var flags: [UInt32: ValidatorFlags] = [:]
         var decided: [Decided] = []
@@ -66,20 +68,28 @@ extension Context {
         // Ratings, penalties and payouts (D53); negative streaks keep contributions out of the step.
         let excluded = try settle(window: window, decided: decided, flags: flags, oversized: oversized)
         var accepted: [AcceptedContribution] = []
+        var oversizedOnly = 0
         // A contribution whose base is an earlier window than the one it landed in (`stale`) is rated
         // but not aggregated: its Δ was computed from a model two outer steps behind the one it
         // would move (D53; on the live network such Δs made the held-out loss rise). Neither is an
         // oversized one (D55).
-        for d in decided where d.outcome.copycatOf == nil && !excluded.contains(d.id) && !oversized.contains(d.id)
-                              && d.stored.contribution.baseWindow >= window {
-            if let score = d.outcome.score, score > 0 {
+        for d in decided where d.outcome.copycatOf == nil && !excluded.contains(d.id) && d.stored.contribution.baseWindow >= window {
+            guard let score = d.outcome.score, score > 0 else { continue }
+            if oversized.contains(d.id) {
+                oversizedOnly += 1
+            } else {
                 accepted.append(AcceptedContribution(id: d.id, blob: d.stored.contribution.blob, score: score))
             }
         }
         for validator in flags.keys.sorted() {
             write(StateKey.validatorFlags(window: window, validator: validator), flags[validator]!)
         }
-        return accepted
+        // Every contribution the step would have taken was oversized (D66): the bound, not the
+        // contributions, is what is wrong — honest Δs of a whole long window outgrow a genesis
+        // clip that no step has raised yet, and a chain whose model never steps never raises it.
+        // The carried model takes the bound as its clip norm, so the next bound is `clip_growth`
+        // times larger, until the Δs fit (or a step happens).
+        return (accepted, accepted.isEmpty && oversizedOnly > 0 && bound.isFinite && bound > 0 ? bound : nil)
     }
 }
 

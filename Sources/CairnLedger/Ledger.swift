@@ -299,8 +299,8 @@ struct Context<Store: LedgerStore> {
     /// among them (ARCHITECTURE §7) — then computes the next model from the accepted ones (§6).
     mutating func closeWindow(_ window: UInt64) throws {
         overlay.set(StateKey.windowBeacon(window), beacon.bytes)
-        let accepted = window > 0 ? try finalizeEvaluations(of: window - 1) : []
-        try advanceModel(closing: window, accepted: accepted)
+        let finalized = window > 0 ? try finalizeEvaluations(of: window - 1) : (accepted: [], escalateClipTo: nil)
+        try advanceModel(closing: window, accepted: finalized.accepted, escalateClipTo: finalized.escalateClipTo)
     }
 
     /// Checks and applies one record. A rejected record changes nothing (its nonce is not used).

@@ -90,6 +90,15 @@ public protocol ModelTransition: Sendable {
     /// and its L2 norm (oversized Δs, D55); nil when the blob does not decode (such a contribution
     /// gets no score anyway). Throws when the blob is not held, like `next`.
     func profile(ofBlob blob: Digest) throws -> ContributionProfile?
+
+    /// Called at the end of every window close, whether the model stepped or carried over: what
+    /// this close's checks cached for its step is dropped (a close that applies nothing would
+    /// otherwise keep every decoded Δ until the next step, D66).
+    func closeFinished()
+}
+
+extension ModelTransition {
+    public func closeFinished() {}
 }
 
 /// A contribution's Δ as the finalization rules see it.
@@ -111,7 +120,9 @@ extension Context {
     /// window − 1 (finalized at this close). The top `maxAggregated` by score (ties: lower id) are
     /// applied, in id order; with none, the model carries over. Chains whose genesis state holds no
     /// model (ledger tests) have none to advance.
-    mutating func advanceModel(closing window: UInt64, accepted: [AcceptedContribution]) throws {
+    /// `escalateClipTo`: with nothing applied, the carried model's clip norm becomes this bound
+    /// (D66), so the next window's bound grows by `clip_growth`.
+    mutating func advanceModel(closing window: UInt64, accepted: [AcceptedContribution], escalateClipTo: Double? = nil) throws {
         guard window < .max, let base = try read(ModelRecord.self, StateKey.model(window)) else { return }
         let chosen = accepted.sorted { $0.score != $1.score ? $0.score > $1.score : $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
             .prefix(max(1, parameters.maxAggregated))
@@ -120,7 +131,10 @@ extension Context {
         next.skippedStep = nil  // a carried model was not produced by a skipped step of this close
         if !chosen.isEmpty, window > 0, let transition = ledger.transition {
             next = try transition.next(from: base, applying: chosen, window: window - 1)
+        } else if let escalate = escalateClipTo, escalate.isFinite, escalate > (base.clipNorm ?? 0) {
+            next.clipNormBits = escalate.bitPattern
         }
+        ledger.transition?.closeFinished()
         write(StateKey.model(window + 1), next)
     }
 }

@@ -58,7 +58,7 @@ public actor ConsensusNode {
         self.telemetry = telemetry
         fetchServing = FetchServing(settings: settings)
         self.verifier = MessageVerifier(settings: settings, verifier: verifier, coin: coinVerifier, payloadValidator: payloadValidator,
-                                        cache: VerificationCache())
+                                        cache: VerificationCache(reserve: true))
         store = ConsensusStore(database: database, ledger: ledger)
         if ledger != nil {
             try store.initializeLedger(genesisState)

@@ -116,6 +116,9 @@ public actor EvaluationService {
             ])
             lastSeenWindow = window.current
             failed.removeAll()  // each gets one more try in a new window
+            // Baselines are per evaluation seed, i.e. per wave: none is reused in a later window,
+            // and a model carried over several windows would otherwise keep them all.
+            cache?.baselines.removeAll()
         }
         // Commitments and reveals first, then at most one evaluation per pass: a reveal never waits
         // behind a queue of evaluations (D59: the reveal phase is the last third of a window).

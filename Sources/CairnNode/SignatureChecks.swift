@@ -68,7 +68,7 @@ public final class RecordSignatures: Sendable {
 
     public init(chain: Digest, capacity: Int) {
         self.chain = chain
-        verified = RecentDigests(capacity: capacity)
+        verified = RecentDigests(capacity: capacity, reserve: true)
         counts = SignatureChecks()
     }
 

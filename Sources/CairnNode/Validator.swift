@@ -72,7 +72,7 @@ public struct Validator: Sendable {
         // generation covers minutes at the measured throughput. It was 500,000: two generations of
         // that held ~80 MB and took half an hour to fill, most of the growth tools/soak-memory saw.
         // An eviction costs one signature check again, never a wrong answer.
-        let recordSignatures = RecordSignatures(chain: genesisHash, capacity: 100_000)
+        let recordSignatures = RecordSignatures(chain: genesisHash, capacity: 98_304)
         // θ_0 and the outer step (D48): the model lives in the blob store, its record in state.
         let blobs = BlobStore(database: database)
         let initialModel = try ModelUpdater.initialModel(genesis: genesis, blobs: blobs)

@@ -14,9 +14,10 @@ public final class VerificationCache: Sendable {
     let signed: RecentDigests
     let certified: RecentDigests
 
-    public init(capacity: Int = 50_000) {
-        signed = RecentDigests(capacity: capacity)
-        certified = RecentDigests(capacity: capacity)
+    /// `reserve`: take each generation's memory up front (a long-running node; see `RecentDigests`).
+    public init(capacity: Int = 49_152, reserve: Bool = false) {
+        signed = RecentDigests(capacity: capacity, reserve: reserve)
+        certified = RecentDigests(capacity: capacity, reserve: reserve)
     }
 
     /// Key of a signed vertex whose author signature, coin share and payload were checked.

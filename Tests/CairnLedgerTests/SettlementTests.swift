@@ -306,6 +306,35 @@ extension SettlementTests {
         #expect(try alone.result(0)?.penalties.contains(.oversized) == true && alone.transition.calls.isEmpty)
     }
 
+    @Test("when every Δ the step would take is oversized, the carried model takes the bound as its clip norm, so the next bound grows (D66): long windows cannot freeze the model")
+    func oversizedEscalates() throws {
+        func clipNorm(_ s: SettlementScenario, window: UInt64) throws -> Double? { try s.read(ModelRecord.self, StateKey.model(window))?.clipNorm }
+        // θ's clip norm is 1: bound 2, limit 6. Every honest Δ has norm 7 (a whole window of inner steps).
+        var s = try SettlementScenario(seed: 56, users: 3)
+        for user in 0 ..< 3 { s.transition.norms[Hashing.digest(.blob, [UInt8(user)])] = 7 }
+        try s.run(gains: [0: 0.1, 1: 0.2, 2: 0.3])
+        #expect(try (0 ..< 3).allSatisfy { try s.result($0)?.penalties.contains(.oversized) == true })
+        #expect(s.transition.calls.isEmpty)
+        #expect(try clipNorm(s, window: 2) == 2, "the carried model keeps clip 1: the bound never grows and the model never moves")
+        // A chain whose model never stepped (no clip norm): measured against genesis' initial clip, then escalated to it.
+        var fresh = try SettlementScenario(seed: 57, users: 2, clipNorm: 0)
+        for user in 0 ..< 2 { fresh.transition.norms[Hashing.digest(.blob, [UInt8(user)])] = 1e6 }
+        try fresh.run(gains: [0: 0.1, 1: 0.2])
+        let initial = fresh.runner.ledger.parameters.initialClipNorm
+        #expect(initial > 0 && fresh.transition.calls.isEmpty)
+        #expect(try clipNorm(fresh, window: 2) == initial)
+        // One Δ within the limit: the step runs and sets the clip as before; nothing escalates.
+        var mixed = try SettlementScenario(seed: 58, users: 2)
+        mixed.transition.norms[Hashing.digest(.blob, [0])] = 7
+        try mixed.run(gains: [0: 0.1, 1: 0.2])
+        #expect(mixed.transition.calls.count == 1)
+        // Nothing positive (a window of useless Δs) carries the clip unchanged.
+        var useless = try SettlementScenario(seed: 59, users: 2)
+        for user in 0 ..< 2 { useless.transition.norms[Hashing.digest(.blob, [UInt8(user)])] = 7 }
+        try useless.run(gains: [0: -0.1, 1: -0.2])
+        #expect(try clipNorm(useless, window: 2) == 1)
+    }
+
     @Test("a majority of tiny positive Δs cannot make honest Δs oversized: the reference is held at or above the previous clip ÷ growth (D59)")
     func tinyMajority() throws {
         // θ's clip norm is 1: floor 0.5, bound 2. Users 2–5 submit Δs of norm 0.01; users 0–1 honest ones of norm 1.

@@ -154,6 +154,11 @@ enum InteropVectors {
             rates.append(f32(rate))
             losses.append(f64(training.step(positions: used[(8 * step)..<(8 * step + 8)], rate: rate)))
         }
+        // The inner schedule with a decay: warm-up, constant, linear decay, floor (and a window near 2^64).
+        let decaying = InnerSchedule(peak: 2e-3, floor: 2e-4, warmupSteps: 5, decayStartWindow: 3, decayWindows: 4)
+        out["schedule"] = ["peak": f32(2e-3), "floor": f32(2e-4), "warmup_steps": 5, "decay_start_window": u64(3), "decay_windows": u64(4),
+                           "rates": [UInt64(0), 2, 3, 4, 6, 7, 50, .max].flatMap { w in [0, 4, 5, 1000].map { step in
+                               ["window": u64(w), "step": step, "rate": f32(decaying.rate(window: w, optimizerStep: step))] as [String: Any] } }]
         out["training"] = ["batch_size": 8, "weight_decay": f32(0.01), "positions": used, "rates": rates, "losses": losses,
                            "parameters_f32": f32LE(training.parameters)]
 

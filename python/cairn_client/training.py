@@ -62,6 +62,9 @@ class AdamW:
         self.beta2_power = np.float32(1)
         self.m = torch.zeros(parameter_count, dtype=torch.float32)
         self.v = torch.zeros(parameter_count, dtype=torch.float32)
+        # Scratch reused every step: a fresh multi-megabyte tensor per step costs page faults.
+        self._denominator = torch.empty(parameter_count, dtype=torch.float32)
+        self._step = torch.empty(parameter_count, dtype=torch.float32)
 
     @torch.no_grad()
     def update(self, theta: torch.Tensor, gradient: torch.Tensor, rate: np.float32) -> None:
@@ -72,12 +75,16 @@ class AdamW:
         one_minus_b1, one_minus_b2 = float(np.float32(1) - self.beta1), float(np.float32(1) - self.beta2)
         c1 = float(np.float32(1) / (np.float32(1) - self.beta1_power))
         c2 = float(np.float32(1) / (np.float32(1) - self.beta2_power))
-        self.m.mul_(b1).add_(gradient * one_minus_b1)
-        self.v.mul_(b2).add_((gradient * gradient) * one_minus_b2)
-        m_hat = self.m * c1
-        v_hat = self.v * c2
-        step = m_hat / (v_hat.sqrt() + float(self.epsilon)) + theta * float(self.weight_decay)
-        theta.sub_(step * float(rate))
+        # In place, into reused scratch: the same operations as the node's loop, ~3× faster than
+        # out-of-place tensors (PyTorch may fuse a multiply-add here: a rounding of 1 ulp, which
+        # training does not need to match bit for bit).
+        self.m.mul_(b1).add_(gradient, alpha=one_minus_b1)
+        self.v.mul_(b2).addcmul_(gradient, gradient, value=one_minus_b2)
+        denominator = torch.mul(self.v, c2, out=self._denominator).sqrt_().add_(float(self.epsilon))
+        step = torch.mul(self.m, c1, out=self._step).div_(denominator)
+        if self.weight_decay:
+            step.add_(theta, alpha=float(self.weight_decay))
+        theta.sub_(step, alpha=float(rate))
 
 
 class LocalTraining:

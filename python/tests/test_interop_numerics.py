@@ -187,3 +187,12 @@ def test_evaluation_agrees_with_the_swift_validator(v):
         assert abs(getattr(result, name) - f64(e[name])) < 1e-5, name
     assert result.indicator == e["indicator"]
     assert numerics.hamming(result.sim_hash, bytes.fromhex(e["sim_hash"])) <= 7
+
+
+def test_inner_schedule_with_a_decay(v):
+    s = v["schedule"]
+    schedule = InnerSchedule(peak=float(f32(s["peak"])), floor=float(f32(s["floor"])), warmup_steps=s["warmup_steps"],
+                             decay_start_window=int(s["decay_start_window"]), decay_windows=int(s["decay_windows"]))
+    assert len(s["rates"]) >= 30
+    for case in s["rates"]:
+        assert schedule.rate(int(case["window"]), case["step"]) == f32(case["rate"]), case
