@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
+import numpy.typing as npt
+
 from .wire import DomainTag, digest
 
 __all__ = ["BlobError", "BlobReader", "BlobWriter", "blob_id"]
@@ -67,6 +70,20 @@ class BlobReader:
 
     def f32(self, field: str) -> float:
         return float(struct.unpack("<f", self.take(4, field))[0])
+
+    def finite_f32s(self, field: str, count: int) -> npt.NDArray[np.float32]:
+        """The rest of the blob as exactly `count` little-endian float32s, each finite; the first
+        non-finite one is named as `field[i]` at its byte offset (model parameters, residuals)."""
+        if self.remaining != 4 * count:
+            raise BlobError(field, self.offset, f"{self.remaining} bytes; exactly {4 * count} expected")
+        start = self.offset
+        values = np.frombuffer(self.data, dtype="<f4", count=count, offset=start).astype(np.float32)
+        finite = np.isfinite(values)
+        if not finite.all():
+            bad = int(np.argmin(finite))
+            raise BlobError(f"{field}[{bad}]", start + 4 * bad, f"{values[bad]} is not finite")
+        self.offset += 4 * count
+        return values
 
     def header(self, magic: bytes, version: int, kind: str) -> None:
         """Reads and checks the 8-byte header: magic, version, reserved = 0."""

@@ -4,13 +4,13 @@ concatenated, refused unless their size and SHA-256(0x0d ‖ bytes) match genesi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 
+from .wire import DomainTag, digest
+
 DEFAULT_DIRECTORY = "/usr/share/games/fortunes"
 MAX_BYTES = 1 << 30
-CORPUS_TAG = 0x0D
 
 
 class CorpusError(Exception):
@@ -38,7 +38,7 @@ def corpus_files(directory: str) -> list[str]:
 
 
 def corpus_digest(data: bytes) -> bytes:
-    return hashlib.sha256(bytes([CORPUS_TAG]) + data).digest()
+    return digest(DomainTag.CORPUS, data)
 
 
 def read_corpus(directory: str, expected_sha256: bytes, expected_bytes: int) -> bytes:

@@ -185,12 +185,4 @@ def decode_model(data: bytes, task_name: str, spec: ModelSpec) -> npt.NDArray[np
     expected = spec.parameter_count
     if count != expected:
         raise BlobError("parameter_count", count_at, f"{count} does not match the shape's {expected}")
-    if r.remaining != 4 * expected:
-        raise BlobError("parameters", r.offset, f"{r.remaining} bytes; exactly {4 * expected} expected")
-    start = r.offset
-    parameters = np.frombuffer(data, dtype="<f4", count=expected, offset=start).astype(np.float32)
-    finite = np.isfinite(parameters)
-    if not finite.all():
-        bad = int(np.argmin(finite))
-        raise BlobError(f"parameters[{bad}]", start + 4 * bad, f"{parameters[bad]} is not finite")
-    return parameters
+    return r.finite_f32s("parameters", expected)

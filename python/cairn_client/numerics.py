@@ -10,20 +10,20 @@ accumulates in order use ``np.add.accumulate`` (sequential), never ``np.sum`` (p
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .wire import DomainTag, digest
+
 MASK64 = (1 << 64) - 1
 GAMMA = 0x9E3779B97F4A7C15
-TRAINING_TAG = 0x10
 
 
 def training_digest(data: bytes) -> bytes:
     """SHA-256(0x10 ‖ data): the domain of every training seed."""
-    return hashlib.sha256(bytes([TRAINING_TAG]) + data).digest()
+    return digest(DomainTag.TRAINING, data)
 
 
 def seed(label: str, first: bytes = b"", second: bytes = b"", number: int = 0) -> bytes:

@@ -86,14 +86,7 @@ class TrainerState:
         count = r.u64("parameter_count")
         if count != parameter_count:
             raise BlobError("parameter_count", count_at, f"{count} parameters; this task's model has {parameter_count}")
-        if r.remaining != 4 * parameter_count:
-            raise BlobError("residual", r.offset, f"{r.remaining} bytes; exactly {4 * parameter_count} expected")
-        start = r.offset
-        residual = np.frombuffer(data, dtype="<f4", count=parameter_count, offset=start).astype(np.float32)
-        finite = np.isfinite(residual)
-        if not finite.all():
-            bad = int(np.argmin(finite))
-            raise BlobError(f"residual[{bad}]", start + 4 * bad, f"{residual[bad]} is not finite")
+        residual = r.finite_f32s("residual", parameter_count)
         return cls(None if last == NO_WINDOW else last, residual)
 
     def __eq__(self, other: object) -> bool:
