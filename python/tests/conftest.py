@@ -37,6 +37,11 @@ def f32_bits(value: float) -> int:
     return int.from_bytes(struct.pack("<f", value), "little")
 
 
+def blob_header(magic: bytes, version: int = 1, reserved: int = 0) -> bytes:
+    """The 8 bytes every Cairn blob starts with: magic, version u16, reserved u16 (little-endian)."""
+    return magic + version.to_bytes(2, "little") + reserved.to_bytes(2, "little")
+
+
 def pg_header(
     parameter_count: int,
     chunk_size: int,
@@ -47,9 +52,7 @@ def pg_header(
     reserved: int = 0,
 ) -> bytes:
     return (
-        magic
-        + version.to_bytes(2, "little")
-        + reserved.to_bytes(2, "little")
+        blob_header(magic, version, reserved)
         + parameter_count.to_bytes(8, "little")
         + chunk_size.to_bytes(4, "little")
         + top_k.to_bytes(4, "little")

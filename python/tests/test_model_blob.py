@@ -7,6 +7,7 @@ import struct
 
 import numpy as np
 import pytest
+from conftest import blob_header
 
 from cairn_client.blobs import BlobError, ModelSpec, decode_model, encode_model, model_hash
 
@@ -35,9 +36,7 @@ def _blob(
     reserved: int = 0,
 ) -> bytes:
     return (
-        magic
-        + version.to_bytes(2, "little")
-        + reserved.to_bytes(2, "little")
+        blob_header(magic, version, reserved)
         + bytes([len(name)])
         + name
         + context.to_bytes(4, "little")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import blob_header
 
 from cairn_client.blobs import (
     BlobError,
@@ -29,9 +30,7 @@ def _blob(
     reserved: int = 0,
 ) -> bytes:
     return (
-        magic
-        + version.to_bytes(2, "little")
-        + reserved.to_bytes(2, "little")
+        blob_header(magic, version, reserved)
         + last.to_bytes(8, "little")
         + count.to_bytes(8, "little")
         + (RESIDUAL.astype("<f4").tobytes() if residual is None else residual)
