@@ -101,6 +101,14 @@ public struct LocalTraining {
         return loss
     }
 
+    /// Moves the model being trained by `to − from`, keeping the progress made since `from`
+    /// (θ_local − from) and the optimizer state: a trainer that learns mid-window where its
+    /// training should have started (D67) continues from there without losing its steps.
+    public mutating func rebase(from old: [Float], to new: [Float]) {
+        precondition(old.count == parameters.count && new.count == parameters.count)
+        for i in parameters.indices { parameters[i] += new[i] - old[i] }
+    }
+
     /// Replaces the model (the trainer adopts a new global model at a window boundary) and,
     /// optionally, resets the optimizer state.
     public mutating func adopt(_ parameters: [Float], resetOptimizer: Bool) {

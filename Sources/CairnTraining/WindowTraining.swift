@@ -55,11 +55,15 @@ public struct WindowTrainer {
 
     /// Trains window `window` from `global` on the shard `beacon` assigns, for `settings.innerSteps`
     /// steps at the genesis schedule. With `eager`, starts from global − outerRate · (its own
-    /// pending Δ) instead (Eager updates, arXiv 2502.12996). Returns Δ and the mean loss.
-    public mutating func train(window: UInt64, beacon: Digest, global: [Float], eager: Bool = false) -> (delta: PseudoGradient, loss: Double) {
-        var start = global
-        if eager, let pending {
-            pending.forEachEntry { index, value in start[index] -= settings.outerRate * value }
+    /// pending Δ) instead (Eager updates, arXiv 2502.12996); with `origin` (`PendingStep.predict`
+    /// of every pending Δ, `EagerStart.all`), from there. Returns Δ (origin − trained) and the
+    /// mean loss.
+    public mutating func train(window: UInt64, beacon: Digest, global: [Float], eager: Bool = false,
+                               pendingRate: Float? = nil, origin: [Float]? = nil) -> (delta: PseudoGradient, loss: Double) {
+        var start = origin ?? global
+        if origin == nil, eager, let pending {
+            let rate = pendingRate ?? settings.outerRate
+            pending.forEachEntry { index, value in start[index] -= rate * value }
         }
         training.adopt(start, resetOptimizer: false)
         let shard = training.task.split.shard(beacon: beacon, trainer: key, window: window, count: settings.shardContexts)

@@ -4,6 +4,8 @@ import CairnCrypto
 import CairnTraining
 import Foundation
 
+extension EagerStart: ExpressibleByArgument {}
+
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the reference task's model on this machine (no network).",
@@ -16,7 +18,7 @@ struct Train: ParsableCommand {
 
             `cairn train --local --trainers N --windows W` simulates the network's training in one \
             process, as the ledger runs it: each window, N honest trainers start from the window's \
-            model (less their own pending Δ: --no-eager turns that off), train --inner-steps on their \
+            model less its own pending Δ (--eager, D60, D67), train --inner-steps on their \
             assigned shards, send top-k compressed pseudo-gradients (with error feedback), and the \
             ledger's outer step (median-norm clipping, fixed order) applies window k's Δs to the \
             model of window k+2 (--synchronous: of window k+1). Defaults are genesis's. It prints the \
@@ -47,6 +49,19 @@ struct Train: ParsableCommand {
     @Option(help: "Outer learning rate: θ ← θ − rate · per-coordinate mean of the clipped Δs (default: genesis's, measured in BENCHMARKS.md).")
     var outerLr = Float(ReferenceSpec.training.outerLearningRate)
 
+    @Option(help: "In --local mode, the outer rate reached after --outer-lr-windows windows, linearly from --outer-lr (default: --outer-lr, constant).")
+    var outerLrFinal: Float?
+
+    @Option(help: "In --local mode, windows over which the outer rate goes from --outer-lr to --outer-lr-final.")
+    var outerLrWindows = 0
+
+    /// The outer rate applied to window `window`'s Δs.
+    func outerRate(window: Int) -> Float {
+        guard let outerLrFinal, outerLrWindows > 0 else { return outerLr }
+        let progress = min(1, Float(window) / Float(outerLrWindows))
+        return outerLr + (outerLrFinal - outerLr) * progress
+    }
+
     @Option(help: "In --local mode, outer Nesterov momentum μ over the aggregated step (0: none).")
     var outerMomentum: Float = 0
 
@@ -59,8 +74,8 @@ struct Train: ParsableCommand {
     @Option(help: "In --local mode, divide each index's sum by the number of Δs that kept it (coordinate) or by all Δs (all).")
     var averaging = ReferenceSpec.training.averaging == 1 ? "coordinate" : "all"
 
-    @Flag(inversion: .prefixedNo, help: "In --local mode, each trainer starts from the window's model minus its own pending Δ (Eager updates, as `cairn submit` does).")
-    var eager = true
+    @Option(help: "In --local mode, where each trainer starts (D67): own (the window's model less its own pending Δ, as `cairn submit` does by default), all (less the step every pending Δ will make: `cairn submit --eager all`) or none (the window's model).")
+    var eager: EagerStart = .own
 
     @Option(help: "In --local mode, decay the inner rate linearly to --lr-floor over the last N windows (0: constant after the warm-up, as genesis).")
     var decayWindows = 0
@@ -232,19 +247,27 @@ struct Train: ParsableCommand {
         let heldOutPositions = task.split.heldOutPositions(count: heldOut)
         let dense = 4 * task.parameterCount
         let genesis = ReferenceSpec.training
-        say("cairn train --local: \(trainers) trainers × \(windows) windows × \(innerSteps) inner steps of \(batch); top-\(topK)/\(chunkSize), error feedback β \(feedbackDecay); outer rate \(outerLr)\(outerMomentum > 0 ? ", Nesterov μ \(outerMomentum)" : ""), \(averaging == "all" ? "mean over all Δs" : "per-coordinate mean"); \(synchronous ? "synchronous" : "ledger pipeline (window k's Δs → θ_{k+2})")\(eager ? ", eager" : ""); inner rate \(lr)\(decayWindows > 0 ? " → \(lrFloor) over the last \(decayWindows) windows" : " constant") after \(schedule.warmupSteps) warm-up steps; seed \(seed)")
+        say("cairn train --local: \(trainers) trainers × \(windows) windows × \(innerSteps) inner steps of \(batch); top-\(topK)/\(chunkSize), error feedback β \(feedbackDecay); outer rate \(outerLr)\(outerLrFinal.map { " → \($0) over \(outerLrWindows) windows" } ?? "")\(outerMomentum > 0 ? ", Nesterov μ \(outerMomentum)" : ""), \(averaging == "all" ? "mean over all Δs" : "per-coordinate mean"); \(synchronous ? "synchronous" : "ledger pipeline (window k's Δs → θ_{k+2}), eager start \(eager.rawValue)"); inner rate \(lr)\(decayWindows > 0 ? " → \(lrFloor) over the last \(decayWindows) windows" : " constant") after \(schedule.warmupSteps) warm-up steps; seed \(seed)")
         var rows = ["window,seconds,trainer_loss,held_out_loss,blob_bytes,clip_norm,median_delta_norm,max_overlap"]
         var final = task.loss(initial, positions: heldOutPositions, workspace: evaluation)
         say(String(format: "window %4d  held-out %.4f nats/byte", 0, final))
         let start = ContinuousClock.now
         let progress = ProgressLine(total: windows * trainers, unit: "tok/s")
+        var previous: [Aggregation.Contribution] = []
         for window in 0..<windows {
             let beacon = DataSplit.seed("local-beacon", seedDigest.bytes, [], UInt64(window))
             var contributions: [Aggregation.Contribution] = []
             var losses = 0.0, blobBytes = 0
+            // Eager starts stand in for the pending step; a synchronous run has none pending.
+            let pendingRate = outerRate(window: max(0, window - 1))
+            let origin = eager == .all && !synchronous && !previous.isEmpty
+                ? PendingStep.predict(global: models[window].parameters, clipNorm: models[window].clipNorm, pending: previous, rate: pendingRate,
+                                      maxContributions: trainers, initialClipNorm: genesis.initialClipNorm, clipGrowth: genesis.clipGrowth,
+                                      averaging: averaging == "all" ? .overAll : .perCoordinate)
+                : nil
             for t in group.indices {
-                // Eager starts stand in for a pending step; a synchronous run has none pending.
-                let (delta, loss) = group[t].train(window: UInt64(window), beacon: beacon, global: models[window].parameters, eager: eager && !synchronous)
+                let (delta, loss) = group[t].train(window: UInt64(window), beacon: beacon, global: models[window].parameters,
+                                                   eager: eager == .own && !synchronous, pendingRate: pendingRate, origin: origin)
                 guard loss.isFinite else { throw CLIError("trainer \(t) diverged in window \(window) (loss \(loss)); lower --lr") }
                 let blob = PseudoGradientBlob.encode(delta, topK: topK)
                 blobBytes = blob.count
@@ -255,10 +278,11 @@ struct Train: ParsableCommand {
                 progress.update(done: done, rate: Double(done * innerSteps * batch) / max(seconds, 1e-9), detail: String(format: "loss %.3f", loss))
             }
             let base = models[models.count - 1]
-            let result = Aggregation.apply(contributions, to: base.parameters, rate: outerLr, maxContributions: trainers,
+            let result = Aggregation.apply(contributions, to: base.parameters, rate: outerRate(window: window), maxContributions: trainers,
                                            clipBound: TrainingSpec.clipBound(baseClipNorm: base.clipNorm, initial: genesis.initialClipNorm, growth: genesis.clipGrowth),
                                            clipFloor: TrainingSpec.clipFloor(baseClipNorm: base.clipNorm, growth: genesis.clipGrowth),
                                            averaging: averaging == "all" ? .overAll : .perCoordinate)
+            previous = contributions
             let next = momentum?.step(base: base.parameters, aggregated: result.parameters) ?? result.parameters
             models.append((next, result.clipNorm))
             models[window] = ([], nil)  // no longer needed

@@ -40,7 +40,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     if args.margin_ms is not None and not 0 <= args.margin_ms <= 3_600_000:
         raise SystemExit("--margin-ms must be 0…3600000")
     trainer = Trainer(_client(args), read_signing_key(args.key), args.key, args.corpus, args.threads, args.margin_ms,
-                      progress=not args.no_progress)
+                      progress=not args.no_progress, eager=args.eager)
     done = trainer.run(args.windows or 1, args.follow)
     rates = trainer.tokens_per_second
     if rates:
@@ -175,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     submit.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="PyTorch threads (default: every core)")
     submit.add_argument("--corpus", default=DEFAULT_DIRECTORY, help=f"the genesis corpus directory (default {DEFAULT_DIRECTORY})")
     submit.add_argument("--margin-ms", type=int, help="stop training this long before the window closes (default max(4 s, window/6))")
+    submit.add_argument("--eager", choices=["own", "all", "none"], default="own",
+                        help="where each window's training starts (D67): the model less this trainer's own pending Δ (own, the default), "
+                             "less the step the window before's Δs of trusted trainers will make (all), or the model itself (none)")
     submit.add_argument("--no-progress", action="store_true", help="no progress bar")
     submit.set_defaults(run=cmd_submit)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,12 +23,14 @@ import torch
 from . import numerics
 from .api import APIError, NodeClient, NodeUnreachable, RecordRejected, RecordTimeout, TaskReply, retry_unreachable
 from .corpus import read_corpus
+from .eager import predict_pending_step
 from .errors import TrainerError
 from .json_fields import InvalidReply
 from .keys import SigningKey
 from .model import ByteMLP, Corpus, ModelLayout
 from .model_blob import decode_model, model_hash
 from .pseudo_gradient import PseudoGradient, compress_with_feedback
+from .pseudo_gradient import decode as decode_pseudo_gradient
 from .pseudo_gradient import encode as encode_pseudo_gradient
 from .records import CompressionParameters, Contribution, assignment_digest
 from .trainer_state import TrainerState, read_trainer_state, trainer_state_path, write_trainer_state
@@ -70,9 +73,15 @@ def window_deadline(opened_at_ms: int, window_ms: int, margin_ms: int | None) ->
     return window_ms / 1000, (min(opened_at_ms, 1 << 62) + window_ms - margin) / 1000
 
 
+EAGER_STARTS = ("all", "own", "none")
+
+
 class Trainer:
     def __init__(self, client: NodeClient, key: SigningKey, key_path: str, corpus_directory: str, threads: int,
-                 margin_ms: int | None = None, say: Callable[[str], None] | None = None, progress: bool = True) -> None:
+                 margin_ms: int | None = None, say: Callable[[str], None] | None = None, progress: bool = True, eager: str = "own") -> None:
+        if eager not in EAGER_STARTS:
+            raise ValueError(f"eager must be one of {', '.join(EAGER_STARTS)}, not {eager!r}")
+        self.eager = eager
         self.client = client
         self.key = key
         self.say = say or (lambda line: print(line, flush=True))
@@ -175,11 +184,15 @@ class Trainer:
         spec = self.task.reply.spec
         window_seconds, deadline = clock
         assignment = self._retry("GET /v1/assignment", lambda: self.client.assignment(self.key.public_key, window))
-        origin = theta.copy()
-        if self.last_sent is not None and self.last_sent[0] + 1 == window:
-            indices, values = self.last_sent[1].entries()
-            rate = np.float32(spec.training.outer_learning_rate)
-            origin[indices] = (origin[indices] - (rate * values).astype(np.float32)).astype(np.float32)
+        # Training starts at once from θ less its own pending Δ; the prediction from the published
+        # Δs (`--eager all`) runs meanwhile and the model in training moves onto it when it
+        # arrives, keeping the steps made (D67, as `cairn submit`).
+        origin, start_note = self.own_origin(window, theta)
+        prediction: Future | None = None
+        executor = None
+        if self.eager == "all" and window > 0:
+            executor = ThreadPoolExecutor(max_workers=1)
+            prediction = executor.submit(self.timed_prediction, window, theta)
         self.training.adopt(origin)
         batch, maximum = spec.training.batch_size, spec.training.max_inner_steps
         shard = self.task.split.shard(assignment.beacon, self.key.public_key, window, min(assignment.contexts, maximum * batch))
@@ -197,6 +210,15 @@ class Trainer:
         try:
             # At least one step, so a trainer that got the model late still contributes.
             while (steps + 1) * batch <= len(shard) and (steps == 0 or time.monotonic() - start < budget):
+                if prediction is not None and prediction.done():
+                    try:
+                        predicted, count, seconds = prediction.result()
+                        self.training.rebase(origin, predicted)
+                        origin = predicted
+                        start_note = f"the model less the pending step of {count} Δ(s) (predicted in {seconds:.2f} s, from step {steps})"
+                    except Exception as error:  # any failure (a node gone, a blob pruned or damaged) costs only the prediction
+                        self.say(f"window {window}: cannot predict the pending step from window {window - 1}'s Δs ({error}); {start_note} instead")
+                    prediction = None
                 rate = self.schedule.rate(window, self.training.optimizer.step)
                 loss = self.training.step(shard[steps * batch:(steps + 1) * batch], rate)
                 steps += 1
@@ -206,6 +228,8 @@ class Trainer:
         finally:
             if bar is not None:
                 bar.close()
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
         seconds = time.monotonic() - start
         self.tokens_per_second.append(steps * batch / max(seconds, 1e-9))
         delta = (origin - self.training.parameters()).astype(np.float32)
@@ -229,7 +253,53 @@ class Trainer:
             raise
         self.adopt_sent(ident, window, compressed, residual)
         return (f"window {window}  steps {steps}  utilization {seconds / window_seconds:.3f} ({seconds:.1f} s of a {window_seconds:.0f} s window)  "
-                f"loss {loss:.4f}  1 contribution(s), {len(blob)} bytes  {steps * batch / max(seconds, 1e-9):.0f} tok/s")
+                f"loss {loss:.4f}  1 contribution(s), {len(blob)} bytes  {steps * batch / max(seconds, 1e-9):.0f} tok/s  from {start_note}")
+
+    def own_origin(self, window: int, theta: np.ndarray) -> tuple[np.ndarray, str]:
+        """Where window `window`'s training starts before any prediction (D67): θ less this
+        trainer's own pending Δ (`own`, and `all` until its prediction arrives), or θ itself
+        (`none`, or nothing pending), with a few words for the window's line."""
+        if self.eager == "none" or self.last_sent is None or self.last_sent[0] + 1 != window:
+            return theta, "the model"
+        origin = theta.copy()
+        indices, values = self.last_sent[1].entries()
+        rate = np.float32(self.task.reply.spec.training.outer_learning_rate)
+        origin[indices] = (origin[indices] - (rate * values).astype(np.float32)).astype(np.float32)
+        return origin, "the model less its own pending Δ"
+
+    def timed_prediction(self, window: int, theta: np.ndarray) -> tuple[np.ndarray, int, float]:
+        began = time.monotonic()
+        predicted, count = self.predicted_model(window, theta)
+        return predicted, count, time.monotonic() - began
+
+    def predicted_model(self, window: int, theta: np.ndarray) -> tuple[np.ndarray, int]:
+        """θ_{window+1} as the ledger would compute it if it accepted window − 1's contributions
+        trained from that window's model by this trainer and by the trainers the ledger accepted in
+        window − 2 (the latest judged window; Δs not yet judged are untrusted), weighted by those
+        accepted scores; and how many it used."""
+        spec = self.task.reply.spec
+        current, previous = self.client.window(window), self.client.window(window - 1)
+        # Accepted scores of the latest judged window, by author: who is trusted, and its weight.
+        scores: dict[bytes, int] = {}
+        if window >= 2:
+            for c in self.client.window(window - 2).contributions:
+                o = c.outcome
+                if o is not None and o.score_ppb is not None and o.score_ppb > 0 and o.copycat_of is None and o.flags == 0:
+                    scores[c.author] = max(scores.get(c.author, 0), o.score_ppb)
+        known = sorted(scores.values())
+        own_weight = scores.get(self.key.public_key, known[(len(known) - 1) // 2] if known else 1)
+        pending, weights = [], []
+        for contribution in previous.contributions:
+            weight = own_weight if contribution.author == self.key.public_key else scores.get(contribution.author)
+            if contribution.base_window != window - 1 or weight is None:
+                continue
+            blob = self.client.blob(contribution.blob, max_bytes=64 * 1024 * 1024)
+            pending.append((contribution.id, decode_pseudo_gradient(blob, self.task.layout.parameter_count, spec.compression.chunk_size,
+                                                                    spec.compression.top_k)))
+            weights.append(weight)
+        if not pending:
+            raise ValueError(f"window {window - 1} has no contribution of a trusted trainer")
+        return predict_pending_step(theta, current.clip_norm, pending, spec.training, weights), len(pending)
 
     def adopt_sent(self, ident: bytes, window: int, compressed: PseudoGradient, residual: np.ndarray) -> None:
         """A committed contribution: the residual moves on (a rejected one loses nothing) and the

@@ -102,6 +102,13 @@ class LocalTraining:
         if reset_optimizer:
             self.optimizer = AdamW(self.model.layout.parameter_count, float(self.optimizer.weight_decay))
 
+    def rebase(self, old: np.ndarray, new: np.ndarray) -> None:
+        """Moves the model in training by ``new − old``, keeping the progress made since ``old`` and
+        the optimizer state (the node's ``LocalTraining.rebase``, D67)."""
+        shift = torch.from_numpy(np.ascontiguousarray(new, dtype=np.float32) - np.ascontiguousarray(old, dtype=np.float32))
+        with torch.no_grad():
+            self.model.theta.add_(shift)
+
     def step(self, positions, rate: np.float32) -> float:
         """One AdamW step on ``positions``; the batch's mean loss before the step."""
         contexts, targets = self.corpus.batch(positions)

@@ -22,10 +22,13 @@ from test_api import STATUS, TASK
 from cairn_client import api, numerics
 from cairn_client.api import NodeClient, NodeUnreachable
 from cairn_client.crosscheck import CrossCheck
+from cairn_client.eager import predict_pending_step
 from cairn_client.keys import SigningKey, write_signing_key
 from cairn_client.model import ModelLayout
 from cairn_client.model_blob import ModelSpec, encode_model, model_hash
+from cairn_client.pseudo_gradient import compress_with_feedback
 from cairn_client.pseudo_gradient import decode as decode_pseudo_gradient
+from cairn_client.pseudo_gradient import encode as encode_pseudo_gradient
 from cairn_client.records import Contribution, SignedRecord, assignment_digest, split_frame
 from cairn_client.trainer import Trainer
 from cairn_client.trainer_state import read_trainer_state, trainer_state_path
@@ -191,16 +194,21 @@ def test_a_commit_seen_late_is_adopted_before_the_next_window(setup: tuple[Netwo
     assert read_trainer_state(trainer_state_path(key_path), len(net.theta)).last_window == net.window
 
 
-def test_crosscheck_skips_malformed_reveals_and_judges_the_quorum(setup: tuple[Network, str, str], key: SigningKey) -> None:
-    """A validator outside the quorum, or one revealing a hash of another width, is reported but
-    never judged and never crashes the command."""
-    net, key_path, corpus = setup
-    lines: list[str] = []
-    t = trainer(net, key, key_path, corpus, lines)
+def submitted_once(net: Network, key: SigningKey, key_path: str, corpus: str) -> tuple[Trainer, SignedRecord, Contribution]:
+    """A trainer that contributed to `net.window`, its record and the contribution in it."""
+    t = trainer(net, key, key_path, corpus, [])
     t.train_and_submit(net.window, net.theta.copy(), (5.0, time.time() + 1.0))
     (record,) = net.submitted
     body = record.decoded_body()
     assert isinstance(body, Contribution)
+    return t, record, body
+
+
+def test_crosscheck_skips_malformed_reveals_and_judges_the_quorum(setup: tuple[Network, str, str], key: SigningKey) -> None:
+    """A validator outside the quorum, or one revealing a hash of another width, is reported but
+    never judged and never crashes the command."""
+    net, key_path, corpus = setup
+    _, record, body = submitted_once(net, key, key_path, corpus)
     seed = bytes([9]) * 32
     good = {"validator": 0, "committed": True, "revealed": True, "flags": 0, "own_before": 5.5, "own_after": 5.4,
             "random_before": 5.5, "random_after": 5.45, "sim_hash": "00" * 32}
@@ -221,3 +229,63 @@ def test_crosscheck_skips_malformed_reveals_and_judges_the_quorum(setup: tuple[N
     assert set(check.torch_vs_members) == {0, 1}
     assert check.swift_vs_swift == [0]
     assert check.torch_score_ppb is not None and json.dumps(check.as_json())
+
+
+def test_the_next_window_starts_from_the_predicted_model(setup: tuple[Network, str, str], key: SigningKey) -> None:
+    """`--eager all` (D67): window k+1 trains from θ less the step window k's Δs of trusted trainers
+    (itself, and those accepted in window k−1) will make; training starts from its own Δ and is
+    moved onto the prediction when it arrives; an unreadable window is reported, not fatal."""
+    net, key_path, corpus = setup
+    t, record, body = submitted_once(net, key, key_path, corpus)
+    spec = t.task.reply.spec
+    assert t.last_sent is not None
+    own = t.last_sent[1]
+    own_origin, note = t.own_origin(net.window + 1, net.theta)
+    assert note == "the model less its own pending Δ" and not np.array_equal(own_origin, net.theta)
+    with pytest.raises(api.APIError):  # the node serves no window yet
+        t.predicted_model(net.window + 1, net.theta)
+
+    def blob_of(scale: float) -> tuple[Any, bytes, bytes]:
+        dense = (np.arange(len(net.theta), dtype=np.float32) % 7 - 3) * np.float32(scale)
+        pg, _ = compress_with_feedback(dense, np.zeros_like(dense), 256, 8, 1.0)
+        blob = encode_pseudo_gradient(pg, 8)
+        return pg, blob, digest(DomainTag.BLOB, blob)
+
+    trusted_pg, trusted_blob, trusted_id = blob_of(1e-3)
+    _, hostile_blob, hostile_id = blob_of(-5e-2)
+    entry = {"base_window": net.window, "blob_size": 0, "beacon": "00" * 32, "inner_steps": 1, "evaluations": [], "outcome": None}
+    window = {"window": net.window, "status": "closed", "contribution_count": 0, "validator_flags": [], "trainers": [],
+              "contributions": [{**entry, "id": record.id_hex, "author": key.public_key_hex, "blob": body.blob.hex()},
+                                {**entry, "id": "ee" * 32, "author": "11" * 32, "blob": trusted_id.hex()},
+                                {**entry, "id": "cc" * 32, "author": "22" * 32, "blob": hostile_id.hex()},
+                                {**entry, "id": "dd" * 32, "author": "11" * 32, "blob": trusted_id.hex(), "base_window": net.window - 1}]}
+    accepted = {"members": [0, 1, 2], "score_ppb": 1000, "own_score_ppb": 2000, "indicator": 1, "flags": 0}
+    judged = {"window": net.window - 1, "status": "finalized", "contribution_count": 2, "validator_flags": [], "trainers": [],
+              "contributions": [{**entry, "base_window": net.window - 1, "id": "aa" * 32, "author": "11" * 32, "blob": trusted_id.hex(),
+                                 "outcome": accepted},
+                                {**entry, "base_window": net.window - 1, "id": "bb" * 32, "author": "22" * 32, "blob": hostile_id.hex(),
+                                 "outcome": {**accepted, "score_ppb": -5}}]}
+    current = {"window": net.window + 1, "status": "open", "model_hash": model_hash(net.model_blob).hex(), "model_blob": net.model_id.hex(),
+               "clip_norm": 0.0, "contribution_count": 0, "contributions": [], "validator_flags": [], "trainers": []}
+    net.node.routes[("GET", f"/v1/windows/{net.window - 1}")] = json_reply(judged)
+    net.node.routes[("GET", f"/v1/windows/{net.window}")] = json_reply(window)
+    net.node.routes[("GET", f"/v1/windows/{net.window + 1}")] = json_reply(current)
+    net.node.routes[("GET", f"/v1/blobs/{body.blob.hex()}")] = (200, {}, net.blobs[body.blob.hex()])
+    net.node.routes[("GET", f"/v1/blobs/{trusted_id.hex()}")] = (200, {}, trusted_blob)
+    net.node.routes[("GET", f"/v1/blobs/{hostile_id.hex()}")] = (200, {}, hostile_blob)
+    predicted, count = t.predicted_model(net.window + 1, net.theta)
+    # Its own and the trainer accepted last judged window; not the one whose Δ scored negative,
+    # nor a contribution trained from another window's model.
+    assert count == 2
+    # Weighted by the accepted scores of the judged window; its own (no score there) at their median.
+    expected = predict_pending_step(net.theta, 0.0, [(bytes.fromhex(record.id_hex), own), (bytes([0xEE]) * 32, trusted_pg)], spec.training,
+                                    [1000, 1000])
+    assert np.array_equal(predicted, expected)
+    # Rebasing keeps the progress made: Δ = origin − θ_local is unchanged by the move.
+    t.training.adopt(own_origin)
+    progressed = own_origin - np.float32(1e-3)
+    t.training.adopt(progressed)
+    t.training.rebase(own_origin, predicted)
+    np.testing.assert_allclose(predicted - t.training.parameters(), own_origin - progressed, atol=1e-6)
+    t.eager = "none"
+    assert t.own_origin(net.window + 1, net.theta) == (net.theta, "the model")
