@@ -14,6 +14,7 @@ import numpy as np
 
 from . import numerics
 from .api import APIError, NodeClient
+from .eager import clip_bounds
 from .evaluation import Evaluator, evaluation_step
 from .model_blob import decode_model, model_hash
 from .pseudo_gradient import decode as decode_pseudo_gradient
@@ -76,10 +77,7 @@ class CrossCheck:
             blob = self.client.blob(reply.model_blob)
             if model_hash(blob) != reply.model_hash:
                 raise ValueError(f"the model blob of window {window} does not hash to its model hash")
-            norm = reply.clip_norm or 0.0
-            bound = norm * spec.training.clip_growth if np.isfinite(norm) and norm > 0 else spec.training.initial_clip_norm
-            if not np.isfinite(bound):
-                bound = spec.training.initial_clip_norm
+            _, bound = clip_bounds(reply.clip_norm, spec.training)
             self._models[window] = (decode_model(blob, spec.name, spec.model), bound)
         return self._models[window]
 
