@@ -19,6 +19,14 @@ public enum EagerStart: String, Sendable, CaseIterable {
 
 /// The step the ledger has not applied yet when window k's trainers start (D67).
 public enum PendingStep {
+    /// θ_k less `rate` × the trainer's own pending Δ (`EagerStart.own`, D60): its own Δ stands in
+    /// for the mean of all of them.
+    public static func own(global: [Float], pending: PseudoGradient, rate: Float) -> [Float] {
+        var start = global
+        pending.forEachEntry { index, value in start[index] -= rate * value }
+        return start
+    }
+
     /// θ_{k+1} as the ledger would compute it from `global` (θ_k, whose carried clip norm is
     /// `clipNorm`) if it accepted every Δ of `pending` with the scores given as their weights:
     /// the ledger's `Aggregation` with its rate, top-G, clip bounds and averaging. A window's

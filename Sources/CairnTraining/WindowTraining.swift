@@ -62,8 +62,7 @@ public struct WindowTrainer {
                                pendingRate: Float? = nil, origin: [Float]? = nil) -> (delta: PseudoGradient, loss: Double) {
         var start = origin ?? global
         if origin == nil, eager, let pending {
-            let rate = pendingRate ?? settings.outerRate
-            pending.forEachEntry { index, value in start[index] -= rate * value }
+            start = PendingStep.own(global: global, pending: pending, rate: pendingRate ?? settings.outerRate)
         }
         training.adopt(start, resetOptimizer: false)
         let shard = training.task.split.shard(beacon: beacon, trainer: key, window: window, count: settings.shardContexts)

@@ -457,10 +457,8 @@ struct SubmitCommand: AsyncParsableCommand {
     /// or nothing pending). Returns it with a few words on where it is, for the window's line.
     func ownOrigin(_ session: Session, window: UInt64, theta: [Float], own: (window: UInt64, delta: PseudoGradient)?) -> ([Float], String) {
         guard eager != .none, let own, own.window &+ 1 == window else { return (theta, "the model") }
-        var origin = theta
         let rate = Float(session.taskSpec.training.outerLearningRate)
-        own.delta.forEachEntry { index, value in origin[index] -= rate * value }
-        return (origin, "the model less its own pending Δ")
+        return (PendingStep.own(global: theta, pending: own.delta, rate: rate), "the model less its own pending Δ")
     }
 
     /// θ_{window+1} as the ledger would compute it (`PendingStep`) if it accepted window − 1's
