@@ -118,6 +118,10 @@ public struct TrainerWindowResult: Hashable, Sendable, CanonicalCodable {
             (.oversized, "oversized"), (.unrated, "unrated_window"),
         ]
         public var names: [String] { Self.names.filter { contains($0.0) }.map(\.1) }
+
+        /// Penalties that keep a contribution out of the outer step (`Context.finalizeEvaluations`):
+        /// a trainer that predicts the step (`cairn submit --eager all`, D67) leaves their authors out.
+        public static let outOfStep: Penalties = [.noQuorum, .copycat, .invalidBlob, .excluded, .stale, .oversized]
     }
 
     public var contribution: Digest?

@@ -1,15 +1,15 @@
 import CairnCore
 
 /// The reference task as `cairn testnet` writes it into genesis (ARCHITECTURE §6): 16 context bytes
-/// → 32-d embeddings → 512 → 512 tanh → 256 logits (664,832 parameters), top-512 of 4096, and the
+/// → 32-d embeddings → 512 → 512 tanh → 256 logits (664,832 parameters), top-1024 of 4096 (D68), and the
 /// training and evaluation values measured for it (BENCHMARKS.md, "Training task").
 public enum ReferenceSpec {
     public static let name = "byte-lm-v1"
     public static let model = ModelSpec(contextBytes: 16, embeddingDim: 32, hiddenUnits: [512, 512], vocabulary: 256)
-    public static let compression = CompressionSpec(chunkSize: 4096, topK: 512)
+    public static let compression = CompressionSpec(chunkSize: 4096, topK: 1024)
     public static let lsh = LSHSpec(bits: 256, hammingThreshold: 7)
     public static let training = TrainingSpec(maxInnerSteps: 1000, batchSize: 256, learningRate: 2e-3, learningRateFloor: 2e-4, warmupSteps: 100,
-                                              weightDecay: 0, feedbackDecay: 0.8, outerLearningRate: 1, averaging: 0, maxAggregated: 20,
+                                              weightDecay: 0, feedbackDecay: 0.5, outerLearningRate: 1, averaging: 0, maxAggregated: 20,
                                               initialClipNorm: 8)
     public static let evaluation = EvaluationSpec(ownContexts: 2048, randomContexts: 2048, step: 1, probeContexts: 64, heldOutContexts: 16_384)
 }

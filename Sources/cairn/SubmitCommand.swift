@@ -16,8 +16,9 @@ struct SubmitCommand: AsyncParsableCommand {
         abstract: "Train on your assignment and submit pseudo-gradients, one per window.",
         discussion: """
             Each window: fetches the task, the current model and this trainer's assignment from \
-            --node, trains on the assigned shard — from the model less its own pending Δ, which \
-            the ledger applies a window later (--eager, D60, D67) — from the moment the model is \
+            --node, trains on the assigned shard — from the model the ledger will reach once it applies the \
+            window before's Δs, predicted from trusted trainers' Δs while training runs (--eager, \
+            D60, D67, D68) — from the moment the model is \
             known until the \
             window's submission deadline (its close less --margin-ms, leaving time to upload and \
             commit), up to genesis max_inner_steps, at genesis's inner schedule (a progress bar on a \
@@ -57,8 +58,8 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Do not wait, after the last window, for the accepted scores of the contributions made.")
     var noWaitScore = false
 
-    @Option(help: "Where each window's training starts (D67): own (the model less this trainer's own pending Δ; the default), all (less the step the window before's Δs of trusted trainers will make, predicted while training runs) or none.")
-    var eager: EagerStart = .own
+    @Option(help: "Where each window's training starts (D67, D68): all (the model less the step the window before's Δs of trusted trainers will make, predicted while training runs; the default), own (less this trainer's own pending Δ only) or none.")
+    var eager: EagerStart = .all
 
     @Option(help: "For tests and demonstrations only: cheat as MODE (\(Adversary.allCases.map(\.rawValue).joined(separator: ", "))); README says what each does.")
     var adversary: Adversary?
@@ -474,21 +475,23 @@ struct SubmitCommand: AsyncParsableCommand {
         // Accepted scores of the latest judged window, by author: who is trusted, and the weight
         // its Δ gets (the ledger weights by score; this window's are not known yet).
         var scores: [String: Int64] = [:]
-        if window >= 2, let judged = try await windowReply(session.client, window - 2) {
-            for contribution in judged.contributions {
-                guard let outcome = contribution.outcome, let score = outcome.scorePpb, score > 0, outcome.copycatOf == nil, outcome.flags == 0 else { continue }
-                scores[contribution.author] = max(scores[contribution.author] ?? 0, score)
-            }
-        }
+        if window >= 2, let judged = try await windowReply(session.client, window - 2) { scores = judged.trustedScores() }
         let me = session.signer.publicKey.hex
         // Its own Δ is always in, at its own last score or, without one, the median of the others'.
         let known = scores.values.sorted()
         let ownWeight = scores[me] ?? (known.isEmpty ? 1 : known[(known.count - 1) / 2])
-        var pending: [Aggregation.Contribution] = []
+        // The ledger applies the first `max_aggregated` by id; only those blobs are fetched, so a
+        // hostile node's endless list costs ids, not downloads.
+        var chosen: [(id: Digest, blob: String, weight: Int64)] = []
         for contribution in previous.contributions where contribution.baseWindow == window - 1 {
             guard let weight = contribution.author == me ? ownWeight : scores[contribution.author] else { continue }
             guard let id = try? Digest(hex: contribution.id) else { throw CLIError("contribution id \(contribution.id.prefix(80)) is not a digest") }
-            pending.append(Aggregation.Contribution(id: id, delta: try await fetchDelta(session, blob: contribution.blob).1, weight: weight))
+            chosen.append((id, contribution.blob, weight))
+        }
+        chosen.sort { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
+        var pending: [Aggregation.Contribution] = []
+        for entry in chosen.prefix(Int(max(1, session.taskSpec.training.maxAggregated))) {
+            pending.append(Aggregation.Contribution(id: entry.id, delta: try await fetchDelta(session, blob: entry.blob).1, weight: entry.weight))
         }
         guard !pending.isEmpty else { throw CLIError("window \(window - 1) has no contribution of a trusted trainer") }
         let clipNorm = current.clipNorm.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }

@@ -18,7 +18,7 @@ struct Train: ParsableCommand {
 
             `cairn train --local --trainers N --windows W` simulates the network's training in one \
             process, as the ledger runs it: each window, N honest trainers start from the window's \
-            model less its own pending Δ (--eager, D60, D67), train --inner-steps on their \
+            model less the step the ledger has not applied yet (--eager, D60, D67, D68), train --inner-steps on their \
             assigned shards, send top-k compressed pseudo-gradients (with error feedback), and the \
             ledger's outer step (median-norm clipping, fixed order) applies window k's Δs to the \
             model of window k+2 (--synchronous: of window k+1). Defaults are genesis's. It prints the \
@@ -74,8 +74,8 @@ struct Train: ParsableCommand {
     @Option(help: "In --local mode, divide each index's sum by the number of Δs that kept it (coordinate) or by all Δs (all).")
     var averaging = ReferenceSpec.training.averaging == 1 ? "coordinate" : "all"
 
-    @Option(help: "In --local mode, where each trainer starts (D67): own (the window's model less its own pending Δ, as `cairn submit` does by default), all (less the step every pending Δ will make: `cairn submit --eager all`) or none (the window's model).")
-    var eager: EagerStart = .own
+    @Option(help: "In --local mode, where each trainer starts (D67, D68): all (the window's model less the step every pending Δ will make, as `cairn submit` does by default), own (less its own pending Δ only) or none (the window's model).")
+    var eager: EagerStart = .all
 
     @Option(help: "In --local mode, decay the inner rate linearly to --lr-floor over the last N windows (0: constant after the warm-up, as genesis).")
     var decayWindows = 0

@@ -175,9 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     submit.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="PyTorch threads (default: every core)")
     submit.add_argument("--corpus", default=DEFAULT_DIRECTORY, help=f"the genesis corpus directory (default {DEFAULT_DIRECTORY})")
     submit.add_argument("--margin-ms", type=int, help="stop training this long before the window closes (default max(4 s, window/6))")
-    submit.add_argument("--eager", choices=["own", "all", "none"], default="own",
-                        help="where each window's training starts (D67): the model less this trainer's own pending Δ (own, the default), "
-                             "less the step the window before's Δs of trusted trainers will make (all), or the model itself (none)")
+    submit.add_argument("--eager", choices=["own", "all", "none"], default="all",
+                        help="where each window's training starts (D67, D68): the model less the step the window before's Δs of trusted "
+                             "trainers will make (all, the default), less this trainer's own pending Δ (own), or the model itself (none)")
     submit.add_argument("--no-progress", action="store_true", help="no progress bar")
     submit.set_defaults(run=cmd_submit)
 

@@ -18,8 +18,28 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from .api_replies import WindowReply
 from .pseudo_gradient import PseudoGradient
 from .task_spec import TrainingSpec
+
+# Penalties that keep a contribution out of the outer step (the node's
+# `TrainerWindowResult.Penalties.outOfStep`): their authors are left out of the prediction.
+OUT_OF_STEP_PENALTIES = frozenset({"no_quorum", "copycat", "invalid_blob", "excluded", "stale", "oversized"})
+
+
+def trusted_scores(judged: WindowReply) -> dict[bytes, int]:
+    """Accepted scores of a judged window by author: the trainers whose Δs a prediction takes and
+    their weights. Left out: no positive score, a copycat, flagged, or an author the ledger kept
+    out of that window's step (an oversized 10× Δ can score positive; predicted as applied, it
+    moved every trainer's start, D67)."""
+    left_out = {t.trainer for t in judged.trainers if OUT_OF_STEP_PENALTIES.intersection(t.penalties)}
+    scores: dict[bytes, int] = {}
+    for c in judged.contributions:
+        o = c.outcome
+        if c.author in left_out or o is None or o.score_ppb is None or o.score_ppb <= 0 or o.copycat_of is not None or o.flags != 0:
+            continue
+        scores[c.author] = max(scores.get(c.author, 0), o.score_ppb)
+    return scores
 
 
 def clip_bounds(clip_norm: float | None, training: TrainingSpec) -> tuple[float, float]:

@@ -23,7 +23,7 @@ import torch
 from . import numerics
 from .api import APIError, NodeClient, NodeUnreachable, RecordRejected, RecordTimeout, TaskReply, retry_unreachable
 from .corpus import read_corpus
-from .eager import predict_pending_step
+from .eager import predict_pending_step, trusted_scores
 from .errors import TrainerError
 from .json_fields import InvalidReply
 from .keys import SigningKey
@@ -280,22 +280,20 @@ class Trainer:
         spec = self.task.reply.spec
         current, previous = self.client.window(window), self.client.window(window - 1)
         # Accepted scores of the latest judged window, by author: who is trusted, and its weight.
-        scores: dict[bytes, int] = {}
-        if window >= 2:
-            for c in self.client.window(window - 2).contributions:
-                o = c.outcome
-                if o is not None and o.score_ppb is not None and o.score_ppb > 0 and o.copycat_of is None and o.flags == 0:
-                    scores[c.author] = max(scores.get(c.author, 0), o.score_ppb)
+        scores = trusted_scores(self.client.window(window - 2)) if window >= 2 else {}
         known = sorted(scores.values())
         own_weight = scores.get(self.key.public_key, known[(len(known) - 1) // 2] if known else 1)
-        pending, weights = [], []
+        chosen = []
         for contribution in previous.contributions:
             weight = own_weight if contribution.author == self.key.public_key else scores.get(contribution.author)
-            if contribution.base_window != window - 1 or weight is None:
-                continue
-            blob = self.client.blob(contribution.blob, max_bytes=64 * 1024 * 1024)
-            pending.append((contribution.id, decode_pseudo_gradient(blob, self.task.layout.parameter_count, spec.compression.chunk_size,
-                                                                    spec.compression.top_k)))
+            if contribution.base_window == window - 1 and weight is not None:
+                chosen.append((contribution.id, contribution.blob, weight))
+        # The ledger applies the first `max_aggregated` by id: only those blobs are fetched.
+        pending, weights = [], []
+        for ident, blob_id, weight in sorted(chosen)[: max(1, spec.training.max_aggregated)]:
+            blob = self.client.blob(blob_id, max_bytes=64 * 1024 * 1024)
+            pending.append((ident, decode_pseudo_gradient(blob, self.task.layout.parameter_count, spec.compression.chunk_size,
+                                                          spec.compression.top_k)))
             weights.append(weight)
         if not pending:
             raise ValueError(f"window {window - 1} has no contribution of a trusted trainer")

@@ -258,13 +258,21 @@ def test_the_next_window_starts_from_the_predicted_model(setup: tuple[Network, s
               "contributions": [{**entry, "id": record.id_hex, "author": key.public_key_hex, "blob": body.blob.hex()},
                                 {**entry, "id": "ee" * 32, "author": "11" * 32, "blob": trusted_id.hex()},
                                 {**entry, "id": "cc" * 32, "author": "22" * 32, "blob": hostile_id.hex()},
+                                {**entry, "id": "ff" * 32, "author": "33" * 32, "blob": hostile_id.hex()},
                                 {**entry, "id": "dd" * 32, "author": "11" * 32, "blob": trusted_id.hex(), "base_window": net.window - 1}]}
     accepted = {"members": [0, 1, 2], "score_ppb": 1000, "own_score_ppb": 2000, "indicator": 1, "flags": 0}
-    judged = {"window": net.window - 1, "status": "finalized", "contribution_count": 2, "validator_flags": [], "trainers": [],
+    # A positive score the ledger still kept out of its step (a 10× Δ: `oversized`) earns no trust.
+    result = {"rank": 1, "mu_before_nano": 0, "sigma_before_nano": 0, "mu_after_nano": 0, "sigma_after_nano": 0, "mu_before": 0.0,
+              "sigma_before": 0.0, "mu_after": 0.0, "sigma_after": 0.0, "ordinal_after": 0.0, "bma": 0.0, "final": 0.0, "payout": 0}
+    judged = {"window": net.window - 1, "status": "finalized", "contribution_count": 2, "validator_flags": [],
+              "trainers": [{**result, "trainer": "33" * 32, "penalties": ["oversized"]},
+                           {**result, "trainer": "11" * 32, "penalties": ["bma_floor"]}],
               "contributions": [{**entry, "base_window": net.window - 1, "id": "aa" * 32, "author": "11" * 32, "blob": trusted_id.hex(),
                                  "outcome": accepted},
                                 {**entry, "base_window": net.window - 1, "id": "bb" * 32, "author": "22" * 32, "blob": hostile_id.hex(),
-                                 "outcome": {**accepted, "score_ppb": -5}}]}
+                                 "outcome": {**accepted, "score_ppb": -5}},
+                                {**entry, "base_window": net.window - 1, "id": "ab" * 32, "author": "33" * 32, "blob": hostile_id.hex(),
+                                 "outcome": {**accepted, "score_ppb": 9000}}]}
     current = {"window": net.window + 1, "status": "open", "model_hash": model_hash(net.model_blob).hex(), "model_blob": net.model_id.hex(),
                "clip_norm": 0.0, "contribution_count": 0, "contributions": [], "validator_flags": [], "trainers": []}
     net.node.routes[("GET", f"/v1/windows/{net.window - 1}")] = json_reply(judged)
@@ -275,7 +283,7 @@ def test_the_next_window_starts_from_the_predicted_model(setup: tuple[Network, s
     net.node.routes[("GET", f"/v1/blobs/{hostile_id.hex()}")] = (200, {}, hostile_blob)
     predicted, count = t.predicted_model(net.window + 1, net.theta)
     # Its own and the trainer accepted last judged window; not the one whose Δ scored negative,
-    # nor a contribution trained from another window's model.
+    # nor the oversized one, nor a contribution trained from another window's model.
     assert count == 2
     # Weighted by the accepted scores of the judged window; its own (no score there) at their median.
     expected = predict_pending_step(net.theta, 0.0, [(bytes.fromhex(record.id_hex), own), (bytes([0xEE]) * 32, trusted_pg)], spec.training,
