@@ -57,7 +57,9 @@ extension NodeProcesses {
             server.standardOutput = announced
             server.standardError = FileHandle.nullDevice
             try server.run()
-            defer { server.terminate() }
+            // SIGKILL, not terminate(): the child inherits the test process's blocked SIGTERM and
+            // outlived every run (one python3 left behind per `swift test`).
+            defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
             var line = Data()
             while !line.contains(0x0a) {
                 let byte = announced.fileHandleForReading.readData(ofLength: 1)
